@@ -1,0 +1,3 @@
+module github.com/twinsim/twinsim
+
+go 1.26.8

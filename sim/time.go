@@ -1,0 +1,170 @@
+package sim
+
+import (
+	"fmt"
+	"math"
+	"math/bits"
+	"strconv"
+	"strings"
+)
+
+// Time is simulated time in picoseconds. 2^64 ps is about 213 days.
+type Time uint64
+
+// Units of simulated time.
+const (
+	Picosecond  Time = 1
+	Nanosecond  Time = 1000 * Picosecond
+	Microsecond Time = 1000 * Nanosecond
+	Millisecond Time = 1000 * Microsecond
+	Second      Time = 1000 * Millisecond
+)
+
+// MaxTime is the largest representable simulated time.
+const MaxTime Time = math.MaxUint64
+
+var timeUnits = []struct {
+	suffix string
+	unit   Time
+}{
+	{"s", Second}, {"ms", Millisecond}, {"us", Microsecond}, {"ns", Nanosecond}, {"ps", Picosecond},
+}
+
+// String formats t with the largest unit that represents it exactly, such as
+// "25ms", "1500ns" or "7ps".
+func (t Time) String() string {
+	if t == 0 {
+		return "0s"
+	}
+	for _, u := range timeUnits {
+		if t%u.unit == 0 {
+			return strconv.FormatUint(uint64(t/u.unit), 10) + u.suffix
+		}
+	}
+	return strconv.FormatUint(uint64(t), 10) + "ps"
+}
+
+// Seconds returns t in seconds as a float, for reporting only.
+func (t Time) Seconds() float64 { return float64(t) / float64(Second) }
+
+// Micros returns t in microseconds as a float, for reporting only.
+func (t Time) Micros() float64 { return float64(t) / float64(Microsecond) }
+
+// ParseTime parses a duration such as "25ms", "100us", "1.5ns", "300ps" or
+// "2s". "µs" is accepted for "us". The result must be a whole number of
+// picoseconds.
+func ParseTime(s string) (Time, error) {
+	str := strings.TrimSpace(strings.ReplaceAll(s, "µs", "us"))
+	for _, u := range []struct {
+		suffix string
+		unit   Time
+	}{{"ps", Picosecond}, {"ns", Nanosecond}, {"us", Microsecond}, {"ms", Millisecond}, {"s", Second}} {
+		num, ok := strings.CutSuffix(str, u.suffix)
+		if !ok {
+			continue
+		}
+		num = strings.TrimSpace(num)
+		if whole, err := strconv.ParseUint(num, 10, 64); err == nil {
+			hi, lo := bits.Mul64(whole, uint64(u.unit))
+			if hi != 0 {
+				return 0, fmt.Errorf("duration %q overflows 2^64 ps", s)
+			}
+			return Time(lo), nil
+		}
+		f, err := strconv.ParseFloat(num, 64)
+		if err != nil || f < 0 || math.IsNaN(f) || math.IsInf(f, 0) {
+			return 0, fmt.Errorf("duration %q: %q is not a non-negative number", s, num)
+		}
+		ps := f * float64(u.unit)
+		if ps >= math.MaxUint64 {
+			return 0, fmt.Errorf("duration %q overflows 2^64 ps", s)
+		}
+		if ps != math.Trunc(ps) {
+			return 0, fmt.Errorf("duration %q is not a whole number of picoseconds", s)
+		}
+		return Time(ps), nil
+	}
+	return 0, fmt.Errorf("duration %q has no unit; use ps, ns, us, ms or s", s)
+}
+
+// Freq is a clock frequency in hertz.
+type Freq uint64
+
+// Common frequencies.
+const (
+	Hz  Freq = 1
+	KHz Freq = 1000 * Hz
+	MHz Freq = 1000 * KHz
+	GHz Freq = 1000 * MHz
+)
+
+// CyclesToTime returns the time of the edge that ends cycle n counted from
+// time 0, rounded up to the next whole picosecond. With Cycles it round-trips
+// exactly: f.Cycles(f.CyclesToTime(n)) == n for every frequency below 1 THz.
+func (f Freq) CyclesToTime(n uint64) Time {
+	if f == 0 {
+		panic("sim: CyclesToTime on a zero frequency")
+	}
+	hi, lo := bits.Mul64(n, uint64(Second))
+	if hi >= uint64(f) {
+		panic(fmt.Sprintf("sim: %d cycles at %d Hz overflow simulated time", n, uint64(f)))
+	}
+	q, r := bits.Div64(hi, lo, uint64(f))
+	if r != 0 {
+		q++
+	}
+	return Time(q)
+}
+
+// Cycles returns the number of whole cycles of f completed by time t.
+func (f Freq) Cycles(t Time) uint64 {
+	hi, lo := bits.Mul64(uint64(t), uint64(f))
+	q, _ := bits.Div64(hi, lo, uint64(Second))
+	return q
+}
+
+// NextEdge returns the first clock edge at or after t.
+func (f Freq) NextEdge(t Time) Time {
+	n := f.Cycles(t)
+	if e := f.CyclesToTime(n); e >= t {
+		return e
+	}
+	return f.CyclesToTime(n + 1)
+}
+
+// String formats f such as "2.5GHz".
+func (f Freq) String() string {
+	switch {
+	case f >= GHz:
+		return strconv.FormatFloat(float64(f)/float64(GHz), 'f', -1, 64) + "GHz"
+	case f >= MHz:
+		return strconv.FormatFloat(float64(f)/float64(MHz), 'f', -1, 64) + "MHz"
+	case f >= KHz:
+		return strconv.FormatFloat(float64(f)/float64(KHz), 'f', -1, 64) + "kHz"
+	}
+	return strconv.FormatUint(uint64(f), 10) + "Hz"
+}
+
+// ParseFreq parses a frequency such as "2.5GHz", "800MHz" or "100Hz".
+func ParseFreq(s string) (Freq, error) {
+	str := strings.TrimSpace(s)
+	for _, u := range []struct {
+		suffix string
+		unit   Freq
+	}{{"GHz", GHz}, {"MHz", MHz}, {"kHz", KHz}, {"KHz", KHz}, {"Hz", Hz}} {
+		num, ok := strings.CutSuffix(str, u.suffix)
+		if !ok {
+			continue
+		}
+		f, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
+		if err != nil || f <= 0 || math.IsInf(f, 0) || math.IsNaN(f) {
+			return 0, fmt.Errorf("frequency %q: %q is not a positive number", s, num)
+		}
+		hz := math.Round(f * float64(u.unit))
+		if hz < 1 || hz >= 1e12 {
+			return 0, fmt.Errorf("frequency %q is out of range; must be 1Hz..999GHz", s)
+		}
+		return Freq(hz), nil
+	}
+	return 0, fmt.Errorf("frequency %q has no unit; use Hz, kHz, MHz or GHz", s)
+}
