@@ -1,0 +1,38 @@
+package configs
+
+import (
+	"embed"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// files holds the example configurations beside this file.
+//
+//go:embed *.toml
+var files embed.FS
+
+// Embedded returns the names of the embedded configurations, sorted, without
+// ".toml": "default" and the examples.
+func Embedded() []string {
+	entries, _ := files.ReadDir(".")
+	names := make([]string, 0, len(entries))
+	for _, e := range entries {
+		if n, ok := strings.CutSuffix(e.Name(), ".toml"); ok {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+// EmbeddedFile returns the text of the embedded configuration name, given
+// with or without ".toml".
+func EmbeddedFile(name string) ([]byte, error) {
+	n := strings.TrimSuffix(name, ".toml")
+	data, err := files.ReadFile(n + ".toml")
+	if err != nil || strings.ContainsAny(n, "/\\") {
+		return nil, fmt.Errorf("no embedded configuration %q (embedded: %s)", name, strings.Join(Embedded(), ", "))
+	}
+	return data, nil
+}

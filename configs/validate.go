@@ -1,0 +1,291 @@
+package configs
+
+import (
+	"fmt"
+	"math"
+	"math/bits"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Validate checks every range and enum declared in the schema's tags, then
+// the rules that involve several keys, and returns every violation (joined
+// with errors.Join, one per line, tag checks first in schema order, then
+// rules in schema order), or nil. Each violation is a *FieldError with the
+// key path, such as "cache.l2.ways: 0 is not allowed; must be 1..64". A rule
+// that depends on a key that is itself invalid is skipped, so one mistake
+// gives one error.
+func (c Config) Validate() error { return joinErrors(c.validate()) }
+
+type validator struct {
+	errs []*FieldError
+	bad  map[string]bool
+}
+
+func (v *validator) fail(path, format string, args ...any) {
+	v.bad[path] = true
+	v.errs = append(v.errs, &FieldError{Path: path, Msg: fmt.Sprintf(format, args...)})
+}
+
+// ok reports whether none of paths has failed a check.
+func (v *validator) ok(paths ...string) bool {
+	for _, p := range paths {
+		if v.bad[p] {
+			return false
+		}
+	}
+	return true
+}
+
+func (c Config) validate() []*FieldError {
+	v := &validator{bad: map[string]bool{}}
+	v.tags(reflect.ValueOf(c), "")
+	v.rules(c)
+	return v.errs
+}
+
+// tags checks the range and enum tags of every field under the struct val.
+func (v *validator) tags(val reflect.Value, path string) {
+	t := val.Type()
+	for i := range t.NumField() {
+		sf, f := t.Field(i), val.Field(i)
+		p := joinPath(path, keyName(sf))
+		switch {
+		case f.Kind() == reflect.Struct:
+			v.tags(f, p)
+		case f.Kind() == reflect.Slice && f.Type().Elem().Kind() == reflect.Struct:
+			for j := range f.Len() {
+				v.tags(f.Index(j), fmt.Sprintf("%s[%d]", p, j))
+			}
+		default:
+			if r := sf.Tag.Get("range"); r != "" {
+				v.checkRange(f, r, p)
+			}
+			if e := sf.Tag.Get("enum"); e != "" {
+				v.checkEnum(f, e, p)
+			}
+		}
+	}
+}
+
+func (v *validator) checkRange(f reflect.Value, tag, path string) {
+	loText, hiText, _ := strings.Cut(tag, "..")
+	lo, err1 := bound(f.Type(), loText)
+	hi, err2 := bound(f.Type(), hiText)
+	if err1 != nil || err2 != nil {
+		v.fail(path, "internal error: bad range tag %q", tag)
+		return
+	}
+	var in bool
+	switch f.Kind() {
+	case reflect.Int, reflect.Int64:
+		in = lo.Int() <= f.Int() && f.Int() <= hi.Int()
+	case reflect.Uint64:
+		in = lo.Uint() <= f.Uint() && f.Uint() <= hi.Uint()
+	case reflect.Float64:
+		in = lo.Float() <= f.Float() && f.Float() <= hi.Float() // false for NaN
+	default:
+		v.fail(path, "internal error: range tag on a %s field", f.Type())
+		return
+	}
+	if !in {
+		v.fail(path, "%s is not allowed; must be %s", show(f), tag)
+	}
+}
+
+func (v *validator) checkEnum(f reflect.Value, tag, path string) {
+	opts := strings.Split(tag, ",")
+	for _, o := range opts {
+		ov, err := bound(f.Type(), o)
+		if err != nil {
+			v.fail(path, "internal error: bad enum tag %q", tag)
+			return
+		}
+		if ov.Interface() == f.Interface() {
+			return
+		}
+	}
+	v.fail(path, "%s is not allowed; must be one of %s", show(f), strings.Join(opts, ", "))
+}
+
+// bound parses a range or enum tag's text as a value of type t, with the
+// same rules as an override's value.
+func bound(t reflect.Type, text string) (reflect.Value, error) {
+	nv := reflect.New(t).Elem()
+	d := &decoder{}
+	d.value(parseValue(text), nv, reflect.StructField{}, "")
+	if len(d.errs) > 0 {
+		return nv, d.errs[0]
+	}
+	return nv, nil
+}
+
+// show formats a typed value for messages: units in human form, strings
+// quoted.
+func show(f reflect.Value) string {
+	if s, ok := f.Interface().(fmt.Stringer); ok {
+		return s.String()
+	}
+	switch f.Kind() {
+	case reflect.String:
+		return tomlString(f.String())
+	case reflect.Float64:
+		return tomlFloat(f.Float())
+	case reflect.Int, reflect.Int64:
+		return strconv.FormatInt(f.Int(), 10)
+	case reflect.Uint64:
+		return strconv.FormatUint(f.Uint(), 10)
+	case reflect.Bool:
+		return strconv.FormatBool(f.Bool())
+	case reflect.Slice:
+		parts := make([]string, f.Len())
+		for i := range parts {
+			parts[i] = show(f.Index(i))
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	}
+	return fmt.Sprint(f.Interface())
+}
+
+var nameRE = regexp.MustCompile(`^[a-z0-9_-]{1,40}$`)
+
+const nameRule = "1..40 characters from a-z, 0-9, _ and -"
+
+func isPow2(x uint64) bool { return x != 0 && x&(x-1) == 0 }
+
+// rules checks the constraints that the tags cannot express.
+func (v *validator) rules(c Config) {
+	if !nameRE.MatchString(c.Run.Name) {
+		v.fail("run.name", "%s is not allowed; must be %s", tomlString(c.Run.Name), nameRule)
+	}
+	if v.ok("host.memory", "host.page_size") && c.Host.Memory%c.Host.PageSize != 0 {
+		v.fail("host.memory", "%s is not allowed; must be a multiple of host.page_size (%s)", c.Host.Memory, c.Host.PageSize)
+	}
+	if v.ok("tlb.entries", "tlb.ways") && c.TLB.Entries%c.TLB.Ways != 0 {
+		v.fail("tlb.entries", "%d is not allowed; must be a multiple of tlb.ways (%d)", c.TLB.Entries, c.TLB.Ways)
+	}
+	v.cacheRules(c)
+
+	line, lineOK := c.Cache.LineSize, v.ok("cache.line_size")
+	if il := c.DRAM.Interleave; !isPow2(uint64(il)) || il > GiB || (lineOK && il < line) {
+		v.fail("dram.interleave", "%s is not allowed; must be a power of two, cache.line_size (%s)..1GiB", il, line)
+	}
+
+	b := c.Backup
+	if lineOK && v.ok("backup.log_size") && b.LogSize%line != 0 {
+		v.fail("backup.log_size", "%s is not allowed; must be a multiple of cache.line_size (%s)", b.LogSize, line)
+	}
+	if v.ok("backup.log_size") {
+		if maxGuard := int64(b.LogSize/8) - 1; b.GuardEntries < 0 || int64(b.GuardEntries) > maxGuard {
+			v.fail("backup.guard_entries", "%d is not allowed; must be 0..%d (log_size/8 - 1)", b.GuardEntries, maxGuard)
+		}
+	} else if b.GuardEntries < 0 {
+		v.fail("backup.guard_entries", "%d is not allowed; must be 0..log_size/8 - 1", b.GuardEntries)
+	}
+
+	v.vmRules(c)
+}
+
+func (v *validator) cacheRules(c Config) {
+	line := c.Cache.LineSize
+	if v.ok("cache.line_size") && !isPow2(uint64(line)) {
+		v.fail("cache.line_size", "%s is not allowed; must be a power of two", line)
+	}
+	last, lastPath := CacheLevel{}, ""
+	for _, lv := range []struct {
+		name string
+		l    CacheLevel
+	}{{"l1", c.Cache.L1}, {"l2", c.Cache.L2}, {"l3", c.Cache.L3}} {
+		p := "cache." + lv.name
+		if v.ok("cache.line_size", p+".size", p+".ways") {
+			perSet := uint64(lv.l.Ways) * uint64(line)
+			if size := uint64(lv.l.Size); size%perSet != 0 || !isPow2(size/perSet) {
+				v.fail(p+".size", "%s is not allowed; must be ways × line_size × a power of two (%d × %s × 2^k)",
+					lv.l.Size, lv.l.Ways, line)
+			}
+		}
+		if lv.l.Enabled {
+			last, lastPath = lv.l, p
+		}
+	}
+	switch {
+	case lastPath == "":
+		v.fail("cache", "no level is enabled; at least one enabled level must be write-back")
+	case v.ok(lastPath+".write_policy") && last.WritePolicy != WriteBack:
+		v.fail(lastPath+".write_policy", "%s is not allowed; the last enabled level must be write-back "+
+			"(image-modification flags live in write-back levels)", tomlString(string(last.WritePolicy)))
+	}
+}
+
+func (v *validator) vmRules(c Config) {
+	if len(c.VMs) == 0 {
+		v.fail("vm", "no [[vm]] table; at least one VM is required")
+		return
+	}
+	line, lineOK := c.Cache.LineSize, v.ok("cache.line_size")
+	names := map[string]int{}
+	owner := map[int]int{}
+	var total uint64
+	memOK := v.ok("host.memory")
+	for i, vm := range c.VMs {
+		p := fmt.Sprintf("vm[%d]", i)
+		if !nameRE.MatchString(vm.Name) {
+			v.fail(p+".name", "%s is not allowed; must be %s", tomlString(vm.Name), nameRule)
+		} else if j, dup := names[vm.Name]; dup {
+			v.fail(p+".name", "%s is not allowed; vm[%d] already has that name (names must be unique)", tomlString(vm.Name), j)
+		} else {
+			names[vm.Name] = i
+		}
+		if v.ok("host.page_size", p+".memory") && vm.Memory%c.Host.PageSize != 0 {
+			v.fail(p+".memory", "%s is not allowed; must be a multiple of host.page_size (%s)", vm.Memory, c.Host.PageSize)
+		}
+		memOK = memOK && v.ok(p+".memory")
+		var carry uint64
+		total, carry = bits.Add64(total, uint64(vm.Memory), 0)
+		if carry != 0 {
+			total = math.MaxUint64
+		}
+
+		if len(vm.Cores) == 0 {
+			v.fail(p+".cores", "[] is not allowed; must list at least one core")
+		}
+		for k, core := range vm.Cores {
+			cp := fmt.Sprintf("%s.cores[%d]", p, k)
+			prev, taken := owner[core]
+			switch {
+			case core < 0 || (v.ok("host.cores") && core >= c.Host.Cores):
+				if v.ok("host.cores") {
+					v.fail(cp, "%d is not allowed; must be 0..%d (host.cores - 1)", core, c.Host.Cores-1)
+				} else {
+					v.fail(cp, "%d is not allowed; must be 0..host.cores - 1", core)
+				}
+			case taken && prev == i:
+				v.fail(cp, "%d is not allowed; core %d is already listed in %s.cores", core, core, p)
+			case taken:
+				v.fail(cp, "%d is not allowed; core %d already runs vm[%d] (each core runs at most one VM)", core, core, prev)
+			default:
+				owner[core] = i
+			}
+		}
+
+		w, wp := vm.Workload, p+".workload"
+		if w.Footprint < 4*KiB || (v.ok(p+".memory") && w.Footprint > vm.Memory) {
+			v.fail(wp+".footprint", "%s is not allowed; must be 4KiB..vm.memory (%s)", w.Footprint, vm.Memory)
+		}
+		if !(w.ZipfS > 1 && w.ZipfS <= 10) {
+			v.fail(wp+".zipf_s", "%s is not allowed; must be greater than 1 and at most 10", tomlFloat(w.ZipfS))
+		}
+		if w.Stride < 8 || (v.ok(wp+".footprint") && w.Stride > w.Footprint) {
+			v.fail(wp+".stride", "%s is not allowed; must be 8B..workload.footprint (%s)", w.Stride, w.Footprint)
+		}
+		if !isPow2(uint64(w.AccessSize)) || (lineOK && w.AccessSize > line) {
+			v.fail(wp+".access_size", "%s is not allowed; must be a power of two, 1B..cache.line_size (%s)", w.AccessSize, line)
+		}
+	}
+	if memOK && total > uint64(c.Host.Memory) {
+		v.fail("vm", "total memory %s of %d VMs is not allowed; must be at most host.memory (%s)",
+			Size(total), len(c.VMs), c.Host.Memory)
+	}
+}

@@ -1,0 +1,156 @@
+package configs
+
+import (
+	"errors"
+	"math"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestDefaultIsValid(t *testing.T) {
+	require.NoError(t, Default().Validate())
+}
+
+func TestValidateRanges(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		mutate func(*Config)
+		err    string
+	}{
+		{"run.seed", func(c *Config) { c.Run.Seed = 1 << 63 }, "run.seed: 9223372036854775808 is not allowed; must be 0..9223372036854775807"},
+		{"run.duration low", func(c *Config) { c.Run.Duration = 999_999 }, "run.duration: 999999ps is not allowed; must be 1us..3600s"},
+		{"run.duration high", func(c *Config) { c.Run.Duration = 3601 * 1e12 }, "run.duration: 3601s is not allowed; must be 1us..3600s"},
+		{"host.cores", func(c *Config) { c.Host.Cores = 65 }, "host.cores: 65 is not allowed; must be 1..64"},
+		{"host.freq", func(c *Config) { c.Host.Freq = 99_000_000 }, "host.freq: 99MHz is not allowed; must be 100MHz..10GHz"},
+		{"host.page_size", func(c *Config) { c.Host.PageSize = 8 * KiB }, "host.page_size: 8KiB is not allowed; must be one of 4KiB, 16KiB, 64KiB"},
+		{"host.memory", func(c *Config) { c.Host.Memory = 2 * TiB }, "host.memory: 2TiB is not allowed; must be 16MiB..1TiB"},
+		{"host.quantum", func(c *Config) { c.Host.Quantum = 0 }, "host.quantum: 0s is not allowed; must be 1ns..1ms"},
+		{"tlb.entries", func(c *Config) { c.TLB.Entries = 8192 }, "tlb.entries: 8192 is not allowed; must be 1..4096"},
+		{"tlb.ways", func(c *Config) { c.TLB.Ways = 0 }, "tlb.ways: 0 is not allowed; must be 1..64"},
+		{"tlb.walk_latency", func(c *Config) { c.TLB.WalkLatency = 10001 }, "tlb.walk_latency: 10001 is not allowed; must be 0..10000"},
+		{"cache.line_size", func(c *Config) { c.Cache.LineSize = 8 }, "cache.line_size: 8B is not allowed; must be 16B..1KiB"},
+		{"cache.l1.size", func(c *Config) { c.Cache.L1.Size = 512 }, "cache.l1.size: 512B is not allowed; must be 1KiB..1GiB"},
+		{"cache.l2.ways", func(c *Config) { c.Cache.L2.Ways = 0 }, "cache.l2.ways: 0 is not allowed; must be 1..64"},
+		{"cache.l3.replacement", func(c *Config) { c.Cache.L3.Replacement = "fifo" }, `cache.l3.replacement: "fifo" is not allowed; must be one of lru, plru, random`},
+		{"cache.l1.write_policy", func(c *Config) { c.Cache.L1.WritePolicy = "write-around" }, `cache.l1.write_policy: "write-around" is not allowed; must be one of write-back, write-through`},
+		{"cache.l2.latency", func(c *Config) { c.Cache.L2.Latency = 0 }, "cache.l2.latency: 0 is not allowed; must be 1..1000"},
+		{"dram.latency", func(c *Config) { c.DRAM.Latency = 11_000_000 }, "dram.latency: 11us is not allowed; must be 1ns..10us"},
+		{"dram.channels", func(c *Config) { c.DRAM.Channels = 0 }, "dram.channels: 0 is not allowed; must be 1..64"},
+		{"dram.bandwidth", func(c *Config) { c.DRAM.Bandwidth = 2e12 }, "dram.bandwidth: 2TB/s is not allowed; must be 100MB/s..1TB/s"},
+		{"backup.interval", func(c *Config) { c.Backup.Interval = 11e12 }, "backup.interval: 11s is not allowed; must be 1us..10s"},
+		{"backup.log_size", func(c *Config) { c.Backup.LogSize = 2 * GiB }, "backup.log_size: 2GiB is not allowed; must be 1KiB..1GiB"},
+		{"backup.dedup_window", func(c *Config) { c.Backup.DedupWindow = -1 }, "backup.dedup_window: -1 is not allowed; must be 0..4096"},
+		{"backup.overflow", func(c *Config) { c.Backup.Overflow = "spill" }, `backup.overflow: "spill" is not allowed; must be one of stall, interrupt-checkpoint, drop`},
+		{"backup.scan_cycles_per_line", func(c *Config) { c.Backup.ScanCyclesPerLine = 1001 }, "backup.scan_cycles_per_line: 1001 is not allowed; must be 0..1000"},
+		{"backup.drain_cycles_per_entry", func(c *Config) { c.Backup.DrainCyclesPerEntry = 100001 }, "backup.drain_cycles_per_entry: 100001 is not allowed; must be 0..100000"},
+		{"backup.suspend", func(c *Config) { c.Backup.Suspend = 2e12 }, "backup.suspend: 2s is not allowed; must be 0s..1s"},
+		{"hypervisor.store_fraction", func(c *Config) { c.Hypervisor.StoreFraction = 1.5 }, "hypervisor.store_fraction: 1.5 is not allowed; must be 0..1"},
+		{"hypervisor.store_fraction nan", func(c *Config) { c.Hypervisor.StoreFraction = math.NaN() }, "hypervisor.store_fraction: nan is not allowed; must be 0..1"},
+		{"hypervisor.footprint", func(c *Config) { c.Hypervisor.Footprint = 2 * KiB }, "hypervisor.footprint: 2KiB is not allowed; must be 4KiB..1GiB"},
+		{"vm.memory", func(c *Config) { c.VMs[1].Memory = 128 * GiB }, "vm[1].memory: 128GiB is not allowed; must be 1MiB..64GiB"},
+		{"vm.workload.pattern", func(c *Config) { c.VMs[1].Workload.Pattern = "zipff" }, `vm[1].workload.pattern: "zipff" is not allowed; must be one of uniform, zipf, sequential, strided`},
+		{"vm.workload.write_fraction", func(c *Config) { c.VMs[0].Workload.WriteFraction = -0.1 }, "vm[0].workload.write_fraction: -0.1 is not allowed; must be 0..1"},
+		{"vm.workload.gap_cycles", func(c *Config) { c.VMs[0].Workload.GapCycles = 10001 }, "vm[0].workload.gap_cycles: 10001 is not allowed; must be 0..10000"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := Default()
+			tc.mutate(&c)
+			require.EqualError(t, c.Validate(), tc.err)
+		})
+	}
+}
+
+func TestValidateRules(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		mutate func(*Config)
+		err    string
+	}{
+		{"run.name characters", func(c *Config) { c.Run.Name = "Backup Demo" }, `run.name: "Backup Demo" is not allowed; must be 1..40 characters from a-z, 0-9, _ and -`},
+		{"run.name empty", func(c *Config) { c.Run.Name = "" }, `run.name: "" is not allowed; must be 1..40 characters from a-z, 0-9, _ and -`},
+		{"run.name 41 chars", func(c *Config) { c.Run.Name = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" }, `run.name: "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" is not allowed; must be 1..40 characters from a-z, 0-9, _ and -`},
+		{"host.memory multiple of page", func(c *Config) { c.Host.Memory = 64*MiB + 4*KiB }, "host.memory: 65540KiB is not allowed; must be a multiple of host.page_size (64KiB)"},
+		{"tlb.entries multiple of ways", func(c *Config) { c.TLB.Entries = 66 }, "tlb.entries: 66 is not allowed; must be a multiple of tlb.ways (4)"},
+		{"line size power of two", func(c *Config) { c.Cache.LineSize = 96 }, "cache.line_size: 96B is not allowed; must be a power of two"},
+		{"cache geometry", func(c *Config) { c.Cache.L2.Size = 384 * KiB }, "cache.l2.size: 384KiB is not allowed; must be ways × line_size × a power of two (8 × 128B × 2^k)"},
+		{"cache geometry, odd ways", func(c *Config) { c.Cache.L1.Ways = 6 }, "cache.l1.size: 32KiB is not allowed; must be ways × line_size × a power of two (6 × 128B × 2^k)"},
+		{"cache too small for one set", func(c *Config) { c.Cache.L1.Size = 1 * KiB; c.Cache.L1.Ways = 16 }, "cache.l1.size: 1KiB is not allowed; must be ways × line_size × a power of two (16 × 128B × 2^k)"},
+		{"write-through last level", func(c *Config) { c.Cache.L3.WritePolicy = WriteThrough },
+			`cache.l3.write_policy: "write-through" is not allowed; the last enabled level must be write-back (image-modification flags live in write-back levels)`},
+		{"write-through last enabled level", func(c *Config) { c.Cache.L3.Enabled = false; c.Cache.L2.WritePolicy = WriteThrough },
+			`cache.l2.write_policy: "write-through" is not allowed; the last enabled level must be write-back (image-modification flags live in write-back levels)`},
+		{"no level enabled", func(c *Config) { c.Cache.L1.Enabled, c.Cache.L2.Enabled, c.Cache.L3.Enabled = false, false, false },
+			"cache: no level is enabled; at least one enabled level must be write-back"},
+		{"interleave below line", func(c *Config) { c.DRAM.Interleave = 64 }, "dram.interleave: 64B is not allowed; must be a power of two, cache.line_size (128B)..1GiB"},
+		{"interleave not power of two", func(c *Config) { c.DRAM.Interleave = 3 * KiB }, "dram.interleave: 3KiB is not allowed; must be a power of two, cache.line_size (128B)..1GiB"},
+		{"interleave too big", func(c *Config) { c.DRAM.Interleave = 2 * GiB }, "dram.interleave: 2GiB is not allowed; must be a power of two, cache.line_size (128B)..1GiB"},
+		{"log size multiple of line", func(c *Config) { c.Backup.LogSize = 64*KiB + 64 }, "backup.log_size: 65600B is not allowed; must be a multiple of cache.line_size (128B)"},
+		{"guard entries", func(c *Config) { c.Backup.LogSize = 4 * KiB; c.Backup.GuardEntries = 512 }, "backup.guard_entries: 512 is not allowed; must be 0..511 (log_size/8 - 1)"},
+		{"guard entries negative", func(c *Config) { c.Backup.GuardEntries = -1 }, "backup.guard_entries: -1 is not allowed; must be 0..8191 (log_size/8 - 1)"},
+		{"no VMs", func(c *Config) { c.VMs = nil }, "vm: no [[vm]] table; at least one VM is required"},
+		{"vm name", func(c *Config) { c.VMs[1].Name = "VM1" }, `vm[1].name: "VM1" is not allowed; must be 1..40 characters from a-z, 0-9, _ and -`},
+		{"vm names unique", func(c *Config) { c.VMs[1].Name = "protected" }, `vm[1].name: "protected" is not allowed; vm[0] already has that name (names must be unique)`},
+		{"vm memory multiple of page", func(c *Config) { c.Host.PageSize = 16 * KiB; c.VMs[0].Memory = 1*MiB + 4*KiB }, "vm[0].memory: 1028KiB is not allowed; must be a multiple of host.page_size (16KiB)"},
+		{"vm total memory", func(c *Config) { c.Host.Memory = 256 * MiB }, "vm: total memory 512MiB of 2 VMs is not allowed; must be at most host.memory (256MiB)"},
+		{"vm cores empty", func(c *Config) { c.VMs[0].Cores = []int{} }, "vm[0].cores: [] is not allowed; must list at least one core"},
+		{"vm core out of range", func(c *Config) { c.VMs[1].Cores = []int{2} }, "vm[1].cores[0]: 2 is not allowed; must be 0..1 (host.cores - 1)"},
+		{"vm core negative", func(c *Config) { c.VMs[1].Cores = []int{-1} }, "vm[1].cores[0]: -1 is not allowed; must be 0..1 (host.cores - 1)"},
+		{"vm core shared", func(c *Config) { c.VMs[1].Cores = []int{0} }, "vm[1].cores[0]: 0 is not allowed; core 0 already runs vm[0] (each core runs at most one VM)"},
+		{"vm core twice", func(c *Config) { c.VMs[1].Cores = []int{1, 1} }, "vm[1].cores[1]: 1 is not allowed; core 1 is already listed in vm[1].cores"},
+		{"footprint above memory", func(c *Config) { c.VMs[0].Workload.Footprint = 512 * MiB }, "vm[0].workload.footprint: 512MiB is not allowed; must be 4KiB..vm.memory (256MiB)"},
+		{"footprint below 4KiB", func(c *Config) { c.VMs[0].Workload.Footprint = 2 * KiB; c.VMs[0].Workload.Stride = 8 },
+			"vm[0].workload.footprint: 2KiB is not allowed; must be 4KiB..vm.memory (256MiB)"},
+		{"zipf_s at 1", func(c *Config) { c.VMs[0].Workload.ZipfS = 1 }, "vm[0].workload.zipf_s: 1.0 is not allowed; must be greater than 1 and at most 10"},
+		{"zipf_s above 10", func(c *Config) { c.VMs[0].Workload.ZipfS = 10.5 }, "vm[0].workload.zipf_s: 10.5 is not allowed; must be greater than 1 and at most 10"},
+		{"stride above footprint", func(c *Config) { c.VMs[0].Workload.Stride = 32 * MiB }, "vm[0].workload.stride: 32MiB is not allowed; must be 8B..workload.footprint (16MiB)"},
+		{"stride below 8B", func(c *Config) { c.VMs[0].Workload.Stride = 4 }, "vm[0].workload.stride: 4B is not allowed; must be 8B..workload.footprint (16MiB)"},
+		{"access size not power of two", func(c *Config) { c.VMs[0].Workload.AccessSize = 12 }, "vm[0].workload.access_size: 12B is not allowed; must be a power of two, 1B..cache.line_size (128B)"},
+		{"access size above line", func(c *Config) { c.VMs[0].Workload.AccessSize = 256 }, "vm[0].workload.access_size: 256B is not allowed; must be a power of two, 1B..cache.line_size (128B)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := Default()
+			tc.mutate(&c)
+			require.EqualError(t, c.Validate(), tc.err)
+		})
+	}
+}
+
+func TestValidateAcceptsBoundaries(t *testing.T) {
+	c := Default()
+	c.Run.Seed = 1<<63 - 1
+	c.Run.Duration = 3600e12
+	c.Host.Cores = 64
+	c.Host.Memory = TiB
+	c.Cache.LineSize = 16
+	c.Cache.L1 = CacheLevel{Enabled: true, Size: KiB, Ways: 64, Replacement: ReplaceRandom, WritePolicy: WriteThrough, Latency: 1000}
+	c.Backup.GuardEntries = int(c.Backup.LogSize/8) - 1
+	c.Backup.Suspend = 0
+	c.Hypervisor.StoreFraction = 1
+	c.VMs[0].Workload.ZipfS = 10
+	c.VMs[0].Workload.AccessSize = 16
+	c.VMs[0].Workload.Stride = c.VMs[0].Workload.Footprint
+	c.VMs[1].Workload.Footprint = c.VMs[1].Memory
+	c.VMs[1].Cores = []int{63, 1}
+	c.DRAM.Interleave = 16
+	require.NoError(t, c.Validate())
+}
+
+// TestValidateReportsEveryErrorInOrder: tag checks in schema order, then
+// rules; rules on invalid keys (core indices against host.cores, multiples
+// of host.page_size) are skipped.
+func TestValidateReportsEveryErrorInOrder(t *testing.T) {
+	c := Default()
+	c.VMs[1].Workload.Pattern = "zipff"
+	c.Host.Cores = 0
+	c.Run.Name = "A"
+	c.Host.PageSize = 8 * KiB
+	err := c.Validate()
+	require.EqualError(t, err, "host.cores: 0 is not allowed; must be 1..64\n"+
+		"host.page_size: 8KiB is not allowed; must be one of 4KiB, 16KiB, 64KiB\n"+
+		`vm[1].workload.pattern: "zipff" is not allowed; must be one of uniform, zipf, sequential, strided`+"\n"+
+		`run.name: "A" is not allowed; must be 1..40 characters from a-z, 0-9, _ and -`)
+	var fe *FieldError
+	require.True(t, errors.As(err, &fe))
+	require.Equal(t, "host.cores", fe.Path)
+}
