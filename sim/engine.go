@@ -1,6 +1,9 @@
 package sim
 
-import "fmt"
+import (
+	"fmt"
+	"math/bits"
+)
 
 // Handler receives the events scheduled for it. Handlers are registered once
 // with Engine.Register; events carry the handler's small integer ID, so
@@ -29,7 +32,7 @@ type Event struct {
 }
 
 // entry is an event in the queue; seq breaks ties between equal times so that
-// they run in scheduling order.
+// they run in scheduling order. 32 bytes, so two share a cache line.
 type entry struct {
 	t    Time
 	seq  uint64
@@ -38,13 +41,24 @@ type entry struct {
 	arg  uint64
 }
 
+// before reports whether a runs before b: (t, seq) compared as one 128-bit
+// number. The subtract-with-borrow chain has no branch to mispredict, which
+// matters because queue order is close to random.
 func (a *entry) before(b *entry) bool {
-	return a.t < b.t || (a.t == b.t && a.seq < b.seq)
+	_, borrow := bits.Sub64(a.seq, b.seq, 0)
+	_, borrow = bits.Sub64(uint64(a.t), uint64(b.t), borrow)
+	return borrow != 0
 }
 
 // Engine is the serial discrete-event engine: a 4-ary min-heap of event
 // values ordered by (time, scheduling sequence number). Schedule and the
 // dispatch loop do not allocate once the queue has grown to its peak size.
+//
+// While an event is being handled it stays at the root of the heap with
+// rootFree set, and the first event its handler schedules takes over the
+// root slot with one sift-down, instead of a sift-down to remove the handled
+// event and a sift-up to add the new one. Most handlers schedule one event,
+// so this halves the heap work per event.
 type Engine struct {
 	heap     []entry
 	handlers []Handler
@@ -52,6 +66,7 @@ type Engine struct {
 	seq      uint64
 	handled  uint64
 	stopped  bool
+	rootFree bool // heap[0] has been dispatched and may be overwritten
 }
 
 // NewEngine returns an engine at time 0 with an empty queue.
@@ -66,8 +81,14 @@ func (e *Engine) Register(h Handler) HandlerID {
 // Now returns the current simulated time.
 func (e *Engine) Now() Time { return e.now }
 
-// Pending returns the number of events in the queue.
-func (e *Engine) Pending() int { return len(e.heap) }
+// Pending returns the number of events in the queue, not counting the one
+// being handled.
+func (e *Engine) Pending() int {
+	if e.rootFree {
+		return len(e.heap) - 1
+	}
+	return len(e.heap)
+}
 
 // Handled returns the number of events dispatched so far.
 func (e *Engine) Handled() uint64 { return e.handled }
@@ -75,10 +96,19 @@ func (e *Engine) Handled() uint64 { return e.handled }
 // NextTime returns the time of the earliest pending event; ok is false when
 // the queue is empty.
 func (e *Engine) NextTime() (t Time, ok bool) {
+	e.settle()
 	if len(e.heap) == 0 {
 		return 0, false
 	}
 	return e.heap[0].t, true
+}
+
+// settle removes the already dispatched root, if any.
+func (e *Engine) settle() {
+	if e.rootFree {
+		e.rootFree = false
+		e.pop()
+	}
 }
 
 // Schedule queues ev. Scheduling in the past or for an unregistered handler
@@ -91,7 +121,14 @@ func (e *Engine) Schedule(ev Event) {
 		panic(fmt.Sprintf("sim: event for unregistered handler %d", ev.Handler))
 	}
 	e.seq++
-	e.heap = append(e.heap, entry{t: ev.Time, seq: e.seq, h: ev.Handler, kind: ev.Kind, arg: ev.Arg})
+	x := entry{t: ev.Time, seq: e.seq, h: ev.Handler, kind: ev.Kind, arg: ev.Arg}
+	if e.rootFree {
+		// ev.Time >= now = the handled root's time, so ev may start at the root.
+		e.rootFree = false
+		e.down(x)
+		return
+	}
+	e.heap = append(e.heap, x)
 	e.up(len(e.heap) - 1)
 }
 
@@ -112,22 +149,25 @@ func (e *Engine) Run() { e.RunUntil(MaxTime) }
 // exactly the events of RunUntil(t2).
 func (e *Engine) RunUntil(limit Time) {
 	e.stopped = false
+	e.settle() // in case a handler called RunUntil, or panicked
 	for len(e.heap) > 0 && !e.stopped {
 		top := &e.heap[0]
 		if top.t > limit {
 			break
 		}
 		ev := Event{Time: top.t, Handler: top.h, Kind: top.kind, Arg: top.arg}
-		e.pop()
 		e.now = ev.Time
 		e.handled++
+		e.rootFree = true
 		e.handlers[ev.Handler].Handle(ev)
+		e.settle()
 	}
 	if !e.stopped && limit != MaxTime && limit > e.now {
 		e.now = limit
 	}
 }
 
+// up moves heap[i] towards the root to its place.
 func (e *Engine) up(i int) {
 	h := e.heap
 	x := h[i]
@@ -142,33 +182,55 @@ func (e *Engine) up(i int) {
 	h[i] = x
 }
 
+// pop removes the root.
 func (e *Engine) pop() {
-	h := e.heap
-	n := len(h) - 1
-	x := h[n]
-	h = h[:n]
-	e.heap = h
-	if n == 0 {
-		return
+	n := len(e.heap) - 1
+	x := e.heap[n]
+	e.heap = e.heap[:n]
+	if n > 0 {
+		e.down(x)
 	}
+}
+
+// down puts x at the root, whose old content is discarded, and moves it down
+// to its place. The heap must not be empty.
+func (e *Engine) down(x entry) {
+	h := e.heap
+	n := len(h)
 	i := 0
 	for {
 		c := 4*i + 1
-		if c >= n {
-			break
-		}
-		best := c
-		end := min(c+4, n)
-		for j := c + 1; j < end; j++ {
-			if h[j].before(&h[best]) {
-				best = j
+		if c+3 < n {
+			// Four children: a branch-free tournament for the earliest.
+			g := (*[4]entry)(h[c : c+4])
+			a := earlier(g, 0, 1)
+			b := earlier(g, 2, 3)
+			c += earlier(g, a, b)
+		} else if c < n {
+			best := c
+			for j := c + 1; j < n; j++ {
+				if h[j].before(&h[best]) {
+					best = j
+				}
 			}
-		}
-		if !h[best].before(&x) {
+			c = best
+		} else {
 			break
 		}
-		h[i] = h[best]
-		i = best
+		if !h[c].before(&x) {
+			break
+		}
+		h[i] = h[c]
+		i = c
 	}
 	h[i] = x
+}
+
+// earlier returns whichever of i and j indexes the earlier entry of g,
+// without a branch.
+func earlier(g *[4]entry, i, j int) int {
+	i, j = i&3, j&3 // in range: lets the compiler drop the bounds checks
+	_, borrow := bits.Sub64(g[j].seq, g[i].seq, 0)
+	_, borrow = bits.Sub64(uint64(g[j].t), uint64(g[i].t), borrow)
+	return i ^ ((i ^ j) & -int(borrow))
 }

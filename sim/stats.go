@@ -21,16 +21,17 @@ func (c *Counter) Add(n uint64) { c.v += n }
 func (c *Counter) Value() uint64 { return c.v }
 
 // Histogram records non-negative integer samples (latencies in ps or cycles,
-// sizes in bytes) in logarithmic buckets. Count, sum, min and max are exact;
-// quantiles are within 0.4 % relative error of the sample at that rank:
-// values below 128 have a bucket each, larger values keep their top 8
-// significant bits. Recording does not allocate once the bucket slice has
-// grown to the largest value seen.
+// sizes in bytes) in logarithmic buckets. Count, sum, min and max are exact
+// (the sum is kept as a 128-bit integer, so it cannot overflow and does not
+// depend on the order of Record and Merge calls); quantiles are within 0.4 %
+// relative error of the sample at that rank: values below 256 have a bucket
+// each, larger values keep their top 8 significant bits. Recording does not
+// allocate once the bucket slice has grown to the largest value seen.
 type Histogram struct {
-	counts   []uint64
-	n        uint64
-	sum      float64
-	min, max uint64
+	counts       []uint64
+	n            uint64
+	sumHi, sumLo uint64 // the exact sum, sumHi·2^64 + sumLo
+	min, max     uint64
 }
 
 const histExact = 128 // values below this have a bucket of their own
@@ -59,9 +60,7 @@ func histBounds(i int) (lo, hi uint64) {
 func (h *Histogram) Record(v uint64) {
 	i := histIndex(v)
 	if i >= len(h.counts) {
-		grown := make([]uint64, i+1+i/4)
-		copy(grown, h.counts)
-		h.counts = grown
+		h.grow(i + 1 + i/4)
 	}
 	h.counts[i]++
 	if h.n == 0 || v < h.min {
@@ -71,14 +70,33 @@ func (h *Histogram) Record(v uint64) {
 		h.max = v
 	}
 	h.n++
-	h.sum += float64(v)
+	var carry uint64
+	h.sumLo, carry = bits.Add64(h.sumLo, v, 0)
+	h.sumHi += carry
+}
+
+// grow extends the bucket slice to n buckets, keeping the counts.
+func (h *Histogram) grow(n int) {
+	grown := make([]uint64, n)
+	copy(grown, h.counts)
+	h.counts = grown
 }
 
 // Count returns the number of samples.
 func (h *Histogram) Count() uint64 { return h.n }
 
-// Sum returns the exact sum of the samples (as a float64).
-func (h *Histogram) Sum() float64 { return h.sum }
+// Sum returns the sum of the samples as a float64: exact up to 2^53, the
+// nearest float64 up to 2^64, and within a few ulps above that.
+func (h *Histogram) Sum() float64 {
+	if h.sumHi == 0 {
+		return float64(h.sumLo)
+	}
+	return float64(h.sumHi)*0x1p64 + float64(h.sumLo)
+}
+
+// SumUint64 returns the exact sum of the samples; ok is false when it does
+// not fit in 64 bits.
+func (h *Histogram) SumUint64() (sum uint64, ok bool) { return h.sumLo, h.sumHi == 0 }
 
 // Min returns the smallest sample, or 0 if there are none.
 func (h *Histogram) Min() uint64 { return h.min }
@@ -91,7 +109,7 @@ func (h *Histogram) Mean() float64 {
 	if h.n == 0 {
 		return 0
 	}
-	return h.sum / float64(h.n)
+	return h.Sum() / float64(h.n)
 }
 
 // Quantile returns an estimate of the q-quantile (0 ≤ q ≤ 1) defined as the
@@ -124,9 +142,7 @@ func (h *Histogram) Merge(o *Histogram) {
 		return
 	}
 	if len(o.counts) > len(h.counts) {
-		grown := make([]uint64, len(o.counts))
-		copy(grown, h.counts)
-		h.counts = grown
+		h.grow(len(o.counts))
 	}
 	for i, c := range o.counts {
 		h.counts[i] += c
@@ -136,7 +152,9 @@ func (h *Histogram) Merge(o *Histogram) {
 	}
 	h.max = max(h.max, o.max)
 	h.n += o.n
-	h.sum += o.sum
+	var carry uint64
+	h.sumLo, carry = bits.Add64(h.sumLo, o.sumLo, 0)
+	h.sumHi += o.sumHi + carry
 }
 
 // Series is a time series: rows of a fixed set of named columns, each row
@@ -190,17 +208,19 @@ type statEntry struct {
 // Stats is the statistics registry of one run, keyed by component path
 // ("host0.core1.l2") and statistic name ("misses").
 type Stats struct {
-	entries map[string]*statEntry
+	entries map[statKey]*statEntry
 }
 
+type statKey struct{ path, name string }
+
 // NewStats returns an empty registry.
-func NewStats() *Stats { return &Stats{entries: map[string]*statEntry{}} }
+func NewStats() *Stats { return &Stats{entries: map[statKey]*statEntry{}} }
 
 func (s *Stats) add(e *statEntry) {
 	if strings.ContainsAny(e.name, ".,\n\"") || e.name == "" {
 		panic(fmt.Sprintf("sim: invalid statistic name %q", e.name))
 	}
-	key := e.path + "/" + e.name
+	key := statKey{e.path, e.name}
 	if _, dup := s.entries[key]; dup {
 		panic(fmt.Sprintf("sim: statistic %s.%s registered twice", e.path, e.name))
 	}
@@ -225,6 +245,9 @@ func (s *Stats) Histogram(path, name, unit, doc string) *Histogram {
 // Value registers a derived statistic computed by f when statistics are
 // exported (a ratio, a gauge, a configured constant).
 func (s *Stats) Value(path, name, doc string, f func() float64) {
+	if f == nil {
+		panic(fmt.Sprintf("sim: derived statistic %s.%s has a nil function", path, name))
+	}
 	s.add(&statEntry{path: path, name: name, doc: doc, kind: kindValue, value: f})
 }
 
@@ -255,7 +278,7 @@ func (s *Stats) sorted() []*statEntry {
 // "name.count", "name.mean", "name.p99" and so on. ok is false if there is
 // no such statistic.
 func (s *Stats) Lookup(path, name string) (v float64, ok bool) {
-	if e, found := s.entries[path+"/"+name]; found {
+	if e, found := s.entries[statKey{path, name}]; found {
 		switch e.kind {
 		case kindCounter:
 			return float64(e.counter.Value()), true
@@ -268,33 +291,57 @@ func (s *Stats) Lookup(path, name string) (v float64, ok bool) {
 	if !cut {
 		return 0, false
 	}
-	e, found := s.entries[path+"/"+base]
+	e, found := s.entries[statKey{path, base}]
 	if !found || e.kind != kindHistogram {
 		return 0, false
 	}
 	for _, f := range histFields(e.hist) {
 		if f.name == field {
-			return f.value, true
+			return f.num.float(), true
 		}
 	}
 	return 0, false
 }
 
 type histField struct {
-	name  string
-	value float64
+	name string
+	num  statNum
 }
 
+// histFields returns the exported fields of h: count, min, max and (when it
+// fits 64 bits) sum as integers, the mean and quantiles as float64.
 func histFields(h *Histogram) []histField {
-	return []histField{
-		{"count", float64(h.Count())},
-		{"sum", h.Sum()},
-		{"min", float64(h.Min())},
-		{"max", float64(h.Max())},
-		{"mean", h.Mean()},
-		{"p50", h.Quantile(0.5)},
-		{"p90", h.Quantile(0.9)},
-		{"p99", h.Quantile(0.99)},
-		{"p999", h.Quantile(0.999)},
+	sum := floatNum(h.Sum())
+	if s, ok := h.SumUint64(); ok {
+		sum = intNum(s)
 	}
+	return []histField{
+		{"count", intNum(h.Count())},
+		{"sum", sum},
+		{"min", intNum(h.Min())},
+		{"max", intNum(h.Max())},
+		{"mean", floatNum(h.Mean())},
+		{"p50", floatNum(h.Quantile(0.5))},
+		{"p90", floatNum(h.Quantile(0.9))},
+		{"p99", floatNum(h.Quantile(0.99))},
+		{"p999", floatNum(h.Quantile(0.999))},
+	}
+}
+
+// statNum is a statistic's value as exported: integers stay integers (so
+// that counts above 2^53 are written exactly), other values are float64.
+type statNum struct {
+	u     uint64
+	f     float64
+	isInt bool
+}
+
+func intNum(u uint64) statNum    { return statNum{u: u, isInt: true} }
+func floatNum(f float64) statNum { return statNum{f: f} }
+
+func (v statNum) float() float64 {
+	if v.isInt {
+		return float64(v.u)
+	}
+	return v.f
 }

@@ -1,8 +1,10 @@
 package sim
 
 import (
+	"errors"
 	"fmt"
 	"math"
+	"math/big"
 	"math/bits"
 	"strconv"
 	"strings"
@@ -51,10 +53,11 @@ func (t Time) Seconds() float64 { return float64(t) / float64(Second) }
 func (t Time) Micros() float64 { return float64(t) / float64(Microsecond) }
 
 // ParseTime parses a duration such as "25ms", "100us", "1.5ns", "300ps" or
-// "2s". "µs" is accepted for "us". The result must be a whole number of
-// picoseconds.
+// "2s". "µs" is accepted for "us". The number is decimal, optionally with an
+// exponent ("2.5e3ns"), and is converted exactly: the result must be a whole
+// number of picoseconds.
 func ParseTime(s string) (Time, error) {
-	str := strings.TrimSpace(strings.ReplaceAll(s, "µs", "us"))
+	str := strings.TrimSpace(strings.NewReplacer("µs", "us", "μs", "us").Replace(s))
 	for _, u := range []struct {
 		suffix string
 		unit   Time
@@ -64,27 +67,92 @@ func ParseTime(s string) (Time, error) {
 			continue
 		}
 		num = strings.TrimSpace(num)
-		if whole, err := strconv.ParseUint(num, 10, 64); err == nil {
-			hi, lo := bits.Mul64(whole, uint64(u.unit))
-			if hi != 0 {
-				return 0, fmt.Errorf("duration %q overflows 2^64 ps", s)
-			}
-			return Time(lo), nil
-		}
-		f, err := strconv.ParseFloat(num, 64)
-		if err != nil || f < 0 || math.IsNaN(f) || math.IsInf(f, 0) {
-			return 0, fmt.Errorf("duration %q: %q is not a non-negative number", s, num)
-		}
-		ps := f * float64(u.unit)
-		if ps >= math.MaxUint64 {
+		v, err := scaleDecimal(num, uint64(u.unit))
+		switch err {
+		case nil:
+			return Time(v), nil
+		case errOverflow:
 			return 0, fmt.Errorf("duration %q overflows 2^64 ps", s)
-		}
-		if ps != math.Trunc(ps) {
+		case errNotWhole:
 			return 0, fmt.Errorf("duration %q is not a whole number of picoseconds", s)
 		}
-		return Time(ps), nil
+		return 0, fmt.Errorf("duration %q: %q is not a non-negative number", s, num)
 	}
 	return 0, fmt.Errorf("duration %q has no unit; use ps, ns, us, ms or s", s)
+}
+
+var (
+	errSyntax    = errors.New("not a decimal number")
+	errOverflow  = errors.New("overflows 64 bits")
+	errNotWhole  = errors.New("not a whole number")
+	bigTen       = big.NewInt(10)
+	maxDecExpAbs = 10000 // exponents beyond this are over- or underflow for any uint64 result
+)
+
+// scaleDecimal returns num·unit computed exactly, where num is an unsigned
+// decimal number: digits with an optional fraction and an optional exponent
+// ("12", "1.5", ".25", "2e-3"). Floating point would turn "1.001ns" into
+// 1000.9999999999999 ps.
+func scaleDecimal(num string, unit uint64) (uint64, error) {
+	mant, expStr, hasExp := strings.Cut(strings.ToLower(num), "e")
+	intPart, frac, _ := strings.Cut(mant, ".")
+	if intPart == "" && frac == "" || !allDigits(intPart) || !allDigits(frac) {
+		return 0, errSyntax
+	}
+	exp := 0
+	if hasExp {
+		digits := strings.TrimPrefix(strings.TrimPrefix(expStr, "+"), "-")
+		if digits == "" || !allDigits(digits) {
+			return 0, errSyntax
+		}
+		digits = strings.TrimLeft(digits, "0")
+		if len(digits) > 5 {
+			exp = maxDecExpAbs + 1
+		} else if digits != "" {
+			exp, _ = strconv.Atoi(digits)
+		}
+		if strings.HasPrefix(expStr, "-") {
+			exp = -exp
+		}
+	}
+	digits := strings.TrimLeft(intPart+frac, "0")
+	if digits == "" || unit == 0 {
+		return 0, nil
+	}
+	e10 := exp - len(frac)
+	if e10 > maxDecExpAbs {
+		return 0, errOverflow
+	}
+	if e10 < -maxDecExpAbs-len(digits) {
+		return 0, errNotWhole
+	}
+	n, _ := new(big.Int).SetString(digits, 10)
+	n.Mul(n, new(big.Int).SetUint64(unit))
+	if e10 > 0 {
+		if len(digits)+e10 > 60 { // more than 10^59 > 2^64
+			return 0, errOverflow
+		}
+		n.Mul(n, new(big.Int).Exp(bigTen, big.NewInt(int64(e10)), nil))
+	} else if e10 < 0 {
+		var rem big.Int
+		n.QuoRem(n, new(big.Int).Exp(bigTen, big.NewInt(int64(-e10)), nil), &rem)
+		if rem.Sign() != 0 {
+			return 0, errNotWhole
+		}
+	}
+	if !n.IsUint64() {
+		return 0, errOverflow
+	}
+	return n.Uint64(), nil
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // Freq is a clock frequency in hertz.
@@ -145,7 +213,9 @@ func (f Freq) String() string {
 	return strconv.FormatUint(uint64(f), 10) + "Hz"
 }
 
-// ParseFreq parses a frequency such as "2.5GHz", "800MHz" or "100Hz".
+// ParseFreq parses a frequency such as "2.5GHz", "800MHz" or "100Hz". The
+// number is converted exactly and must be a whole number of hertz from 1Hz
+// to 999.999999999GHz.
 func ParseFreq(s string) (Freq, error) {
 	str := strings.TrimSpace(s)
 	for _, u := range []struct {
@@ -156,13 +226,15 @@ func ParseFreq(s string) (Freq, error) {
 		if !ok {
 			continue
 		}
-		f, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
-		if err != nil || f <= 0 || math.IsInf(f, 0) || math.IsNaN(f) {
+		num = strings.TrimSpace(num)
+		hz, err := scaleDecimal(num, uint64(u.unit))
+		switch {
+		case err == errSyntax || err == nil && hz == 0:
 			return 0, fmt.Errorf("frequency %q: %q is not a positive number", s, num)
-		}
-		hz := math.Round(f * float64(u.unit))
-		if hz < 1 || hz >= 1e12 {
+		case err == errOverflow || err == nil && hz >= 1e12:
 			return 0, fmt.Errorf("frequency %q is out of range; must be 1Hz..999GHz", s)
+		case err == errNotWhole:
+			return 0, fmt.Errorf("frequency %q is not a whole number of hertz", s)
 		}
 		return Freq(hz), nil
 	}

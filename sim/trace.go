@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -77,6 +78,15 @@ func micros(ps Time) string {
 	return strings.TrimRight(s, "0")
 }
 
+// traceNumber formats v as a JSON number, or null for NaN and infinities,
+// which JSON cannot represent.
+func traceNumber(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return "null"
+	}
+	return strconv.FormatFloat(v, 'g', -1, 64)
+}
+
 // WriteJSON writes the trace in Chrome's JSON object format, loadable by
 // chrome://tracing and ui.perfetto.dev. Events are sorted by time (stably),
 // so output is deterministic.
@@ -122,7 +132,7 @@ func (t *Tracer) WriteJSON(w io.Writer) error {
 					bw.WriteByte(',')
 				}
 				key, _ := json.Marshal(a.Key)
-				fmt.Fprintf(bw, `%s:%s`, key, strconv.FormatFloat(a.Value, 'g', -1, 64))
+				fmt.Fprintf(bw, `%s:%s`, key, traceNumber(a.Value))
 			}
 			bw.WriteByte('}')
 		}

@@ -1,0 +1,38 @@
+# twinsim — make targets. `make run` runs the default scenario; `make test` runs every test.
+GO      ?= go
+BIN     := bin/twinsim
+OUT     ?= out
+BENCHTIME ?= 1s
+
+.PHONY: all build run test bench lint fuzz clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/twinsim
+
+## run: the default scenario from the embedded configuration; results go to $(OUT)/<run>/
+run: build
+	./$(BIN) run -o $(OUT)
+
+## test: vet, formatting and every test (race-free, deterministic)
+test: lint
+	$(GO) test -count=1 ./...
+
+## bench: engine and hot-path benchmarks, and the engine side by side with Akita's
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./sim/ ./memory/ ./cache/ ./workloads/
+	./scripts/enginecmp.sh
+
+## lint: go vet and a gofmt check
+lint:
+	$(GO) vet ./...
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed on:"; echo "$$unformatted"; exit 1; fi
+
+## fuzz: a short run of every fuzz target
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./configs/
+
+clean:
+	rm -rf bin $(OUT)

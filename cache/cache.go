@@ -1,0 +1,281 @@
+package cache
+
+import (
+	"fmt"
+	"math/bits"
+	"math/rand/v2"
+
+	"github.com/twinsim/twinsim/sim"
+)
+
+// Config is the immutable description of one cache level.
+type Config struct {
+	Size        uint64 // capacity in bytes: Ways × LineSize × a power of two
+	LineSize    uint64 // bytes per line, a power of two from 8
+	Ways        int    // lines per set, 1..64
+	Replacement Replacement
+	WritePolicy WritePolicy
+	Latency     uint64 // hit latency in core cycles
+	TrackThread bool   // rows also record the id of the thread that last wrote them
+}
+
+// MaxWays is the largest associativity a Cache supports.
+const MaxWays = 64
+
+// Validate reports the first field that is out of range.
+func (c Config) Validate() error {
+	switch {
+	case c.LineSize < 8 || c.LineSize&(c.LineSize-1) != 0:
+		return fmt.Errorf("line size %d is not a power of two of at least 8 bytes", c.LineSize)
+	case c.Ways < 1 || c.Ways > MaxWays:
+		return fmt.Errorf("ways %d is not allowed; must be 1..%d", c.Ways, MaxWays)
+	case c.Size == 0 || c.Size%(uint64(c.Ways)*c.LineSize) != 0:
+		return fmt.Errorf("size %d is not a positive multiple of ways × line size (%d × %d)", c.Size, c.Ways, c.LineSize)
+	case c.Replacement > Random:
+		return fmt.Errorf("unknown replacement policy %d", c.Replacement)
+	case c.WritePolicy > WriteThrough:
+		return fmt.Errorf("unknown write policy %d", c.WritePolicy)
+	}
+	if sets := c.Size / (uint64(c.Ways) * c.LineSize); sets&(sets-1) != 0 {
+		return fmt.Errorf("size %d gives %d sets, which is not a power of two", c.Size, sets)
+	}
+	return nil
+}
+
+// row flag bits
+const (
+	fValid uint8 = 1 << iota
+	fDirty
+	fIMF
+)
+
+// row is one cache line's state. The data lives in physical memory (see the
+// package documentation).
+type row struct {
+	tag    uint64
+	stamp  uint64 // LRU: the level's access count at the last use
+	owner  uint16 // VM that last filled or wrote the line
+	thread uint16 // thread that last wrote the line (TrackThread)
+	flags  uint8
+}
+
+// Row is the visible state of one cache row, for inspection and tests.
+type Row struct {
+	Addr   uint64 // line address
+	Valid  bool
+	Dirty  bool
+	IMF    bool // image-modification flag
+	Owner  uint16
+	Thread uint16
+}
+
+// Cache is one set-associative level of a hierarchy. It is driven by Ports
+// (several Ports may share one Cache, as cores share an L3) and scanned by
+// a Controller. Lookups and fills do not allocate.
+//
+// Statistics under its scope: "read_hits", "read_misses", "write_hits",
+// "write_misses", "evictions" (valid lines replaced), "writebacks" (dirty
+// lines written to the level below), "flagged_evictions" (evicted lines
+// whose image-modification flag was set) and the derived "miss_rate".
+type Cache struct {
+	cfg       Config
+	name      string
+	rows      []row
+	plru      []uint64 // per set: tree bits (PLRU)
+	ways      int
+	treeWays  int // ways rounded up to a power of two (PLRU)
+	setMask   uint64
+	lineShift uint
+	setShift  uint
+	clock     uint64
+	rng       *rand.Rand
+	wb        bool
+
+	readHits, readMisses, writeHits, writeMisses *sim.Counter
+	evictions, writebacks, flaggedEvictions      *sim.Counter
+}
+
+// New returns an empty cache level with statistics under scope.
+func New(scope sim.Scope, cfg Config) (*Cache, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", scope.Name(), err)
+	}
+	sets := cfg.Size / (uint64(cfg.Ways) * cfg.LineSize)
+	c := &Cache{
+		cfg:       cfg,
+		name:      scope.Name(),
+		rows:      make([]row, sets*uint64(cfg.Ways)),
+		ways:      cfg.Ways,
+		treeWays:  1 << bits.Len(uint(cfg.Ways-1)),
+		setMask:   sets - 1,
+		lineShift: uint(bits.TrailingZeros64(cfg.LineSize)),
+		setShift:  uint(bits.TrailingZeros64(sets)),
+		wb:        cfg.WritePolicy == WriteBack,
+	}
+	if cfg.Replacement == PLRU {
+		c.plru = make([]uint64, sets)
+	}
+	if cfg.Replacement == Random {
+		c.rng = scope.RNG()
+	}
+	c.readHits = scope.Counter("read_hits", "loads that hit")
+	c.readMisses = scope.Counter("read_misses", "loads that missed")
+	c.writeHits = scope.Counter("write_hits", "stores that hit")
+	c.writeMisses = scope.Counter("write_misses", "stores that missed")
+	c.evictions = scope.Counter("evictions", "valid lines replaced")
+	c.writebacks = scope.Counter("writebacks", "dirty lines written to the level below")
+	c.flaggedEvictions = scope.Counter("flagged_evictions", "evicted lines whose image-modification flag was set")
+	scope.Value("miss_rate", "misses over accesses", func() float64 {
+		miss := c.readMisses.Value() + c.writeMisses.Value()
+		all := miss + c.readHits.Value() + c.writeHits.Value()
+		if all == 0 {
+			return 0
+		}
+		return float64(miss) / float64(all)
+	})
+	return c, nil
+}
+
+// Name returns the level's hierarchical name.
+func (c *Cache) Name() string { return c.name }
+
+// Config returns the configuration the level was built with.
+func (c *Cache) Config() Config { return c.cfg }
+
+// Lines returns the number of rows.
+func (c *Cache) Lines() int { return len(c.rows) }
+
+// Sets returns the number of sets.
+func (c *Cache) Sets() int { return int(c.setMask + 1) }
+
+// LineAddr returns the address of the line that holds addr.
+func (c *Cache) LineAddr(addr uint64) uint64 { return addr &^ (c.cfg.LineSize - 1) }
+
+func (c *Cache) split(addr uint64) (set uint64, tag uint64) {
+	l := addr >> c.lineShift
+	return l & c.setMask, l >> c.setShift
+}
+
+// addrOf returns the line address held by row index i.
+func (c *Cache) addrOf(i int) uint64 {
+	set := uint64(i / c.ways)
+	return (c.rows[i].tag<<c.setShift | set) << c.lineShift
+}
+
+// find returns the row index holding addr, or -1, without touching the
+// replacement state.
+func (c *Cache) find(addr uint64) int {
+	set, tag := c.split(addr)
+	base := int(set) * c.ways
+	rs := c.rows[base : base+c.ways]
+	for w := range rs {
+		if rs[w].flags&fValid != 0 && rs[w].tag == tag {
+			return base + w
+		}
+	}
+	return -1
+}
+
+// touch records a use of row i for the replacement policy.
+func (c *Cache) touch(i int) {
+	switch c.cfg.Replacement {
+	case LRU:
+		c.clock++
+		c.rows[i].stamp = c.clock
+	case PLRU:
+		set, w := i/c.ways, i%c.ways
+		// Point every node on the path away from way w.
+		bitsv := c.plru[set]
+		node := 0
+		for half := c.treeWays >> 1; half > 0; half >>= 1 {
+			if w&half != 0 {
+				bitsv &^= 1 << node // the LRU side is now the left (0) half
+				node = 2*node + 2
+			} else {
+				bitsv |= 1 << node
+				node = 2*node + 1
+			}
+		}
+		c.plru[set] = bitsv
+	}
+}
+
+// victim returns the row index to replace in addr's set: an invalid row if
+// there is one, otherwise the policy's choice.
+func (c *Cache) victim(addr uint64) int {
+	set, _ := c.split(addr)
+	base := int(set) * c.ways
+	rs := c.rows[base : base+c.ways]
+	for w := range rs {
+		if rs[w].flags&fValid == 0 {
+			return base + w
+		}
+	}
+	switch c.cfg.Replacement {
+	case LRU:
+		best := 0
+		for w := 1; w < len(rs); w++ {
+			if rs[w].stamp < rs[best].stamp {
+				best = w
+			}
+		}
+		return base + best
+	case PLRU:
+		// Follow the tree bits towards the pseudo-least-recently-used way;
+		// when ways is not a power of two, a half that holds no real way
+		// is never chosen.
+		bitsv := c.plru[set]
+		node, w := 0, 0
+		for half := c.treeWays >> 1; half > 0; half >>= 1 {
+			right := bitsv&(1<<node) != 0
+			if right && w+half >= c.ways {
+				right = false
+			}
+			if right {
+				w += half
+				node = 2*node + 2
+			} else {
+				node = 2*node + 1
+			}
+		}
+		return base + w
+	}
+	return base + c.rng.IntN(c.ways)
+}
+
+// Probe returns the state of the row holding addr, if any, without
+// changing it.
+func (c *Cache) Probe(addr uint64) (Row, bool) {
+	i := c.find(addr)
+	if i < 0 {
+		return Row{}, false
+	}
+	return c.rowAt(i), true
+}
+
+func (c *Cache) rowAt(i int) Row {
+	r := &c.rows[i]
+	return Row{Addr: c.addrOf(i), Valid: r.flags&fValid != 0, Dirty: r.flags&fDirty != 0,
+		IMF: r.flags&fIMF != 0, Owner: r.owner, Thread: r.thread}
+}
+
+// Rows calls fn for every valid row in index order.
+func (c *Cache) Rows(fn func(Row)) {
+	for i := range c.rows {
+		if c.rows[i].flags&fValid != 0 {
+			fn(c.rowAt(i))
+		}
+	}
+}
+
+// FlaggedLines returns the number of rows whose image-modification flag is
+// set.
+func (c *Cache) FlaggedLines() int {
+	n := 0
+	for i := range c.rows {
+		if c.rows[i].flags&fIMF != 0 {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func execute(t *testing.T, args ...string) (string, string, error) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	cmd := newRootCmd(&out, &errb)
+	cmd.SetArgs(args)
+	err := cmd.Execute()
+	return out.String(), errb.String(), err
+}
+
+func TestRunWritesResultsAndSummary(t *testing.T) {
+	dir := t.TempDir()
+	trace := filepath.Join(dir, "trace.json")
+	out, _, err := execute(t, "run", "-o", dir, "--trace", trace,
+		"--set", "run.duration=2ms", "--set", "backup.interval=500us")
+	require.NoError(t, err)
+	require.Contains(t, out, "bytes to replicate per checkpoint")
+	require.Contains(t, out, "page dirty tracking, 4 KiB")
+	require.Contains(t, out, "results: "+dir)
+	matches, err := filepath.Glob(filepath.Join(dir, "backup-demo-s1-*", "stats.json"))
+	require.NoError(t, err)
+	require.Len(t, matches, 1)
+	_, err = os.Stat(trace)
+	require.NoError(t, err)
+}
+
+func TestSeedFlagChangesRunName(t *testing.T) {
+	dir := t.TempDir()
+	_, _, err := execute(t, "run", "-q", "-o", dir, "--seed", "7", "--set", "run.duration=1ms")
+	require.NoError(t, err)
+	matches, _ := filepath.Glob(filepath.Join(dir, "backup-demo-s7-*"))
+	require.Len(t, matches, 1)
+}
+
+func TestConfigErrorsNameTheKey(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name, body, want string
+	}{
+		{"misspelt", "[cache.l2]\nwayz = 4\n", "cache.l2.wayz"},
+		{"wrong type", "[cache.l2]\nways = \"eight\"\n", "cache.l2.ways"},
+		{"out of range", "[cache.l2]\nways = 0\n", "cache.l2.ways: 0 is not allowed; must be 1..64"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(dir, tc.name+".toml")
+			require.NoError(t, os.WriteFile(path, []byte(tc.body), 0o644))
+			_, errOut, err := execute(t, "config", "validate", path)
+			require.Error(t, err)
+			require.Contains(t, errOut, tc.want)
+			_, _, err = execute(t, "run", "-o", dir, path)
+			require.ErrorContains(t, err, tc.want)
+		})
+	}
+	_, _, err := execute(t, "run", "-o", dir, "--set", "cache.l2.ways=0")
+	require.ErrorContains(t, err, "cache.l2.ways: 0 is not allowed")
+}
+
+func TestConfigDumpListWrite(t *testing.T) {
+	out, _, err := execute(t, "config", "dump", "--set", "cache.l2.ways=16")
+	require.NoError(t, err)
+	require.Contains(t, out, "ways = 16")
+	require.Contains(t, out, "#")
+
+	out, _, err = execute(t, "config", "list")
+	require.NoError(t, err)
+	require.Contains(t, out, "default")
+
+	path := filepath.Join(t.TempDir(), "mine.toml")
+	_, _, err = execute(t, "config", "write", "default", path)
+	require.NoError(t, err)
+	out, _, err = execute(t, "config", "validate", path)
+	require.NoError(t, err)
+	require.Contains(t, out, "ok")
+}
+
+func TestUnknownFlagIsUsageError(t *testing.T) {
+	_, _, err := execute(t, "run", "--no-such-flag")
+	var ue usageError
+	require.ErrorAs(t, err, &ue)
+}

@@ -1,0 +1,283 @@
+package experiment
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/twinsim/twinsim/cache"
+	"github.com/twinsim/twinsim/configs"
+	"github.com/twinsim/twinsim/hypervisor"
+	"github.com/twinsim/twinsim/memory"
+	"github.com/twinsim/twinsim/sim"
+	"github.com/twinsim/twinsim/workloads"
+)
+
+// backupHost is the VM-backup scenario (patent family 3): one host whose
+// cores run VMs' synthetic workloads through private L1/L2 caches, a shared
+// L3 and DRAM, with the cache controller's image-modification log and the
+// hypervisor's checkpoint controller replicating backed-up VMs to a second
+// host's memory.
+type backupHost struct {
+	cfg     configs.Config
+	scope   sim.Scope
+	mem     *memory.Physical
+	replica *memory.Physical
+	ctl     *cache.Controller
+	vms     []*hypervisor.VM
+	vcpus   []*hypervisor.VCPU
+	backup  *hypervisor.Backup // nil when backup is disabled
+	layout  layout
+}
+
+// layout is where things live in host physical memory.
+type layout struct {
+	hypBase, hypSize uint64
+	logBase, logSize uint64
+}
+
+func cacheConfig(l configs.CacheLevel, lineSize uint64, trackThread bool) (cache.Config, error) {
+	repl, err := cache.ParseReplacement(string(l.Replacement))
+	if err != nil {
+		return cache.Config{}, err
+	}
+	wp, err := cache.ParseWritePolicy(string(l.WritePolicy))
+	if err != nil {
+		return cache.Config{}, err
+	}
+	return cache.Config{Size: uint64(l.Size), LineSize: lineSize, Ways: l.Ways, Replacement: repl,
+		WritePolicy: wp, Latency: l.Latency, TrackThread: trackThread}, nil
+}
+
+func alignUp(x, a uint64) uint64 { return (x + a - 1) / a * a }
+
+func buildBackupHost(env *sim.Env, cfg configs.Config) (*backupHost, error) {
+	host := env.Scope("host0")
+	h := &backupHost{cfg: cfg, scope: host}
+	pageSize := uint64(cfg.Host.PageSize)
+	lineSize := uint64(cfg.Cache.LineSize)
+	freq := sim.Freq(cfg.Host.Freq)
+	memSize := uint64(cfg.Host.Memory)
+
+	// Layout: VM images from 0, then hypervisor memory, then the log.
+	var next uint64
+	for i, vc := range cfg.VMs {
+		vm, err := hypervisor.NewVM(uint16(i+1), vc.Name, vc.BackedUp && cfg.Backup.Enabled, next, uint64(vc.Memory), pageSize)
+		if err != nil {
+			return nil, err
+		}
+		h.vms = append(h.vms, vm)
+		next += uint64(vc.Memory)
+	}
+	h.layout.hypBase = alignUp(next, pageSize)
+	h.layout.hypSize = uint64(cfg.Hypervisor.Footprint)
+	h.layout.logBase = alignUp(h.layout.hypBase+h.layout.hypSize, pageSize)
+	h.layout.logSize = uint64(cfg.Backup.LogSize)
+	if end := h.layout.logBase + h.layout.logSize; end > memSize {
+		return nil, fmt.Errorf("host.memory: %d bytes cannot hold the VM images, hypervisor memory and log (%d bytes needed)", memSize, end)
+	}
+
+	var err error
+	if h.mem, err = memory.NewPhysical(memSize); err != nil {
+		return nil, fmt.Errorf("host.memory: %w", err)
+	}
+	if h.replica, err = memory.NewPhysical(memSize); err != nil {
+		return nil, fmt.Errorf("host.memory: %w", err)
+	}
+	dram, err := memory.NewDRAM(host.Child("dram"), memory.DRAMConfig{
+		Latency: sim.Time(cfg.DRAM.Latency), Channels: cfg.DRAM.Channels,
+		BytesPerSec: uint64(cfg.DRAM.Bandwidth), InterleaveBytes: uint64(cfg.DRAM.Interleave)})
+	if err != nil {
+		return nil, fmt.Errorf("dram: %w", err)
+	}
+	overflow, err := cache.ParseOverflowPolicy(string(cfg.Backup.Overflow))
+	if err != nil {
+		return nil, fmt.Errorf("backup.overflow: %w", err)
+	}
+	h.ctl, err = cache.NewController(host.Child("imlog"), h.mem, cache.LogConfig{
+		Base: h.layout.logBase, Size: h.layout.logSize, LineSize: lineSize,
+		DedupWindow: cfg.Backup.DedupWindow, Batch: cfg.Backup.Batch, Overflow: overflow,
+		GuardEntries: cfg.Backup.GuardEntries, ScanCyclesPerLine: cfg.Backup.ScanCyclesPerLine,
+		TrackThread: cfg.Backup.ThreadIDs})
+	if err != nil {
+		return nil, fmt.Errorf("backup: %w", err)
+	}
+
+	var l3 *cache.Cache
+	if cfg.Cache.L3.Enabled {
+		if l3, err = h.newCache(host.Child("l3"), cfg.Cache.L3, "cache.l3"); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.Backup.Enabled {
+		if h.backup, err = hypervisor.NewBackup(host.Child("backup"), hypervisor.BackupConfig{
+			Interval: sim.Time(cfg.Backup.Interval), Suspend: sim.Time(cfg.Backup.Suspend),
+			DrainCyclesPerEntry: cfg.Backup.DrainCyclesPerEntry, LineSize: lineSize, Verify: true,
+		}, freq, h.ctl, h.mem, h.replica, h.vms); err != nil {
+			return nil, err
+		}
+	}
+
+	// Cores: private L1 and L2, a TLB and MMU each, one vCPU per core that
+	// runs a VM.
+	vmOfCore := map[int]int{}
+	for i, vc := range cfg.VMs {
+		for _, c := range vc.Cores {
+			vmOfCore[c] = i
+		}
+	}
+	for c := 0; c < cfg.Host.Cores; c++ {
+		core := host.Child(fmt.Sprintf("core%d", c))
+		var levels []*cache.Cache
+		for _, lv := range []struct {
+			name string
+			cfg  configs.CacheLevel
+		}{{"l1", cfg.Cache.L1}, {"l2", cfg.Cache.L2}} {
+			if !lv.cfg.Enabled {
+				continue
+			}
+			cc, err := h.newCache(core.Child(lv.name), lv.cfg, "cache."+lv.name)
+			if err != nil {
+				return nil, err
+			}
+			levels = append(levels, cc)
+		}
+		if l3 != nil {
+			levels = append(levels, l3)
+		}
+		port, err := cache.NewPort(freq, levels, dram, h.ctl)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", core.Name(), err)
+		}
+		vi, runs := vmOfCore[c]
+		if !runs {
+			continue
+		}
+		vm, vc := h.vms[vi], cfg.VMs[vi]
+		if cfg.Backup.ThreadIDs && vm.BackedUp {
+			h.ctl.SetThreadBackedUp(uint16(c), true)
+		}
+		tlb, err := memory.NewTLB(core.Child("tlb"), cfg.TLB.Entries, cfg.TLB.Ways, pageSize)
+		if err != nil {
+			return nil, fmt.Errorf("tlb: %w", err)
+		}
+		mmu := memory.NewMMU(core.Child("mmu"), vm.PT, tlb, cfg.TLB.WalkLatency)
+		w := vc.Workload
+		pattern, err := workloads.ParsePattern(string(w.Pattern))
+		if err != nil {
+			return nil, fmt.Errorf("vm %s: workload.pattern: %w", vc.Name, err)
+		}
+		vscope := core.Child("vcpu")
+		stream, err := workloads.NewStream(workloads.StreamConfig{
+			Pattern: pattern, Footprint: uint64(w.Footprint), WriteFraction: w.WriteFraction, ZipfS: w.ZipfS,
+			Stride: uint64(w.Stride), AccessSize: uint64(w.AccessSize), LineSize: lineSize,
+		}, sim.NewRNG(env.Seed, vscope.Name()+".stream"))
+		if err != nil {
+			return nil, fmt.Errorf("vm %s: workload: %w", vc.Name, err)
+		}
+		v, err := hypervisor.NewVCPU(vscope, hypervisor.VCPUConfig{
+			Core: c, Quantum: sim.Time(cfg.Host.Quantum), GapCycles: w.GapCycles, AccessSize: uint64(w.AccessSize),
+			Hyp: hypervisor.HypervisorStores{Fraction: cfg.Hypervisor.StoreFraction, Base: h.layout.hypBase, Size: h.layout.hypSize},
+		}, freq, vm, stream, mmu, port, h.mem, h.backup)
+		if err != nil {
+			return nil, err
+		}
+		h.vcpus = append(h.vcpus, v)
+	}
+	return h, nil
+}
+
+func (h *backupHost) newCache(scope sim.Scope, l configs.CacheLevel, key string) (*cache.Cache, error) {
+	cc, err := cacheConfig(l, uint64(h.cfg.Cache.LineSize), h.cfg.Backup.ThreadIDs)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", key, err)
+	}
+	c, err := cache.New(scope, cc)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", key, err)
+	}
+	h.ctl.AddCache(c)
+	return c, nil
+}
+
+func (h *backupHost) start() {
+	for _, v := range h.vcpus {
+		v.Start()
+	}
+	if h.backup != nil {
+		h.backup.Start()
+	}
+}
+
+func (h *backupHost) stat(path, name string) float64 {
+	v, _ := h.scope.Env().Stats.Lookup(path, name)
+	return v
+}
+
+// summary prints the bytes-per-checkpoint comparison and the log's health.
+func (h *backupHost) summary(w io.Writer, r *Result) {
+	cfg := h.cfg
+	fmt.Fprintf(w, "twinsim %s: scenario %q, seed %d: %v simulated in %.2fs wall (%d events)\n",
+		Version, cfg.Run.Name, cfg.Run.Seed, r.SimTime, r.Wall.Seconds(), r.Env.Engine.Handled())
+	if h.backup == nil {
+		fmt.Fprintln(w, "backup is disabled: no checkpoints were taken")
+		return
+	}
+	bp := h.scope.Child("backup").Name()
+	lg := h.ctl.Name()
+	n := h.stat(bp, "checkpoints")
+	fmt.Fprintf(w, "checkpoints: %.0f every %v (%.0f brought forward by log interrupts), mean pause %s\n",
+		n, sim.Time(cfg.Backup.Interval), h.stat(bp, "early_checkpoints"), fmtTime(h.stat(bp, "pause.mean")))
+	line := h.stat(bp, "mean_bytes_line_log")
+	fmt.Fprintf(w, "\n%-42s %12s %12s\n", "bytes to replicate per checkpoint (mean)", "bytes", "vs line log")
+	for _, m := range []struct{ label, stat string }{
+		{"image-modification line log", "mean_bytes_line_log"},
+		{"page dirty tracking, 4 KiB", "mean_bytes_page_4k"},
+		{"page dirty tracking, 64 KiB", "mean_bytes_page_64k"},
+		{"full image copy", "mean_bytes_full_copy"},
+	} {
+		v := h.stat(bp, m.stat)
+		ratio := "-"
+		if line > 0 {
+			ratio = fmt.Sprintf("%.1fx", v/line)
+		}
+		fmt.Fprintf(w, "  %-40s %12s %12s\n", m.label, fmtBytes(v), ratio)
+	}
+	entries := h.stat(lg, "entries")
+	evict, scan := h.stat(lg, "evict_entries"), h.stat(lg, "scan_entries")
+	share := 0.0
+	if evict+scan > 0 {
+		share = 100 * evict / (evict + scan)
+	}
+	fmt.Fprintf(w, "\nmodification log: %.0f entries (%.1f%% at eviction, %.1f%% at checkpoint scans), %s written, %.0f duplicates filtered\n",
+		entries, share, 100-share, fmtBytes(h.stat(lg, "log_bytes")), h.stat(lg, "dedup_filtered"))
+	fmt.Fprintf(w, "log overflows: %.0f (policy %s), entries dropped: %.0f\n",
+		h.stat(lg, "overflows"), cfg.Backup.Overflow, h.stat(lg, "dropped"))
+	mism := h.stat(bp, "image_mismatches")
+	if mism == 0 {
+		fmt.Fprintf(w, "backup image check: equal to the primary after all %.0f checkpoints\n", n)
+	} else {
+		fmt.Fprintf(w, "backup image check: DIFFERED from the primary after %.0f of %.0f checkpoints (log entries were lost)\n", mism, n)
+	}
+}
+
+func fmtBytes(v float64) string {
+	switch {
+	case v >= 1<<30:
+		return fmt.Sprintf("%.2f GiB", v/(1<<30))
+	case v >= 1<<20:
+		return fmt.Sprintf("%.2f MiB", v/(1<<20))
+	case v >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", v/(1<<10))
+	}
+	return fmt.Sprintf("%.0f B", v)
+}
+
+func fmtTime(ps float64) string {
+	switch {
+	case ps >= 1e9:
+		return fmt.Sprintf("%.2fms", ps/1e9)
+	case ps >= 1e6:
+		return fmt.Sprintf("%.1fus", ps/1e6)
+	}
+	return fmt.Sprintf("%.0fns", ps/1e3)
+}
