@@ -21,7 +21,7 @@ test: lint
 
 ## bench: engine and hot-path benchmarks, and the engine side by side with Akita's
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./sim/ ./memory/ ./cache/ ./workloads/
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./sim/ ./memory/ ./cache/ ./workloads/ ./experiment/
 	./scripts/enginecmp.sh
 
 ## lint: go vet and a gofmt check

@@ -2,7 +2,6 @@ package memory
 
 import (
 	"fmt"
-	"math/bits"
 
 	"github.com/twinsim/twinsim/sim"
 )
@@ -89,13 +88,9 @@ func (d *DRAM) BusyUntil(ch int) sim.Time { return d.busy[ch] }
 // TransferTime returns how long a channel is occupied moving n bytes:
 // ⌈n·10¹²/BytesPerSec⌉ ps.
 func (d *DRAM) TransferTime(n uint64) sim.Time {
-	hi, lo := bits.Mul64(n, uint64(sim.Second))
-	if hi >= d.cfg.BytesPerSec {
+	q, ok := sim.MulDivCeil(n, uint64(sim.Second), d.cfg.BytesPerSec)
+	if !ok {
 		panic(fmt.Sprintf("memory: DRAM transfer of %d bytes at %d B/s overflows simulated time", n, d.cfg.BytesPerSec))
-	}
-	q, r := bits.Div64(hi, lo, d.cfg.BytesPerSec)
-	if r != 0 {
-		q++
 	}
 	return sim.Time(q)
 }

@@ -170,7 +170,8 @@ func jsonStat(e *statEntry) any {
 // WriteCSV writes every counter, derived value and histogram as one flat CSV
 // table with the header "path,name,value" and rows sorted by (path, name). A
 // histogram becomes the rows name.count, name.sum, name.min, name.max,
-// name.mean, name.p50, name.p90, name.p99 and name.p999. Integers are written
+// name.mean, name.p50, name.p90, name.p99 and name.p999, which sort among
+// the other rows by their full names. Integers are written
 // as integers, other values with strconv's shortest 'g' format (NaN, +Inf and
 // -Inf as such). Time series are not included (see SeriesList).
 func (s *Stats) WriteCSV(w io.Writer) error {

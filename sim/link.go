@@ -2,7 +2,6 @@ package sim
 
 import (
 	"fmt"
-	"math/bits"
 )
 
 // Link is a point-to-point, one-direction link with a propagation latency and
@@ -60,13 +59,9 @@ func (l *Link) FreeAt() Time { return l.busyUntil }
 // SerialisationTime returns how long the link takes to put bytes on the
 // wire: ⌈bytes·10^12 / bytesPerSec⌉ ps.
 func (l *Link) SerialisationTime(bytes uint64) Time {
-	hi, lo := bits.Mul64(bytes, uint64(Second))
-	if hi >= l.bytesPerSec {
+	q, ok := MulDivCeil(bytes, uint64(Second), l.bytesPerSec)
+	if !ok {
 		panic(fmt.Sprintf("sim: %d bytes at %d bytes/s overflow simulated time", bytes, l.bytesPerSec))
-	}
-	q, r := bits.Div64(hi, lo, l.bytesPerSec)
-	if r != 0 {
-		q++
 	}
 	return Time(q)
 }

@@ -101,7 +101,10 @@ func scaleDecimal(num string, unit uint64) (uint64, error) {
 	}
 	exp := 0
 	if hasExp {
-		digits := strings.TrimPrefix(strings.TrimPrefix(expStr, "+"), "-")
+		digits := expStr
+		if strings.HasPrefix(digits, "+") || strings.HasPrefix(digits, "-") {
+			digits = digits[1:]
+		}
 		if digits == "" || !allDigits(digits) {
 			return 0, errSyntax
 		}
@@ -173,15 +176,30 @@ func (f Freq) CyclesToTime(n uint64) Time {
 	if f == 0 {
 		panic("sim: CyclesToTime on a zero frequency")
 	}
-	hi, lo := bits.Mul64(n, uint64(Second))
-	if hi >= uint64(f) {
+	q, ok := MulDivCeil(n, uint64(Second), uint64(f))
+	if !ok {
 		panic(fmt.Sprintf("sim: %d cycles at %d Hz overflow simulated time", n, uint64(f)))
 	}
-	q, r := bits.Div64(hi, lo, uint64(f))
+	return Time(q)
+}
+
+// MulDivCeil returns ⌈a·b/d⌉ computed exactly in 128 bits; ok is false when
+// the result does not fit in 64 bits. It converts amounts to time without
+// floating point: cycles at a frequency, bytes at a bandwidth. d must not be
+// 0.
+func MulDivCeil(a, b, d uint64) (q uint64, ok bool) {
+	hi, lo := bits.Mul64(a, b)
+	if hi >= d {
+		return 0, false
+	}
+	q, r := bits.Div64(hi, lo, d)
 	if r != 0 {
+		if q == math.MaxUint64 {
+			return 0, false
+		}
 		q++
 	}
-	return Time(q)
+	return q, true
 }
 
 // Cycles returns the number of whole cycles of f completed by time t.
@@ -232,7 +250,7 @@ func ParseFreq(s string) (Freq, error) {
 		case err == errSyntax || err == nil && hz == 0:
 			return 0, fmt.Errorf("frequency %q: %q is not a positive number", s, num)
 		case err == errOverflow || err == nil && hz >= 1e12:
-			return 0, fmt.Errorf("frequency %q is out of range; must be 1Hz..999GHz", s)
+			return 0, fmt.Errorf("frequency %q is out of range; must be at least 1Hz and below 1000GHz", s)
 		case err == errNotWhole:
 			return 0, fmt.Errorf("frequency %q is not a whole number of hertz", s)
 		}
