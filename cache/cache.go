@@ -90,6 +90,7 @@ type Cache struct {
 	clock     uint64
 	rng       *rand.Rand
 	wb        bool
+	holdsIMF  bool // the first write-back level of some Port with a controller: the only rows stores flag
 
 	readHits, readMisses, writeHits, writeMisses *sim.Counter
 	evictions, writebacks, flaggedEvictions      *sim.Counter
@@ -267,6 +268,11 @@ func (c *Cache) Rows(fn func(Row)) {
 		}
 	}
 }
+
+// HoldsFlags reports whether stores can set image-modification flags in
+// this level: it is the first write-back level of a Port that has a
+// controller. Levels below it only ever receive unflagged write-backs.
+func (c *Cache) HoldsFlags() bool { return c.holdsIMF }
 
 // FlaggedLines returns the number of rows whose image-modification flag is
 // set.

@@ -389,14 +389,14 @@ func (c *Controller) Drain(fn func(addr uint64, thread uint16)) int {
 }
 
 // Scan is the checkpoint part of step 440: it examines every row of every
-// attached write-back level in order, appends the address of each flagged
+// attached level that can hold flags (see Cache.HoldsFlags), in order, appends the address of each flagged
 // row to the log and clears its flag (dirty bits and data are unchanged).
 // It returns the rows examined, the addresses found flagged, and the scan
 // cost: ScanCyclesPerLine per row examined.
 func (c *Controller) Scan(now sim.Time) (lines, flagged int, cycles uint64) {
 	c.now = now
 	for _, cc := range c.caches {
-		if !cc.wb {
+		if !cc.holdsIMF {
 			continue
 		}
 		lines += len(cc.rows)

@@ -158,7 +158,7 @@ func TestCheckpointScanLogsAllFlaggedLinesAndClearsFlags(t *testing.T) {
 	require.Zero(t, r.l1.FlaggedLines())
 	require.Equal(t, len(addrs), r.l2.FlaggedLines())
 	lines, flagged, cycles := r.ctl.Scan(5 * sim.Microsecond)
-	// Only the write-back level is scanned: 4 KiB / 128 B = 32 rows.
+	// Only the level that holds flags is scanned: 4 KiB / 128 B = 32 rows.
 	require.Equal(t, 32, lines)
 	require.Equal(t, len(addrs), flagged)
 	require.Zero(t, cycles, "ScanCyclesPerLine is 0 in this rig")
@@ -173,10 +173,25 @@ func TestCheckpointScanLogsAllFlaggedLinesAndClearsFlags(t *testing.T) {
 }
 
 func TestScanCostIsProportionalToRowsExamined(t *testing.T) {
-	for _, size := range []uint64{2 << 10, 8 << 10} {
-		r := newRig(t, rigOpts{l2Size: size, log: LogConfig{ScanCyclesPerLine: 3}})
+	for _, tc := range []struct {
+		l1Policy       WritePolicy
+		l1Size, l2Size uint64
+		rows           int
+	}{
+		// Stores stop at a write-back L1: only its rows can hold flags and
+		// only they are scanned, whatever the size of L2.
+		{WriteBack, 1 << 10, 2 << 10, 8},
+		{WriteBack, 1 << 10, 8 << 10, 8},
+		{WriteBack, 4 << 10, 8 << 10, 32},
+		// Beneath a write-through L1 the flags, and the scan, are in L2.
+		{WriteThrough, 1 << 10, 2 << 10, 16},
+		{WriteThrough, 1 << 10, 8 << 10, 64},
+	} {
+		r := newRig(t, rigOpts{l1Policy: tc.l1Policy, l1Size: tc.l1Size, l2Size: tc.l2Size, log: LogConfig{ScanCyclesPerLine: 3}})
+		require.Equal(t, tc.l1Policy == WriteBack, r.l1.HoldsFlags())
+		require.Equal(t, tc.l1Policy == WriteThrough, r.l2.HoldsFlags())
 		lines, _, cycles := r.ctl.Scan(0)
-		require.Equal(t, int((1<<10+size)/testLine), lines)
+		require.Equal(t, tc.rows, lines, "%+v", tc)
 		require.Equal(t, uint64(3*lines), cycles)
 	}
 }

@@ -66,6 +66,12 @@ func NewPort(freq sim.Freq, levels []*Cache, dram *memory.DRAM, ctl *Controller)
 		if err := ctl.attachDRAM(dram); err != nil {
 			return nil, err
 		}
+		for _, c := range levels {
+			if c.wb {
+				c.holdsIMF = true // stores stop at the first write-back level
+				break
+			}
+		}
 	}
 	return p, nil
 }
