@@ -36,3 +36,33 @@ func EmbeddedFile(name string) ([]byte, error) {
 	}
 	return data, nil
 }
+
+// sweepFiles holds the example sweeps, among them those behind the figures.
+//
+//go:embed sweeps/*.toml
+var sweepFiles embed.FS
+
+// EmbeddedSweeps returns the names of the embedded sweeps, sorted, without
+// ".toml".
+func EmbeddedSweeps() []string {
+	entries, _ := sweepFiles.ReadDir("sweeps")
+	names := make([]string, 0, len(entries))
+	for _, e := range entries {
+		if n, ok := strings.CutSuffix(e.Name(), ".toml"); ok {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+// EmbeddedSweepFile returns the text of the embedded sweep name, given with
+// or without ".toml" and with or without a leading "sweeps/".
+func EmbeddedSweepFile(name string) ([]byte, error) {
+	n := strings.TrimSuffix(strings.TrimPrefix(name, "sweeps/"), ".toml")
+	data, err := sweepFiles.ReadFile("sweeps/" + n + ".toml")
+	if err != nil || strings.ContainsAny(n, "/\\") {
+		return nil, fmt.Errorf("no embedded sweep %q (embedded: %s)", name, strings.Join(EmbeddedSweeps(), ", "))
+	}
+	return data, nil
+}

@@ -70,6 +70,7 @@ type Backup struct {
 	stallDrains                       *sim.Counter
 	bytesLine, bytesSmall, bytesLarge *sim.Counter
 	bytesFull, foreignC               *sim.Counter
+	logEntries, logEvict, scanCyc     *sim.Counter
 	hLine, hSmall, hLarge, hPause     *sim.Histogram
 
 	// deltas of the cache controller's log statistics between checkpoints
@@ -131,6 +132,9 @@ func NewBackup(scope sim.Scope, cfg BackupConfig, freq sim.Freq, ctl *cache.Cont
 	b.bytesLarge = scope.Counter("bytes_page_64k", "bytes 64 KiB page dirty tracking would replicate")
 	b.bytesFull = scope.Counter("bytes_full_copy", "bytes a full-image copy would replicate")
 	b.foreignC = scope.Counter("foreign_entries", "logged addresses outside every backed-up image (must be 0)")
+	b.logEntries = scope.Counter("log_entries", "modification-log entries written during the epochs checkpointed")
+	b.logEvict = scope.Counter("log_entries_evict", "of those, entries written at eviction rather than by a checkpoint scan")
+	b.scanCyc = scope.Counter("scan_cycles", "cycles the checkpoint scans cost")
 	b.hLine = scope.Histogram("ckpt_bytes_line_log", "bytes", "line-log bytes per checkpoint")
 	b.hSmall = scope.Histogram("ckpt_bytes_page_4k", "bytes", "4 KiB page-tracking bytes per checkpoint")
 	b.hLarge = scope.Histogram("ckpt_bytes_page_64k", "bytes", "64 KiB page-tracking bytes per checkpoint")
@@ -147,6 +151,14 @@ func NewBackup(scope sim.Scope, cfg BackupConfig, freq sim.Freq, ctl *cache.Cont
 	scope.Value("mean_bytes_page_4k", "mean 4 KiB page-tracking bytes per checkpoint", perCkpt(b.bytesSmall))
 	scope.Value("mean_bytes_page_64k", "mean 64 KiB page-tracking bytes per checkpoint", perCkpt(b.bytesLarge))
 	scope.Value("mean_bytes_full_copy", "mean full-copy bytes per checkpoint", perCkpt(b.bytesFull))
+	scope.Value("mean_log_entries", "mean modification-log entries per checkpoint", perCkpt(b.logEntries))
+	scope.Value("mean_scan_cycles", "mean checkpoint-scan cycles per checkpoint", perCkpt(b.scanCyc))
+	scope.Value("evict_share", "fraction of log entries written at eviction rather than by checkpoint scans", func() float64 {
+		if b.logEntries.Value() == 0 {
+			return 0
+		}
+		return float64(b.logEvict.Value()) / float64(b.logEntries.Value())
+	})
 	return b, nil
 }
 
@@ -297,6 +309,9 @@ func (b *Backup) checkpoint(t sim.Time) {
 	d := logCounters{now.evict - b.last.evict, now.scan - b.last.scan, now.bytes - b.last.bytes,
 		now.overflows - b.last.overflows, now.dropped - b.last.dropped}
 	b.last = now
+	b.logEntries.Add(d.evict + d.scan)
+	b.logEvict.Add(d.evict)
+	b.scanCyc.Add(scanCycles)
 	b.series.Append(t, float64(b.checkpoints.Value()), float64(pause), float64(lines),
 		float64(d.evict), float64(d.scan), float64(d.bytes), float64(len(uniq)),
 		float64(lineBytes), float64(small), float64(large), float64(full),

@@ -95,6 +95,13 @@ func TestCheckpointReplicatesExactlyTheLoggedLines(t *testing.T) {
 	require.Equal(t, float64(2*65536), h.stat("bytes_page_64k"))
 	require.Equal(t, float64(4<<20), h.stat("bytes_full_copy"))
 	require.Zero(t, h.stat("image_mismatches"))
+	// Four entries: the other VM's store evicted line 0 from its L1 set
+	// (logged at eviction), the checkpoint scan of the 32 rows of the
+	// write-back L1 (the level that holds the flags, 1 cycle a row) found
+	// the other three.
+	require.Equal(t, 4.0, h.stat("mean_log_entries"))
+	require.Equal(t, 0.25, h.stat("evict_share"))
+	require.Equal(t, 32.0, h.stat("mean_scan_cycles"))
 	require.Equal(t, uint64(4), h.replica.ReadU64(200<<10))
 	require.Zero(t, h.replica.ReadU64(h.other.Base), "the VM that is not backed up is not replicated")
 	// The VMs resume after the suspend plus scan and drain cycles.
@@ -136,6 +143,7 @@ func TestStallPolicyDrainsIntoTheEpoch(t *testing.T) {
 	h.env.Engine.RunUntil(sim.Millisecond)
 	stalls, _ := h.env.Stats.Lookup("host0.backup", "stall_drains")
 	require.Positive(t, stalls)
+	require.Greater(t, h.stat("evict_share"), 0.5, "most of 600 lines leave 160 rows of cache before the checkpoint")
 	require.Equal(t, float64(600*testLine), h.stat("bytes_line_log"))
 	require.Zero(t, h.stat("image_mismatches"))
 }
