@@ -62,10 +62,7 @@ func Run(cfg configs.Config, opt Options) (*Result, error) {
 
 // Name returns the run directory name: the scenario name, the seed and the
 // first 8 hex digits of the SHA-256 of the effective configuration.
-func (r *Result) Name() string {
-	sum := sha256.Sum256(r.cfgTOML)
-	return fmt.Sprintf("%s-s%d-%s", r.Config.Run.Name, r.Config.Run.Seed, hex.EncodeToString(sum[:4]))
-}
+func (r *Result) Name() string { return runName(r.Config, r.cfgTOML) }
 
 // meta is the content of meta.json: everything about a run that is not a
 // function of its configuration.

@@ -12,9 +12,13 @@ import (
 func main() {
 	if err := newRootCmd(os.Stdout, os.Stderr).Execute(); err != nil {
 		var ue usageError
+		var ee exitError
 		fmt.Fprintln(os.Stderr, "twinsim:", err)
 		if errors.As(err, &ue) {
 			os.Exit(2)
+		}
+		if errors.As(err, &ee) {
+			os.Exit(ee.code)
 		}
 		os.Exit(1)
 	}
