@@ -175,11 +175,19 @@ func numericKind(t reflect.Type) (num func(any) (float64, error), format func(fl
 			func(u uint64) string { return Size(u).String() })
 		return num, format, nil
 	case reflect.TypeOf(Duration(0)):
-		unit(func(s string) (uint64, error) { var d Duration; err := d.UnmarshalText([]byte(s)); return uint64(d), err },
+		unit(func(s string) (uint64, error) {
+			var d Duration
+			err := d.UnmarshalText([]byte(s))
+			return uint64(d), err
+		},
 			func(u uint64) string { return Duration(u).String() })
 		return num, format, nil
 	case reflect.TypeOf(Frequency(0)):
-		unit(func(s string) (uint64, error) { var f Frequency; err := f.UnmarshalText([]byte(s)); return uint64(f), err },
+		unit(func(s string) (uint64, error) {
+			var f Frequency
+			err := f.UnmarshalText([]byte(s))
+			return uint64(f), err
+		},
 			func(u uint64) string { return Frequency(u).String() })
 		return num, format, nil
 	case reflect.TypeOf(Bandwidth(0)):
