@@ -4,7 +4,7 @@ BIN     := bin/twinsim
 OUT     ?= out
 BENCHTIME ?= 1s
 
-.PHONY: all build run test bench lint fuzz clean
+.PHONY: all build run test bench lint fuzz figures clean
 
 all: build
 
@@ -29,6 +29,10 @@ lint:
 	$(GO) vet ./...
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed on:"; echo "$$unformatted"; exit 1; fi
+
+## figures: the patent figures (quick sweeps) as PNG, SVG and CSV, with figures-out/index.md
+figures: build
+	./$(BIN) figures -o figures-out
 
 ## fuzz: a short run of every fuzz target
 fuzz:

@@ -15,10 +15,12 @@ func WriteFileAtomic(path string, data []byte) error {
 		return err
 	}
 	name := tmp.Name()
+	// CreateTemp makes the file private; results are ordinary files.
+	merr := tmp.Chmod(0o644)
 	_, werr := tmp.Write(data)
 	serr := tmp.Sync()
 	cerr := tmp.Close()
-	if err := firstErr(werr, serr, cerr); err != nil {
+	if err := firstErr(merr, werr, serr, cerr); err != nil {
 		os.Remove(name)
 		return fmt.Errorf("writing %s: %w", path, err)
 	}

@@ -153,6 +153,12 @@ func NewBackup(scope sim.Scope, cfg BackupConfig, freq sim.Freq, ctl *cache.Cont
 	scope.Value("mean_bytes_full_copy", "mean full-copy bytes per checkpoint", perCkpt(b.bytesFull))
 	scope.Value("mean_log_entries", "mean modification-log entries per checkpoint", perCkpt(b.logEntries))
 	scope.Value("mean_scan_cycles", "mean checkpoint-scan cycles per checkpoint", perCkpt(b.scanCyc))
+	scope.Value("scan_share", "time spent scanning the cache at checkpoints as a fraction of the time between checkpoints", func() float64 {
+		if b.checkpoints.Value() == 0 {
+			return 0
+		}
+		return float64(b.freq.CyclesToTime(b.scanCyc.Value())) / float64(b.checkpoints.Value()*uint64(b.cfg.Interval))
+	})
 	scope.Value("evict_share", "fraction of log entries written at eviction rather than by checkpoint scans", func() float64 {
 		if b.logEntries.Value() == 0 {
 			return 0

@@ -1,0 +1,175 @@
+package figures
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+)
+
+var nanValue = math.NaN()
+
+// Figure is a plot of one sweep's results.
+type Figure struct {
+	Name    string // short name used on the command line and in file names: "f3"
+	Title   string
+	Caption string // one paragraph for index.md: what is shown and what to look for
+	Sweep   string // embedded sweep that produces the data
+	Cols    int    // panels per row (1 when 0)
+	Panels  []Panel
+}
+
+// Panel is one plot of a figure.
+type Panel struct {
+	Title  string
+	Where  map[string]string // only summary rows with these axis values
+	X      XAxis
+	Y      YAxis
+	Series []Series
+}
+
+// XAxis takes x values from one sweep axis.
+type XAxis struct {
+	Key   string                              // the sweep axis
+	Label string                              // axis label, with its unit
+	Value func(label string) (float64, error) // converts an axis value as written ("250us") to x; nil parses a plain number
+	Log   bool
+	Tick  func(label string) string // tick label for an axis value; nil writes it as the sweep does
+}
+
+// YAxis describes the y axis.
+type YAxis struct {
+	Label string
+	Log   bool
+	Base2 bool                 // log ticks at powers of two (bytes)
+	Scale float64              // y = metric × Scale (1 when 0)
+	Ticks func(float64) string // tick label format; nil for plain numbers
+}
+
+// Series is one line, or one line per value of an axis when By is set.
+type Series struct {
+	Label  string // legend text; with By, "%s" is replaced by the axis value
+	Metric string
+	By     string // an axis whose values each make a line
+	Dashed bool   // a reference line
+}
+
+// line is one drawn line: its legend label and its points.
+type line struct {
+	label  string
+	dashed bool
+	pts    []point
+}
+
+type point struct {
+	x, y, ci float64
+	n        int
+	xLabel   string
+}
+
+// check reports a figure specification that does not fit the summary.
+func (f *Figure) check(s *Summary) error {
+	for pi, p := range f.Panels {
+		for k := range p.Where {
+			if !s.hasAxis(k) {
+				return fmt.Errorf("figure %s panel %d: the sweep has no axis %q", f.Name, pi+1, k)
+			}
+		}
+		if !s.hasAxis(p.X.Key) {
+			return fmt.Errorf("figure %s panel %d: the sweep has no axis %q for x", f.Name, pi+1, p.X.Key)
+		}
+		for _, se := range p.Series {
+			if !s.hasMetric(se.Metric) {
+				return fmt.Errorf("figure %s panel %d: the sweep reports no metric %q", f.Name, pi+1, se.Metric)
+			}
+			if se.By != "" && !s.hasAxis(se.By) {
+				return fmt.Errorf("figure %s panel %d: the sweep has no axis %q for series", f.Name, pi+1, se.By)
+			}
+		}
+	}
+	return nil
+}
+
+// lines extracts the panel's lines from the summary, each sorted by x.
+func (p *Panel) lines(s *Summary) ([]line, error) {
+	scale := p.Y.Scale
+	if scale == 0 {
+		scale = 1
+	}
+	var out []line
+	for _, se := range p.Series {
+		byVals := []string{""}
+		if se.By != "" {
+			byVals = s.values(se.By)
+		}
+		for _, bv := range byVals {
+			l := line{label: se.Label, dashed: se.Dashed}
+			if se.By != "" {
+				l.label = fmt.Sprintf(se.Label, bv)
+			}
+			for _, r := range s.Rows {
+				if !matches(r, p.Where) || se.By != "" && r.Labels[se.By] != bv {
+					continue
+				}
+				xl := r.Labels[p.X.Key]
+				x, err := p.X.value(xl)
+				if err != nil {
+					return nil, fmt.Errorf("x value %q of %s: %w", xl, p.X.Key, err)
+				}
+				y, ci := r.Mean[se.Metric]*scale, r.CI95[se.Metric]*scale
+				if math.IsNaN(y) || p.Y.Log && y <= 0 || p.X.Log && x <= 0 {
+					continue // nothing to draw on this scale
+				}
+				l.pts = append(l.pts, point{x: x, y: y, ci: ci, n: r.N, xLabel: xl})
+			}
+			sort.SliceStable(l.pts, func(i, j int) bool { return l.pts[i].x < l.pts[j].x })
+			if len(l.pts) > 0 {
+				out = append(out, l)
+			}
+		}
+	}
+	return out, nil
+}
+
+func matches(r SummaryRow, where map[string]string) bool {
+	for k, v := range where {
+		if r.Labels[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+func (x XAxis) value(label string) (float64, error) {
+	if x.Value != nil {
+		return x.Value(label)
+	}
+	return strconv.ParseFloat(label, 64)
+}
+
+// dataCSV returns the numbers a figure plots: one row per drawn point.
+func (f *Figure) dataCSV(s *Summary) ([]byte, error) {
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	w.Write([]string{"panel", "series", "x_label", "x", "y", "ci95", "n"})
+	for _, p := range f.Panels {
+		lines, err := p.lines(s)
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range lines {
+			for _, pt := range l.pts {
+				ci := ""
+				if !math.IsNaN(pt.ci) {
+					ci = strconv.FormatFloat(pt.ci, 'g', 10, 64)
+				}
+				w.Write([]string{p.Title, l.label, pt.xLabel, strconv.FormatFloat(pt.x, 'g', 10, 64),
+					strconv.FormatFloat(pt.y, 'g', 10, 64), ci, strconv.Itoa(pt.n)})
+			}
+		}
+	}
+	w.Flush()
+	return b.Bytes(), w.Error()
+}
