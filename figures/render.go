@@ -44,23 +44,43 @@ func Render(f *Figure, s *Summary, size Size) (*Rendered, error) {
 	for r := range grid {
 		grid[r] = make([]*plot.Plot, cols)
 	}
-	// Every panel draws the same series in the same order and colours, so
-	// one legend, below the panels, serves them all.
+	// When every panel draws the same series (same labels, order and
+	// colours), one legend below the panels serves them all; otherwise
+	// each panel carries its own.
 	var keys []legendEntry
+	perPanel := make([][]legendEntry, len(f.Panels))
+	shared := true
 	for i := range f.Panels {
 		p, entries, err := f.panelPlot(&f.Panels[i], s)
 		if err != nil {
 			return nil, fmt.Errorf("figure %s panel %d: %w", f.Name, i+1, err)
 		}
-		if len(entries) > len(keys) {
-			keys = entries
+		perPanel[i] = entries
+		if i > 0 && !sameLabels(entries, perPanel[0]) {
+			shared = false
 		}
 		grid[i/cols][i%cols] = p
+	}
+	if shared {
+		keys = perPanel[0]
+	} else {
+		for i, entries := range perPanel {
+			pl := grid[i/cols][i%cols]
+			pl.Legend.Top, pl.Legend.Left = true, true
+			pl.Legend.TextStyle.Font.Size = vg.Points(8)
+			pl.Legend.XOffs = vg.Points(50) // clear of the y axis labels
+			for _, e := range entries {
+				pl.Legend.Add(e.label, e.thumbs...)
+			}
+		}
 	}
 	const legendCols = 4
 	legendRows := (len(keys) + legendCols - 1) / legendCols
 	titleH := 0.35 * vg.Inch
-	legendH := vg.Length(legendRows)*vg.Points(14) + vg.Points(10)
+	legendH := vg.Length(0)
+	if legendRows > 0 {
+		legendH = vg.Length(legendRows)*vg.Points(14) + vg.Points(10)
+	}
 	w, h := size.PanelWidth*vg.Length(cols), size.PanelHeight*vg.Length(rows)+titleH+legendH
 
 	draw1 := func(c vg.CanvasSizer) {
@@ -127,6 +147,18 @@ func Render(f *Figure, s *Summary, size Size) (*Rendered, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+func sameLabels(a, b []legendEntry) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].label != b[i].label {
+			return false
+		}
+	}
+	return true
 }
 
 // legendEntry is one line's legend label and thumbnails.

@@ -1,0 +1,228 @@
+package figures
+
+import (
+	"bytes"
+	"encoding/csv"
+	"image/png"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// testSummary is a summary.csv of a sweep with two axes and two metrics.
+const testSummary = `backup.interval,vm[0].workload.pattern,n,failed,a.mean,a.std,a.ci95,b.mean,b.std,b.ci95
+250us,zipf,2,0,100,1,9,1000,0,0
+1ms,zipf,2,0,400,2,18,1000,0,0
+4ms,zipf,2,0,1600,4,36,1000,0,0
+250us,uniform,1,1,200,,,2000,,
+1ms,uniform,1,1,800,,,2000,,
+4ms,uniform,1,1,3200,,,2000,,
+`
+
+func writeSummary(t *testing.T, text string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "summary.csv")
+	require.NoError(t, os.WriteFile(p, []byte(text), 0o644))
+	return p
+}
+
+func testFigure() *Figure {
+	return &Figure{
+		Name: "t", Title: "test figure", Cols: 2,
+		Panels: []Panel{
+			{
+				Title: "by metric", Where: map[string]string{"vm[0].workload.pattern": "zipf"},
+				X:      XAxis{Key: "backup.interval", Label: "interval", Value: durationMs, Log: true},
+				Y:      YAxis{Label: "bytes", Log: true, Base2: true, Ticks: Bytes},
+				Series: []Series{{Label: "a", Metric: "a"}, {Label: "b", Metric: "b", Dashed: true}},
+			},
+			{
+				Title:  "by pattern",
+				X:      XAxis{Key: "backup.interval", Label: "interval", Value: durationMs},
+				Y:      YAxis{Label: "a ×2", Scale: 2},
+				Series: []Series{{Label: "pattern %s", Metric: "a", By: "vm[0].workload.pattern"}},
+			},
+		},
+	}
+}
+
+func TestReadSummary(t *testing.T) {
+	s, err := ReadSummary(writeSummary(t, testSummary))
+	require.NoError(t, err)
+	require.Equal(t, []string{"backup.interval", "vm[0].workload.pattern"}, s.Axes)
+	require.Equal(t, []string{"a", "b"}, s.Metrics)
+	require.Len(t, s.Rows, 6)
+	require.Equal(t, 400.0, s.Rows[1].Mean["a"])
+	require.Equal(t, 18.0, s.Rows[1].CI95["a"])
+	require.True(t, math.IsNaN(s.Rows[3].CI95["a"]), "an empty cell is undefined")
+	require.Equal(t, []string{"zipf", "uniform"}, s.values("vm[0].workload.pattern"))
+
+	for _, bad := range []string{
+		"",
+		"x,y\n1,2\n",
+		"x,n,failed,a.mean,a.std\n1,1,0,2,3\n",
+		"x,n,failed,a.mean,b.std,a.ci95\n1,1,0,2,3,4\n",
+		"x,n,failed,a.mean,a.std,a.ci95\n1,one,0,2,3,4\n",
+	} {
+		_, err := ReadSummary(writeSummary(t, bad))
+		require.Error(t, err, "%q", bad)
+	}
+	_, err = ReadSummary(filepath.Join(t.TempDir(), "missing.csv"))
+	require.Error(t, err)
+}
+
+func TestLinesAndDataCSV(t *testing.T) {
+	s, err := ReadSummary(writeSummary(t, testSummary))
+	require.NoError(t, err)
+	f := testFigure()
+	ls, err := f.Panels[0].lines(s)
+	require.NoError(t, err)
+	require.Len(t, ls, 2)
+	require.Equal(t, "a", ls[0].label)
+	require.Equal(t, []float64{0.25, 1, 4}, []float64{ls[0].pts[0].x, ls[0].pts[1].x, ls[0].pts[2].x})
+	require.Equal(t, 1600.0, ls[0].pts[2].y)
+	require.True(t, ls[1].dashed)
+
+	ls, err = f.Panels[1].lines(s)
+	require.NoError(t, err)
+	require.Len(t, ls, 2)
+	require.Equal(t, "pattern zipf", ls[0].label)
+	require.Equal(t, "pattern uniform", ls[1].label)
+	require.Equal(t, 6400.0, ls[1].pts[2].y, "scaled by 2")
+	require.Equal(t, 72.0, ls[0].pts[2].ci, "the interval is scaled too")
+
+	data, err := f.dataCSV(s)
+	require.NoError(t, err)
+	recs, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
+	require.NoError(t, err)
+	require.Equal(t, []string{"panel", "series", "x_label", "x", "y", "ci95", "n"}, recs[0])
+	require.Len(t, recs, 1+6+6)
+	require.Equal(t, []string{"by metric", "a", "250us", "0.25", "100", "9", "2"}, recs[1])
+	require.Equal(t, []string{"by pattern", "pattern uniform", "4ms", "4", "6400", "", "1"}, recs[12])
+}
+
+func TestRender(t *testing.T) {
+	s, err := ReadSummary(writeSummary(t, testSummary))
+	require.NoError(t, err)
+	r, err := Render(testFigure(), s, Small)
+	require.NoError(t, err)
+	img, err := png.Decode(bytes.NewReader(r.PNG))
+	require.NoError(t, err)
+	// Two 4.5 × 3.4 in panels side by side plus title and legend at 110 dpi.
+	require.Equal(t, int(2*4.5*110), img.Bounds().Dx())
+	require.Greater(t, img.Bounds().Dy(), int(3.4*110))
+	svg := string(r.SVG)
+	require.True(t, strings.HasPrefix(strings.TrimSpace(svg), "<?xml") || strings.HasPrefix(strings.TrimSpace(svg), "<svg"))
+	// The panels draw different series, so each carries its own legend.
+	for _, want := range []string{"test figure", "by metric", "by pattern", "pattern uniform", ">a<", "250us"} {
+		require.Contains(t, svg, want)
+	}
+	require.Contains(t, string(r.CSV), "by pattern,pattern zipf,1ms,1,800,36,2")
+
+	// Rendering is deterministic.
+	r2, err := Render(testFigure(), s, Small)
+	require.NoError(t, err)
+	require.Equal(t, r.SVG, r2.SVG)
+	require.Equal(t, r.PNG, r2.PNG)
+}
+
+func TestRenderErrors(t *testing.T) {
+	s, err := ReadSummary(writeSummary(t, testSummary))
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		mod  func(*Figure)
+		want string
+	}{
+		{func(f *Figure) { f.Panels[0].X.Key = "cache.l2.size" }, `no axis "cache.l2.size" for x`},
+		{func(f *Figure) { f.Panels[0].Series[0].Metric = "c" }, `no metric "c"`},
+		{func(f *Figure) { f.Panels[1].Series[0].By = "run.seed" }, `no axis "run.seed" for series`},
+		{func(f *Figure) { f.Panels[0].Where = map[string]string{"x": "1"} }, `no axis "x"`},
+		{func(f *Figure) { f.Panels[0].Where["vm[0].workload.pattern"] = "strided" }, "no data"},
+		{func(f *Figure) { f.Panels[0].X.Value = nil }, `x value "250us"`},
+	} {
+		f := testFigure()
+		tc.mod(f)
+		_, err := Render(f, s, Small)
+		require.ErrorContains(t, err, tc.want)
+	}
+}
+
+func TestCatalog(t *testing.T) {
+	require.Equal(t, []string{"f3", "f4"}, Names())
+	f, err := Lookup("F3")
+	require.NoError(t, err)
+	require.Equal(t, "f3-bytes-vs-interval", f.Sweep)
+	_, err = Lookup("f9")
+	require.EqualError(t, err, `no figure "f9"; the figures are f3, f4`)
+	require.Equal(t, "64 KiB", Bytes(65536))
+	require.Equal(t, "1.5 MiB", Bytes(1.5*(1<<20)))
+	require.Equal(t, "512 B", Bytes(512))
+	require.Equal(t, "64K", shortSize("64KiB"))
+	ms, err := durationMs("250us")
+	require.NoError(t, err)
+	require.Equal(t, 0.25, ms)
+}
+
+func TestLabelTicks(t *testing.T) {
+	ticks := labelTicks{log: true, base2: true, format: Bytes}.Ticks(20<<10, 300<<20)
+	var labels []string
+	for _, tk := range ticks {
+		require.Equal(t, 0.0, math.Mod(math.Log2(tk.Value), 1), "ticks at powers of two")
+		if tk.Label != "" {
+			labels = append(labels, tk.Label)
+		}
+	}
+	require.LessOrEqual(t, len(labels), 7)
+	require.GreaterOrEqual(t, len(labels), 3)
+	require.Contains(t, labels, "2 MiB")
+}
+
+// TestGenerateF4 runs the quick F4 sweep end to end and checks every file
+// the command promises, and that a second call reuses the sweep.
+func TestGenerateF4(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a sweep of 42 points")
+	}
+	out := t.TempDir()
+	outs, err := Generate([]string{"f4"}, Options{Out: out})
+	require.NoError(t, err)
+	require.Len(t, outs, 1)
+	for _, f := range []string{"f4.png", "f4.svg", "f4.csv", "index.md"} {
+		info, err := os.Stat(filepath.Join(out, f))
+		require.NoError(t, err, f)
+		require.Positive(t, info.Size())
+		require.Equal(t, os.FileMode(0o644), info.Mode().Perm(), f)
+	}
+	idx, err := os.ReadFile(filepath.Join(out, "index.md"))
+	require.NoError(t, err)
+	require.Contains(t, string(idx), "![f4](f4.png)")
+	require.Contains(t, string(idx), "twinsim figures f4 -o "+out)
+	data, err := os.ReadFile(filepath.Join(out, "f4.csv"))
+	require.NoError(t, err)
+	// Three panels × three intervals × seven cache sizes.
+	require.Equal(t, 1+63, strings.Count(string(data), "\n"))
+	// The eviction share falls with cache size at every interval: the
+	// figure shows an effect, not flat lines.
+	s, err := ReadSummary(filepath.Join(outs[0].SweepDir, "summary.csv"))
+	require.NoError(t, err)
+	share := func(size, interval string) float64 {
+		for _, r := range s.Rows {
+			if r.Labels["cache.l2.size"] == size && r.Labels["backup.interval"] == interval {
+				return r.Mean["host0.backup.evict_share"]
+			}
+		}
+		t.Fatalf("no row %s %s", size, interval)
+		return 0
+	}
+	for _, iv := range []string{"250us", "1ms", "4ms"} {
+		require.Greater(t, share("64KiB", iv), share("4MiB", iv)+0.3, iv)
+	}
+
+	again, err := Generate([]string{"f4"}, Options{Out: out})
+	require.NoError(t, err)
+	require.Equal(t, again[0].Points, again[0].Reused, "the second run reuses every point")
+}
