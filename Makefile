@@ -4,7 +4,7 @@ BIN     := bin/twinsim
 OUT     ?= out
 BENCHTIME ?= 1s
 
-.PHONY: all build run test bench lint fuzz figures clean
+.PHONY: all build run test bench lint fuzz figures workloads clean
 
 all: build
 
@@ -33,6 +33,17 @@ lint:
 ## figures: the patent figures (quick sweeps) as PNG, SVG and CSV, with figures-out/index.md
 figures: build
 	./$(BIN) figures -o figures-out
+
+## workloads: rebuild the committed guest programs (static RV64GC Linux ELFs) from workloads/src
+RISCV_CC ?= riscv64-linux-gnu-gcc
+WORKLOADS := sieve crc32 matmul qsort malloc printf recursion interp jit
+workloads:
+	@command -v $(RISCV_CC) >/dev/null || { echo "$(RISCV_CC) not found; install it (Debian: apt-get install gcc-riscv64-linux-gnu libc6-dev-riscv64-cross)"; exit 1; }
+	@mkdir -p workloads/bin
+	@for w in $(WORKLOADS); do \
+		echo "$(RISCV_CC) -static -O2 -s -o workloads/bin/$$w workloads/src/$$w.c -lm"; \
+		$(RISCV_CC) -static -O2 -s -o workloads/bin/$$w workloads/src/$$w.c -lm || exit 1; \
+	done
 
 ## fuzz: a short run of every fuzz target
 fuzz:
