@@ -52,8 +52,10 @@ func orRoot(p string) string {
 // Range is a numeric sweep range over one key: Start to Stop inclusive,
 // either Step apart or Count points spaced linearly or, with Log,
 // geometrically. Start, Stop and Step are TOML values in the key's own
-// syntax: plain numbers, or strings with units for sizes ("64KiB"),
-// durations ("250us"), frequencies ("2GHz") and bandwidths ("10Gb/s").
+// syntax: plain numbers, or strings with units for sizes ("64KiB", or a
+// byte count), durations ("250us"), frequencies ("2GHz") and bandwidths
+// ("10Gb/s"); as in a configuration, a duration, frequency or bandwidth
+// needs its unit.
 type Range struct {
 	Start, Stop, Step any
 	Count             int
@@ -147,19 +149,25 @@ func numericKind(t reflect.Type) (num func(any) (float64, error), format func(fl
 		}
 		return uint64(math.Round(x)), nil
 	}
-	unit := func(parse func(string) (uint64, error), str func(uint64) string) {
+	// unit reads bounds with parse; only a size also takes a bare integer
+	// (bytes), as in a configuration: a bare duration, frequency or
+	// bandwidth would have no unit.
+	unit := func(parse func(string) (uint64, error), str func(uint64) string, syntax string) {
 		num = func(raw any) (float64, error) {
 			switch v := raw.(type) {
 			case string:
 				u, err := parse(v)
 				return float64(u), err
 			case int64:
+				if t != reflect.TypeOf(Size(0)) {
+					break
+				}
 				if v < 0 {
 					return 0, fmt.Errorf("%d is negative", v)
 				}
 				return float64(v), nil
 			}
-			return 0, fmt.Errorf("%s is not a %s", FormatValue(raw), t.Name())
+			return 0, fmt.Errorf("%s is not allowed; must be %s", FormatValue(raw), syntax)
 		}
 		format = func(x float64) (string, error) {
 			u, err := whole(x)
@@ -172,7 +180,7 @@ func numericKind(t reflect.Type) (num func(any) (float64, error), format func(fl
 	switch t {
 	case reflect.TypeOf(Size(0)):
 		unit(func(s string) (uint64, error) { v, err := ParseSize(s); return uint64(v), err },
-			func(u uint64) string { return Size(u).String() })
+			func(u uint64) string { return Size(u).String() }, sizeSyntax)
 		return num, format, nil
 	case reflect.TypeOf(Duration(0)):
 		unit(func(s string) (uint64, error) {
@@ -180,7 +188,7 @@ func numericKind(t reflect.Type) (num func(any) (float64, error), format func(fl
 			err := d.UnmarshalText([]byte(s))
 			return uint64(d), err
 		},
-			func(u uint64) string { return Duration(u).String() })
+			func(u uint64) string { return Duration(u).String() }, durationSyntax)
 		return num, format, nil
 	case reflect.TypeOf(Frequency(0)):
 		unit(func(s string) (uint64, error) {
@@ -188,11 +196,11 @@ func numericKind(t reflect.Type) (num func(any) (float64, error), format func(fl
 			err := f.UnmarshalText([]byte(s))
 			return uint64(f), err
 		},
-			func(u uint64) string { return Frequency(u).String() })
+			func(u uint64) string { return Frequency(u).String() }, frequencySyntax)
 		return num, format, nil
 	case reflect.TypeOf(Bandwidth(0)):
 		unit(func(s string) (uint64, error) { v, err := ParseBandwidth(s); return uint64(v), err },
-			func(u uint64) string { return Bandwidth(u).String() })
+			func(u uint64) string { return Bandwidth(u).String() }, bandwidthSyntax)
 		return num, format, nil
 	}
 	switch t.Kind() {
@@ -214,6 +222,9 @@ func numericKind(t reflect.Type) (num func(any) (float64, error), format func(fl
 		num = func(raw any) (float64, error) {
 			switch v := raw.(type) {
 			case float64:
+				if math.IsNaN(v) || math.IsInf(v, 0) {
+					return 0, fmt.Errorf("%s is not allowed; must be a finite number", FormatValue(raw))
+				}
 				return v, nil
 			case int64:
 				return float64(v), nil

@@ -2,6 +2,7 @@ package experiment
 
 import (
 	"testing"
+	"time"
 
 	"github.com/twinsim/twinsim/configs"
 )
@@ -25,4 +26,52 @@ func BenchmarkBackupScenario(b *testing.B) {
 		}
 	}
 	b.ReportMetric(ops/b.Elapsed().Seconds()/1e6, "Mops/s")
+}
+
+// BenchmarkSweepScaling runs a sweep of 8 points with one job and with
+// two, each into a fresh directory, and reports the speed-up of two jobs
+// over one (speedup-2v1; 2 is ideal on two idle cores) and the points per
+// wall second of each. "cpu-bound" keeps each VM's footprint at 1 MiB, so
+// a point is mostly simulation; "default-footprint" keeps the default
+// scenario's 16 MiB footprints, so each point also fills about 50 MiB of
+// fresh simulated memory (64 KiB frames) and checkpoints compare and copy
+// it, which two jobs in one process share less well than two processes.
+func BenchmarkSweepScaling(b *testing.B) {
+	for _, bc := range []struct{ name, set string }{
+		{"cpu-bound", `"run.duration=4ms", "backup.interval=1ms", "vm[0].workload.footprint=1MiB", "vm[1].workload.footprint=1MiB"`},
+		{"default-footprint", `"run.duration=10ms", "backup.interval=1ms"`},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			s, err := ParseSweep([]byte(`
+[sweep]
+name = "bench-scaling"
+seeds = 2
+set = [`+bc.set+`]
+metrics = ["host0.backup.checkpoints", "host0.backup.mean_bytes_line_log"]
+
+[axes]
+"vm[0].workload.write_fraction" = [0.1, 0.5]
+"vm[0].workload.pattern" = ["uniform", "zipf"]
+`), "bench-scaling.toml", "", false)
+			if err != nil {
+				b.Fatal(err)
+			}
+			n := len(s.Points())
+			var wall [3]time.Duration // by jobs
+			for b.Loop() {
+				for _, jobs := range []int{1, 2} {
+					dir := b.TempDir()
+					begin := time.Now()
+					rep, err := RunSweep(s, SweepOptions{Out: dir, Jobs: jobs})
+					if err != nil || rep.Ran != n || rep.Failed != 0 {
+						b.Fatalf("jobs %d: %+v, %v", jobs, rep, err)
+					}
+					wall[jobs] += time.Since(begin)
+				}
+			}
+			b.ReportMetric(wall[1].Seconds()/wall[2].Seconds(), "speedup-2v1")
+			b.ReportMetric(float64(n*b.N)/wall[1].Seconds(), "points/s-j1")
+			b.ReportMetric(float64(n*b.N)/wall[2].Seconds(), "points/s-j2")
+		})
+	}
 }

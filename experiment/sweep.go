@@ -44,7 +44,8 @@ import (
 //
 // Points are the cross product of the axes (zip groups count as one axis)
 // times the seeds, enumerated with the first axis varying slowest and the
-// seed fastest.
+// seed fastest; a sweep has at most 1,000,000 points, and no two of them
+// may be the same configuration.
 type Sweep struct {
 	Name    string
 	Axes    []Axis
@@ -59,6 +60,7 @@ type Sweep struct {
 	text     []byte   // the sweep file as read
 	quick    bool
 	extra    []string // command-line overrides after the file's set
+	points   []Point  // enumerated once; see Points
 }
 
 // Axis is one varying configuration key and its values, each as override
@@ -103,15 +105,27 @@ type sweepFile struct {
 // apply after the file's set and are part of the sweep's identity.
 func LoadSweep(pathOrName string, quick bool, extra []string) (*Sweep, error) {
 	s, err := loadSweep(pathOrName, quick)
-	if err != nil || len(extra) == 0 {
-		return s, err
+	if err != nil {
+		return nil, err
 	}
-	s.sets = append(s.sets, extra...)
-	s.extra = extra
-	if _, err := configs.Parse(s.base, s.baseName, s.sets); err != nil {
-		return nil, fmt.Errorf("%s: base scenario with --set: %w", s.source, err)
+	if err := s.withExtra(extra); err != nil {
+		return nil, err
 	}
 	return s, nil
+}
+
+// withExtra applies command-line overrides after the file's set and
+// enumerates the points again.
+func (s *Sweep) withExtra(extra []string) error {
+	if len(extra) == 0 {
+		return nil
+	}
+	s.sets = append(append([]string(nil), s.sets...), extra...)
+	s.extra = extra
+	if _, err := configs.Parse(s.base, s.baseName, s.sets); err != nil {
+		return fmt.Errorf("%s: base scenario with --set: %w", s.source, err)
+	}
+	return s.enumerate()
 }
 
 func loadSweep(pathOrName string, quick bool) (*Sweep, error) {
@@ -222,6 +236,14 @@ func parseSweep(data []byte, source string, quick bool, readBase func(name strin
 		seen[key] = true
 		s.Axes = append(s.Axes, ax)
 	}
+	// An unquoted key path in [axes] (cache.l2.ways = [4, 8]) is nested
+	// tables to TOML, not an axis; say so rather than drop it.
+	for _, k := range md.Keys() {
+		if len(k) > 2 && k[0] == "axes" && !seen[k[1]] {
+			return nil, fail("axes."+strings.Join(k[1:], "."), "not an axis; quote a key path in [axes] as one key, such as %q = [...]",
+				strings.Join(k[1:], "."))
+		}
+	}
 	if len(s.Axes) == 0 {
 		return nil, fail("axes", "no axis; a sweep needs at least one key to vary")
 	}
@@ -255,6 +277,9 @@ func parseSweep(data []byte, source string, quick bool, readBase func(name strin
 	}
 	if err := checkMetrics(s.base, s.baseName, s.sets, s.Metrics); err != nil {
 		return nil, fail("sweep.metrics", "%v", err)
+	}
+	if err := s.enumerate(); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
@@ -353,7 +378,8 @@ func (s *Sweep) parseAxis(key string, raw any) (Axis, error) {
 				}
 				r.Log = b
 			default:
-				return ax, fmt.Errorf("unknown range key %q (allowed: start, stop, step, count, log)", k)
+				return ax, fmt.Errorf("unknown range key %q (allowed: start, stop, step, count, log; "+
+					"a key path in [axes] is quoted as one key, such as \"cache.l2.size\")", k)
 			}
 		}
 		if r.Start == nil || r.Stop == nil {
@@ -367,15 +393,28 @@ func (s *Sweep) parseAxis(key string, raw any) (Axis, error) {
 	default:
 		return ax, fmt.Errorf("%s is not allowed; an axis is a list of values or a range table", configs.FormatValue(raw))
 	}
-	seen := map[string]bool{}
+	if len(ax.Values) == 0 {
+		return ax, fmt.Errorf("the axis has no values")
+	}
+	// Two spellings of one value ("1ms" and "1000us") would be one point
+	// twice, so values are compared by the configuration they give.
+	seen := map[string]string{}
 	for _, val := range ax.Values {
-		if seen[val] {
-			return ax, fmt.Errorf("value %s is listed twice", val)
-		}
-		seen[val] = true
-		if _, err := configs.Parse(s.base, s.baseName, append(append([]string(nil), s.sets...), key+"="+val)); err != nil {
+		cfg, err := configs.Parse(s.base, s.baseName, append(append([]string(nil), s.sets...), key+"="+val))
+		if err != nil {
 			return ax, err
 		}
+		var b bytes.Buffer
+		if err := configs.Dump(&b, cfg); err != nil {
+			return ax, err
+		}
+		if prev, dup := seen[b.String()]; dup {
+			if prev == val {
+				return ax, fmt.Errorf("value %s is listed twice", val)
+			}
+			return ax, fmt.Errorf("values %s and %s are the same value", prev, val)
+		}
+		seen[b.String()] = val
 		ax.Labels = append(ax.Labels, label(val))
 	}
 	return ax, nil
@@ -399,11 +438,13 @@ func (s *Sweep) axis(key string) *Axis {
 	return nil
 }
 
-// ID returns a stable identity of the sweep: a hash of its file text, of
-// its base configuration's text and of whether it is the quick variant.
-// Resuming and merging check it.
+// ID returns a stable identity of the sweep: a hash of the twinsim
+// version, its file text, its base configuration's text, command-line
+// overrides and whether it is the quick variant. Resuming and merging check
+// it, so results of two versions are never mixed.
 func (s *Sweep) ID() string {
 	h := sha256.New()
+	h.Write([]byte(Version + "\x00"))
 	h.Write(s.text)
 	h.Write([]byte{0})
 	h.Write(s.base)
@@ -422,43 +463,90 @@ func (s *Sweep) Quick() bool { return s.quick }
 // Text returns the sweep file as read.
 func (s *Sweep) Text() []byte { return s.text }
 
-// Points enumerates every point: the axes' combinations (zip groups moving
+// Points returns every point: the axes' combinations (zip groups moving
 // together), first axis slowest, times the seeds. A point whose
-// combination is invalid carries the error and still has a name.
-func (s *Sweep) Points() []Point {
-	// Dimensions: each zip group is one dimension, each other axis one.
-	type dim struct{ axes []int }
-	var dims []dim
+// combination is invalid carries the error and still has a name. The
+// slice is the sweep's own; callers must not modify it.
+func (s *Sweep) Points() []Point { return s.points }
+
+// enumerate builds s.points and checks that no two points are the same
+// run, which would share a directory (two axes that set one key, say).
+func (s *Sweep) enumerate() error {
+	// A typo such as two axes of count = 100000 must be an error, not an
+	// hour of enumeration.
+	dims := s.dims()
+	total := len(s.Seeds)
+	for _, d := range dims {
+		if total *= len(s.Axes[d[0]].Values); total > maxPoints {
+			return fmt.Errorf("%s: the sweep has more than %d points (axes times seeds); split it or use fewer values", s.source, maxPoints)
+		}
+	}
+	s.points = s.cross(dims)
+	byName := make(map[string]int, len(s.points))
+	for _, p := range s.points {
+		if j, dup := byName[p.Name]; dup {
+			q := s.points[j]
+			return fmt.Errorf("%s: axes: points %d (%s) and %d (%s) are the same configuration; "+
+				"an axis repeats a value or two axes set the same key", s.source, q.Index, pointLabel(s, q), p.Index, pointLabel(s, p))
+		}
+		byName[p.Name] = p.Index
+	}
+	return nil
+}
+
+// maxPoints bounds the points of one sweep.
+const maxPoints = 1_000_000
+
+// pointLabel describes a point by its axis values and seed, for messages.
+func pointLabel(s *Sweep, p Point) string {
+	var parts []string
+	for i, ax := range s.Axes {
+		parts = append(parts, ax.Key+"="+p.Labels[i])
+	}
+	return strings.Join(append(parts, "seed "+strconv.FormatUint(p.Seed, 10)), ", ")
+}
+
+// dims returns the dimensions of the cross product, in axis order: each
+// a list of axis indices, one axis or a zip group (placed where its first
+// axis is).
+func (s *Sweep) dims() [][]int {
 	grouped := map[string]int{}
 	for gi, g := range s.Zip {
 		for _, k := range g {
 			grouped[k] = gi
 		}
 	}
+	var dims [][]int
 	placed := map[int]bool{}
 	for i, ax := range s.Axes {
-		if gi, ok := grouped[ax.Key]; ok {
-			if placed[gi] {
-				continue
-			}
-			placed[gi] = true
-			var d dim
-			for j, ax2 := range s.Axes {
-				if g2, ok := grouped[ax2.Key]; ok && g2 == gi {
-					d.axes = append(d.axes, j)
-				}
-			}
-			dims = append(dims, d)
+		gi, ok := grouped[ax.Key]
+		if !ok {
+			dims = append(dims, []int{i})
 			continue
 		}
-		dims = append(dims, dim{axes: []int{i}})
+		if placed[gi] {
+			continue
+		}
+		placed[gi] = true
+		var d []int
+		for j, ax2 := range s.Axes {
+			if g2, ok := grouped[ax2.Key]; ok && g2 == gi {
+				d = append(d, j)
+			}
+		}
+		dims = append(dims, d)
 	}
+	return dims
+}
+
+// cross enumerates the points over dims.
+func (s *Sweep) cross(dims [][]int) []Point {
 	var pts []Point
 	idx := make([]int, len(dims))
 	for {
 		choice := make([]int, len(s.Axes))
 		for di, d := range dims {
-			for _, a := range d.axes {
+			for _, a := range d {
 				choice[a] = idx[di]
 			}
 		}
@@ -478,7 +566,7 @@ func (s *Sweep) Points() []Point {
 		d := len(dims) - 1
 		for ; d >= 0; d-- {
 			idx[d]++
-			if idx[d] < len(s.Axes[dims[d].axes[0]].Values) {
+			if idx[d] < len(s.Axes[dims[d][0]].Values) {
 				break
 			}
 			idx[d] = 0

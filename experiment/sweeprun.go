@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -102,8 +101,13 @@ type sweepMeta struct {
 // SweepReport.Failed counts them.
 func RunSweep(s *Sweep, opt SweepOptions) (SweepReport, error) {
 	var rep SweepReport
+	if opt.Out == "" {
+		return rep, fmt.Errorf("sweep %s: no output directory", s.Name)
+	}
 	pts := s.Points()
-	meta := sweepMeta{Name: s.Name, ID: s.ID(), Quick: s.quick, Points: len(pts), Source: s.source,
+	// The source is recorded by file name only, so that shards launched
+	// from different directories merge into the bytes of one run.
+	meta := sweepMeta{Name: s.Name, ID: s.ID(), Quick: s.quick, Points: len(pts), Source: filepath.Base(s.source),
 		BaseName: s.baseName, Base: string(s.base), Extra: s.extra}
 	if !opt.Shard.all() {
 		meta.Shard = fmt.Sprintf("%d/%d", opt.Shard.K, opt.Shard.N)
@@ -193,6 +197,20 @@ func prepareSweepDir(out string, s *Sweep, meta sweepMeta, resume bool) error {
 	case old.Shard != meta.Shard:
 		return fmt.Errorf("%s holds shard %q of sweep %s, not %q", out, old.Shard, s.Name, meta.Shard)
 	}
+	if err := removeTemps(out); err != nil {
+		return err
+	}
+	if err := WriteFileAtomic(filepath.Join(out, sweepTextFile), s.text); err != nil {
+		return err
+	}
+	return writeSweepMeta(out, meta)
+}
+
+// removeTemps removes what an interrupted run left half written: every
+// dot entry under out/points/ (temporary point directories), and in out the
+// temporary files of WriteFileAtomic for the sweep's own files (out may be
+// a directory that also holds other dot files).
+func removeTemps(out string) error {
 	entries, err := os.ReadDir(filepath.Join(out, pointsDir))
 	if err != nil {
 		return err
@@ -204,10 +222,20 @@ func prepareSweepDir(out string, s *Sweep, meta sweepMeta, resume bool) error {
 			}
 		}
 	}
-	if err := WriteFileAtomic(filepath.Join(out, sweepTextFile), s.text); err != nil {
+	entries, err = os.ReadDir(out)
+	if err != nil {
 		return err
 	}
-	return writeSweepMeta(out, meta)
+	for _, e := range entries {
+		for _, f := range []string{sweepTextFile, sweepMetaFile, resultsFile, summaryFile} {
+			if strings.HasPrefix(e.Name(), "."+f+".tmp-") && e.Type().IsRegular() {
+				if err := os.Remove(filepath.Join(out, e.Name())); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
 }
 
 func readSweepMeta(dir string) (sweepMeta, error) {
@@ -299,6 +327,9 @@ func readPoint(dir string) (pointResult, error) {
 	rows, err := csv.NewReader(f).ReadAll()
 	if err != nil {
 		return pointResult{}, fmt.Errorf("%s/stats.csv: %w", dir, err)
+	}
+	if len(rows) == 0 || len(rows[0]) != 3 {
+		return pointResult{}, fmt.Errorf("%s/stats.csv: no path,name,value header", dir)
 	}
 	r := pointResult{present: true, stats: make(map[string]string, len(rows))}
 	for _, row := range rows[1:] {
@@ -499,47 +530,59 @@ func MergeSweeps(out string, inputs []string) (SweepReport, error) {
 	if err != nil {
 		return rep, fmt.Errorf("merge: %w", err)
 	}
-	s.sets = append(s.sets, meta.Extra...)
-	s.extra = meta.Extra
+	if err := s.withExtra(meta.Extra); err != nil {
+		return rep, fmt.Errorf("merge: %w", err)
+	}
 	if s.ID() != meta.ID {
 		return rep, fmt.Errorf("merge: %s: sweep id %s does not match its sweep.toml (%s)", inputs[0], meta.ID, s.ID())
 	}
 	pts := s.Points()
 	meta.Shard = ""
-	if err := os.MkdirAll(filepath.Join(out, pointsDir), 0o755); err != nil {
-		return rep, err
-	}
 	if old, err := readSweepMeta(out); err == nil && old.ID != meta.ID {
-		return rep, fmt.Errorf("merge: %s holds results of another sweep (%s)", out, old.Name)
+		return rep, fmt.Errorf("merge: %s holds results of another sweep (%s, id %s)", out, old.Name, old.ID)
 	}
+	// Find every point's source before writing anything, so that a merge
+	// with a shard missing leaves out as it was.
+	src := make([]string, len(pts))
 	var missing []string
-	for _, p := range pts {
+	for i, p := range pts {
 		rep.Points++
-		dst := filepath.Join(out, pointsDir, p.Name)
-		if _, err := os.Stat(dst); err == nil {
+		if _, err := os.Stat(filepath.Join(out, pointsDir, p.Name)); err == nil {
 			rep.Skipped++
 			continue
 		}
-		found := false
 		for _, in := range inputs {
-			src := filepath.Join(in, pointsDir, p.Name)
-			if _, err := os.Stat(src); err != nil {
-				continue
+			if _, err := os.Stat(filepath.Join(in, pointsDir, p.Name)); err == nil {
+				src[i] = filepath.Join(in, pointsDir, p.Name)
+				break
 			}
-			if err := copyDir(src, dst); err != nil {
-				return rep, fmt.Errorf("merge: %w", err)
-			}
-			found = true
-			rep.Ran++
-			break
 		}
-		if !found {
+		if src[i] == "" {
 			missing = append(missing, fmt.Sprintf("%d (%s)", p.Index, p.Name))
 		}
 	}
 	if len(missing) > 0 {
-		sort.Strings(missing)
-		return rep, fmt.Errorf("merge: %d of %d points are in none of the inputs: %s", len(missing), len(pts), strings.Join(missing, ", "))
+		// In point order, and not thousands of them for a missing shard.
+		list := strings.Join(missing[:min(len(missing), 20)], ", ")
+		if len(missing) > 20 {
+			list += fmt.Sprintf(", and %d more", len(missing)-20)
+		}
+		return rep, fmt.Errorf("merge: %d of %d points are in none of the inputs (is a shard missing?): %s", len(missing), len(pts), list)
+	}
+	if err := os.MkdirAll(filepath.Join(out, pointsDir), 0o755); err != nil {
+		return rep, err
+	}
+	if err := removeTemps(out); err != nil {
+		return rep, err
+	}
+	for i, p := range pts {
+		if src[i] == "" {
+			continue
+		}
+		if err := copyDir(src[i], filepath.Join(out, pointsDir, p.Name)); err != nil {
+			return rep, fmt.Errorf("merge: %w", err)
+		}
+		rep.Ran++
 	}
 	if err := WriteFileAtomic(filepath.Join(out, sweepTextFile), text); err != nil {
 		return rep, err

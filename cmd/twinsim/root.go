@@ -51,7 +51,19 @@ configurations; every run writes its effective configuration and statistics.`,
 	root.PersistentFlags().StringArrayVar(&g.sets, "set", nil, "override a configuration value, as key.path=value (repeatable)")
 	root.PersistentFlags().Int64Var(&g.seed, "seed", 1, "run seed (same as --set run.seed=N)")
 	root.AddCommand(newRunCmd(g), newConfigCmd(g), newSweepCmd(g), newMergeCmd(), newFiguresCmd(), newVersionCmd())
+	argsAreUsage(root)
 	return root
+}
+
+// argsAreUsage makes a wrong number of arguments a usage error (exit
+// status 2) on every command.
+func argsAreUsage(c *cobra.Command) {
+	if orig := c.Args; orig != nil {
+		c.Args = func(cmd *cobra.Command, args []string) error { return usage(orig(cmd, args)) }
+	}
+	for _, sub := range c.Commands() {
+		argsAreUsage(sub)
+	}
 }
 
 func version() string {

@@ -24,6 +24,7 @@ type exitError struct {
 // bar is a progress bar on a terminal: points done, rate, ETA and failures.
 type bar struct {
 	w      io.Writer
+	label  string
 	pb     *progressbar.ProgressBar
 	failed int
 }
@@ -35,7 +36,7 @@ func newProgress(w io.Writer, label string) experiment.Progress {
 	if !ok || !term.IsTerminal(int(f.Fd())) {
 		return nil
 	}
-	return &bar{w: w, pb: progressbar.NewOptions(0,
+	return &bar{w: w, label: label, pb: progressbar.NewOptions(0,
 		progressbar.OptionSetWriter(w),
 		progressbar.OptionSetDescription(label),
 		progressbar.OptionShowCount(),
@@ -53,7 +54,7 @@ func (b *bar) Start(total int) { b.pb.ChangeMax(total) }
 func (b *bar) Done(failed bool) {
 	if failed {
 		b.failed++
-		b.pb.Describe(fmt.Sprintf("failed %d", b.failed))
+		b.pb.Describe(fmt.Sprintf("%s (%d failed)", b.label, b.failed))
 	}
 	_ = b.pb.Add(1)
 }
@@ -81,16 +82,24 @@ values, a run error) is recorded in results.csv with its error; the exit
 status is then 3.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if list, _ := cmd.Flags().GetBool("list"); list {
-				return cobra.NoArgs(cmd, args)
+				return usage(cobra.NoArgs(cmd, args))
 			}
-			return cobra.ExactArgs(1)(cmd, args)
+			return usage(cobra.ExactArgs(1)(cmd, args))
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			// -o is checked here, not marked required, so that --list runs
+			// without it and a missing -o is a usage error (exit status 2).
 			if list, _ := cmd.Flags().GetBool("list"); list {
+				if out != "" {
+					return usageError{fmt.Errorf("--list takes no -o")}
+				}
 				for _, n := range configs.EmbeddedSweeps() {
 					fmt.Fprintln(cmd.OutOrStdout(), n)
 				}
 				return nil
+			}
+			if out == "" {
+				return usageError{fmt.Errorf("-o OUT is required: the sweep's output directory")}
 			}
 			if cmd.Flags().Changed("seed") {
 				return usageError{fmt.Errorf("a sweep sets its seeds in its file (sweep.seeds); --seed does not apply")}
@@ -124,9 +133,15 @@ status is then 3.`,
 	cmd.Flags().BoolVar(&resume, "resume", false, "complete an interrupted sweep in OUT")
 	cmd.Flags().BoolVar(&quick, "quick", false, "run the sweep's smaller [sweep.quick] variant")
 	cmd.Flags().Bool("list", false, "list the embedded sweeps")
-	_ = cmd.MarkFlagRequired("out")
-	cmd.MarkFlagsMutuallyExclusive("list", "out")
 	return cmd
+}
+
+// usage marks an argument-count error from cobra as a usage error.
+func usage(err error) error {
+	if err != nil {
+		return usageError{err}
+	}
+	return nil
 }
 
 func reportSweep(w io.Writer, out string, rep experiment.SweepReport, wall time.Duration) error {
@@ -154,8 +169,11 @@ possibly on different machines — into OUT. The result is what one
 unsharded run writes: the same point directories, results.csv and
 summary.csv, byte for byte (meta.json files keep each run's wall time and
 host). Every point must be in some input.`,
-		Args: cobra.MinimumNArgs(1),
+		Args: func(cmd *cobra.Command, args []string) error { return usage(cobra.MinimumNArgs(1)(cmd, args)) },
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if out == "" {
+				return usageError{fmt.Errorf("-o OUT is required: the merged output directory")}
+			}
 			begin := time.Now()
 			rep, err := experiment.MergeSweeps(out, args)
 			if err != nil {
@@ -168,6 +186,5 @@ host). Every point must be in some input.`,
 		},
 	}
 	cmd.Flags().StringVarP(&out, "out", "o", "", "merged output directory (required)")
-	_ = cmd.MarkFlagRequired("out")
 	return cmd
 }
