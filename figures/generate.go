@@ -28,6 +28,7 @@ type Output struct {
 	SweepCommand   string
 	FigureCommand  string
 	Points, Reused int
+	sweepRel       string // SweepDir relative to the output directory, for index.md
 }
 
 // Generate makes the named figures (all of them when names is empty): it
@@ -88,7 +89,8 @@ func Generate(names []string, opt Options) ([]Output, error) {
 			return nil, err
 		}
 		o := Output{Figure: f, SweepDir: dir, Points: rep.Points, Reused: rep.Skipped,
-			PNG: f.Name + ".png", SVG: f.Name + ".svg", CSV: f.Name + ".csv"}
+			PNG: f.Name + ".png", SVG: f.Name + ".svg", CSV: f.Name + ".csv",
+			sweepRel: filepath.ToSlash(filepath.Join("sweeps", filepath.Base(dir)))}
 		quick := " --quick"
 		full := ""
 		if opt.Full {
@@ -121,8 +123,8 @@ func entry(o Output) []byte {
 	fmt.Fprintf(&b, "## %s\n\n", f.Title)
 	fmt.Fprintf(&b, "![%s](%s)\n\n", f.Name, o.PNG)
 	fmt.Fprintf(&b, "%s\n\n", f.Caption)
-	fmt.Fprintf(&b, "Files: [%s](%s), [%s](%s), data [%s](%s) (the plotted numbers); sweep results in `%s` (%d points).\n\n",
-		o.PNG, o.PNG, o.SVG, o.SVG, o.CSV, o.CSV, filepath.ToSlash(o.SweepDir), o.Points)
+	fmt.Fprintf(&b, "Files: [%s](%s), [%s](%s), data [%s](%s) (the plotted numbers); sweep results in [%s](%s/summary.csv) (%d points).\n\n",
+		o.PNG, o.PNG, o.SVG, o.SVG, o.CSV, o.CSV, o.sweepRel, o.sweepRel, o.Points)
 	fmt.Fprintf(&b, "Reproduce: `%s` (or only the data: `%s`).\n", o.FigureCommand, o.SweepCommand)
 	return b.Bytes()
 }
