@@ -1,0 +1,22 @@
+// Package dbt is twinsim's dynamic binary translator: it runs RV64GC Linux
+// user programs built for 4 KiB pages (the subject) on twinsim's host ISA
+// and host MMU (the target), as simulated firmware. It implements the
+// translator of IBM's memory-management patent family (JP2012104104A,
+// CA2756041; PATENTS.md family 1).
+//
+// What is here so far:
+//   - LoadProgram: the ELF loader's parsing and validation — static RV64
+//     executables and static PIEs; a clear error for anything else
+//     (dynamically linked programs, other machines, 32-bit files, object
+//     files, truncated or inconsistent files).
+//   - BuildStack: the initial process stack as Linux builds it (argc, argv,
+//     envp, the auxiliary vector with AT_PAGESZ = 4096, AT_RANDOM, AT_PHDR,
+//     AT_ENTRY, ...).
+//   - Decode: the RV64GC (IMAFDC, Zicsr, Zifencei) instruction decoder,
+//     compressed forms included.
+//
+// What is not here yet: translation to host code, the code cache, Linux
+// system-call emulation and the page-size mechanisms (redirection mapper,
+// fault detector, regeneration). Until they are, twinsim cannot run a
+// guest program.
+package dbt
