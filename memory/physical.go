@@ -154,6 +154,27 @@ func (p *Physical) Write(addr uint64, buf []byte) {
 	}
 }
 
+// Zero sets [addr, addr+n) to zero. Frames the range covers entirely are
+// released, so zeroing memory returns its host memory.
+func (p *Physical) Zero(addr, n uint64) {
+	p.check("zero", addr, n)
+	for n > 0 {
+		c := chunk(addr, n)
+		off := addr & frameMask
+		if f := p.frameAt(addr); f != nil {
+			if c == FrameSize {
+				fn := addr >> frameShift
+				p.dir[fn>>leafShift][fn&leafMask] = nil
+				p.frames--
+			} else {
+				clear(f[off : off+c])
+			}
+		}
+		addr += c
+		n -= c
+	}
+}
+
 // ReadU64 returns the little-endian 64-bit word at addr (any alignment).
 func (p *Physical) ReadU64(addr uint64) uint64 {
 	off := addr & frameMask

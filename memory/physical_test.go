@@ -485,3 +485,31 @@ func BenchmarkPhysicalWriteU64(b *testing.B) {
 		p.WriteU64(uint64(i*4104)&mask&^7, uint64(i)|1)
 	}
 }
+
+func TestZero(t *testing.T) {
+	p, err := NewPhysical(4 * FrameSize)
+	require.NoError(t, err)
+	buf := make([]byte, 3*FrameSize)
+	for i := range buf {
+		buf[i] = byte(i%251 + 1)
+	}
+	p.Write(FrameSize/2, buf)
+	require.Equal(t, 4*FrameSize, p.TouchedBytes())
+	// Zero the middle: one and a half frames from 3/4 of the first frame.
+	p.Zero(FrameSize*3/4, FrameSize*3/2+FrameSize/4)
+	require.Equal(t, 3*FrameSize, p.TouchedBytes(), "the one frame covered entirely is released")
+	got := make([]byte, 4*FrameSize)
+	p.Read(0, got)
+	for a := uint64(0); a < 4*FrameSize; a++ {
+		var want byte
+		if a >= FrameSize/2 && a < FrameSize/2+3*FrameSize && !(a >= FrameSize*3/4 && a < FrameSize*5/2) {
+			want = byte((a-FrameSize/2)%251 + 1)
+		}
+		if got[a] != want {
+			t.Fatalf("byte %#x = %d, want %d", a, got[a], want)
+		}
+	}
+	p.Zero(0, 4*FrameSize)
+	require.Zero(t, p.TouchedBytes())
+	require.Panics(t, func() { p.Zero(3*FrameSize, 2*FrameSize) })
+}
