@@ -12,11 +12,18 @@
 //   - BuildStack: the initial process stack as Linux builds it (argc, argv,
 //     envp, the auxiliary vector with AT_PAGESZ = 4096, AT_RANDOM, AT_PHDR,
 //     AT_ENTRY, ...).
+//   - AddressSpace: the guest's virtual memory at 4 KiB pages — program
+//     and stack mapping, brk, mmap, munmap, mprotect, mremap — kept in a
+//     guest page table, with every change reported for the page-size
+//     manager.
+//   - Process: Linux system-call emulation for static glibc programs
+//     (files and standard streams, memory, clocks on simulated time,
+//     getrandom from the seed, identity, signals recorded); an unsupported
+//     call returns -ENOSYS and is counted, or stops the run in strict mode.
 //   - Decode: the RV64GC (IMAFDC, Zicsr, Zifencei) instruction decoder,
 //     compressed forms included.
 //
-// What is not here yet: translation to host code, the code cache, Linux
-// system-call emulation and the page-size mechanisms (redirection mapper,
-// fault detector, regeneration). Until they are, twinsim cannot run a
-// guest program.
+// What is not here yet: translation to host code, the code cache and the
+// page-size mechanisms (redirection mapper, fault detector, regeneration).
+// Until they are, twinsim cannot run a guest program.
 package dbt
