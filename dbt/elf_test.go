@@ -23,7 +23,7 @@ func readWorkload(t testing.TB, name string) []byte {
 }
 
 func TestLoadWorkloads(t *testing.T) {
-	for _, name := range []string{"sieve", "crc32", "matmul", "qsort", "malloc", "printf", "recursion", "interp", "jit"} {
+	for _, name := range workloadNames {
 		t.Run(name, func(t *testing.T) {
 			p, err := LoadProgram(readWorkload(t, name))
 			require.NoError(t, err)
