@@ -45,9 +45,13 @@ workloads:
 		$(RISCV_CC) -static -O2 -s -o workloads/bin/$$w workloads/src/$$w.c -lm || exit 1; \
 	done
 
-## fuzz: a short run of every fuzz target
+## fuzz: a short run of every fuzz target (FUZZTIME each)
+FUZZTIME ?= 30s
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./configs/
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./configs/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseSweep$$' -fuzztime $(FUZZTIME) ./experiment/
+	$(GO) test -run '^$$' -fuzz '^FuzzLoadProgram$$' -fuzztime $(FUZZTIME) ./dbt/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./dbt/
 
 clean:
 	rm -rf bin $(OUT)
