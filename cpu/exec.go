@@ -1,0 +1,516 @@
+package cpu
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"math/bits"
+)
+
+// Memory is what the core's MMU translates guest-relative addresses
+// through. The core caches translations in a software TLB of tlbSize
+// entries per access kind and asks Memory only on a miss.
+type Memory interface {
+	// PageShift returns log2 of the translation granule (12 for the guest's
+	// 4 KiB pages, 16 for 64 KiB host pages).
+	PageShift() uint
+	// Translate returns the bytes of the page holding va (exactly one
+	// granule long) if an access of the given kind may be made to it, or
+	// nil: the access faults.
+	Translate(va uint64, write bool) []byte
+}
+
+const tlbSize = 256 // entries per access kind, direct mapped
+
+type tlbEntry struct {
+	tag  uint64 // page number + 1; 0 is empty
+	page []byte
+}
+
+// Core is the functional model of one host core: its registers, its MMU's
+// software TLB and the load reservation of LR/SC. Run executes host code.
+type Core struct {
+	X [NumRegs]uint64
+
+	mem       Memory
+	shift     uint
+	pageMask  uint64
+	tlbR      [tlbSize]tlbEntry
+	tlbW      [tlbSize]tlbEntry
+	resv      uint64 // reserved address + 1; 0 when no reservation
+	Retired   uint64 // host instructions executed
+	TLBMisses uint64
+}
+
+// NewCore returns a core whose memory accesses go through mem.
+func NewCore(mem Memory) *Core {
+	s := mem.PageShift()
+	return &Core{mem: mem, shift: s, pageMask: 1<<s - 1}
+}
+
+// FlushTLB drops every cached translation, as after a change of mappings or
+// protections.
+func (c *Core) FlushTLB() {
+	c.tlbR = [tlbSize]tlbEntry{}
+	c.tlbW = [tlbSize]tlbEntry{}
+	c.resv = 0
+}
+
+// ExitKind says why Run returned.
+type ExitKind uint8
+
+// Exit kinds.
+const (
+	ExitJump    ExitKind = iota // the block ended; continue at PC
+	ExitSyscall                 // an ecall at PC; resume at Next
+	ExitBreak                   // an ebreak at PC
+	ExitFenceI                  // a fence.i at PC; resume at Next
+	ExitIllegal                 // an illegal instruction at PC
+	ExitFault                   // a memory access to Addr faulted; the instruction is at index Index
+)
+
+// Exit describes how Run left the code.
+type Exit struct {
+	Kind       ExitKind
+	PC         uint64 // guest address: where to continue, or of the instruction that exited
+	Next       uint64 // for ExitSyscall and ExitFenceI: where to resume
+	Index      int    // index of the host instruction that exited
+	Addr       uint64 // ExitFault: the guest address
+	Write      bool   // ExitFault: the access was a store (or an atomic)
+	Misaligned bool   // ExitFault: a misaligned atomic access
+}
+
+// translate returns the page for va, filling the TLB on a miss.
+func (c *Core) translate(va uint64, write bool) []byte {
+	vpn := va >> c.shift
+	tlb := &c.tlbR
+	if write {
+		tlb = &c.tlbW
+	}
+	e := &tlb[vpn&(tlbSize-1)]
+	if e.tag == vpn+1 {
+		return e.page
+	}
+	c.TLBMisses++
+	p := c.mem.Translate(va&^c.pageMask, write)
+	if p == nil {
+		return nil
+	}
+	if uint64(len(p)) != c.pageMask+1 {
+		panic(fmt.Sprintf("cpu: Memory.Translate returned %d bytes for a %d-byte page", len(p), c.pageMask+1))
+	}
+	e.tag, e.page = vpn+1, p
+	return p
+}
+
+// load reads size bytes (1, 2, 4 or 8) at va, little-endian; ok is false
+// when a byte of it is not readable.
+func (c *Core) load(va uint64, size uint64) (v uint64, ok bool) {
+	off := va & c.pageMask
+	if off+size <= c.pageMask+1 {
+		p := c.translate(va, false)
+		if p == nil {
+			return 0, false
+		}
+		switch size {
+		case 8:
+			return binary.LittleEndian.Uint64(p[off:]), true
+		case 4:
+			return uint64(binary.LittleEndian.Uint32(p[off:])), true
+		case 2:
+			return uint64(binary.LittleEndian.Uint16(p[off:])), true
+		}
+		return uint64(p[off]), true
+	}
+	// Crossing a page boundary: byte by byte.
+	for i := range size {
+		p := c.translate(va+i, false)
+		if p == nil {
+			return 0, false
+		}
+		v |= uint64(p[(va+i)&c.pageMask]) << (8 * i)
+	}
+	return v, true
+}
+
+// store writes the low size bytes of v at va; ok is false (and nothing is
+// written) when a byte of it is not writable.
+func (c *Core) store(va, v, size uint64) bool {
+	off := va & c.pageMask
+	if off+size <= c.pageMask+1 {
+		p := c.translate(va, true)
+		if p == nil {
+			return false
+		}
+		switch size {
+		case 8:
+			binary.LittleEndian.PutUint64(p[off:], v)
+		case 4:
+			binary.LittleEndian.PutUint32(p[off:], uint32(v))
+		case 2:
+			binary.LittleEndian.PutUint16(p[off:], uint16(v))
+		default:
+			p[off] = byte(v)
+		}
+		return true
+	}
+	for i := range size {
+		if c.translate(va+i, true) == nil {
+			return false
+		}
+	}
+	for i := range size {
+		c.translate(va+i, true)[(va+i)&c.pageMask] = byte(v >> (8 * i))
+	}
+	return true
+}
+
+func sext32(v uint64) uint64 { return uint64(int64(int32(v))) }
+
+// mulh returns the high 64 bits of the signed product a·b.
+func mulh(a, b int64) uint64 {
+	hi, _ := bits.Mul64(uint64(a), uint64(b))
+	if a < 0 {
+		hi -= uint64(b)
+	}
+	if b < 0 {
+		hi -= uint64(a)
+	}
+	return hi
+}
+
+// mulhsu returns the high 64 bits of signed a times unsigned b.
+func mulhsu(a int64, b uint64) uint64 {
+	hi, _ := bits.Mul64(uint64(a), b)
+	if a < 0 {
+		hi -= b
+	}
+	return hi
+}
+
+func div(a, b int64) uint64 {
+	switch {
+	case b == 0:
+		return math.MaxUint64
+	case a == math.MinInt64 && b == -1:
+		return uint64(a)
+	}
+	return uint64(a / b)
+}
+
+func rem(a, b int64) uint64 {
+	switch {
+	case b == 0:
+		return uint64(a)
+	case a == math.MinInt64 && b == -1:
+		return 0
+	}
+	return uint64(a % b)
+}
+
+func divu(a, b uint64) uint64 {
+	if b == 0 {
+		return math.MaxUint64
+	}
+	return a / b
+}
+
+func remu(a, b uint64) uint64 {
+	if b == 0 {
+		return a
+	}
+	return a % b
+}
+
+func divw(a, b int32) uint64 {
+	switch {
+	case b == 0:
+		return math.MaxUint64
+	case a == math.MinInt32 && b == -1:
+		return sext32(uint64(uint32(a)))
+	}
+	return uint64(int64(a / b))
+}
+
+func remw(a, b int32) uint64 {
+	switch {
+	case b == 0:
+		return uint64(int64(a))
+	case a == math.MinInt32 && b == -1:
+		return 0
+	}
+	return uint64(int64(a % b))
+}
+
+// Run executes code from index 0 until an instruction leaves it and
+// returns why. X0 is kept zero. A fault leaves every register as it was
+// before the faulting instruction, so the guest state is precise.
+func (c *Core) Run(code []Inst) Exit {
+	x := &c.X
+	i := 0
+	for {
+		in := &code[i]
+		c.Retired++
+		i++
+		switch in.Op {
+		case Nop, Fence:
+		case Add:
+			x[in.Rd] = x[in.Rs1] + x[in.Rs2]
+		case Sub:
+			x[in.Rd] = x[in.Rs1] - x[in.Rs2]
+		case Sll:
+			x[in.Rd] = x[in.Rs1] << (x[in.Rs2] & 63)
+		case Slt:
+			x[in.Rd] = b2u(int64(x[in.Rs1]) < int64(x[in.Rs2]))
+		case Sltu:
+			x[in.Rd] = b2u(x[in.Rs1] < x[in.Rs2])
+		case Xor:
+			x[in.Rd] = x[in.Rs1] ^ x[in.Rs2]
+		case Srl:
+			x[in.Rd] = x[in.Rs1] >> (x[in.Rs2] & 63)
+		case Sra:
+			x[in.Rd] = uint64(int64(x[in.Rs1]) >> (x[in.Rs2] & 63))
+		case Or:
+			x[in.Rd] = x[in.Rs1] | x[in.Rs2]
+		case And:
+			x[in.Rd] = x[in.Rs1] & x[in.Rs2]
+		case Mul:
+			x[in.Rd] = x[in.Rs1] * x[in.Rs2]
+		case Mulh:
+			x[in.Rd] = mulh(int64(x[in.Rs1]), int64(x[in.Rs2]))
+		case Mulhsu:
+			x[in.Rd] = mulhsu(int64(x[in.Rs1]), x[in.Rs2])
+		case Mulhu:
+			x[in.Rd], _ = bits.Mul64(x[in.Rs1], x[in.Rs2])
+		case Div:
+			x[in.Rd] = div(int64(x[in.Rs1]), int64(x[in.Rs2]))
+		case Divu:
+			x[in.Rd] = divu(x[in.Rs1], x[in.Rs2])
+		case Rem:
+			x[in.Rd] = rem(int64(x[in.Rs1]), int64(x[in.Rs2]))
+		case Remu:
+			x[in.Rd] = remu(x[in.Rs1], x[in.Rs2])
+		case Addw:
+			x[in.Rd] = sext32(x[in.Rs1] + x[in.Rs2])
+		case Subw:
+			x[in.Rd] = sext32(x[in.Rs1] - x[in.Rs2])
+		case Sllw:
+			x[in.Rd] = sext32(uint64(uint32(x[in.Rs1]) << (x[in.Rs2] & 31)))
+		case Srlw:
+			x[in.Rd] = sext32(uint64(uint32(x[in.Rs1]) >> (x[in.Rs2] & 31)))
+		case Sraw:
+			x[in.Rd] = uint64(int64(int32(x[in.Rs1]) >> (x[in.Rs2] & 31)))
+		case Mulw:
+			x[in.Rd] = sext32(x[in.Rs1] * x[in.Rs2])
+		case Divw:
+			x[in.Rd] = divw(int32(x[in.Rs1]), int32(x[in.Rs2]))
+		case Divuw:
+			x[in.Rd] = sext32(divu(uint64(uint32(x[in.Rs1])), uint64(uint32(x[in.Rs2]))))
+		case Remw:
+			x[in.Rd] = remw(int32(x[in.Rs1]), int32(x[in.Rs2]))
+		case Remuw:
+			x[in.Rd] = sext32(remu(uint64(uint32(x[in.Rs1])), uint64(uint32(x[in.Rs2]))))
+		case Addi:
+			x[in.Rd] = x[in.Rs1] + uint64(in.Imm)
+		case Slti:
+			x[in.Rd] = b2u(int64(x[in.Rs1]) < in.Imm)
+		case Sltiu:
+			x[in.Rd] = b2u(x[in.Rs1] < uint64(in.Imm))
+		case Xori:
+			x[in.Rd] = x[in.Rs1] ^ uint64(in.Imm)
+		case Ori:
+			x[in.Rd] = x[in.Rs1] | uint64(in.Imm)
+		case Andi:
+			x[in.Rd] = x[in.Rs1] & uint64(in.Imm)
+		case Slli:
+			x[in.Rd] = x[in.Rs1] << (in.Imm & 63)
+		case Srli:
+			x[in.Rd] = x[in.Rs1] >> (in.Imm & 63)
+		case Srai:
+			x[in.Rd] = uint64(int64(x[in.Rs1]) >> (in.Imm & 63))
+		case Addiw:
+			x[in.Rd] = sext32(x[in.Rs1] + uint64(in.Imm))
+		case Slliw:
+			x[in.Rd] = sext32(uint64(uint32(x[in.Rs1]) << (in.Imm & 31)))
+		case Srliw:
+			x[in.Rd] = sext32(uint64(uint32(x[in.Rs1]) >> (in.Imm & 31)))
+		case Sraiw:
+			x[in.Rd] = uint64(int64(int32(x[in.Rs1]) >> (in.Imm & 31)))
+		case Li:
+			x[in.Rd] = uint64(in.Imm)
+		case Lb, Lh, Lw, Ld, Lbu, Lhu, Lwu:
+			va := x[in.Rs1] + uint64(in.Imm)
+			v, ok := c.load(va, loadSize[in.Op])
+			if !ok {
+				c.Retired--
+				return Exit{Kind: ExitFault, Index: i - 1, Addr: va}
+			}
+			switch in.Op {
+			case Lb:
+				v = uint64(int64(int8(v)))
+			case Lh:
+				v = uint64(int64(int16(v)))
+			case Lw:
+				v = sext32(v)
+			}
+			x[in.Rd] = v
+		case Sb, Sh, Sw, Sd:
+			va := x[in.Rs1] + uint64(in.Imm)
+			if !c.store(va, x[in.Rs2], storeSize[in.Op]) {
+				c.Retired--
+				return Exit{Kind: ExitFault, Index: i - 1, Addr: va, Write: true}
+			}
+		case LrW, LrD, ScW, ScD, AmoSwapW, AmoAddW, AmoXorW, AmoAndW, AmoOrW, AmoMinW, AmoMaxW, AmoMinuW, AmoMaxuW,
+			AmoSwapD, AmoAddD, AmoXorD, AmoAndD, AmoOrD, AmoMinD, AmoMaxD, AmoMinuD, AmoMaxuD:
+			if ex, ok := c.atomic(in, i-1); !ok {
+				c.Retired--
+				return ex
+			}
+		case Beq:
+			if x[in.Rs1] == x[in.Rs2] {
+				i = int(in.Imm)
+			}
+		case Bne:
+			if x[in.Rs1] != x[in.Rs2] {
+				i = int(in.Imm)
+			}
+		case Blt:
+			if int64(x[in.Rs1]) < int64(x[in.Rs2]) {
+				i = int(in.Imm)
+			}
+		case Bge:
+			if int64(x[in.Rs1]) >= int64(x[in.Rs2]) {
+				i = int(in.Imm)
+			}
+		case Bltu:
+			if x[in.Rs1] < x[in.Rs2] {
+				i = int(in.Imm)
+			}
+		case Bgeu:
+			if x[in.Rs1] >= x[in.Rs2] {
+				i = int(in.Imm)
+			}
+		case Jmp:
+			i = int(in.Imm)
+		case Leave:
+			x[0] = 0
+			return Exit{Kind: ExitJump, PC: uint64(in.Imm), Index: i - 1}
+		case LeaveReg:
+			pc := (x[in.Rs1] + uint64(in.Imm)) &^ 1
+			x[0] = 0
+			return Exit{Kind: ExitJump, PC: pc, Index: i - 1}
+		case Ecall:
+			x[0] = 0
+			return Exit{Kind: ExitSyscall, PC: uint64(in.Imm), Next: uint64(in.Imm) + uint64(in.Rs2), Index: i - 1}
+		case FenceI:
+			x[0] = 0
+			return Exit{Kind: ExitFenceI, PC: uint64(in.Imm), Next: uint64(in.Imm) + uint64(in.Rs2), Index: i - 1}
+		case Ebreak:
+			x[0] = 0
+			return Exit{Kind: ExitBreak, PC: uint64(in.Imm), Index: i - 1}
+		case Illegal:
+			x[0] = 0
+			c.Retired--
+			return Exit{Kind: ExitIllegal, PC: uint64(in.Imm), Index: i - 1}
+		default:
+			panic(fmt.Sprintf("cpu: unknown host operation %v at index %d", in.Op, i-1))
+		}
+		// A write to x0 is discarded. Checking the destination only when it
+		// is zero keeps the common path one compare.
+		if in.Rd == 0 {
+			x[0] = 0
+		}
+	}
+}
+
+var loadSize = [numOps]uint64{Lb: 1, Lh: 2, Lw: 4, Ld: 8, Lbu: 1, Lhu: 2, Lwu: 4}
+var storeSize = [numOps]uint64{Sb: 1, Sh: 2, Sw: 4, Sd: 8}
+
+func b2u(b bool) uint64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// atomic performs an LR, SC or AMO at X[Rs1]; it fails (ok false) with a
+// fault exit, changing nothing, when the address is misaligned or not
+// accessible.
+func (c *Core) atomic(in *Inst, idx int) (Exit, bool) {
+	x := &c.X
+	va := x[in.Rs1]
+	size := uint64(8)
+	if in.Op == LrW || in.Op == ScW || in.Op >= AmoSwapW && in.Op <= AmoMaxuW {
+		size = 4
+	}
+	if va&(size-1) != 0 {
+		return Exit{Kind: ExitFault, Index: idx, Addr: va, Write: in.Op != LrW && in.Op != LrD, Misaligned: true}, false
+	}
+	switch in.Op {
+	case LrW, LrD:
+		v, ok := c.load(va, size)
+		if !ok {
+			return Exit{Kind: ExitFault, Index: idx, Addr: va}, false
+		}
+		if size == 4 {
+			v = sext32(v)
+		}
+		c.resv = va + 1
+		x[in.Rd] = v
+		return Exit{}, true
+	case ScW, ScD:
+		if c.resv != va+1 {
+			c.resv = 0
+			x[in.Rd] = 1
+			return Exit{}, true
+		}
+		if !c.store(va, x[in.Rs2], size) {
+			return Exit{Kind: ExitFault, Index: idx, Addr: va, Write: true}, false
+		}
+		c.resv = 0
+		x[in.Rd] = 0
+		return Exit{}, true
+	}
+	// An AMO needs write permission even to read.
+	if c.translate(va, true) == nil {
+		return Exit{Kind: ExitFault, Index: idx, Addr: va, Write: true}, false
+	}
+	old, _ := c.load(va, size)
+	src := x[in.Rs2]
+	if size == 4 {
+		old = sext32(old)
+		src = sext32(src)
+	}
+	var v uint64
+	switch in.Op {
+	case AmoSwapW, AmoSwapD:
+		v = src
+	case AmoAddW, AmoAddD:
+		v = old + src
+	case AmoXorW, AmoXorD:
+		v = old ^ src
+	case AmoAndW, AmoAndD:
+		v = old & src
+	case AmoOrW, AmoOrD:
+		v = old | src
+	case AmoMinW, AmoMinD:
+		v = uint64(min(int64(old), int64(src)))
+	case AmoMaxW, AmoMaxD:
+		v = uint64(max(int64(old), int64(src)))
+	case AmoMinuW, AmoMinuD:
+		if size == 4 {
+			v = uint64(min(uint32(old), uint32(src)))
+		} else {
+			v = min(old, src)
+		}
+	case AmoMaxuW, AmoMaxuD:
+		if size == 4 {
+			v = uint64(max(uint32(old), uint32(src)))
+		} else {
+			v = max(old, src)
+		}
+	}
+	c.store(va, v, size)
+	x[in.Rd] = old
+	return Exit{}, true
+}
