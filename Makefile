@@ -4,7 +4,7 @@ BIN     := bin/twinsim
 OUT     ?= out
 BENCHTIME ?= 1s
 
-.PHONY: all build run test bench lint fuzz figures workloads clean
+.PHONY: all build run test test-deps bench lint fuzz figures workloads clean
 
 all: build
 
@@ -15,9 +15,22 @@ build:
 run: build
 	./$(BIN) run -o $(OUT)
 
-## test: vet, formatting and every test (race-free, deterministic)
-test: lint
+## test: vet, formatting and every test; the differential tests also run
+## the guest programs under qemu-riscv64, which this installs when missing
+test: lint test-deps
 	$(GO) test -count=1 ./...
+
+## test-deps: qemu-riscv64 for the differential tests (Debian qemu-user)
+test-deps:
+	@if ! command -v qemu-riscv64 >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing qemu-user for qemu-riscv64"; \
+			apt-get update -qq && apt-get install -y -qq qemu-user >/dev/null; \
+		else \
+			echo "qemu-riscv64 is needed by the differential tests; install it (Debian: apt-get install qemu-user)" >&2; \
+			exit 1; \
+		fi; \
+	fi
 
 ## bench: engine and hot-path benchmarks, and the engine side by side with Akita's
 bench:
@@ -34,9 +47,10 @@ lint:
 figures: build
 	./$(BIN) figures -o figures-out
 
-## workloads: rebuild the committed guest programs (static RV64GC Linux ELFs) from workloads/src
+## workloads: rebuild the committed guest programs (static RV64GC Linux ELFs) from workloads/src and
+## record their expected behaviour under qemu-riscv64
 RISCV_CC ?= riscv64-linux-gnu-gcc
-WORKLOADS := sieve crc32 matmul qsort malloc printf recursion interp jit
+WORKLOADS := sieve crc32 matmul qsort malloc printf recursion interp jit faults
 workloads:
 	@command -v $(RISCV_CC) >/dev/null || { echo "$(RISCV_CC) not found; install it (Debian: apt-get install gcc-riscv64-linux-gnu libc6-dev-riscv64-cross)"; exit 1; }
 	@mkdir -p workloads/bin
@@ -44,6 +58,7 @@ workloads:
 		echo "$(RISCV_CC) -static -O2 -s -o workloads/bin/$$w workloads/src/$$w.c -lm"; \
 		$(RISCV_CC) -static -O2 -s -o workloads/bin/$$w workloads/src/$$w.c -lm || exit 1; \
 	done
+	./scripts/expect.sh
 
 ## fuzz: a short run of every fuzz target (FUZZTIME each)
 FUZZTIME ?= 30s

@@ -30,7 +30,9 @@ type tlbEntry struct {
 // Core is the functional model of one host core: its registers, its MMU's
 // software TLB and the load reservation of LR/SC. Run executes host code.
 type Core struct {
-	X [NumRegs]uint64
+	X    [NumRegs]uint64
+	F    [32]uint64 // floating-point registers, raw bits (singles NaN-boxed)
+	FCSR uint32     // frm in bits 7..5, fflags in bits 4..0
 
 	mem       Memory
 	shift     uint
@@ -412,6 +414,55 @@ func (c *Core) Run(code []Inst) Exit {
 			x[0] = 0
 			c.Retired--
 			return Exit{Kind: ExitIllegal, PC: uint64(in.Imm), Index: i - 1}
+		case Flw, Fld:
+			va := x[in.Rs1] + uint64(in.Imm)
+			size := uint64(8)
+			if in.Op == Flw {
+				size = 4
+			}
+			v, ok := c.load(va, size)
+			if !ok {
+				c.Retired--
+				return Exit{Kind: ExitFault, Index: i - 1, Addr: va}
+			}
+			if size == 4 {
+				v |= 0xffffffff00000000
+			}
+			c.F[in.Rd&31] = v
+		case Fsw, Fsd:
+			va := x[in.Rs1] + uint64(in.Imm)
+			size := uint64(8)
+			if in.Op == Fsw {
+				size = 4
+			}
+			if !c.store(va, c.F[in.Rs2&31], size) {
+				c.Retired--
+				return Exit{Kind: ExitFault, Index: i - 1, Addr: va, Write: true}
+			}
+		case FmvXW:
+			x[in.Rd] = sext32(c.F[in.Rs1&31])
+		case FmvWX:
+			c.F[in.Rd&31] = x[in.Rs1]&0xffffffff | 0xffffffff00000000
+		case FmvXD:
+			x[in.Rd] = c.F[in.Rs1&31]
+		case FmvDX:
+			c.F[in.Rd&31] = x[in.Rs1]
+		case CsrRW, CsrRS, CsrRC:
+			old := c.csr(in.Imm)
+			src := x[in.Rs1]
+			switch in.Op {
+			case CsrRW:
+				c.setCSR(in.Imm, src)
+			case CsrRS:
+				if in.Rs1 != 0 {
+					c.setCSR(in.Imm, old|src)
+				}
+			case CsrRC:
+				if in.Rs1 != 0 {
+					c.setCSR(in.Imm, old&^src)
+				}
+			}
+			x[in.Rd] = old
 		default:
 			panic(fmt.Sprintf("cpu: unknown host operation %v at index %d", in.Op, i-1))
 		}
@@ -420,6 +471,37 @@ func (c *Core) Run(code []Inst) Exit {
 		if in.Rd == 0 {
 			x[0] = 0
 		}
+	}
+}
+
+// csr reads a CSR. The counters count host instructions retired; time
+// ticks once per 100 of them, as a 10 MHz timer beside a 1 GHz core would.
+func (c *Core) csr(n int64) uint64 {
+	switch n {
+	case CSRFflags:
+		return uint64(c.FCSR & 0x1f)
+	case CSRFrm:
+		return uint64(c.FCSR >> 5 & 7)
+	case CSRFcsr:
+		return uint64(c.FCSR & 0xff)
+	case CSRCycle, CSRInstret:
+		return c.Retired
+	case CSRTime:
+		return c.Retired / 100
+	}
+	panic(fmt.Sprintf("cpu: unknown CSR %#x", n))
+}
+
+func (c *Core) setCSR(n int64, v uint64) {
+	switch n {
+	case CSRFflags:
+		c.FCSR = c.FCSR&^0x1f | uint32(v&0x1f)
+	case CSRFrm:
+		c.FCSR = c.FCSR&^0xe0 | uint32(v&7)<<5
+	case CSRFcsr:
+		c.FCSR = uint32(v & 0xff)
+	default:
+		panic(fmt.Sprintf("cpu: CSR %#x is read-only", n))
 	}
 }
 

@@ -112,6 +112,23 @@ const (
 	FenceI   // instruction-stream synchronisation at guest Imm; resume at Imm + Rs2
 	Illegal  // an instruction the guest may not execute, at guest Imm
 	Fence    // memory ordering: a no-op for one core
+	// Floating-point registers: loads and stores (rd or rs2 an F register;
+	// a 32-bit load NaN-boxes), and moves between the register files.
+	Flw
+	Fld
+	Fsw
+	Fsd
+	FmvXW // X[rd] = sext32(F[rs1])
+	FmvWX // F[rd] = nanbox(X[rs1])
+	FmvXD // X[rd] = F[rs1]
+	FmvDX // F[rd] = X[rs1]
+	// Control and status registers (Imm is the CSR number): X[rd] = csr,
+	// then csr = X[rs1] / csr |= X[rs1] / csr &^= X[rs1]. The translator
+	// only emits numbers the core knows (CSRFflags, CSRFrm, CSRFcsr,
+	// CSRCycle, CSRTime, CSRInstret) and never writes the counters.
+	CsrRW
+	CsrRS
+	CsrRC
 	numOps
 )
 
@@ -129,7 +146,19 @@ var opNames = [...]string{
 	AmoMinD: "amomin.d", AmoMaxD: "amomax.d", AmoMinuD: "amominu.d", AmoMaxuD: "amomaxu.d", Beq: "beq",
 	Bne: "bne", Blt: "blt", Bge: "bge", Bltu: "bltu", Bgeu: "bgeu", Jmp: "jmp", Leave: "leave", LeaveReg: "leavereg",
 	Ecall: "ecall", Ebreak: "ebreak", FenceI: "fence.i", Illegal: "illegal", Fence: "fence",
+	Flw: "flw", Fld: "fld", Fsw: "fsw", Fsd: "fsd", FmvXW: "fmv.x.w", FmvWX: "fmv.w.x", FmvXD: "fmv.x.d",
+	FmvDX: "fmv.d.x", CsrRW: "csrrw", CsrRS: "csrrs", CsrRC: "csrrc",
 }
+
+// CSR numbers the core implements.
+const (
+	CSRFflags  = 0x001
+	CSRFrm     = 0x002
+	CSRFcsr    = 0x003
+	CSRCycle   = 0xc00
+	CSRTime    = 0xc01
+	CSRInstret = 0xc02
+)
 
 // String returns the operation's mnemonic.
 func (o Op) String() string {
@@ -172,6 +201,16 @@ func (in Inst) String() string {
 		return fmt.Sprintf("jmp @%d", in.Imm)
 	case in.Op == LeaveReg:
 		return fmt.Sprintf("leavereg %d(x%d)", in.Imm, in.Rs1)
+	case in.Op == Flw || in.Op == Fld:
+		return fmt.Sprintf("%v f%d, %d(x%d)", in.Op, in.Rd, in.Imm, in.Rs1)
+	case in.Op == Fsw || in.Op == Fsd:
+		return fmt.Sprintf("%v f%d, %d(x%d)", in.Op, in.Rs2, in.Imm, in.Rs1)
+	case in.Op == FmvXW || in.Op == FmvXD:
+		return fmt.Sprintf("%v x%d, f%d", in.Op, in.Rd, in.Rs1)
+	case in.Op == FmvWX || in.Op == FmvDX:
+		return fmt.Sprintf("%v f%d, x%d", in.Op, in.Rd, in.Rs1)
+	case in.Op >= CsrRW && in.Op <= CsrRC:
+		return fmt.Sprintf("%v x%d, %#x, x%d", in.Op, in.Rd, in.Imm, in.Rs1)
 	case in.Op == Leave || in.Op == Ecall || in.Op == Ebreak || in.Op == FenceI || in.Op == Illegal:
 		return fmt.Sprintf("%v %#x", in.Op, uint64(in.Imm))
 	}

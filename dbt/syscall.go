@@ -750,6 +750,7 @@ func (p *Process) madvise(addr, length uint64, advice int) uint64 {
 			return neg(ENOMEM)
 		}
 		p.AS.mem.Zero(addr, end-addr)
+		p.AS.changed(addr, end) // released frames: cached translations must go
 	}
 	return 0
 }

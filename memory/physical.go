@@ -154,6 +154,20 @@ func (p *Physical) Write(addr uint64, buf []byte) {
 	}
 }
 
+// Bytes returns the backing bytes of [addr, addr+n), allocating the frame,
+// for a core's fast path to read and write in place. The range must lie
+// inside one frame (n a power of two up to FrameSize, addr aligned to n).
+// The slice stays valid until Zero releases the frame; the caller must drop
+// it then.
+func (p *Physical) Bytes(addr, n uint64) []byte {
+	p.check("bytes", addr, n)
+	if n == 0 || n > FrameSize || n&(n-1) != 0 || addr&(n-1) != 0 {
+		panic(fmt.Sprintf("memory: Bytes(%#x, %d) is not an aligned power-of-two range within a frame", addr, n))
+	}
+	off := addr & frameMask
+	return p.allocFrame(addr)[off : off+n : off+n]
+}
+
 // Zero sets [addr, addr+n) to zero. Frames the range covers entirely are
 // released, so zeroing memory returns its host memory.
 func (p *Physical) Zero(addr, n uint64) {

@@ -513,3 +513,18 @@ func TestZero(t *testing.T) {
 	require.Zero(t, p.TouchedBytes())
 	require.Panics(t, func() { p.Zero(3*FrameSize, 2*FrameSize) })
 }
+
+func TestBytes(t *testing.T) {
+	p, err := NewPhysical(2 * FrameSize)
+	require.NoError(t, err)
+	b := p.Bytes(FrameSize+4096, 4096)
+	require.Len(t, b, 4096)
+	b[5] = 9
+	require.Equal(t, uint64(9), p.ReadU64(FrameSize+4096+5)&0xff)
+	p.WriteU64(FrameSize+4096+8, 0x0102)
+	require.Equal(t, byte(2), b[8])
+	require.Equal(t, FrameSize, p.TouchedBytes())
+	require.Panics(t, func() { p.Bytes(100, 4096) })
+	require.Panics(t, func() { p.Bytes(0, 3000) })
+	require.Panics(t, func() { p.Bytes(0, 2*FrameSize) })
+}

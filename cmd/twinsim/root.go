@@ -50,7 +50,7 @@ configurations; every run writes its effective configuration and statistics.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.PersistentFlags().StringArrayVar(&g.sets, "set", nil, "override a configuration value, as key.path=value (repeatable)")
 	root.PersistentFlags().Int64Var(&g.seed, "seed", 1, "run seed (same as --set run.seed=N)")
-	root.AddCommand(newRunCmd(g), newConfigCmd(g), newSweepCmd(g), newMergeCmd(), newFiguresCmd(), newVersionCmd())
+	root.AddCommand(newRunCmd(g), newConfigCmd(g), newSweepCmd(g), newMergeCmd(), newFiguresCmd(), newExecCmd(g), newVersionCmd())
 	argsAreUsage(root)
 	return root
 }

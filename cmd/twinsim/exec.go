@@ -1,0 +1,133 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/twinsim/twinsim/dbt"
+	"github.com/twinsim/twinsim/experiment"
+)
+
+// execStats is the --stats file.
+type execStats struct {
+	Program          string            `json:"program"`
+	ExitCode         int               `json:"exit_code"`
+	Signal           int               `json:"signal,omitempty"`
+	GuestInsts       uint64            `json:"guest_instructions"`
+	HostInsts        uint64            `json:"host_instructions"`
+	BlocksTranslated uint64            `json:"blocks_translated"`
+	ChainHits        uint64            `json:"chain_hits"`
+	Dispatches       uint64            `json:"dispatches"`
+	CacheFlushes     uint64            `json:"code_cache_flushes"`
+	Invalidations    uint64            `json:"blocks_invalidated"`
+	Faults           uint64            `json:"faults"`
+	TLBMisses        uint64            `json:"tlb_misses"`
+	Syscalls         map[string]uint64 `json:"syscalls"`
+	Unsupported      map[string]uint64 `json:"unsupported_syscalls"`
+	WallSeconds      float64           `json:"wall_seconds"`
+	GuestMIPS        float64           `json:"guest_mips"`
+}
+
+func newExecCmd(g *globals) *cobra.Command {
+	var statsFile, mode string
+	var strict bool
+	var env []string
+	cmd := &cobra.Command{
+		Use:   "exec [flags] ELF [ARGS...]",
+		Short: "Run a static RV64GC Linux program through the binary translator, like qemu-riscv64",
+		Long: `Run a static RV64GC Linux executable through twinsim's binary translator on
+a functional host core. The guest's standard input, output and error are
+the command's; its exit status is the command's (a guest killed by a
+signal exits with 128 + the signal number, as a shell reports it, and a
+one-line diagnostic naming the guest pc goes to standard error).
+
+The guest sees an empty environment (add variables with --env), 4 KiB
+pages, user and group id 0, and clocks that read simulated time from
+2026-01-01 UTC. Flags go before ELF; everything after it is the guest's.
+
+Not supported yet: floating-point arithmetic (loads, stores, moves and the
+FP CSRs are; an FP operation stops the guest with SIGILL naming it),
+threads, signals delivered to handlers, and the timing mode.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if mode != "functional" {
+				return usageError{fmt.Errorf("--mode %q is not available; only functional is (the timing mode comes with the cycle-level cores)", mode)}
+			}
+			if len(g.sets) > 0 {
+				return usageError{fmt.Errorf("--set does not apply to exec")}
+			}
+			path := args[0]
+			info, err := os.Stat(path)
+			if err != nil {
+				return err
+			}
+			if info.IsDir() {
+				return fmt.Errorf("%s is a directory, not a program", path)
+			}
+			data, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			prog, err := dbt.LoadProgram(data)
+			if err != nil {
+				return fmt.Errorf("%s: %w", path, err)
+			}
+			proc, err := dbt.NewProcess(prog, dbt.ProcessConfig{Path: path, Argv: args, Envp: env, Seed: uint64(g.seed),
+				Stdin: cmd.InOrStdin(), Stdout: cmd.OutOrStdout(), Stderr: cmd.ErrOrStderr(), Strict: strict})
+			if err != nil {
+				return fmt.Errorf("%s: %w", path, err)
+			}
+			defer proc.Close()
+			m := dbt.NewMachine(proc, cmd.ErrOrStderr())
+			begin := time.Now()
+			res, runErr := m.Run()
+			wall := time.Since(begin)
+			if statsFile != "" {
+				st := m.Stats()
+				out := execStats{Program: path, ExitCode: res.ExitCode, Signal: res.Signal, GuestInsts: st.GuestInsts,
+					HostInsts: st.HostInsts, BlocksTranslated: st.BlocksTranslated, ChainHits: st.ChainHits,
+					Dispatches: st.Dispatches, CacheFlushes: st.CacheFlushes, Invalidations: st.Invalidations,
+					Faults: st.Faults, TLBMisses: st.TLBMisses, Syscalls: proc.Calls(), Unsupported: proc.Unsupported(),
+					WallSeconds: wall.Seconds()}
+				if wall > 0 {
+					out.GuestMIPS = float64(st.GuestInsts) / wall.Seconds() / 1e6
+				}
+				data, err := json.MarshalIndent(out, "", "  ")
+				if err != nil {
+					return err
+				}
+				if dir := filepath.Dir(statsFile); dir != "" {
+					if err := os.MkdirAll(dir, 0o755); err != nil {
+						return err
+					}
+				}
+				if err := experiment.WriteFileAtomic(statsFile, append(data, '\n')); err != nil {
+					return err
+				}
+			}
+			if runErr != nil {
+				return runErr
+			}
+			if res.ExitCode != 0 {
+				return guestExit{res.ExitCode}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().SetInterspersed(false)
+	cmd.Flags().StringVar(&statsFile, "stats", "", "write run statistics (instructions, blocks, chaining, system calls, faults) as JSON to this file")
+	cmd.Flags().StringVar(&mode, "mode", "functional", "execution mode: functional")
+	cmd.Flags().BoolVar(&strict, "strict-syscalls", false, "stop at an unsupported system call, naming it and the guest pc, instead of returning -ENOSYS")
+	cmd.Flags().StringArrayVar(&env, "env", nil, "add KEY=VALUE to the guest's environment (repeatable)")
+	return cmd
+}
+
+// guestExit is a guest's non-zero exit status: passed through silently.
+type guestExit struct{ code int }
+
+func (e guestExit) Error() string { return fmt.Sprintf("guest exited with status %d", e.code) }

@@ -1,0 +1,287 @@
+package dbt
+
+import (
+	"fmt"
+	"io"
+	"sort"
+
+	"github.com/twinsim/twinsim/cpu"
+	"github.com/twinsim/twinsim/memory"
+)
+
+// Stats are a guest run's counts.
+type Stats struct {
+	GuestInsts       uint64 // guest instructions completed
+	HostInsts        uint64 // host instructions executed
+	BlocksTranslated uint64
+	ChainHits        uint64 // block transitions that followed a cached link
+	Dispatches       uint64 // block transitions through the lookup table
+	CacheFlushes     uint64 // whole code-cache flushes (fence.i)
+	Invalidations    uint64 // blocks discarded because their code changed
+	Faults           uint64 // memory faults taken by the firmware (code-page writes included)
+	TLBMisses        uint64
+}
+
+// Machine runs a guest process on a functional host core through the
+// translator: it translates guest blocks on first execution, keeps them in
+// a code cache indexed by guest address with direct links between blocks,
+// emulates system calls, and turns faults into guest signals.
+//
+// Self-modifying code: a guest page that blocks were translated from is
+// write-protected in the core's view; a store to it exits to the firmware,
+// which discards those blocks, lifts the protection and restarts the store.
+type Machine struct {
+	proc   *Process
+	core   *cpu.Core
+	mem    *guestMem
+	blocks map[uint64]*Block
+	pages  map[uint64][]*Block // guest page → blocks with code on it
+	stats  Stats
+	diag   io.Writer
+}
+
+// guestMem is the core's view of guest memory: 4 KiB pages with the
+// guest's protections, and pages holding translated code read-only.
+type guestMem struct {
+	as   *AddressSpace
+	code map[uint64]bool
+}
+
+func (g *guestMem) PageShift() uint { return 12 }
+
+func (g *guestMem) Translate(va uint64, write bool) []byte {
+	pte, ok := g.as.pt.Lookup(va)
+	if !ok {
+		return nil
+	}
+	if write && (pte.Perm&memory.PermWrite == 0 || g.code[va]) || !write && pte.Perm&memory.PermRead == 0 {
+		return nil
+	}
+	return g.as.mem.Bytes(va, GuestPageSize)
+}
+
+// NewMachine prepares proc to run; diag receives the one-line diagnostic
+// of a fatal guest signal.
+func NewMachine(proc *Process, diag io.Writer) *Machine {
+	m := &Machine{proc: proc, mem: &guestMem{as: proc.AS, code: map[uint64]bool{}},
+		blocks: map[uint64]*Block{}, pages: map[uint64][]*Block{}, diag: diag}
+	m.core = cpu.NewCore(m.mem)
+	proc.AS.OnChange = func(start, end uint64) {
+		m.core.FlushTLB()
+		m.invalidate(start, end)
+	}
+	proc.cfg.OnCodeChange = func(start, end uint64) { m.invalidate(start, end) }
+	return m
+}
+
+// Stats returns the run's counts so far.
+func (m *Machine) Stats() Stats {
+	s := m.stats
+	s.HostInsts = m.core.Retired
+	s.TLBMisses = m.core.TLBMisses
+	return s
+}
+
+// invalidate discards every block with code in [start, end).
+func (m *Machine) invalidate(start, end uint64) {
+	for p := pageDown(start); p < end; p += GuestPageSize {
+		bs, ok := m.pages[p]
+		if !ok {
+			continue
+		}
+		for _, b := range bs {
+			if !b.dead {
+				b.dead = true
+				delete(m.blocks, b.PC)
+				m.stats.Invalidations++
+			}
+		}
+		delete(m.pages, p)
+		delete(m.mem.code, p)
+	}
+	m.core.FlushTLB()
+}
+
+// flushAll discards the whole code cache.
+func (m *Machine) flushAll() {
+	for _, b := range m.blocks {
+		b.dead = true
+	}
+	m.blocks = map[uint64]*Block{}
+	m.pages = map[uint64][]*Block{}
+	m.mem.code = map[uint64]bool{}
+	m.core.FlushTLB()
+	m.stats.CacheFlushes++
+}
+
+// fetch reads a guest instruction for the translator: it must be on
+// executable pages (both halves of a 4-byte instruction that straddles a
+// page boundary).
+func (m *Machine) fetch(pc uint64) (uint32, bool) {
+	if pc&1 != 0 {
+		return 0, false
+	}
+	exec := func(va uint64) bool {
+		pte, ok := m.proc.AS.pt.Lookup(va)
+		return ok && pte.Perm&memory.PermExec != 0
+	}
+	if !exec(pc) {
+		return 0, false
+	}
+	lo := uint32(m.proc.AS.mem.ReadU64(pc) & 0xffff)
+	if lo&3 != 3 {
+		return lo, true
+	}
+	if !exec(pc + 2) {
+		return 0, false
+	}
+	return lo | uint32(m.proc.AS.mem.ReadU64(pc+2)&0xffff)<<16, true
+}
+
+func (m *Machine) lookup(pc uint64) *Block {
+	if b, ok := m.blocks[pc]; ok {
+		return b
+	}
+	b := translate(m.fetch, pc)
+	m.stats.BlocksTranslated++
+	m.blocks[pc] = b
+	for p := pageDown(b.PC); p < max(b.End, b.PC+1); p += GuestPageSize {
+		m.pages[p] = append(m.pages[p], b)
+		if !m.mem.code[p] {
+			m.mem.code[p] = true
+			m.core.FlushTLB() // drop a cached writable translation of the page
+		}
+	}
+	return b
+}
+
+// Signal numbers a guest can die of.
+const (
+	SIGILL  = 4
+	SIGTRAP = 5
+	SIGBUS  = 7
+	SIGSEGV = 11
+)
+
+var signalNames = map[int]string{SIGILL: "SIGILL (Illegal instruction)", SIGTRAP: "SIGTRAP (Trace/breakpoint trap)",
+	SIGBUS: "SIGBUS (Bus error)", SIGSEGV: "SIGSEGV (Segmentation fault)"}
+
+// Result is how a guest run ended.
+type Result struct {
+	ExitCode int // the guest's exit status, or 128 + signal as a shell reports a killed process
+	Signal   int // the fatal signal, 0 if the guest exited
+}
+
+// Run runs the guest until it exits or dies of a signal. An error is a
+// failure of the simulation itself (an unsupported system call in strict
+// mode), not of the guest.
+func (m *Machine) Run() (Result, error) {
+	x := &m.core.X
+	x[2] = m.proc.SP
+	pc := m.proc.Prog.Entry
+	var prev *Block
+	prevIdx := -1
+	for {
+		var b *Block
+		if prev != nil {
+			if l := prev.link[prevIdx]; l != nil && !l.dead && l.PC == pc {
+				b = l
+				m.stats.ChainHits++
+			}
+		}
+		if b == nil {
+			b = m.lookup(pc)
+			m.stats.Dispatches++
+			if prev != nil && !prev.dead {
+				if prev.link == nil {
+					prev.link = map[int]*Block{}
+				}
+				prev.link[prevIdx] = b
+			}
+		}
+		prev = nil
+		ex := m.core.Run(b.Code)
+		i := ex.Index
+		switch ex.Kind {
+		case cpu.ExitJump:
+			m.stats.GuestInsts += uint64(b.Retire[i])
+			prev, prevIdx = b, i
+			pc = ex.PC
+		case cpu.ExitSyscall:
+			m.stats.GuestInsts += uint64(b.Retire[i])
+			ret, err := m.proc.Syscall(x[17], [6]uint64{x[10], x[11], x[12], x[13], x[14], x[15]}, ex.PC)
+			if err != nil {
+				return Result{}, err
+			}
+			if m.proc.Exited {
+				return Result{ExitCode: m.proc.ExitCode}, nil
+			}
+			x[10] = ret
+			pc = ex.Next
+		case cpu.ExitFenceI:
+			m.stats.GuestInsts += uint64(b.Retire[i])
+			m.flushAll()
+			pc = ex.Next
+		case cpu.ExitIllegal:
+			m.stats.GuestInsts += uint64(b.Done[i])
+			if b.Code[i].Rd == 1 {
+				return m.die(SIGSEGV, "instruction fetch from %#x", ex.PC), nil
+			}
+			word, _ := m.fetch(ex.PC)
+			in := Decode(word)
+			what := fmt.Sprintf("illegal instruction %#x", word)
+			if in.Op != OpIllegal {
+				what = fmt.Sprintf("unsupported instruction %q (%#x)", in.StringAt(ex.PC), word)
+			}
+			return m.die(SIGILL, "%s at pc %#x", what, ex.PC), nil
+		case cpu.ExitBreak:
+			m.stats.GuestInsts += uint64(b.Done[i])
+			return m.die(SIGTRAP, "ebreak at pc %#x", ex.PC), nil
+		case cpu.ExitFault:
+			m.stats.GuestInsts += uint64(b.Done[i])
+			m.stats.Faults++
+			gpc := b.GuestPC[i]
+			page := pageDown(ex.Addr)
+			if ex.Write && m.mem.code[page] && !ex.Misaligned {
+				if pte, ok := m.proc.AS.pt.Lookup(page); ok && pte.Perm&memory.PermWrite != 0 {
+					// A store into translated code: discard it and retry.
+					m.invalidate(page, page+GuestPageSize)
+					pc = gpc
+					continue
+				}
+			}
+			kind := "load from"
+			if ex.Write {
+				kind = "store to"
+			}
+			if ex.Misaligned {
+				return m.die(SIGBUS, "misaligned atomic access to %#x at pc %#x", ex.Addr, gpc), nil
+			}
+			return m.die(SIGSEGV, "%s %#x at pc %#x", kind, ex.Addr, gpc), nil
+		}
+	}
+}
+
+// die reports a fatal guest signal.
+func (m *Machine) die(sig int, format string, args ...any) Result {
+	if m.diag != nil {
+		fmt.Fprintf(m.diag, "twinsim: guest killed by %s: %s\n", signalNames[sig], fmt.Sprintf(format, args...))
+	}
+	return Result{ExitCode: 128 + sig, Signal: sig}
+}
+
+// SyscallCounts returns the system calls made, by name, sorted by name.
+func (m *Machine) SyscallCounts() []NameCount {
+	var out []NameCount
+	for _, n := range m.proc.CallNames() {
+		out = append(out, NameCount{n, m.proc.calls[n]})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// NameCount is a name and a count.
+type NameCount struct {
+	Name  string
+	Count uint64
+}
