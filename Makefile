@@ -34,7 +34,7 @@ test-deps:
 
 ## bench: engine and hot-path benchmarks, and the engine side by side with Akita's
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./sim/ ./memory/ ./cache/ ./workloads/ ./experiment/
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./sim/ ./memory/ ./cache/ ./workloads/ ./experiment/ ./cpu/ ./dbt/
 	./scripts/enginecmp.sh
 
 ## lint: go vet and a gofmt check
@@ -50,7 +50,7 @@ figures: build
 ## workloads: rebuild the committed guest programs (static RV64GC Linux ELFs) from workloads/src and
 ## record their expected behaviour under qemu-riscv64
 RISCV_CC ?= riscv64-linux-gnu-gcc
-WORKLOADS := sieve crc32 matmul qsort malloc printf recursion interp jit faults
+WORKLOADS := sieve crc32 matmul qsort malloc printf recursion interp jit faults fpops
 workloads:
 	@command -v $(RISCV_CC) >/dev/null || { echo "$(RISCV_CC) not found; install it (Debian: apt-get install gcc-riscv64-linux-gnu libc6-dev-riscv64-cross)"; exit 1; }
 	@mkdir -p workloads/bin

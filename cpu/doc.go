@@ -3,9 +3,11 @@
 // that executes it.
 //
 // The host ISA is a compact load/store register machine: 64 integer
-// registers (X0 reads as zero), RV64-like integer, multiply/divide and
-// atomic operations so that a guest RV64 operation usually becomes one host
-// instruction, guest-relative loads and stores translated by the core's
+// registers (X0 reads as zero) and 32 floating-point registers; RV64-like
+// integer, multiply/divide, atomic and floating-point operations (IEEE 754
+// with RISC-V's rounding modes, exception flags, canonical NaNs and NaN
+// boxing) so that a guest RV64 operation usually becomes one host
+// instruction; guest-relative loads and stores translated by the core's
 // MMU, branches within a translated block, and exits back to the firmware
 // (block ends, system calls, instruction-stream synchronisation, illegal
 // instructions, faults). Each instruction is one 64-bit word (a 64-bit
@@ -17,7 +19,12 @@
 // translation is a precise fault exit, leaving the registers as they were
 // before the faulting instruction.
 //
-// Not here yet: floating point, CSRs, the cycle-level timing model (issue
-// widths, functional units, branch prediction, caches and TLBs charged in
-// cycles).
+// Floating point: the common case (round to nearest even, normal results)
+// uses the host's IEEE arithmetic, with the inexact flag found by
+// error-free transformations; other rounding modes, tiny results and cases
+// those transformations cannot decide go through exact arithmetic
+// (math/big), so results and flags are exact in every case.
+//
+// Not here yet: the cycle-level timing model (issue widths, functional
+// units, branch prediction, caches and TLBs charged in cycles).
 package cpu

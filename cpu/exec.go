@@ -447,6 +447,12 @@ func (c *Core) Run(code []Inst) Exit {
 			x[in.Rd] = c.F[in.Rs1&31]
 		case FmvDX:
 			c.F[in.Rd&31] = x[in.Rs1]
+		case Fp:
+			if !c.fp(in) {
+				x[0] = 0
+				c.Retired--
+				return Exit{Kind: ExitIllegal, Index: i - 1}
+			}
 		case CsrRW, CsrRS, CsrRC:
 			old := c.csr(in.Imm)
 			src := x[in.Rs1]

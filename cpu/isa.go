@@ -129,6 +129,9 @@ const (
 	CsrRW
 	CsrRS
 	CsrRC
+	// Fp is a floating-point operation: Imm packs the FOp, the precision,
+	// rs3 and the rounding mode (FpImm).
+	Fp
 	numOps
 )
 
@@ -147,7 +150,7 @@ var opNames = [...]string{
 	Bne: "bne", Blt: "blt", Bge: "bge", Bltu: "bltu", Bgeu: "bgeu", Jmp: "jmp", Leave: "leave", LeaveReg: "leavereg",
 	Ecall: "ecall", Ebreak: "ebreak", FenceI: "fence.i", Illegal: "illegal", Fence: "fence",
 	Flw: "flw", Fld: "fld", Fsw: "fsw", Fsd: "fsd", FmvXW: "fmv.x.w", FmvWX: "fmv.w.x", FmvXD: "fmv.x.d",
-	FmvDX: "fmv.d.x", CsrRW: "csrrw", CsrRS: "csrrs", CsrRC: "csrrc",
+	FmvDX: "fmv.d.x", CsrRW: "csrrw", CsrRS: "csrrs", CsrRC: "csrrc", Fp: "fp",
 }
 
 // CSR numbers the core implements.
@@ -209,6 +212,13 @@ func (in Inst) String() string {
 		return fmt.Sprintf("%v x%d, f%d", in.Op, in.Rd, in.Rs1)
 	case in.Op == FmvWX || in.Op == FmvDX:
 		return fmt.Sprintf("%v f%d, x%d", in.Op, in.Rd, in.Rs1)
+	case in.Op == Fp:
+		op, double, rs3, rm := fpFields(in.Imm)
+		w := "s"
+		if double {
+			w = "d"
+		}
+		return fmt.Sprintf("fp.%d.%s %d, %d, %d, %d, rm=%d", op, w, in.Rd, in.Rs1, in.Rs2, rs3, rm)
 	case in.Op >= CsrRW && in.Op <= CsrRC:
 		return fmt.Sprintf("%v x%d, %#x, x%d", in.Op, in.Rd, in.Imm, in.Rs1)
 	case in.Op == Leave || in.Op == Ecall || in.Op == Ebreak || in.Op == FenceI || in.Op == Illegal:

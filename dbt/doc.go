@@ -22,8 +22,15 @@
 //     call returns -ENOSYS and is counted, or stops the run in strict mode.
 //   - Decode: the RV64GC (IMAFDC, Zicsr, Zifencei) instruction decoder,
 //     compressed forms included.
+//   - translate and Machine: guest basic blocks translated to host code
+//     (package cpu) on first execution, a code cache indexed by guest
+//     address with direct links between blocks, self-modifying code caught
+//     by write-protecting the pages translated code came from, precise
+//     guest faults delivered as Linux signals (SIGSEGV, SIGILL, SIGBUS,
+//     SIGTRAP) with the exit status a shell reports.
 //
-// What is not here yet: translation to host code, the code cache and the
-// page-size mechanisms (redirection mapper, fault detector, regeneration).
-// Until they are, twinsim cannot run a guest program.
+// What is not here yet: the page-size mechanisms (redirection mapper,
+// fault detector, regeneration) — guest memory is still accessed at 4 KiB
+// granularity with the guest's own protections — threads, and signal
+// handlers.
 package dbt

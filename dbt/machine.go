@@ -224,16 +224,20 @@ func (m *Machine) Run() (Result, error) {
 			pc = ex.Next
 		case cpu.ExitIllegal:
 			m.stats.GuestInsts += uint64(b.Done[i])
-			if b.Code[i].Rd == 1 {
-				return m.die(SIGSEGV, "instruction fetch from %#x", ex.PC), nil
+			gpc := b.GuestPC[i]
+			if b.Code[i].Op == cpu.Illegal && b.Code[i].Rd == 1 {
+				return m.die(SIGSEGV, "instruction fetch from %#x", gpc), nil
 			}
-			word, _ := m.fetch(ex.PC)
+			word, _ := m.fetch(gpc)
 			in := Decode(word)
 			what := fmt.Sprintf("illegal instruction %#x", word)
-			if in.Op != OpIllegal {
-				what = fmt.Sprintf("unsupported instruction %q (%#x)", in.StringAt(ex.PC), word)
+			switch {
+			case b.Code[i].Op == cpu.Fp:
+				what = fmt.Sprintf("%q (%#x) with a reserved rounding mode in frm", in.StringAt(gpc), word)
+			case in.Op != OpIllegal:
+				what = fmt.Sprintf("unsupported instruction %q (%#x)", in.StringAt(gpc), word)
 			}
-			return m.die(SIGILL, "%s at pc %#x", what, ex.PC), nil
+			return m.die(SIGILL, "%s at pc %#x", what, gpc), nil
 		case cpu.ExitBreak:
 			m.stats.GuestInsts += uint64(b.Done[i])
 			return m.die(SIGTRAP, "ebreak at pc %#x", ex.PC), nil

@@ -52,11 +52,6 @@ func readCases(t *testing.T) []diffCase {
 	return out
 }
 
-// fpPending are the cases that need floating-point arithmetic, which the
-// translator does not translate yet: they stop with SIGILL naming an FP
-// instruction, after the output they made before it.
-var fpPending = map[string]bool{"matmul": true, "printf": true}
-
 // TestDifferentialAgainstQemu runs every case of workloads/cases.txt and
 // compares its standard output and exit status with what qemu-riscv64
 // does: with the recorded expectations (workloads/expected, made by
@@ -67,11 +62,6 @@ func TestDifferentialAgainstQemu(t *testing.T) {
 	for _, c := range readCases(t) {
 		t.Run(c.id, func(t *testing.T) {
 			res, out, errs, st := runWorkload(t, c.prog, c.args...)
-			if fpPending[c.id] {
-				require.Equal(t, SIGILL, res.Signal)
-				require.Regexp(t, `unsupported instruction "f[a-z.]+ `, errs)
-				return
-			}
 			wantOut, err := os.ReadFile(filepath.Join("../workloads/expected", c.id+".out"))
 			require.NoError(t, err)
 			wantStatus, err := os.ReadFile(filepath.Join("../workloads/expected", c.id+".status"))

@@ -265,6 +265,13 @@ func (b *Block) translateOne(pc uint64, in Inst) bool {
 		op(cpu.FmvDX)
 	case OpCSRRW, OpCSRRS, OpCSRRC, OpCSRRWI, OpCSRRSI, OpCSRRCI:
 		return b.translateCSR(pc, in)
+	default:
+		if f, ok := fpOps[in.Op]; ok {
+			emit(pc, cpu.Inst{Op: cpu.Fp, Rd: rd, Rs1: rs1, Rs2: rs2, Imm: cpu.FpImm(f.op, f.double, in.Rs3, in.RM)})
+			return false
+		}
+		emit(pc, cpu.Inst{Op: cpu.Illegal, Imm: int64(pc)})
+		return true
 	case OpFENCE:
 		emit(pc, cpu.Inst{Op: cpu.Fence})
 	case OpFENCE_I:
@@ -275,11 +282,6 @@ func (b *Block) translateOne(pc uint64, in Inst) bool {
 		return true
 	case OpEBREAK:
 		emit(pc, cpu.Inst{Op: cpu.Ebreak, Imm: int64(pc)})
-		return true
-	default:
-		// Floating point and CSRs are not translated yet: the guest gets
-		// SIGILL at this instruction, as for an illegal one.
-		emit(pc, cpu.Inst{Op: cpu.Illegal, Imm: int64(pc)})
 		return true
 	}
 	return false
@@ -315,6 +317,31 @@ func (b *Block) translateCSR(pc uint64, in Inst) bool {
 	}
 	b.emit(pc, cpu.Inst{Op: o, Rd: in.Rd, Rs1: src, Imm: int64(in.CSR)})
 	return false
+}
+
+type fpOp struct {
+	op     cpu.FOp
+	double bool
+}
+
+// fpOps maps the F and D arithmetic, comparison, classification and
+// conversion instructions to the host's Fp operation.
+var fpOps = map[Op]fpOp{
+	OpFADD_S: {cpu.FAdd, false}, OpFSUB_S: {cpu.FSub, false}, OpFMUL_S: {cpu.FMul, false}, OpFDIV_S: {cpu.FDiv, false},
+	OpFSQRT_S: {cpu.FSqrt, false}, OpFMIN_S: {cpu.FMin, false}, OpFMAX_S: {cpu.FMax, false},
+	OpFMADD_S: {cpu.FMadd, false}, OpFMSUB_S: {cpu.FMsub, false}, OpFNMSUB_S: {cpu.FNmsub, false}, OpFNMADD_S: {cpu.FNmadd, false},
+	OpFSGNJ_S: {cpu.FSgnj, false}, OpFSGNJN_S: {cpu.FSgnjn, false}, OpFSGNJX_S: {cpu.FSgnjx, false},
+	OpFEQ_S: {cpu.FEq, false}, OpFLT_S: {cpu.FLt, false}, OpFLE_S: {cpu.FLe, false}, OpFCLASS_S: {cpu.FClass, false},
+	OpFCVT_W_S: {cpu.FCvtW, false}, OpFCVT_WU_S: {cpu.FCvtWU, false}, OpFCVT_L_S: {cpu.FCvtL, false}, OpFCVT_LU_S: {cpu.FCvtLU, false},
+	OpFCVT_S_W: {cpu.FCvtFromW, false}, OpFCVT_S_WU: {cpu.FCvtFromWU, false}, OpFCVT_S_L: {cpu.FCvtFromL, false}, OpFCVT_S_LU: {cpu.FCvtFromLU, false},
+	OpFADD_D: {cpu.FAdd, true}, OpFSUB_D: {cpu.FSub, true}, OpFMUL_D: {cpu.FMul, true}, OpFDIV_D: {cpu.FDiv, true},
+	OpFSQRT_D: {cpu.FSqrt, true}, OpFMIN_D: {cpu.FMin, true}, OpFMAX_D: {cpu.FMax, true},
+	OpFMADD_D: {cpu.FMadd, true}, OpFMSUB_D: {cpu.FMsub, true}, OpFNMSUB_D: {cpu.FNmsub, true}, OpFNMADD_D: {cpu.FNmadd, true},
+	OpFSGNJ_D: {cpu.FSgnj, true}, OpFSGNJN_D: {cpu.FSgnjn, true}, OpFSGNJX_D: {cpu.FSgnjx, true},
+	OpFEQ_D: {cpu.FEq, true}, OpFLT_D: {cpu.FLt, true}, OpFLE_D: {cpu.FLe, true}, OpFCLASS_D: {cpu.FClass, true},
+	OpFCVT_W_D: {cpu.FCvtW, true}, OpFCVT_WU_D: {cpu.FCvtWU, true}, OpFCVT_L_D: {cpu.FCvtL, true}, OpFCVT_LU_D: {cpu.FCvtLU, true},
+	OpFCVT_D_W: {cpu.FCvtFromW, true}, OpFCVT_D_WU: {cpu.FCvtFromWU, true}, OpFCVT_D_L: {cpu.FCvtFromL, true}, OpFCVT_D_LU: {cpu.FCvtFromLU, true},
+	OpFCVT_S_D: {cpu.FCvtSD, true}, OpFCVT_D_S: {cpu.FCvtDS, false},
 }
 
 var hostAMO = map[Op]cpu.Op{

@@ -50,9 +50,8 @@ The guest sees an empty environment (add variables with --env), 4 KiB
 pages, user and group id 0, and clocks that read simulated time from
 2026-01-01 UTC. Flags go before ELF; everything after it is the guest's.
 
-Not supported yet: floating-point arithmetic (loads, stores, moves and the
-FP CSRs are; an FP operation stops the guest with SIGILL naming it),
-threads, signals delivered to handlers, and the timing mode.`,
+Not supported yet: threads, signals delivered to handlers, and the timing
+mode.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if mode != "functional" {
