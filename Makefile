@@ -32,10 +32,12 @@ test-deps:
 		fi; \
 	fi
 
-## bench: engine and hot-path benchmarks, and the engine side by side with Akita's
+## bench: engine and hot-path benchmarks, the engine side by side with Akita's, and guest
+## programs under twinsim exec side by side with qemu-riscv64
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./sim/ ./memory/ ./cache/ ./workloads/ ./experiment/ ./cpu/ ./dbt/
 	./scripts/enginecmp.sh
+	./scripts/dbtbench.sh
 
 ## lint: go vet and a gofmt check
 lint:
@@ -50,7 +52,7 @@ figures: build
 ## workloads: rebuild the committed guest programs (static RV64GC Linux ELFs) from workloads/src and
 ## record their expected behaviour under qemu-riscv64
 RISCV_CC ?= riscv64-linux-gnu-gcc
-WORKLOADS := sieve crc32 matmul qsort malloc printf recursion interp jit faults fpops
+WORKLOADS := sieve crc32 matmul qsort malloc printf recursion interp jit faults fpops intops
 workloads:
 	@command -v $(RISCV_CC) >/dev/null || { echo "$(RISCV_CC) not found; install it (Debian: apt-get install gcc-riscv64-linux-gnu libc6-dev-riscv64-cross)"; exit 1; }
 	@mkdir -p workloads/bin

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Runs the compute workloads under `twinsim exec` (functional mode) and under
+# qemu-riscv64, side by side, and prints guest MIPS for each and the ratio.
+# Both run the same instructions; twinsim counts them (--stats), and qemu's
+# rate is that count over its wall time (best of 3 runs each).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+GO=${GO:-go}
+"$GO" build -o bin/twinsim ./cmd/twinsim
+have_qemu=1
+command -v qemu-riscv64 >/dev/null || { have_qemu=0; echo "qemu-riscv64 not found; printing twinsim's figures only"; }
+stats=$(mktemp)
+trap 'rm -f "$stats"' EXIT
+printf '%-10s %14s %12s %12s %8s\n' workload "guest instrs" "twinsim MIPS" "qemu MIPS" "ratio"
+for w in sieve crc32 matmul qsort malloc recursion interp; do
+	best_t=1e9
+	for _ in 1 2 3; do
+		./bin/twinsim exec --stats "$stats" "workloads/bin/$w" >/dev/null
+		t=$(sed -n 's/.*"wall_seconds": \([0-9.e-]*\).*/\1/p' "$stats")
+		best_t=$(awk -v a="$best_t" -v b="$t" 'BEGIN { print (b < a ? b : a) }')
+	done
+	insts=$(sed -n 's/.*"guest_instructions": \([0-9]*\).*/\1/p' "$stats")
+	tw=$(awk -v n="$insts" -v t="$best_t" 'BEGIN { printf "%.1f", n / t / 1e6 }')
+	qm="-" ratio="-"
+	if [ "$have_qemu" = 1 ]; then
+		best_q=1e9
+		for _ in 1 2 3; do
+			s=$(date +%s.%N)
+			qemu-riscv64 "workloads/bin/$w" >/dev/null
+			e=$(date +%s.%N)
+			best_q=$(awk -v a="$best_q" -v s="$s" -v e="$e" 'BEGIN { d = e - s; print (d < a ? d : a) }')
+		done
+		qm=$(awk -v n="$insts" -v t="$best_q" 'BEGIN { printf "%.1f", n / t / 1e6 }')
+		ratio=$(awk -v a="$qm" -v b="$tw" 'BEGIN { printf "1/%.1f", a / b }')
+	fi
+	printf '%-10s %14s %12s %12s %8s\n' "$w" "$insts" "$tw" "$qm" "$ratio"
+done
+echo "target: twinsim at least 1/15 of qemu-riscv64's speed (aim: 1/8)"
