@@ -42,6 +42,26 @@ type Core struct {
 	resv      uint64 // reserved address + 1; 0 when no reservation
 	Retired   uint64 // host instructions executed
 	TLBMisses uint64
+
+	bypass bool    // Emulate: translate through mem directly, without the TLB
+	one    [2]Inst // Emulate's instruction and the exit after it
+}
+
+// Emulate executes the single memory instruction in with its accesses
+// translated by mem instead of the core's MMU — the firmware completing an
+// access the MMU refused, at another granularity or with other rules. The
+// registers change as the instruction defines; a fault in mem is reported
+// as from Run (Index 0).
+func (c *Core) Emulate(in Inst, mem Memory) Exit {
+	saved, shift, mask := c.mem, c.shift, c.pageMask
+	c.mem, c.shift, c.pageMask, c.bypass = mem, mem.PageShift(), 1<<mem.PageShift()-1, true
+	c.one[0], c.one[1] = in, Inst{Op: Leave}
+	ex := c.RunAt(c.one[:], 0)
+	c.mem, c.shift, c.pageMask, c.bypass = saved, shift, mask, false
+	if ex.Kind == ExitJump {
+		c.Retired-- // the exit that ended the emulation is not an instruction
+	}
+	return ex
 }
 
 // NewCore returns a core whose memory accesses go through mem.
@@ -84,6 +104,9 @@ type Exit struct {
 
 // translate returns the page for va, filling the TLB on a miss.
 func (c *Core) translate(va uint64, write bool) []byte {
+	if c.bypass {
+		return c.mem.Translate(va&^c.pageMask, write)
+	}
 	vpn := va >> c.shift
 	tlb := &c.tlbR
 	if write {
@@ -247,9 +270,13 @@ func remw(a, b int32) uint64 {
 // Run executes code from index 0 until an instruction leaves it and
 // returns why. X0 is kept zero. A fault leaves every register as it was
 // before the faulting instruction, so the guest state is precise.
-func (c *Core) Run(code []Inst) Exit {
+func (c *Core) Run(code []Inst) Exit { return c.RunAt(code, 0) }
+
+// RunAt is Run starting at index start, as when the firmware resumes a
+// block after completing a faulting access on its behalf.
+func (c *Core) RunAt(code []Inst, start int) Exit {
 	x := &c.X
-	i := 0
+	i := start
 	for {
 		in := &code[i]
 		c.Retired++

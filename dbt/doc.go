@@ -5,23 +5,29 @@
 // CA2756041; PATENTS.md family 1).
 //
 // What is here so far:
+//
 //   - LoadProgram: the ELF loader's parsing and validation — static RV64
 //     executables and static PIEs; a clear error for anything else
 //     (dynamically linked programs, other machines, 32-bit files, object
 //     files, truncated or inconsistent files).
+//
 //   - BuildStack: the initial process stack as Linux builds it (argc, argv,
 //     envp, the auxiliary vector with AT_PAGESZ = 4096, AT_RANDOM, AT_PHDR,
 //     AT_ENTRY, ...).
+//
 //   - AddressSpace: the guest's virtual memory at 4 KiB pages — program
 //     and stack mapping, brk, mmap, munmap, mprotect, mremap — kept in a
 //     guest page table, with every change reported for the page-size
 //     manager.
+//
 //   - Process: Linux system-call emulation for static glibc programs
 //     (files and standard streams, memory, clocks on simulated time,
 //     getrandom from the seed, identity, signals recorded); an unsupported
 //     call returns -ENOSYS and is counted, or stops the run in strict mode.
+//
 //   - Decode: the RV64GC (IMAFDC, Zicsr, Zifencei) instruction decoder,
 //     compressed forms included.
+//
 //   - translate and Machine: guest basic blocks translated to host code
 //     (package cpu) on first execution, a code cache indexed by guest
 //     address with direct links between blocks, self-modifying code caught
@@ -29,8 +35,14 @@
 //     guest faults delivered as Linux signals (SIGSEGV, SIGILL, SIGBUS,
 //     SIGTRAP) with the exit status a shell reports.
 //
-// What is not here yet: the page-size mechanisms (redirection mapper,
-// fault detector, regeneration) — guest memory is still accessed at 4 KiB
-// granularity with the guest's own protections — threads, and signal
-// handlers.
+//   - The host MMU works at the host page size (64 KiB by default, 16 KiB
+//     or 4 KiB by configuration): a host page whose 4 KiB guest pages all
+//     share one protection is accessed directly; an access to a mixed one
+//     faults into the firmware, which checks the guest's own protection
+//     and completes it (MachineConfig).
+//
+// What is not here yet: the rest of the page-size mechanism of the patent
+// family — the redirection page mapper, the per-block fault behaviour
+// detector and regeneration with inline page-table walks, and the
+// comparison strategies — threads, and signal handlers.
 package dbt

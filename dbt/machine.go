@@ -19,7 +19,18 @@ type Stats struct {
 	CacheFlushes     uint64 // whole code-cache flushes (fence.i)
 	Invalidations    uint64 // blocks discarded because their code changed
 	Faults           uint64 // memory faults taken by the firmware (code-page writes included)
+	MixedAccesses    uint64 // accesses to mixed host pages the firmware completed at 4 KiB granularity
 	TLBMisses        uint64
+}
+
+// MachineConfig is how the host runs the guest.
+type MachineConfig struct {
+	// HostPageSize is the host MMU's page size: 4 KiB, 16 KiB or 64 KiB
+	// (the default). A host page whose guest pages all share one
+	// protection is mapped directly; an access to any other (mixed) host
+	// page faults into the firmware, which checks the guest's own 4 KiB
+	// protection and completes the access.
+	HostPageSize uint64
 }
 
 // Machine runs a guest process on a functional host core through the
@@ -34,44 +45,110 @@ type Machine struct {
 	proc   *Process
 	core   *cpu.Core
 	mem    *guestMem
+	view4k pageView
 	blocks map[uint64]*Block
 	pages  map[uint64][]*Block // guest page → blocks with code on it
 	stats  Stats
 	diag   io.Writer
 }
 
-// guestMem is the core's view of guest memory: 4 KiB pages with the
-// guest's protections, and pages holding translated code read-only.
+// guestMem is the host MMU's view of guest memory, at the host page size.
+// A host page is mapped only when it is uniform: every guest page in it is
+// mapped with the same protection. Pages holding translated code are
+// read-only (so that stores to them reach the firmware).
 type guestMem struct {
-	as   *AddressSpace
-	code map[uint64]bool
+	as    *AddressSpace
+	shift uint
+	code  map[uint64]bool      // guest pages with translated code
+	class map[uint64]hostClass // host page number → classification, cached
 }
 
-func (g *guestMem) PageShift() uint { return 12 }
+type hostClass struct {
+	uniform bool
+	perm    memory.Perm
+	code    bool
+}
+
+func (g *guestMem) PageShift() uint { return g.shift }
+
+func (g *guestMem) classify(hp uint64) hostClass {
+	if c, ok := g.class[hp]; ok {
+		return c
+	}
+	c := hostClass{uniform: true}
+	base := hp << g.shift
+	for va := base; va < base+1<<g.shift; va += GuestPageSize {
+		pte, ok := g.as.pt.Lookup(va)
+		if !ok || va != base && pte.Perm != c.perm {
+			c.uniform = false
+			break
+		}
+		c.perm = pte.Perm
+		if g.code[va] {
+			c.code = true
+		}
+	}
+	g.class[hp] = c
+	return c
+}
+
+// forget drops the cached classification of the host pages over
+// [start, end).
+func (g *guestMem) forget(start, end uint64) {
+	for hp := start >> g.shift; hp<<g.shift < end; hp++ {
+		delete(g.class, hp)
+	}
+}
 
 func (g *guestMem) Translate(va uint64, write bool) []byte {
-	pte, ok := g.as.pt.Lookup(va)
-	if !ok {
+	c := g.classify(va >> g.shift)
+	if !c.uniform || write && (c.perm&memory.PermWrite == 0 || c.code) || !write && c.perm&memory.PermRead == 0 {
 		return nil
 	}
-	if write && (pte.Perm&memory.PermWrite == 0 || g.code[va]) || !write && pte.Perm&memory.PermRead == 0 {
+	return g.as.mem.Bytes(va&^(1<<g.shift-1), 1<<g.shift)
+}
+
+// pageView is the firmware's view for completing an access the host MMU
+// refused: 4 KiB guest pages with the guest's protections, translated code
+// read-only.
+type pageView struct{ g *guestMem }
+
+func (v pageView) PageShift() uint { return 12 }
+
+func (v pageView) Translate(va uint64, write bool) []byte {
+	pte, ok := v.g.as.pt.Lookup(va)
+	if !ok || write && (pte.Perm&memory.PermWrite == 0 || v.g.code[va]) || !write && pte.Perm&memory.PermRead == 0 {
 		return nil
 	}
-	return g.as.mem.Bytes(va, GuestPageSize)
+	return v.g.as.mem.Bytes(va, GuestPageSize)
 }
 
 // NewMachine prepares proc to run; diag receives the one-line diagnostic
 // of a fatal guest signal.
-func NewMachine(proc *Process, diag io.Writer) *Machine {
-	m := &Machine{proc: proc, mem: &guestMem{as: proc.AS, code: map[uint64]bool{}},
+func NewMachine(proc *Process, cfg MachineConfig, diag io.Writer) (*Machine, error) {
+	if cfg.HostPageSize == 0 {
+		cfg.HostPageSize = 64 << 10
+	}
+	switch cfg.HostPageSize {
+	case 4 << 10, 16 << 10, 64 << 10:
+	default:
+		return nil, fmt.Errorf("host page size %d is not supported; use 4 KiB, 16 KiB or 64 KiB", cfg.HostPageSize)
+	}
+	shift := uint(12)
+	for 1<<shift < cfg.HostPageSize {
+		shift++
+	}
+	m := &Machine{proc: proc, mem: &guestMem{as: proc.AS, shift: shift, code: map[uint64]bool{}, class: map[uint64]hostClass{}},
 		blocks: map[uint64]*Block{}, pages: map[uint64][]*Block{}, diag: diag}
+	m.view4k = pageView{m.mem}
 	m.core = cpu.NewCore(m.mem)
 	proc.AS.OnChange = func(start, end uint64) {
+		m.mem.forget(start, end)
 		m.core.FlushTLB()
 		m.invalidate(start, end)
 	}
 	proc.cfg.OnCodeChange = func(start, end uint64) { m.invalidate(start, end) }
-	return m
+	return m, nil
 }
 
 // Stats returns the run's counts so far.
@@ -98,6 +175,7 @@ func (m *Machine) invalidate(start, end uint64) {
 		}
 		delete(m.pages, p)
 		delete(m.mem.code, p)
+		m.mem.forget(p, p+GuestPageSize)
 	}
 	m.core.FlushTLB()
 }
@@ -110,6 +188,7 @@ func (m *Machine) flushAll() {
 	m.blocks = map[uint64]*Block{}
 	m.pages = map[uint64][]*Block{}
 	m.mem.code = map[uint64]bool{}
+	m.mem.class = map[uint64]hostClass{}
 	m.core.FlushTLB()
 	m.stats.CacheFlushes++
 }
@@ -149,6 +228,7 @@ func (m *Machine) lookup(pc uint64) *Block {
 		m.pages[p] = append(m.pages[p], b)
 		if !m.mem.code[p] {
 			m.mem.code[p] = true
+			m.mem.forget(p, p+GuestPageSize)
 			m.core.FlushTLB() // drop a cached writable translation of the page
 		}
 	}
@@ -201,6 +281,18 @@ func (m *Machine) Run() (Result, error) {
 		}
 		prev = nil
 		ex := m.core.Run(b.Code)
+		// A refused access on a mixed host page is completed by the
+		// firmware at the guest's granularity; the block then resumes.
+		for ex.Kind == cpu.ExitFault && m.mem.shift > 12 && !ex.Misaligned {
+			i := ex.Index
+			em := m.core.Emulate(b.Code[i], m.view4k)
+			if em.Kind != cpu.ExitJump {
+				ex = cpu.Exit{Kind: cpu.ExitFault, Index: i, Addr: em.Addr, Write: em.Write, Misaligned: em.Misaligned}
+				break
+			}
+			m.stats.MixedAccesses++
+			ex = m.core.RunAt(b.Code, i+1)
+		}
 		i := ex.Index
 		switch ex.Kind {
 		case cpu.ExitJump:

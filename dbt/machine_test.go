@@ -17,6 +17,12 @@ import (
 
 func runWorkload(t *testing.T, name string, args ...string) (Result, string, string, Stats) {
 	t.Helper()
+	return runWorkloadOn(t, 64<<10, name, args...)
+}
+
+// runWorkloadOn runs a workload with the given host page size.
+func runWorkloadOn(t *testing.T, hostPage uint64, name string, args ...string) (Result, string, string, Stats) {
+	t.Helper()
 	prog, err := LoadProgram(readWorkload(t, name))
 	require.NoError(t, err)
 	var out, errb bytes.Buffer
@@ -24,7 +30,8 @@ func runWorkload(t *testing.T, name string, args ...string) (Result, string, str
 	p, err := NewProcess(prog, ProcessConfig{Path: path, Argv: append([]string{path}, args...), Seed: 1, Stdout: &out, Stderr: &errb})
 	require.NoError(t, err)
 	defer p.Close()
-	m := NewMachine(p, &errb)
+	m, err := NewMachine(p, MachineConfig{HostPageSize: hostPage}, &errb)
+	require.NoError(t, err)
 	res, err := m.Run()
 	require.NoError(t, err)
 	return res, out.String(), errb.String(), m.Stats()
@@ -61,7 +68,15 @@ func TestDifferentialAgainstQemu(t *testing.T) {
 	qemu, _ := exec.LookPath("qemu-riscv64")
 	for _, c := range readCases(t) {
 		t.Run(c.id, func(t *testing.T) {
+			// With 4 KiB host pages every host page is uniform; with 64 KiB
+			// ones text and data share a page and the firmware completes
+			// those accesses. Both must behave exactly as Linux does.
+			res4k, out4k, _, st4k := runWorkloadOn(t, 4<<10, c.prog, c.args...)
+			require.Zero(t, st4k.MixedAccesses, "no mixed pages with 4 KiB host pages")
 			res, out, errs, st := runWorkload(t, c.prog, c.args...)
+			require.Equal(t, res4k, res)
+			require.Equal(t, out4k, out)
+			require.Equal(t, st4k.GuestInsts, st.GuestInsts, "the same instructions, whatever the host page size")
 			wantOut, err := os.ReadFile(filepath.Join("../workloads/expected", c.id+".out"))
 			require.NoError(t, err)
 			wantStatus, err := os.ReadFile(filepath.Join("../workloads/expected", c.id+".status"))
@@ -119,9 +134,23 @@ func TestStrictSyscalls(t *testing.T) {
 	p, err := NewProcess(prog, ProcessConfig{Path: "sieve", Argv: []string{"sieve", "100"}, Strict: true})
 	require.NoError(t, err)
 	// Every call sieve makes is supported, so strict mode changes nothing.
-	res, err := NewMachine(p, nil).Run()
+	m, err := NewMachine(p, MachineConfig{}, nil)
+	require.NoError(t, err)
+	res, err := m.Run()
 	require.NoError(t, err)
 	require.Zero(t, res.ExitCode)
+	_, err = NewMachine(p, MachineConfig{HostPageSize: 8 << 10}, nil)
+	require.ErrorContains(t, err, "host page size 8192 is not supported")
+}
+
+func TestMixedHostPages(t *testing.T) {
+	// glibc's static layout puts text and data in one 64 KiB page: with
+	// 64 KiB host pages the firmware completes the accesses to it.
+	_, _, _, st := runWorkloadOn(t, 64<<10, "recursion")
+	require.Positive(t, st.MixedAccesses)
+	_, _, _, st16 := runWorkloadOn(t, 16<<10, "recursion")
+	require.Positive(t, st16.MixedAccesses)
+	require.LessOrEqual(t, st16.MixedAccesses, st.MixedAccesses, "smaller host pages are mixed less often")
 }
 
 // BenchmarkGuestMIPS runs the interp workload (a bytecode interpreter: a
@@ -136,7 +165,8 @@ func BenchmarkGuestMIPS(b *testing.B) {
 	for b.Loop() {
 		p, err := NewProcess(prog, ProcessConfig{Path: "interp", Argv: []string{"interp"}, Stdout: io.Discard})
 		require.NoError(b, err)
-		m := NewMachine(p, nil)
+		m, err := NewMachine(p, MachineConfig{}, nil)
+		require.NoError(b, err)
 		res, err := m.Run()
 		require.NoError(b, err)
 		require.Zero(b, res.ExitCode)

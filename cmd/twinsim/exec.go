@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/twinsim/twinsim/configs"
 	"github.com/twinsim/twinsim/dbt"
 	"github.com/twinsim/twinsim/experiment"
 )
@@ -26,6 +27,8 @@ type execStats struct {
 	CacheFlushes     uint64            `json:"code_cache_flushes"`
 	Invalidations    uint64            `json:"blocks_invalidated"`
 	Faults           uint64            `json:"faults"`
+	MixedAccesses    uint64            `json:"mixed_page_accesses"`
+	HostPageSize     uint64            `json:"host_page_size"`
 	TLBMisses        uint64            `json:"tlb_misses"`
 	Syscalls         map[string]uint64 `json:"syscalls"`
 	Unsupported      map[string]uint64 `json:"unsupported_syscalls"`
@@ -34,7 +37,7 @@ type execStats struct {
 }
 
 func newExecCmd(g *globals) *cobra.Command {
-	var statsFile, mode string
+	var statsFile, mode, configFile string
 	var strict bool
 	var env []string
 	cmd := &cobra.Command{
@@ -48,7 +51,12 @@ one-line diagnostic naming the guest pc goes to standard error).
 
 The guest sees an empty environment (add variables with --env), 4 KiB
 pages, user and group id 0, and clocks that read simulated time from
-2026-01-01 UTC. Flags go before ELF; everything after it is the guest's.
+2026-01-01 UTC. The host MMU uses host.page_size from the configuration
+(64 KiB by default; --set host.page_size=4KiB to change it): a host page
+whose 4 KiB guest pages differ in protection (static programs put text
+and data in one 64 KiB page) faults into the firmware, which completes the
+access at the guest's granularity. Flags go before ELF; everything after
+it is the guest's.
 
 Not supported yet: threads, signals delivered to handlers, and the timing
 mode.`,
@@ -57,8 +65,11 @@ mode.`,
 			if mode != "functional" {
 				return usageError{fmt.Errorf("--mode %q is not available; only functional is (the timing mode comes with the cycle-level cores)", mode)}
 			}
-			if len(g.sets) > 0 {
-				return usageError{fmt.Errorf("--set does not apply to exec")}
+			// The configuration supplies the host (page size) and the seed;
+			// --set and --seed override it as on every command.
+			cfg, err := configs.Load(configFile, g.overrides(cmd))
+			if err != nil {
+				return err
 			}
 			path := args[0]
 			info, err := os.Stat(path)
@@ -76,13 +87,16 @@ mode.`,
 			if err != nil {
 				return fmt.Errorf("%s: %w", path, err)
 			}
-			proc, err := dbt.NewProcess(prog, dbt.ProcessConfig{Path: path, Argv: args, Envp: env, Seed: uint64(g.seed),
+			proc, err := dbt.NewProcess(prog, dbt.ProcessConfig{Path: path, Argv: args, Envp: env, Seed: uint64(cfg.Run.Seed),
 				Stdin: cmd.InOrStdin(), Stdout: cmd.OutOrStdout(), Stderr: cmd.ErrOrStderr(), Strict: strict})
 			if err != nil {
 				return fmt.Errorf("%s: %w", path, err)
 			}
 			defer proc.Close()
-			m := dbt.NewMachine(proc, cmd.ErrOrStderr())
+			m, err := dbt.NewMachine(proc, dbt.MachineConfig{HostPageSize: uint64(cfg.Host.PageSize)}, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
 			begin := time.Now()
 			res, runErr := m.Run()
 			wall := time.Since(begin)
@@ -91,7 +105,7 @@ mode.`,
 				out := execStats{Program: path, ExitCode: res.ExitCode, Signal: res.Signal, GuestInsts: st.GuestInsts,
 					HostInsts: st.HostInsts, BlocksTranslated: st.BlocksTranslated, ChainHits: st.ChainHits,
 					Dispatches: st.Dispatches, CacheFlushes: st.CacheFlushes, Invalidations: st.Invalidations,
-					Faults: st.Faults, TLBMisses: st.TLBMisses, Syscalls: proc.Calls(), Unsupported: proc.Unsupported(),
+					Faults: st.Faults, MixedAccesses: st.MixedAccesses, HostPageSize: uint64(cfg.Host.PageSize), TLBMisses: st.TLBMisses, Syscalls: proc.Calls(), Unsupported: proc.Unsupported(),
 					WallSeconds: wall.Seconds()}
 				if wall > 0 {
 					out.GuestMIPS = float64(st.GuestInsts) / wall.Seconds() / 1e6
@@ -119,6 +133,7 @@ mode.`,
 		},
 	}
 	cmd.Flags().SetInterspersed(false)
+	cmd.Flags().StringVar(&configFile, "config", "", "configuration (file or embedded name) whose host.page_size and run.seed apply; default: the embedded default")
 	cmd.Flags().StringVar(&statsFile, "stats", "", "write run statistics (instructions, blocks, chaining, system calls, faults) as JSON to this file")
 	cmd.Flags().StringVar(&mode, "mode", "functional", "execution mode: functional")
 	cmd.Flags().BoolVar(&strict, "strict-syscalls", false, "stop at an unsupported system call, naming it and the guest pc, instead of returning -ENOSYS")
