@@ -1,0 +1,96 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+const workloadBin = "../../workloads/bin"
+
+func TestExecPassesThroughOutputAndStatus(t *testing.T) {
+	out, errs, code := runProcess(t, "exec", filepath.Join(workloadBin, "sieve"), "1000")
+	require.Equal(t, 0, code, errs)
+	want, err := os.ReadFile("../../workloads/expected/sieve-1000.out")
+	require.NoError(t, err)
+	require.Equal(t, string(want), out)
+	require.Empty(t, errs)
+
+	// The guest's own non-zero status, silently.
+	_, errs, code = runProcess(t, "exec", filepath.Join(workloadBin, "faults"), "exit", "42")
+	require.Equal(t, 42, code)
+	require.Empty(t, errs)
+
+	// Guest arguments that look like flags are the guest's.
+	out, _, code = runProcess(t, "exec", filepath.Join(workloadBin, "faults"), "--stats")
+	require.Equal(t, 2, code)
+	require.Equal(t, "faults: --stats\n", out)
+}
+
+func TestExecSignals(t *testing.T) {
+	for _, tc := range []struct {
+		arg    string
+		code   int
+		signal string
+	}{
+		{"null", 139, "SIGSEGV (Segmentation fault): load from 0x10 at pc 0x"},
+		{"text", 139, "SIGSEGV (Segmentation fault): store to 0x"},
+		{"illegal", 132, "SIGILL (Illegal instruction): illegal instruction 0x0 at pc 0x"},
+		{"ebreak", 133, "SIGTRAP"},
+	} {
+		out, errs, code := runProcess(t, "exec", filepath.Join(workloadBin, "faults"), tc.arg)
+		require.Equal(t, tc.code, code, tc.arg)
+		require.Equal(t, "faults: "+tc.arg+"\n", out)
+		require.Contains(t, errs, "twinsim: guest killed by "+tc.signal)
+	}
+}
+
+func TestExecStats(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s", "stats.json")
+	_, errs, code := runProcess(t, "exec", "--stats", path, "--set", "host.page_size=4KiB", filepath.Join(workloadBin, "recursion"))
+	require.Equal(t, 0, code, errs)
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var st map[string]any
+	require.NoError(t, json.Unmarshal(data, &st))
+	require.Greater(t, st["guest_instructions"].(float64), 1e6)
+	require.Greater(t, st["host_instructions"].(float64), st["guest_instructions"].(float64))
+	require.Positive(t, st["blocks_translated"].(float64))
+	require.Positive(t, st["chain_hits"].(float64))
+	require.Equal(t, 4096.0, st["host_page_size"].(float64))
+	require.Zero(t, st["mixed_page_accesses"].(float64))
+	sys := st["syscalls"].(map[string]any)
+	require.Equal(t, 1.0, sys["exit_group"])
+	require.Positive(t, sys["write"].(float64))
+}
+
+func TestExecErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"exec", "../../dbt/testdata/hello-dynamic"}, 1, "a dynamically linked executable"},
+		{[]string{"exec", "../../workloads"}, 1, "is a directory, not a program"},
+		{[]string{"exec", "no-such-file"}, 1, "no such file"},
+		{[]string{"exec", "exec_test.go"}, 1, "not an ELF file"},
+		{[]string{"exec", "--mode", "timing", filepath.Join(workloadBin, "sieve")}, 2, `--mode "timing" is not available`},
+		{[]string{"exec", "--set", "host.page_size=8KiB", filepath.Join(workloadBin, "sieve")}, 1, "host.page_size"},
+		{[]string{"exec"}, 2, "requires at least 1 arg"},
+	} {
+		_, errs, code := runProcess(t, tc.args...)
+		require.Equal(t, tc.code, code, "%v: %s", tc.args, errs)
+		require.Contains(t, errs, tc.want, "%v", tc.args)
+	}
+	// A truncated ELF.
+	data, err := os.ReadFile(filepath.Join(workloadBin, "sieve"))
+	require.NoError(t, err)
+	trunc := filepath.Join(t.TempDir(), "trunc")
+	require.NoError(t, os.WriteFile(trunc, data[:4096], 0o755))
+	_, errs, code := runProcess(t, "exec", trunc)
+	require.Equal(t, 1, code)
+	require.Contains(t, errs, "truncated ELF file")
+}
