@@ -14,8 +14,12 @@ var files embed.FS
 
 // Embedded returns the names of the embedded configurations, sorted, without
 // ".toml": "default" and the examples.
-func Embedded() []string {
-	entries, _ := files.ReadDir(".")
+func Embedded() []string { return tomlNames(files, ".") }
+
+// tomlNames lists the .toml files of dir in fsys by name without the
+// suffix, sorted.
+func tomlNames(fsys embed.FS, dir string) []string {
+	entries, _ := fsys.ReadDir(dir)
 	names := make([]string, 0, len(entries))
 	for _, e := range entries {
 		if n, ok := strings.CutSuffix(e.Name(), ".toml"); ok {
@@ -44,17 +48,7 @@ var sweepFiles embed.FS
 
 // EmbeddedSweeps returns the names of the embedded sweeps, sorted, without
 // ".toml".
-func EmbeddedSweeps() []string {
-	entries, _ := sweepFiles.ReadDir("sweeps")
-	names := make([]string, 0, len(entries))
-	for _, e := range entries {
-		if n, ok := strings.CutSuffix(e.Name(), ".toml"); ok {
-			names = append(names, n)
-		}
-	}
-	sort.Strings(names)
-	return names
-}
+func EmbeddedSweeps() []string { return tomlNames(sweepFiles, "sweeps") }
 
 // EmbeddedSweepFile returns the text of the embedded sweep name, given with
 // or without ".toml" and with or without a leading "sweeps/".

@@ -504,21 +504,7 @@ func arith64(op FOp, a, b, c uint64, rm uint8, haveNX bool) (uint64, uint32) {
 	// NaN operands and invalid operations.
 	nanIn := x != x || (op != FSqrt && y != y) || isFMA(op) && z != z
 	snan := isSNaN64(a) || op != FSqrt && isSNaN64(b) || isFMA(op) && isSNaN64(c)
-	var r float64
-	switch op {
-	case FAdd:
-		r = x + y
-	case FSub:
-		r = x - y
-	case FMul:
-		r = x * y
-	case FDiv:
-		r = x / y
-	case FSqrt:
-		r = math.Sqrt(x)
-	default:
-		r = math.FMA(fmaSign(op, x), y, fmaAddend(op, z))
-	}
+	r := native(op, x, y, z)
 	if r != r || nanIn {
 		flags := uint32(0)
 		if snan || !nanIn || isFMA(op) && (math.IsInf(x, 0) && y == 0 || x == 0 && math.IsInf(y, 0)) {
@@ -590,6 +576,24 @@ func arith64(op FOp, a, b, c uint64, rm uint8, haveNX bool) (uint64, uint32) {
 		}
 	}
 	return math.Float64bits(r), flags
+}
+
+// native performs op with the host's IEEE double arithmetic (round to
+// nearest even).
+func native(op FOp, x, y, z float64) float64 {
+	switch op {
+	case FAdd:
+		return x + y
+	case FSub:
+		return x - y
+	case FMul:
+		return x * y
+	case FDiv:
+		return x / y
+	case FSqrt:
+		return math.Sqrt(x)
+	}
+	return math.FMA(fmaSign(op, x), y, fmaAddend(op, z))
 }
 
 func isFMA(op FOp) bool { return op >= FMadd && op <= FNmadd }
@@ -755,22 +759,7 @@ func arith32(op FOp, a, b, c uint64, rm uint8) (uint32, uint32) {
 	}
 	// Infinite operands give infinite results exactly.
 	if math.IsInf(x, 0) || math.IsInf(y, 0) || isFMA(op) && math.IsInf(z, 0) {
-		var r float64
-		switch op {
-		case FAdd:
-			r = x + y
-		case FSub:
-			r = x - y
-		case FMul:
-			r = x * y
-		case FDiv:
-			r = x / y
-		case FSqrt:
-			r = math.Sqrt(x)
-		default:
-			r = fmaSign(op, x)*y + fmaAddend(op, z)
-		}
-		return math.Float32bits(float32(r)), 0
+		return math.Float32bits(float32(native(op, x, y, z))), 0
 	}
 	if op == FDiv || op == FSqrt {
 		f, flags := roundQuoSqrt(op, x, y, true, rm)

@@ -339,19 +339,7 @@ func (p *Process) read(fd int64, buf, n uint64) uint64 {
 	if r == nil {
 		return neg(EBADF)
 	}
-	b := make([]byte, min(n, maxIO))
-	if e := p.AS.access(buf, uint64(len(b)), memory.Write); e != 0 {
-		return neg(e)
-	}
-	got, err := r.Read(b)
-	if got > 0 {
-		p.AS.mem.Write(buf, b[:got])
-		return uint64(got)
-	}
-	if err != nil && err != io.EOF {
-		return neg(hostErrno(err))
-	}
-	return 0
+	return p.fill(buf, n, r.Read)
 }
 
 func (p *Process) write(fd int64, buf, n uint64) uint64 {
@@ -366,11 +354,35 @@ func (p *Process) write(fd int64, buf, n uint64) uint64 {
 	if w == nil {
 		return neg(EBADF)
 	}
+	return p.drain(buf, n, w.Write)
+}
+
+// fill reads up to n bytes with rd into guest memory at buf, which must be
+// writable, and returns the count or -errno.
+func (p *Process) fill(buf, n uint64, rd func([]byte) (int, error)) uint64 {
+	b := make([]byte, min(n, maxIO))
+	if e := p.AS.access(buf, uint64(len(b)), memory.Write); e != 0 {
+		return neg(e)
+	}
+	got, err := rd(b)
+	if got > 0 {
+		p.AS.mem.Write(buf, b[:got])
+		return uint64(got)
+	}
+	if err != nil && err != io.EOF {
+		return neg(hostErrno(err))
+	}
+	return 0
+}
+
+// drain writes n bytes of guest memory at buf, which must be readable,
+// with wr and returns the count or -errno.
+func (p *Process) drain(buf, n uint64, wr func([]byte) (int, error)) uint64 {
 	b := make([]byte, min(n, maxIO))
 	if e := p.AS.Read(buf, b); e != 0 {
 		return neg(e)
 	}
-	got, err := w.Write(b)
+	got, err := wr(b)
 	if err != nil && got == 0 {
 		return neg(hostErrno(err))
 	}
@@ -423,29 +435,10 @@ func (p *Process) positioned(write bool, fd int64, buf, n uint64, off int64) uin
 	if off < 0 {
 		return neg(EINVAL)
 	}
-	b := make([]byte, min(n, maxIO))
 	if write {
-		if e := p.AS.Read(buf, b); e != 0 {
-			return neg(e)
-		}
-		got, err := f.f.WriteAt(b, off)
-		if err != nil && got == 0 {
-			return neg(hostErrno(err))
-		}
-		return uint64(got)
+		return p.drain(buf, n, func(b []byte) (int, error) { return f.f.WriteAt(b, off) })
 	}
-	if e := p.AS.access(buf, uint64(len(b)), memory.Write); e != 0 {
-		return neg(e)
-	}
-	got, err := f.f.ReadAt(b, off)
-	if got > 0 {
-		p.AS.mem.Write(buf, b[:got])
-		return uint64(got)
-	}
-	if err != nil && err != io.EOF {
-		return neg(hostErrno(err))
-	}
-	return 0
+	return p.fill(buf, n, func(b []byte) (int, error) { return f.f.ReadAt(b, off) })
 }
 
 // openat flags (asm-generic/fcntl.h).
