@@ -42,6 +42,7 @@ type Core struct {
 	resv      uint64 // reserved address + 1; 0 when no reservation
 	Retired   uint64 // host instructions executed
 	TLBMisses uint64
+	TimerDiv  uint64 // instructions per tick of the time CSR; 100 (1 GHz beside 10 MHz) when 0
 
 	bypass bool    // Emulate: translate through mem directly, without the TLB
 	one    [2]Inst // Emulate's instruction and the exit after it
@@ -508,7 +509,8 @@ func (c *Core) RunAt(code []Inst, start int) Exit {
 }
 
 // csr reads a CSR. The counters count host instructions retired; time
-// ticks once per 100 of them, as a 10 MHz timer beside a 1 GHz core would.
+// ticks once per TimerDiv of them (a 10 MHz timer beside a core clocked at
+// TimerDiv × 10 MHz, one instruction a cycle).
 func (c *Core) csr(n int64) uint64 {
 	switch n {
 	case CSRFflags:
@@ -520,7 +522,10 @@ func (c *Core) csr(n int64) uint64 {
 	case CSRCycle, CSRInstret:
 		return c.Retired
 	case CSRTime:
-		return c.Retired / 100
+		if c.TimerDiv == 0 {
+			return c.Retired / 100
+		}
+		return c.Retired / c.TimerDiv
 	}
 	panic(fmt.Sprintf("cpu: unknown CSR %#x", n))
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/twinsim/twinsim/cpu"
 	"github.com/twinsim/twinsim/memory"
+	"github.com/twinsim/twinsim/sim"
 )
 
 // Stats are a guest run's counts.
@@ -31,6 +32,10 @@ type MachineConfig struct {
 	// page faults into the firmware, which checks the guest's own 4 KiB
 	// protection and completes the access.
 	HostPageSize uint64
+	// Freq is the host core's clock. In functional mode a host instruction
+	// takes one cycle: the guest's clocks (clock_gettime, the time CSR) read
+	// the time the instructions executed so far would take. 1 GHz when 0.
+	Freq sim.Freq
 }
 
 // Machine runs a guest process on a functional host core through the
@@ -142,6 +147,16 @@ func NewMachine(proc *Process, cfg MachineConfig, diag io.Writer) (*Machine, err
 		blocks: map[uint64]*Block{}, pages: map[uint64][]*Block{}, diag: diag}
 	m.view4k = pageView{m.mem}
 	m.core = cpu.NewCore(m.mem)
+	if cfg.Freq == 0 {
+		cfg.Freq = sim.GHz
+	}
+	if cfg.Freq < 10*sim.MHz {
+		return nil, fmt.Errorf("host clock %v is below the 10 MHz of the guest's timer", cfg.Freq)
+	}
+	m.core.TimerDiv = uint64(cfg.Freq / (10 * sim.MHz))
+	if proc.cfg.Now == nil {
+		proc.cfg.Now = func() sim.Time { return cfg.Freq.CyclesToTime(m.core.Retired) }
+	}
 	proc.AS.OnChange = func(start, end uint64) {
 		m.mem.forget(start, end)
 		m.core.FlushTLB()

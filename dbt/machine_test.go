@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/twinsim/twinsim/sim"
 )
 
 func runWorkload(t *testing.T, name string, args ...string) (Result, string, string, Stats) {
@@ -173,4 +175,20 @@ func BenchmarkGuestMIPS(b *testing.B) {
 		insts += m.Stats().GuestInsts
 	}
 	b.ReportMetric(float64(insts)/b.Elapsed().Seconds()/1e6, "guest-MIPS")
+}
+
+func TestGuestClockFollowsInstructions(t *testing.T) {
+	prog, err := LoadProgram(readWorkload(t, "recursion"))
+	require.NoError(t, err)
+	p, err := NewProcess(prog, ProcessConfig{Path: "recursion", Argv: []string{"recursion"}})
+	require.NoError(t, err)
+	m, err := NewMachine(p, MachineConfig{Freq: 2 * sim.GHz}, nil)
+	require.NoError(t, err)
+	_, err = m.Run()
+	require.NoError(t, err)
+	// One host instruction a cycle at 2 GHz.
+	require.Equal(t, sim.Time(m.Stats().HostInsts)*500*sim.Picosecond, p.now())
+	require.Equal(t, uint64(200), m.core.TimerDiv, "a 10 MHz timer beside a 2 GHz clock")
+	_, err = NewMachine(p, MachineConfig{Freq: sim.MHz}, nil)
+	require.ErrorContains(t, err, "below the 10 MHz")
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/twinsim/twinsim/configs"
 	"github.com/twinsim/twinsim/dbt"
 	"github.com/twinsim/twinsim/experiment"
+	"github.com/twinsim/twinsim/sim"
 )
 
 // execStats is the --stats file.
@@ -51,7 +52,8 @@ one-line diagnostic naming the guest pc goes to standard error).
 
 The guest sees an empty environment (add variables with --env), 4 KiB
 pages, user and group id 0, and clocks that read simulated time from
-2026-01-01 UTC. The host MMU uses host.page_size from the configuration
+2026-01-01 UTC (in functional mode a host instruction takes one cycle of
+host.freq). The host MMU uses host.page_size from the configuration
 (64 KiB by default; --set host.page_size=4KiB to change it): a host page
 whose 4 KiB guest pages differ in protection (static programs put text
 and data in one 64 KiB page) faults into the firmware, which completes the
@@ -93,7 +95,7 @@ mode.`,
 				return fmt.Errorf("%s: %w", path, err)
 			}
 			defer proc.Close()
-			m, err := dbt.NewMachine(proc, dbt.MachineConfig{HostPageSize: uint64(cfg.Host.PageSize)}, cmd.ErrOrStderr())
+			m, err := dbt.NewMachine(proc, dbt.MachineConfig{HostPageSize: uint64(cfg.Host.PageSize), Freq: sim.Freq(cfg.Host.Freq)}, cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
