@@ -44,9 +44,16 @@ type Core struct {
 	TLBMisses uint64
 	TimerDiv  uint64 // instructions per tick of the time CSR; 100 (1 GHz beside 10 MHz) when 0
 
-	bypass bool    // Emulate: translate through mem directly, without the TLB
+	bypass bool    // Emulate: translate through the alternate memory and its TLB
 	one    [2]Inst // Emulate's instruction and the exit after it
+	// The TLB of Emulate's memory view, kept between calls: the firmware
+	// completes accesses to the same few pages again and again.
+	altMem Memory
+	altR   [altTLBSize]tlbEntry
+	altW   [altTLBSize]tlbEntry
 }
+
+const altTLBSize = 64
 
 // Emulate executes the single memory instruction in with its accesses
 // translated by mem instead of the core's MMU — the firmware completing an
@@ -54,6 +61,11 @@ type Core struct {
 // registers change as the instruction defines; a fault in mem is reported
 // as from Run (Index 0).
 func (c *Core) Emulate(in Inst, mem Memory) Exit {
+	if mem != c.altMem {
+		c.altMem = mem
+		c.altR = [altTLBSize]tlbEntry{}
+		c.altW = [altTLBSize]tlbEntry{}
+	}
 	saved, shift, mask := c.mem, c.shift, c.pageMask
 	c.mem, c.shift, c.pageMask, c.bypass = mem, mem.PageShift(), 1<<mem.PageShift()-1, true
 	c.one[0], c.one[1] = in, Inst{Op: Leave}
@@ -76,6 +88,8 @@ func NewCore(mem Memory) *Core {
 func (c *Core) FlushTLB() {
 	c.tlbR = [tlbSize]tlbEntry{}
 	c.tlbW = [tlbSize]tlbEntry{}
+	c.altR = [altTLBSize]tlbEntry{}
+	c.altW = [altTLBSize]tlbEntry{}
 	c.resv = 0
 }
 
@@ -105,21 +119,27 @@ type Exit struct {
 
 // translate returns the page for va, filling the TLB on a miss.
 func (c *Core) translate(va uint64, write bool) []byte {
-	if c.bypass {
-		return c.mem.Translate(va&^c.pageMask, write)
-	}
 	vpn := va >> c.shift
-	tlb := &c.tlbR
-	if write {
-		tlb = &c.tlbW
+	var e *tlbEntry
+	switch {
+	case c.bypass && write:
+		e = &c.altW[vpn&(altTLBSize-1)]
+	case c.bypass:
+		e = &c.altR[vpn&(altTLBSize-1)]
+	case write:
+		e = &c.tlbW[vpn&(tlbSize-1)]
+	default:
+		e = &c.tlbR[vpn&(tlbSize-1)]
 	}
-	e := &tlb[vpn&(tlbSize-1)]
 	if e.tag == vpn+1 {
 		return e.page
 	}
 	c.TLBMisses++
 	p := c.mem.Translate(va&^c.pageMask, write)
 	if p == nil {
+		// Refusals are cached too: a page that faults keeps faulting until
+		// the next FlushTLB, so the firmware path need not ask again.
+		e.tag, e.page = vpn+1, nil
 		return nil
 	}
 	if uint64(len(p)) != c.pageMask+1 {

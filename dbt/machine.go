@@ -278,7 +278,7 @@ func (m *Machine) Run() (Result, error) {
 	prevIdx := -1
 	for {
 		var b *Block
-		if prev != nil {
+		if prev != nil && prev.link != nil {
 			if l := prev.link[prevIdx]; l != nil && !l.dead && l.PC == pc {
 				b = l
 				m.stats.ChainHits++
@@ -289,7 +289,7 @@ func (m *Machine) Run() (Result, error) {
 			m.stats.Dispatches++
 			if prev != nil && !prev.dead {
 				if prev.link == nil {
-					prev.link = map[int]*Block{}
+					prev.link = make([]*Block, len(prev.Code))
 				}
 				prev.link[prevIdx] = b
 			}

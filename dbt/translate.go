@@ -31,8 +31,9 @@ type Block struct {
 	Retire  []uint16
 	// Words is the host code's encoding, as it sits in the code cache.
 	Words []uint64
-	// link caches, per host exit index, the block it last led to (chaining).
-	link map[int]*Block
+	// link caches, per host instruction index, the block the exit there
+	// last led to (chaining); allocated on the first link.
+	link []*Block
 	dead bool // invalidated; links to it must not be followed
 }
 
