@@ -44,6 +44,11 @@ type Core struct {
 	TLBMisses uint64
 	TimerDiv  uint64 // instructions per tick of the time CSR; 100 (1 GHz beside 10 MHz) when 0
 
+	GuestRetired uint64 // guest instructions of blocks left (RunBlock)
+	Chained      uint64 // block transitions made through links, without the firmware
+	StopAt       uint64 // RunBlock stops chaining once Retired reaches it; 0 is treated as no limit
+	tmp          Block  // RunAt's block
+
 	bypass bool    // Emulate: translate through the alternate memory and its TLB
 	one    [2]Inst // Emulate's instruction and the exit after it
 	// The TLB of Emulate's memory view, kept between calls: the firmware
@@ -296,7 +301,36 @@ func (c *Core) Run(code []Inst) Exit { return c.RunAt(code, 0) }
 // RunAt is Run starting at index start, as when the firmware resumes a
 // block after completing a faulting access on its behalf.
 func (c *Core) RunAt(code []Inst, start int) Exit {
+	c.tmp = Block{Code: code}
+	ex, _ := c.RunBlock(&c.tmp, start)
+	return ex
+}
+
+// Block is host code with what the core needs to chain through it: the
+// guest instructions each exit completes and, per exit, the block it leads
+// to once the firmware has linked them.
+type Block struct {
+	Code []Inst
+	// Retire[i] counts the guest instructions completed when the block is
+	// left at index i; nil when guest instructions are not counted.
+	Retire []uint16
+	// Next[i] is the block a Leave or LeaveReg at index i last led to;
+	// followed only while it is not Dead and starts at the exit's target.
+	Next []*Block
+	PC   uint64 // guest address of the block's first instruction
+	Dead bool   // discarded by the firmware: never entered through a link
+	Meta any    // the firmware's own record of the block
+}
+
+// RunBlock executes b from index start. An exit to a guest address whose
+// block is linked continues there without returning (chaining), until an
+// exit has no valid link, an instruction needs the firmware, or Retired
+// reaches StopAt. It returns the exit and the block it left from; the
+// guest instructions of blocks left through Leave and LeaveReg are added
+// to GuestRetired.
+func (c *Core) RunBlock(b *Block, start int) (Exit, *Block) {
 	x := &c.X
+	code := b.Code
 	i := start
 	for {
 		in := &code[i]
@@ -393,7 +427,7 @@ func (c *Core) RunAt(code []Inst, start int) Exit {
 			v, ok := c.load(va, loadSize[in.Op])
 			if !ok {
 				c.Retired--
-				return Exit{Kind: ExitFault, Index: i - 1, Addr: va}
+				return Exit{Kind: ExitFault, Index: i - 1, Addr: va}, b
 			}
 			switch in.Op {
 			case Lb:
@@ -408,13 +442,13 @@ func (c *Core) RunAt(code []Inst, start int) Exit {
 			va := x[in.Rs1] + uint64(in.Imm)
 			if !c.store(va, x[in.Rs2], storeSize[in.Op]) {
 				c.Retired--
-				return Exit{Kind: ExitFault, Index: i - 1, Addr: va, Write: true}
+				return Exit{Kind: ExitFault, Index: i - 1, Addr: va, Write: true}, b
 			}
 		case LrW, LrD, ScW, ScD, AmoSwapW, AmoAddW, AmoXorW, AmoAndW, AmoOrW, AmoMinW, AmoMaxW, AmoMinuW, AmoMaxuW,
 			AmoSwapD, AmoAddD, AmoXorD, AmoAndD, AmoOrD, AmoMinD, AmoMaxD, AmoMinuD, AmoMaxuD:
 			if ex, ok := c.atomic(in, i-1); !ok {
 				c.Retired--
-				return ex
+				return ex, b
 			}
 		case Beq:
 			if x[in.Rs1] == x[in.Rs2] {
@@ -442,26 +476,36 @@ func (c *Core) RunAt(code []Inst, start int) Exit {
 			}
 		case Jmp:
 			i = int(in.Imm)
-		case Leave:
+		case Leave, LeaveReg:
+			pc := uint64(in.Imm)
+			if in.Op == LeaveReg {
+				pc = (x[in.Rs1] + uint64(in.Imm)) &^ 1
+			}
 			x[0] = 0
-			return Exit{Kind: ExitJump, PC: uint64(in.Imm), Index: i - 1}
-		case LeaveReg:
-			pc := (x[in.Rs1] + uint64(in.Imm)) &^ 1
-			x[0] = 0
-			return Exit{Kind: ExitJump, PC: pc, Index: i - 1}
+			if b.Retire != nil {
+				c.GuestRetired += uint64(b.Retire[i-1])
+			}
+			if b.Next != nil && (c.StopAt == 0 || c.Retired < c.StopAt) {
+				if n := b.Next[i-1]; n != nil && !n.Dead && n.PC == pc {
+					b, code, i = n, n.Code, 0
+					c.Chained++
+					continue
+				}
+			}
+			return Exit{Kind: ExitJump, PC: pc, Index: i - 1}, b
 		case Ecall:
 			x[0] = 0
-			return Exit{Kind: ExitSyscall, PC: uint64(in.Imm), Next: uint64(in.Imm) + uint64(in.Rs2), Index: i - 1}
+			return Exit{Kind: ExitSyscall, PC: uint64(in.Imm), Next: uint64(in.Imm) + uint64(in.Rs2), Index: i - 1}, b
 		case FenceI:
 			x[0] = 0
-			return Exit{Kind: ExitFenceI, PC: uint64(in.Imm), Next: uint64(in.Imm) + uint64(in.Rs2), Index: i - 1}
+			return Exit{Kind: ExitFenceI, PC: uint64(in.Imm), Next: uint64(in.Imm) + uint64(in.Rs2), Index: i - 1}, b
 		case Ebreak:
 			x[0] = 0
-			return Exit{Kind: ExitBreak, PC: uint64(in.Imm), Index: i - 1}
+			return Exit{Kind: ExitBreak, PC: uint64(in.Imm), Index: i - 1}, b
 		case Illegal:
 			x[0] = 0
 			c.Retired--
-			return Exit{Kind: ExitIllegal, PC: uint64(in.Imm), Index: i - 1}
+			return Exit{Kind: ExitIllegal, PC: uint64(in.Imm), Index: i - 1}, b
 		case Flw, Fld:
 			va := x[in.Rs1] + uint64(in.Imm)
 			size := uint64(8)
@@ -471,7 +515,7 @@ func (c *Core) RunAt(code []Inst, start int) Exit {
 			v, ok := c.load(va, size)
 			if !ok {
 				c.Retired--
-				return Exit{Kind: ExitFault, Index: i - 1, Addr: va}
+				return Exit{Kind: ExitFault, Index: i - 1, Addr: va}, b
 			}
 			if size == 4 {
 				v |= 0xffffffff00000000
@@ -485,7 +529,7 @@ func (c *Core) RunAt(code []Inst, start int) Exit {
 			}
 			if !c.store(va, c.F[in.Rs2&31], size) {
 				c.Retired--
-				return Exit{Kind: ExitFault, Index: i - 1, Addr: va, Write: true}
+				return Exit{Kind: ExitFault, Index: i - 1, Addr: va, Write: true}, b
 			}
 		case FmvXW:
 			x[in.Rd] = sext32(c.F[in.Rs1&31])
@@ -499,7 +543,7 @@ func (c *Core) RunAt(code []Inst, start int) Exit {
 			if !c.fp(in) {
 				x[0] = 0
 				c.Retired--
-				return Exit{Kind: ExitIllegal, Index: i - 1}
+				return Exit{Kind: ExitIllegal, Index: i - 1}, b
 			}
 		case CsrRW, CsrRS, CsrRC:
 			old := c.csr(in.Imm)

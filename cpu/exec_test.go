@@ -310,3 +310,36 @@ func BenchmarkCoreLoop(b *testing.B) {
 	}
 	b.ReportMetric(float64(c.Retired-start)/b.Elapsed().Seconds()/1e6, "Minst/s")
 }
+
+func TestRunBlockChains(t *testing.T) {
+	c := NewCore(newPageMem())
+	// a: x1 += 1, leave to 0x200; b: x1 += 10, leave to 0x100 (back to a).
+	a := &Block{PC: 0x100, Code: []Inst{{Op: Addi, Rd: 1, Rs1: 1, Imm: 1}, {Op: Leave, Imm: 0x200}}, Retire: []uint16{1, 1}}
+	b := &Block{PC: 0x200, Code: []Inst{{Op: Addi, Rd: 1, Rs1: 1, Imm: 10}, {Op: Leave, Imm: 0x100}}, Retire: []uint16{1, 1}}
+	// Unlinked: one block, then back to the firmware.
+	ex, from := c.RunBlock(a, 0)
+	require.Equal(t, a, from)
+	require.Equal(t, uint64(0x200), ex.PC)
+	require.Equal(t, uint64(1), c.GuestRetired)
+	// Linked both ways: runs until the budget stops it.
+	a.Next = []*Block{nil, b}
+	b.Next = []*Block{nil, a}
+	c.StopAt = c.Retired + 40
+	ex, from = c.RunBlock(a, 0)
+	require.Equal(t, ExitJump, ex.Kind)
+	require.GreaterOrEqual(t, c.Retired, c.StopAt)
+	require.Equal(t, uint64(20), c.Chained+1, "20 blocks of two instructions")
+	require.Equal(t, uint64(1+10*1+10*10), c.X[1])
+	require.Equal(t, uint64(21), c.GuestRetired)
+	require.Equal(t, b, from)
+	// A dead successor, or one that starts elsewhere, is not entered.
+	c.StopAt = 0
+	b.Dead = true
+	ex, from = c.RunBlock(a, 0)
+	require.Equal(t, a, from)
+	require.Equal(t, uint64(0x200), ex.PC)
+	b.Dead = false
+	b.PC = 0x300
+	_, from = c.RunBlock(a, 0)
+	require.Equal(t, a, from)
+}

@@ -169,6 +169,8 @@ func NewMachine(proc *Process, cfg MachineConfig, diag io.Writer) (*Machine, err
 // Stats returns the run's counts so far.
 func (m *Machine) Stats() Stats {
 	s := m.stats
+	s.GuestInsts += m.core.GuestRetired
+	s.ChainHits += m.core.Chained
 	s.HostInsts = m.core.Retired
 	s.TLBMisses = m.core.TLBMisses
 	return s
@@ -182,8 +184,8 @@ func (m *Machine) invalidate(start, end uint64) {
 			continue
 		}
 		for _, b := range bs {
-			if !b.dead {
-				b.dead = true
+			if !b.Dead {
+				b.Dead = true
 				delete(m.blocks, b.PC)
 				m.stats.Invalidations++
 			}
@@ -198,7 +200,7 @@ func (m *Machine) invalidate(start, end uint64) {
 // flushAll discards the whole code cache.
 func (m *Machine) flushAll() {
 	for _, b := range m.blocks {
-		b.dead = true
+		b.Dead = true
 	}
 	m.blocks = map[uint64]*Block{}
 	m.pages = map[uint64][]*Block{}
@@ -278,24 +280,25 @@ func (m *Machine) Run() (Result, error) {
 	prevIdx := -1
 	for {
 		var b *Block
-		if prev != nil && prev.link != nil {
-			if l := prev.link[prevIdx]; l != nil && !l.dead && l.PC == pc {
-				b = l
+		if prev != nil && prev.Next != nil {
+			if l := prev.Next[prevIdx]; l != nil && !l.Dead && l.PC == pc {
+				b = l.Meta.(*Block)
 				m.stats.ChainHits++
 			}
 		}
 		if b == nil {
 			b = m.lookup(pc)
 			m.stats.Dispatches++
-			if prev != nil && !prev.dead {
-				if prev.link == nil {
-					prev.link = make([]*Block, len(prev.Code))
+			if prev != nil && !prev.Dead {
+				if prev.Next == nil {
+					prev.Next = make([]*cpu.Block, len(prev.Code))
 				}
-				prev.link[prevIdx] = b
+				prev.Next[prevIdx] = &b.Block
 			}
 		}
 		prev = nil
-		ex := m.core.Run(b.Code)
+		ex, hb := m.core.RunBlock(&b.Block, 0)
+		b = hb.Meta.(*Block)
 		// A refused access on a mixed host page is completed by the
 		// firmware at the guest's granularity; the block then resumes.
 		for ex.Kind == cpu.ExitFault && m.mem.shift > 12 && !ex.Misaligned {
@@ -306,12 +309,12 @@ func (m *Machine) Run() (Result, error) {
 				break
 			}
 			m.stats.MixedAccesses++
-			ex = m.core.RunAt(b.Code, i+1)
+			ex, hb = m.core.RunBlock(&b.Block, i+1)
+			b = hb.Meta.(*Block)
 		}
 		i := ex.Index
 		switch ex.Kind {
-		case cpu.ExitJump:
-			m.stats.GuestInsts += uint64(b.Retire[i])
+		case cpu.ExitJump: // the core counted the block's instructions
 			prev, prevIdx = b, i
 			pc = ex.PC
 		case cpu.ExitSyscall:

@@ -18,23 +18,19 @@ const (
 // belongs to, so that an exit or a fault in the middle maps back to a
 // precise guest state.
 type Block struct {
-	PC    uint64 // guest address of the first instruction
+	// cpu.Block holds the host code, the guest instructions each exit
+	// completes (Retire), the links to successor blocks (Next), the guest
+	// address (PC) and whether the block was discarded (Dead).
+	cpu.Block
 	End   uint64 // guest address after the last instruction
 	Insts int    // guest instructions
-	Code  []cpu.Inst
 	// GuestPC[i] is the guest address of the instruction host instruction
 	// i implements; Done[i] counts the guest instructions completed before
-	// that instruction, Retire[i] those completed when the block is left
-	// normally at i (the instruction included).
+	// that instruction.
 	GuestPC []uint64
 	Done    []uint16
-	Retire  []uint16
 	// Words is the host code's encoding, as it sits in the code cache.
 	Words []uint64
-	// link caches, per host instruction index, the block the exit there
-	// last led to (chaining); allocated on the first link.
-	link []*Block
-	dead bool // invalidated; links to it must not be followed
 }
 
 // fetcher reads a guest instruction's bytes for translation; ok is false
@@ -47,7 +43,9 @@ type fetcher func(pc uint64) (word uint32, ok bool)
 // ends the block before it; if it is the first, the block is a single
 // fetch fault (reported by running it).
 func translate(fetch fetcher, pc uint64) *Block {
-	b := &Block{PC: pc}
+	b := &Block{}
+	b.PC = pc
+	b.Meta = b
 	page := pc &^ (GuestPageSize - 1)
 	for b.Insts < maxBlockInsts {
 		word, ok := fetch(pc)
