@@ -569,7 +569,7 @@ const (
 )
 
 // workloadNames are the committed RV64 workload binaries (in workloadsDir).
-var workloadNames = []string{"sieve", "crc32", "matmul", "qsort", "malloc", "printf", "recursion", "interp", "jit", "faults", "fpops", "intops"}
+var workloadNames = []string{"sieve", "crc32", "matmul", "qsort", "malloc", "printf", "recursion", "interp", "jit", "faults", "fpops", "intops", "ubench"}
 
 // odLine is one instruction line of objdump output.
 type odLine struct {
