@@ -25,6 +25,10 @@
 // those transformations cannot decide go through exact arithmetic
 // (math/big), so results and flags are exact in every case.
 //
-// Not here yet: the cycle-level timing model (issue widths, functional
-// units, branch prediction, caches and TLBs charged in cycles).
+// The branch-prediction front end for the timing model is here
+// (bpred.go): bimodal, gshare and TAGE-lite direction predictors, static
+// baselines, a branch target buffer and a return-address stack.
+//
+// Not here yet: the cycle-level timing model itself (issue widths,
+// functional units, the scoreboard, caches and TLBs charged in cycles).
 package cpu
