@@ -44,10 +44,11 @@ type Core struct {
 	TLBMisses uint64
 	TimerDiv  uint64 // instructions per tick of the time CSR; 100 (1 GHz beside 10 MHz) when 0
 
-	GuestRetired uint64 // guest instructions of blocks left (RunBlock)
-	Chained      uint64 // block transitions made through links, without the firmware
-	StopAt       uint64 // RunBlock stops chaining once Retired reaches it; 0 is treated as no limit
-	tmp          Block  // RunAt's block
+	GuestRetired uint64   // guest instructions of blocks left (RunBlock)
+	timer        *InOrder // timing model fed every executed instruction; nil in functional mode
+	Chained      uint64   // block transitions made through links, without the firmware
+	StopAt       uint64   // RunBlock stops chaining once Retired reaches it; 0 is treated as no limit
+	tmp          Block    // RunAt's block
 
 	bypass bool    // Emulate: translate through the alternate memory and its TLB
 	one    [2]Inst // Emulate's instruction and the exit after it
@@ -87,6 +88,10 @@ func NewCore(mem Memory) *Core {
 	s := mem.PageShift()
 	return &Core{mem: mem, shift: s, pageMask: 1<<s - 1}
 }
+
+// SetTimer attaches a timing model that sees every instruction the core
+// executes (nil detaches it: functional mode).
+func (c *Core) SetTimer(t *InOrder) { c.timer = t }
 
 // FlushTLB drops every cached translation, as after a change of mappings or
 // protections.
@@ -336,6 +341,9 @@ func (c *Core) RunBlock(b *Block, start int) (Exit, *Block) {
 		in := &code[i]
 		c.Retired++
 		i++
+		if c.timer != nil {
+			c.timer.step(in)
+		}
 		switch in.Op {
 		case Nop, Fence:
 		case Add:
@@ -451,27 +459,51 @@ func (c *Core) RunBlock(b *Block, start int) (Exit, *Block) {
 				return ex, b
 			}
 		case Beq:
-			if x[in.Rs1] == x[in.Rs2] {
+			taken := x[in.Rs1] == x[in.Rs2]
+			if c.timer != nil {
+				c.timer.branch(b.PC^uint64(i)<<40, taken)
+			}
+			if taken {
 				i = int(in.Imm)
 			}
 		case Bne:
-			if x[in.Rs1] != x[in.Rs2] {
+			taken := x[in.Rs1] != x[in.Rs2]
+			if c.timer != nil {
+				c.timer.branch(b.PC^uint64(i)<<40, taken)
+			}
+			if taken {
 				i = int(in.Imm)
 			}
 		case Blt:
-			if int64(x[in.Rs1]) < int64(x[in.Rs2]) {
+			taken := int64(x[in.Rs1]) < int64(x[in.Rs2])
+			if c.timer != nil {
+				c.timer.branch(b.PC^uint64(i)<<40, taken)
+			}
+			if taken {
 				i = int(in.Imm)
 			}
 		case Bge:
-			if int64(x[in.Rs1]) >= int64(x[in.Rs2]) {
+			taken := int64(x[in.Rs1]) >= int64(x[in.Rs2])
+			if c.timer != nil {
+				c.timer.branch(b.PC^uint64(i)<<40, taken)
+			}
+			if taken {
 				i = int(in.Imm)
 			}
 		case Bltu:
-			if x[in.Rs1] < x[in.Rs2] {
+			taken := x[in.Rs1] < x[in.Rs2]
+			if c.timer != nil {
+				c.timer.branch(b.PC^uint64(i)<<40, taken)
+			}
+			if taken {
 				i = int(in.Imm)
 			}
 		case Bgeu:
-			if x[in.Rs1] >= x[in.Rs2] {
+			taken := x[in.Rs1] >= x[in.Rs2]
+			if c.timer != nil {
+				c.timer.branch(b.PC^uint64(i)<<40, taken)
+			}
+			if taken {
 				i = int(in.Imm)
 			}
 		case Jmp:

@@ -36,6 +36,11 @@ type MachineConfig struct {
 	// takes one cycle: the guest's clocks (clock_gettime, the time CSR) read
 	// the time the instructions executed so far would take. 1 GHz when 0.
 	Freq sim.Freq
+	// Timing, if set, runs the in-order timing model beside the functional
+	// core (timing mode): cycles follow the executed instructions through
+	// the scoreboard, functional units and branch predictor, and the
+	// guest's clocks read those cycles.
+	Timing *cpu.InOrder
 }
 
 // Machine runs a guest process on a functional host core through the
@@ -154,8 +159,15 @@ func NewMachine(proc *Process, cfg MachineConfig, diag io.Writer) (*Machine, err
 		return nil, fmt.Errorf("host clock %v is below the 10 MHz of the guest's timer", cfg.Freq)
 	}
 	m.core.TimerDiv = uint64(cfg.Freq / (10 * sim.MHz))
+	if cfg.Timing != nil {
+		m.core.SetTimer(cfg.Timing)
+	}
 	if proc.cfg.Now == nil {
-		proc.cfg.Now = func() sim.Time { return cfg.Freq.CyclesToTime(m.core.Retired) }
+		if tm := cfg.Timing; tm != nil {
+			proc.cfg.Now = func() sim.Time { return cfg.Freq.CyclesToTime(tm.Now()) }
+		} else {
+			proc.cfg.Now = func() sim.Time { return cfg.Freq.CyclesToTime(m.core.Retired) }
+		}
 	}
 	proc.AS.OnChange = func(start, end uint64) {
 		m.mem.forget(start, end)

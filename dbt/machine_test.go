@@ -14,6 +14,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/twinsim/twinsim/cpu"
 	"github.com/twinsim/twinsim/sim"
 )
 
@@ -191,4 +192,49 @@ func TestGuestClockFollowsInstructions(t *testing.T) {
 	require.Equal(t, uint64(200), m.core.TimerDiv, "a 10 MHz timer beside a 2 GHz clock")
 	_, err = NewMachine(p, MachineConfig{Freq: sim.MHz}, nil)
 	require.ErrorContains(t, err, "below the 10 MHz")
+}
+
+// runTimed runs a workload in timing mode with the default in-order core
+// and a gshare predictor.
+func runTimed(t *testing.T, name string, args ...string) (string, Stats, *cpu.InOrder) {
+	t.Helper()
+	prog, err := LoadProgram(readWorkload(t, name))
+	require.NoError(t, err)
+	var out bytes.Buffer
+	path := filepath.Join(workloadsDir, name) // as runWorkloadOn, so startup is the same
+	p, err := NewProcess(prog, ProcessConfig{Path: path, Argv: append([]string{path}, args...), Seed: 1, Stdout: &out})
+	require.NoError(t, err)
+	pred, err := cpu.NewGshare(cpu.DefaultGshareConfig())
+	require.NoError(t, err)
+	tm, err := cpu.NewInOrder(cpu.DefaultInOrderConfig(), pred)
+	require.NoError(t, err)
+	m, err := NewMachine(p, MachineConfig{Timing: tm}, nil)
+	require.NoError(t, err)
+	res, err := m.Run()
+	require.NoError(t, err)
+	require.Zero(t, res.ExitCode)
+	tm.Finish()
+	return out.String(), m.Stats(), tm
+}
+
+func TestTimingModeMicrobenchmarks(t *testing.T) {
+	// The same architectural results as functional mode.
+	out, st, tm := runTimed(t, "ubench", "depchain", "20000")
+	_, fout, _, fst := runWorkloadOn(t, 64<<10, "ubench", "depchain", "20000")
+	require.Equal(t, fout, out)
+	require.Equal(t, fst.GuestInsts, st.GuestInsts)
+	// 64 dependent adds per iteration dominate: about one instruction a
+	// cycle even on the 2-wide core.
+	ipc := float64(tm.Insts) / float64(tm.Cycles)
+	require.InDelta(t, 1.0, ipc, 0.1)
+
+	_, _, tm = runTimed(t, "ubench", "indep", "20000")
+	require.InDelta(t, 2.0, float64(tm.Insts)/float64(tm.Cycles), 0.1, "four independent chains fill both issue slots")
+
+	// A branch gshare learns (alternation) against an unpredictable one.
+	_, _, alt := runTimed(t, "ubench", "branch", "alternate", "200000")
+	_, _, rnd := runTimed(t, "ubench", "branch", "random", "200000")
+	require.Less(t, alt.Mispredicts, uint64(2000))
+	require.Greater(t, rnd.Mispredicts, uint64(90000), "about half of 200000 random branches")
+	require.Greater(t, rnd.Mispredict, 90000*cpu.DefaultInOrderConfig().MispredictPenalty)
 }

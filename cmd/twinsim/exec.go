@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/twinsim/twinsim/configs"
+	"github.com/twinsim/twinsim/cpu"
 	"github.com/twinsim/twinsim/dbt"
 	"github.com/twinsim/twinsim/experiment"
 	"github.com/twinsim/twinsim/sim"
@@ -35,6 +36,18 @@ type execStats struct {
 	Unsupported      map[string]uint64 `json:"unsupported_syscalls"`
 	WallSeconds      float64           `json:"wall_seconds"`
 	GuestMIPS        float64           `json:"guest_mips"`
+	Timing           *timingStats      `json:"timing,omitempty"`
+}
+
+// timingStats are the in-order timing model's results (--mode timing).
+type timingStats struct {
+	Cycles      uint64  `json:"cycles"`
+	IPC         float64 `json:"host_ipc"`
+	Dependence  uint64  `json:"cycles_waiting_for_operands"`
+	Structural  uint64  `json:"cycles_waiting_for_units_or_slots"`
+	Mispredict  uint64  `json:"cycles_lost_to_mispredicts"`
+	Branches    uint64  `json:"conditional_branches"`
+	Mispredicts uint64  `json:"mispredicts"`
 }
 
 func newExecCmd(g *globals) *cobra.Command {
@@ -60,12 +73,14 @@ and data in one 64 KiB page) faults into the firmware, which completes the
 access at the guest's granularity. Flags go before ELF; everything after
 it is the guest's.
 
-Not supported yet: threads, signals delivered to handlers, and the timing
-mode.`,
+--mode timing adds the in-order core's timing model (issue width,
+functional-unit latencies, a scoreboard, a gshare branch predictor) and
+reports cycles in --stats; cache, TLB and firmware costs are not charged
+yet. Not supported: threads, signals delivered to handlers.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if mode != "functional" {
-				return usageError{fmt.Errorf("--mode %q is not available; only functional is (the timing mode comes with the cycle-level cores)", mode)}
+			if mode != "functional" && mode != "timing" {
+				return usageError{fmt.Errorf("--mode %q is not available; use functional or timing", mode)}
 			}
 			// The configuration supplies the host (page size) and the seed;
 			// --set and --seed override it as on every command.
@@ -95,7 +110,17 @@ mode.`,
 				return fmt.Errorf("%s: %w", path, err)
 			}
 			defer proc.Close()
-			m, err := dbt.NewMachine(proc, dbt.MachineConfig{HostPageSize: uint64(cfg.Host.PageSize), Freq: sim.Freq(cfg.Host.Freq)}, cmd.ErrOrStderr())
+			mc := dbt.MachineConfig{HostPageSize: uint64(cfg.Host.PageSize), Freq: sim.Freq(cfg.Host.Freq)}
+			if mode == "timing" {
+				pred, err := cpu.NewGshare(cpu.DefaultGshareConfig())
+				if err != nil {
+					return err
+				}
+				if mc.Timing, err = cpu.NewInOrder(cpu.DefaultInOrderConfig(), pred); err != nil {
+					return err
+				}
+			}
+			m, err := dbt.NewMachine(proc, mc, cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
@@ -111,6 +136,11 @@ mode.`,
 					WallSeconds: wall.Seconds()}
 				if wall > 0 {
 					out.GuestMIPS = float64(st.GuestInsts) / wall.Seconds() / 1e6
+				}
+				if tm := mc.Timing; tm != nil {
+					out.Timing = &timingStats{Cycles: tm.Finish(), Dependence: tm.Dependence, Structural: tm.Structural,
+						Mispredict: tm.Mispredict, Branches: tm.Branches, Mispredicts: tm.Mispredicts}
+					out.Timing.IPC = float64(tm.Insts) / float64(out.Timing.Cycles)
 				}
 				data, err := json.MarshalIndent(out, "", "  ")
 				if err != nil {
@@ -137,7 +167,7 @@ mode.`,
 	cmd.Flags().SetInterspersed(false)
 	cmd.Flags().StringVar(&configFile, "config", "", "configuration (file or embedded name) whose host.page_size and run.seed apply; default: the embedded default")
 	cmd.Flags().StringVar(&statsFile, "stats", "", "write run statistics (instructions, blocks, chaining, system calls, faults) as JSON to this file")
-	cmd.Flags().StringVar(&mode, "mode", "functional", "execution mode: functional")
+	cmd.Flags().StringVar(&mode, "mode", "functional", "execution mode: functional, or timing (the in-order core model: 2-wide, gshare; no cache timing yet)")
 	cmd.Flags().BoolVar(&strict, "strict-syscalls", false, "stop at an unsupported system call, naming it and the guest pc, instead of returning -ENOSYS")
 	cmd.Flags().StringArrayVar(&env, "env", nil, "add KEY=VALUE to the guest's environment (repeatable)")
 	return cmd

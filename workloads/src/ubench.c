@@ -60,10 +60,11 @@ static uint64_t chase(size_t bytes, long n) {
 
 static uint64_t branch(const char *kind, long n) {
 	uint64_t taken = 0, x = 12345;
+	int k = !strcmp(kind, "alternate") ? 0 : !strcmp(kind, "loop8") ? 1 : 2;
 	for (long i = 0; i < n; i++) {
 		int c;
-		if (!strcmp(kind, "alternate")) c = i & 1;
-		else if (!strcmp(kind, "loop8")) c = (i & 7) != 7;
+		if (k == 0) c = i & 1;
+		else if (k == 1) c = (i & 7) != 7;
 		else { x ^= x << 13; x ^= x >> 7; x ^= x << 17; c = x & 1; }
 		// The branch under test, written out so the compiler cannot turn it
 		// into arithmetic.

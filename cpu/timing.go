@@ -1,0 +1,258 @@
+package cpu
+
+import "fmt"
+
+// InOrderConfig is an in-order core's timing: how many instructions issue
+// per cycle, the latency of each functional-unit class in cycles, and the
+// cost of a mispredicted branch.
+type InOrderConfig struct {
+	Width             int    `toml:"width"`              // instructions issued per cycle, 1..4
+	ALU               uint64 `toml:"alu"`                // integer arithmetic, logic, shifts, moves
+	Mul               uint64 `toml:"mul"`                // integer multiply (pipelined)
+	Div               uint64 `toml:"div"`                // integer divide and remainder (not pipelined)
+	FPAdd             uint64 `toml:"fp_add"`             // FP add, subtract, conversions, compares, min/max, sign injection
+	FPMul             uint64 `toml:"fp_mul"`             // FP multiply and fused multiply-add
+	FPDiv             uint64 `toml:"fp_div"`             // FP divide and square root (not pipelined)
+	Load              uint64 `toml:"load"`               // load-to-use latency of an L1 hit
+	MemPorts          int    `toml:"mem_ports"`          // loads and stores issued per cycle
+	MispredictPenalty uint64 `toml:"mispredict_penalty"` // cycles lost when a conditional branch is mispredicted
+}
+
+// DefaultInOrderConfig is a 2-wide in-order core in the style of an Arm
+// Cortex-A53 or SiFive U74.
+func DefaultInOrderConfig() InOrderConfig {
+	return InOrderConfig{Width: 2, ALU: 1, Mul: 3, Div: 20, FPAdd: 4, FPMul: 5, FPDiv: 20, Load: 2, MemPorts: 1,
+		MispredictPenalty: 7}
+}
+
+// Validate names the first value out of range.
+func (c InOrderConfig) Validate() error {
+	switch {
+	case c.Width < 1 || c.Width > 4:
+		return fmt.Errorf("width %d is not allowed; must be 1..4", c.Width)
+	case c.MemPorts < 1 || c.MemPorts > c.Width:
+		return fmt.Errorf("mem_ports %d is not allowed; must be 1..width (%d)", c.MemPorts, c.Width)
+	case c.ALU < 1 || c.Mul < 1 || c.Div < 1 || c.FPAdd < 1 || c.FPMul < 1 || c.FPDiv < 1 || c.Load < 1:
+		return fmt.Errorf("every latency must be at least 1 cycle")
+	case c.MispredictPenalty > 1000:
+		return fmt.Errorf("mispredict_penalty %d is not allowed; must be 0..1000", c.MispredictPenalty)
+	}
+	return nil
+}
+
+// unit classes
+const (
+	uALU = iota
+	uMul
+	uDiv
+	uFPAdd
+	uFPMul
+	uFPDiv
+	uLoad
+	uStore
+	uBranch
+	uNone // exits and firmware calls: a slot, no result
+)
+
+// noReg marks an unused operand slot in the scoreboard.
+const noReg = 0xff
+
+// InOrder is the timing model of an in-order core: a scoreboard of register
+// ready times, an issue width, functional-unit latencies (dividers not
+// pipelined), memory ports, and a conditional-branch predictor whose
+// mispredictions stall the front end. The functional core drives it one
+// executed host instruction at a time (Core.SetTimer), so the timing
+// follows exactly the path the program took.
+//
+// Statistics: Cycles (call Finish first), Insts, and the cycles lost to
+// each cause — Dependence (waiting for an operand), Structural (a busy
+// divider or memory port, a full issue group) and Mispredict.
+type InOrder struct {
+	cfg   InOrderConfig
+	pred  Predictor
+	ready [NumRegs + 32]uint64 // cycle each register's value is available; F registers after X
+	cycle uint64               // the cycle instructions are issuing in
+	slots int                  // instructions issued in cycle
+	mem   int                  // memory operations issued in cycle
+	div   uint64               // integer divider free from this cycle
+	fdiv  uint64               // FP divider free from this cycle
+	last  uint64               // latest result-ready cycle, for Finish
+
+	Insts, Cycles                      uint64
+	Dependence, Structural, Mispredict uint64
+	Branches, Mispredicts              uint64
+}
+
+// NewInOrder returns an idle in-order timing model with predictor pred
+// for conditional branches.
+func NewInOrder(cfg InOrderConfig, pred Predictor) (*InOrder, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("in-order core: %w", err)
+	}
+	if pred == nil {
+		return nil, fmt.Errorf("in-order core: no branch predictor")
+	}
+	return &InOrder{cfg: cfg, pred: pred}, nil
+}
+
+// Predictor returns the branch predictor.
+func (t *InOrder) Predictor() Predictor { return t.pred }
+
+// operands returns in's unit class, its source registers and its
+// destination (scoreboard indices; F registers are NumRegs + n).
+func operands(in *Inst) (unit int, s1, s2, s3, d uint8) {
+	s1, s2, s3, d = noReg, noReg, noReg, noReg
+	x := func(r uint8) uint8 {
+		if r == 0 {
+			return noReg // x0 is always ready and never written
+		}
+		return r
+	}
+	f := func(r uint8) uint8 { return NumRegs + r&31 }
+	switch op := in.Op; {
+	case op >= Add && op <= Remuw:
+		unit, s1, s2, d = uALU, x(in.Rs1), x(in.Rs2), x(in.Rd)
+		switch op {
+		case Mul, Mulh, Mulhsu, Mulhu, Mulw:
+			unit = uMul
+		case Div, Divu, Rem, Remu, Divw, Divuw, Remw, Remuw:
+			unit = uDiv
+		}
+	case op >= Addi && op <= Li:
+		unit, s1, d = uALU, x(in.Rs1), x(in.Rd)
+		if op == Li {
+			s1 = noReg
+		}
+	case op >= Lb && op <= Lwu:
+		unit, s1, d = uLoad, x(in.Rs1), x(in.Rd)
+	case op >= Sb && op <= Sd:
+		unit, s1, s2 = uStore, x(in.Rs1), x(in.Rs2)
+	case op >= LrW && op <= AmoMaxuD:
+		unit, s1, s2, d = uLoad, x(in.Rs1), x(in.Rs2), x(in.Rd)
+	case op >= Beq && op <= Bgeu:
+		unit, s1, s2 = uBranch, x(in.Rs1), x(in.Rs2)
+	case op == LeaveReg:
+		unit, s1 = uBranch, x(in.Rs1)
+	case op == Flw || op == Fld:
+		unit, s1, d = uLoad, x(in.Rs1), f(in.Rd)
+	case op == Fsw || op == Fsd:
+		unit, s1, s2 = uStore, x(in.Rs1), f(in.Rs2)
+	case op == FmvXW || op == FmvXD:
+		unit, s1, d = uALU, f(in.Rs1), x(in.Rd)
+	case op == FmvWX || op == FmvDX:
+		unit, s1, d = uALU, x(in.Rs1), f(in.Rd)
+	case op >= CsrRW && op <= CsrRC:
+		unit, s1, d = uALU, x(in.Rs1), x(in.Rd)
+	case op == Fp:
+		fop, _, rs3, _ := fpFields(in.Imm)
+		unit, s1, s2, d = uFPAdd, f(in.Rs1), f(in.Rs2), f(in.Rd)
+		switch fop {
+		case FMul:
+			unit = uFPMul
+		case FMadd, FMsub, FNmsub, FNmadd:
+			unit, s3 = uFPMul, f(rs3)
+		case FDiv, FSqrt:
+			unit = uFPDiv
+		case FEq, FLt, FLe, FClass, FCvtW, FCvtWU, FCvtL, FCvtLU:
+			d = x(in.Rd)
+		case FCvtFromW, FCvtFromWU, FCvtFromL, FCvtFromLU:
+			s1, s2 = x(in.Rs1), noReg
+		}
+		if fop == FSqrt || fop >= FClass { // one source
+			s2 = noReg
+		}
+	default:
+		unit = uNone
+	}
+	return unit, s1, s2, s3, d
+}
+
+func (t *InOrder) latency(unit int) uint64 {
+	switch unit {
+	case uMul:
+		return t.cfg.Mul
+	case uDiv:
+		return t.cfg.Div
+	case uFPAdd:
+		return t.cfg.FPAdd
+	case uFPMul:
+		return t.cfg.FPMul
+	case uFPDiv:
+		return t.cfg.FPDiv
+	case uLoad:
+		return t.cfg.Load
+	}
+	return t.cfg.ALU
+}
+
+// step issues one executed instruction.
+func (t *InOrder) step(in *Inst) {
+	t.Insts++
+	unit, s1, s2, s3, d := operands(in)
+	issue := t.cycle
+	if t.slots >= t.cfg.Width {
+		issue++
+		t.Structural++
+	}
+	dep := issue
+	for _, s := range [3]uint8{s1, s2, s3} {
+		if s != noReg {
+			dep = max(dep, t.ready[s])
+		}
+	}
+	t.Dependence += dep - issue
+	issue = dep
+	busy := issue
+	switch unit {
+	case uDiv:
+		busy = max(busy, t.div)
+	case uFPDiv:
+		busy = max(busy, t.fdiv)
+	case uLoad, uStore:
+		if issue == t.cycle && t.mem >= t.cfg.MemPorts {
+			busy = issue + 1
+		}
+	}
+	t.Structural += busy - issue
+	issue = busy
+	if issue != t.cycle {
+		t.cycle, t.slots, t.mem = issue, 0, 0
+	}
+	t.slots++
+	lat := t.latency(unit)
+	switch unit {
+	case uDiv:
+		t.div = issue + lat
+	case uFPDiv:
+		t.fdiv = issue + lat
+	case uLoad, uStore:
+		t.mem++
+	}
+	if d != noReg {
+		t.ready[d] = issue + lat
+	}
+	t.last = max(t.last, issue+lat)
+}
+
+// branch records the outcome of the conditional branch just issued at pc
+// (any stable identifier of the static branch): a misprediction stops
+// issue until the branch resolves and the penalty has passed.
+func (t *InOrder) branch(pc uint64, taken bool) {
+	t.Branches++
+	if t.pred.Predict(pc) != taken {
+		t.Mispredicts++
+		resume := t.cycle + 1 + t.cfg.MispredictPenalty
+		t.Mispredict += resume - t.cycle
+		t.cycle, t.slots, t.mem = resume, 0, 0
+	}
+	t.pred.Update(pc, taken)
+}
+
+// Now returns the cycle instructions are issuing in.
+func (t *InOrder) Now() uint64 { return t.cycle }
+
+// Finish returns the cycles taken so far: until the last result is ready.
+func (t *InOrder) Finish() uint64 {
+	t.Cycles = max(t.cycle+1, t.last)
+	return t.Cycles
+}
