@@ -77,7 +77,7 @@ func TestExecErrors(t *testing.T) {
 		{[]string{"exec", "../../workloads"}, 1, "is a directory, not a program"},
 		{[]string{"exec", "no-such-file"}, 1, "no such file"},
 		{[]string{"exec", "exec_test.go"}, 1, "not an ELF file"},
-		{[]string{"exec", "--mode", "timing", filepath.Join(workloadBin, "sieve")}, 2, `--mode "timing" is not available`},
+		{[]string{"exec", "--mode", "ooo", filepath.Join(workloadBin, "sieve")}, 2, `--mode "ooo" is not available; use functional or timing`},
 		{[]string{"exec", "--set", "host.page_size=8KiB", filepath.Join(workloadBin, "sieve")}, 1, "host.page_size"},
 		{[]string{"exec"}, 2, "requires at least 1 arg"},
 	} {
@@ -93,4 +93,27 @@ func TestExecErrors(t *testing.T) {
 	_, errs, code := runProcess(t, "exec", trunc)
 	require.Equal(t, 1, code)
 	require.Contains(t, errs, "truncated ELF file")
+}
+
+func TestExecTimingMode(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "t.json")
+	out, errs, code := runProcess(t, "exec", "--mode", "timing", "--stats", path, filepath.Join(workloadBin, "sieve"), "1000")
+	require.Equal(t, 0, code, errs)
+	want, err := os.ReadFile("../../workloads/expected/sieve-1000.out")
+	require.NoError(t, err)
+	require.Equal(t, string(want), out, "timing mode changes no architectural result")
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var st struct {
+		Timing struct {
+			Cycles uint64  `json:"cycles"`
+			IPC    float64 `json:"host_ipc"`
+		} `json:"timing"`
+		HostInsts uint64 `json:"host_instructions"`
+	}
+	require.NoError(t, json.Unmarshal(data, &st))
+	require.Positive(t, st.Timing.Cycles)
+	require.InDelta(t, float64(st.HostInsts)/float64(st.Timing.Cycles), st.Timing.IPC, 1e-9)
+	require.Greater(t, st.Timing.IPC, 0.3)
+	require.LessOrEqual(t, st.Timing.IPC, 2.0, "the default core is 2-wide")
 }
