@@ -72,11 +72,12 @@ func (c *Core) Emulate(in Inst, mem Memory) Exit {
 		c.altR = [altTLBSize]tlbEntry{}
 		c.altW = [altTLBSize]tlbEntry{}
 	}
-	saved, shift, mask := c.mem, c.shift, c.pageMask
+	saved, shift, mask, timer := c.mem, c.shift, c.pageMask, c.timer
 	c.mem, c.shift, c.pageMask, c.bypass = mem, mem.PageShift(), 1<<mem.PageShift()-1, true
+	c.timer = nil // the instruction was timed when it first issued
 	c.one[0], c.one[1] = in, Inst{Op: Leave}
 	ex := c.RunAt(c.one[:], 0)
-	c.mem, c.shift, c.pageMask, c.bypass = saved, shift, mask, false
+	c.mem, c.shift, c.pageMask, c.bypass, c.timer = saved, shift, mask, false, timer
 	if ex.Kind == ExitJump {
 		c.Retired-- // the exit that ended the emulation is not an instruction
 	}

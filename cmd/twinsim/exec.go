@@ -41,6 +41,7 @@ type execStats struct {
 
 // timingStats are the in-order timing model's results (--mode timing).
 type timingStats struct {
+	Insts       uint64  `json:"host_instructions_timed"`
 	Cycles      uint64  `json:"cycles"`
 	IPC         float64 `json:"host_ipc"`
 	Dependence  uint64  `json:"cycles_waiting_for_operands"`
@@ -138,7 +139,7 @@ yet. Not supported: threads, signals delivered to handlers.`,
 					out.GuestMIPS = float64(st.GuestInsts) / wall.Seconds() / 1e6
 				}
 				if tm := mc.Timing; tm != nil {
-					out.Timing = &timingStats{Cycles: tm.Finish(), Dependence: tm.Dependence, Structural: tm.Structural,
+					out.Timing = &timingStats{Insts: tm.Insts, Cycles: tm.Finish(), Dependence: tm.Dependence, Structural: tm.Structural,
 						Mispredict: tm.Mispredict, Branches: tm.Branches, Mispredicts: tm.Mispredicts}
 					out.Timing.IPC = float64(tm.Insts) / float64(out.Timing.Cycles)
 				}
