@@ -182,17 +182,18 @@ func usesRM(op FOp) bool {
 	return false
 }
 
-func compare(op FOp, a, b uint64, double bool) (bool, uint32) {
-	var x, y float64
-	var snan bool
+// operands2 reads two FP registers of either width as float64 (exactly)
+// and reports whether either is a signalling NaN.
+func operands2(a, b uint64, double bool) (x, y float64, snan bool) {
 	if double {
-		x, y = math.Float64frombits(a), math.Float64frombits(b)
-		snan = isSNaN64(a) || isSNaN64(b)
-	} else {
-		fa, fb := unbox(a), unbox(b)
-		x, y = float64(fa), float64(fb)
-		snan = isSNaN32(math.Float32bits(fa)) || isSNaN32(math.Float32bits(fb))
+		return math.Float64frombits(a), math.Float64frombits(b), isSNaN64(a) || isSNaN64(b)
 	}
+	fa, fb := unbox(a), unbox(b)
+	return float64(fa), float64(fb), isSNaN32(math.Float32bits(fa)) || isSNaN32(math.Float32bits(fb))
+}
+
+func compare(op FOp, a, b uint64, double bool) (bool, uint32) {
+	x, y, snan := operands2(a, b, double)
 	nan := x != x || y != y
 	var flags uint32
 	if snan || nan && op != FEq {
@@ -268,16 +269,7 @@ func signInject(op FOp, a, b uint64, double bool) uint64 {
 }
 
 func minMax(op FOp, a, b uint64, double bool) (uint64, uint32) {
-	var x, y float64
-	var snan bool
-	if double {
-		x, y = math.Float64frombits(a), math.Float64frombits(b)
-		snan = isSNaN64(a) || isSNaN64(b)
-	} else {
-		fa, fb := unbox(a), unbox(b)
-		x, y = float64(fa), float64(fb)
-		snan = isSNaN32(math.Float32bits(fa)) || isSNaN32(math.Float32bits(fb))
-	}
+	x, y, snan := operands2(a, b, double)
 	var flags uint32
 	if snan {
 		flags = flagNV
