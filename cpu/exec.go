@@ -343,7 +343,7 @@ func (c *Core) RunBlock(b *Block, start int) (Exit, *Block) {
 		c.Retired++
 		i++
 		if c.timer != nil {
-			c.timer.step(in)
+			c.timer.step(in, x)
 		}
 		switch in.Op {
 		case Nop, Fence:

@@ -1,6 +1,35 @@
 package cpu
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/twinsim/twinsim/cache"
+	"github.com/twinsim/twinsim/sim"
+)
+
+// MemoryTiming gives the timing model the latency of data accesses.
+type MemoryTiming interface {
+	// Access performs a load or store of the line holding addr issued at
+	// cycle and returns its latency in cycles (for a store, the time its
+	// write is accepted).
+	Access(addr uint64, write bool, cycle uint64) uint64
+}
+
+// PortTiming times data accesses through a cache hierarchy (a cache.Port
+// with its levels and DRAM), converting between cycles at Freq and the
+// hierarchy's picoseconds.
+type PortTiming struct {
+	Port *cache.Port
+	Freq sim.Freq
+	VM   uint16 // owner recorded in the cache rows
+}
+
+// Access implements MemoryTiming.
+func (p *PortTiming) Access(addr uint64, write bool, cycle uint64) uint64 {
+	now := p.Freq.CyclesToTime(cycle)
+	done := p.Port.Access(now, cache.Access{Addr: addr, Write: write, Mode: cache.Guest, VM: p.VM})
+	return max(1, p.Freq.Cycles(done-now+p.Freq.CyclesToTime(1)-1))
+}
 
 // InOrderConfig is an in-order core's timing: how many instructions issue
 // per cycle, the latency of each functional-unit class in cycles, and the
@@ -68,20 +97,28 @@ const noReg = 0xff
 // each cause — Dependence (waiting for an operand), Structural (a busy
 // divider or memory port, a full issue group) and Mispredict.
 type InOrder struct {
-	cfg   InOrderConfig
-	pred  Predictor
-	ready [NumRegs + 32]uint64 // cycle each register's value is available; F registers after X
-	cycle uint64               // the cycle instructions are issuing in
-	slots int                  // instructions issued in cycle
-	mem   int                  // memory operations issued in cycle
-	div   uint64               // integer divider free from this cycle
-	fdiv  uint64               // FP divider free from this cycle
-	last  uint64               // latest result-ready cycle, for Finish
+	cfg    InOrderConfig
+	pred   Predictor
+	ready  [NumRegs + 32]uint64 // cycle each register's value is available; F registers after X
+	cycle  uint64               // the cycle instructions are issuing in
+	slots  int                  // instructions issued in cycle
+	memOps int                  // memory operations issued in cycle
+	div    uint64               // integer divider free from this cycle
+	fdiv   uint64               // FP divider free from this cycle
+	last   uint64               // latest result-ready cycle, for Finish
+	mem    MemoryTiming         // nil: every load takes cfg.Load
 
 	Insts, Cycles                      uint64
 	Dependence, Structural, Mispredict uint64
 	Branches, Mispredicts              uint64
+	// MemoryCycles is the latency loads took beyond an L1 hit (cfg.Load),
+	// summed; Loads and Stores count the accesses timed.
+	MemoryCycles, Loads, Stores uint64
 }
+
+// SetMemory makes loads and stores take the latency m reports (nil: every
+// load hits, taking cfg.Load).
+func (t *InOrder) SetMemory(m MemoryTiming) { t.mem = m }
 
 // NewInOrder returns an idle in-order timing model with predictor pred
 // for conditional branches.
@@ -185,8 +222,9 @@ func (t *InOrder) latency(unit int) uint64 {
 	return t.cfg.ALU
 }
 
-// step issues one executed instruction.
-func (t *InOrder) step(in *Inst) {
+// step issues one executed instruction; x holds the registers as the
+// instruction reads them (for its effective address).
+func (t *InOrder) step(in *Inst, x *[NumRegs]uint64) {
 	t.Insts++
 	unit, s1, s2, s3, d := operands(in)
 	issue := t.cycle
@@ -209,14 +247,14 @@ func (t *InOrder) step(in *Inst) {
 	case uFPDiv:
 		busy = max(busy, t.fdiv)
 	case uLoad, uStore:
-		if issue == t.cycle && t.mem >= t.cfg.MemPorts {
+		if issue == t.cycle && t.memOps >= t.cfg.MemPorts {
 			busy = issue + 1
 		}
 	}
 	t.Structural += busy - issue
 	issue = busy
 	if issue != t.cycle {
-		t.cycle, t.slots, t.mem = issue, 0, 0
+		t.cycle, t.slots, t.memOps = issue, 0, 0
 	}
 	t.slots++
 	lat := t.latency(unit)
@@ -226,7 +264,21 @@ func (t *InOrder) step(in *Inst) {
 	case uFPDiv:
 		t.fdiv = issue + lat
 	case uLoad, uStore:
-		t.mem++
+		t.memOps++
+		if t.mem != nil {
+			va := x[in.Rs1]
+			if in.Op < LrW || in.Op > AmoMaxuD {
+				va += uint64(in.Imm)
+			}
+			if unit == uLoad {
+				t.Loads++
+				lat = max(lat, t.mem.Access(va, in.Op >= LrW && in.Op <= AmoMaxuD && in.Op != LrW && in.Op != LrD, issue))
+				t.MemoryCycles += lat - t.cfg.Load
+			} else {
+				t.Stores++
+				t.mem.Access(va, true, issue) // a store buffer hides its latency
+			}
+		}
 	}
 	if d != noReg {
 		t.ready[d] = issue + lat
@@ -243,7 +295,7 @@ func (t *InOrder) branch(pc uint64, taken bool) {
 		t.Mispredicts++
 		resume := t.cycle + 1 + t.cfg.MispredictPenalty
 		t.Mispredict += resume - t.cycle
-		t.cycle, t.slots, t.mem = resume, 0, 0
+		t.cycle, t.slots, t.memOps = resume, 0, 0
 	}
 	t.pred.Update(pc, taken)
 }

@@ -281,3 +281,39 @@ func fmtTime(ps float64) string {
 	}
 	return fmt.Sprintf("%.0fns", ps/1e3)
 }
+
+// CorePort builds one core's view of cfg's memory hierarchy — private L1
+// and L2, the L3 and DRAM, the enabled levels only, without the backup
+// log — with statistics under host0.core0 and host0, for a core's timing
+// model (twinsim exec --mode timing).
+func CorePort(env *sim.Env, cfg configs.Config) (*cache.Port, error) {
+	host := env.Scope("host0")
+	lineSize := uint64(cfg.Cache.LineSize)
+	var levels []*cache.Cache
+	for _, lv := range []struct {
+		scope sim.Scope
+		key   string
+		cfg   configs.CacheLevel
+	}{{host.Child("core0").Child("l1"), "cache.l1", cfg.Cache.L1}, {host.Child("core0").Child("l2"), "cache.l2", cfg.Cache.L2},
+		{host.Child("l3"), "cache.l3", cfg.Cache.L3}} {
+		if !lv.cfg.Enabled {
+			continue
+		}
+		cc, err := cacheConfig(lv.cfg, lineSize, false)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", lv.key, err)
+		}
+		c, err := cache.New(lv.scope, cc)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", lv.key, err)
+		}
+		levels = append(levels, c)
+	}
+	dram, err := memory.NewDRAM(host.Child("dram"), memory.DRAMConfig{
+		Latency: sim.Time(cfg.DRAM.Latency), Channels: cfg.DRAM.Channels,
+		BytesPerSec: uint64(cfg.DRAM.Bandwidth), InterleaveBytes: uint64(cfg.DRAM.Interleave)})
+	if err != nil {
+		return nil, fmt.Errorf("dram: %w", err)
+	}
+	return cache.NewPort(sim.Freq(cfg.Host.Freq), levels, dram, nil)
+}

@@ -49,6 +49,11 @@ type timingStats struct {
 	Mispredict  uint64  `json:"cycles_lost_to_mispredicts"`
 	Branches    uint64  `json:"conditional_branches"`
 	Mispredicts uint64  `json:"mispredicts"`
+	Loads       uint64  `json:"loads"`
+	Stores      uint64  `json:"stores"`
+	// MemoryCycles is the latency loads took beyond an L1 hit, summed.
+	MemoryCycles uint64             `json:"load_cycles_beyond_l1"`
+	MissRates    map[string]float64 `json:"miss_rates"`
 }
 
 func newExecCmd(g *globals) *cobra.Command {
@@ -75,9 +80,9 @@ access at the guest's granularity. Flags go before ELF; everything after
 it is the guest's.
 
 --mode timing adds the in-order core's timing model (issue width,
-functional-unit latencies, a scoreboard, a gshare branch predictor) and
-reports cycles in --stats; cache, TLB and firmware costs are not charged
-yet. Not supported: threads, signals delivered to handlers.`,
+functional-unit latencies, a scoreboard, a gshare branch predictor, loads
+and stores through the configuration's caches and DRAM) and reports
+cycles in --stats; TLB and firmware costs are not charged yet. Not supported: threads, signals delivered to handlers.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if mode != "functional" && mode != "timing" {
@@ -111,6 +116,7 @@ yet. Not supported: threads, signals delivered to handlers.`,
 				return fmt.Errorf("%s: %w", path, err)
 			}
 			defer proc.Close()
+			var env *sim.Env // timing mode: the memory hierarchy's statistics
 			mc := dbt.MachineConfig{HostPageSize: uint64(cfg.Host.PageSize), Freq: sim.Freq(cfg.Host.Freq)}
 			if mode == "timing" {
 				pred, err := cpu.NewGshare(cpu.DefaultGshareConfig())
@@ -120,6 +126,12 @@ yet. Not supported: threads, signals delivered to handlers.`,
 				if mc.Timing, err = cpu.NewInOrder(cpu.DefaultInOrderConfig(), pred); err != nil {
 					return err
 				}
+				env = sim.NewEnv(uint64(cfg.Run.Seed))
+				port, err := experiment.CorePort(env, cfg)
+				if err != nil {
+					return err
+				}
+				mc.Timing.SetMemory(&cpu.PortTiming{Port: port, Freq: sim.Freq(cfg.Host.Freq), VM: 1})
 			}
 			m, err := dbt.NewMachine(proc, mc, cmd.ErrOrStderr())
 			if err != nil {
@@ -140,7 +152,13 @@ yet. Not supported: threads, signals delivered to handlers.`,
 				}
 				if tm := mc.Timing; tm != nil {
 					out.Timing = &timingStats{Insts: tm.Insts, Cycles: tm.Finish(), Dependence: tm.Dependence, Structural: tm.Structural,
-						Mispredict: tm.Mispredict, Branches: tm.Branches, Mispredicts: tm.Mispredicts}
+						Mispredict: tm.Mispredict, Branches: tm.Branches, Mispredicts: tm.Mispredicts,
+						Loads: tm.Loads, Stores: tm.Stores, MemoryCycles: tm.MemoryCycles, MissRates: map[string]float64{}}
+					for _, lv := range []string{"host0.core0.l1", "host0.core0.l2", "host0.l3"} {
+						if v, ok := env.Stats.Lookup(lv, "miss_rate"); ok {
+							out.Timing.MissRates[lv] = v
+						}
+					}
 					out.Timing.IPC = float64(tm.Insts) / float64(out.Timing.Cycles)
 				}
 				data, err := json.MarshalIndent(out, "", "  ")
@@ -168,7 +186,7 @@ yet. Not supported: threads, signals delivered to handlers.`,
 	cmd.Flags().SetInterspersed(false)
 	cmd.Flags().StringVar(&configFile, "config", "", "configuration (file or embedded name) whose host.page_size and run.seed apply; default: the embedded default")
 	cmd.Flags().StringVar(&statsFile, "stats", "", "write run statistics (instructions, blocks, chaining, system calls, faults) as JSON to this file")
-	cmd.Flags().StringVar(&mode, "mode", "functional", "execution mode: functional, or timing (the in-order core model: 2-wide, gshare; no cache timing yet)")
+	cmd.Flags().StringVar(&mode, "mode", "functional", "execution mode: functional, or timing (the in-order core model: 2-wide, gshare, the configured caches and DRAM)")
 	cmd.Flags().BoolVar(&strict, "strict-syscalls", false, "stop at an unsupported system call, naming it and the guest pc, instead of returning -ENOSYS")
 	cmd.Flags().StringArrayVar(&env, "env", nil, "add KEY=VALUE to the guest's environment (repeatable)")
 	return cmd

@@ -122,3 +122,30 @@ func TestExecTimingMode(t *testing.T) {
 	require.Greater(t, st.Timing.IPC, 0.3)
 	require.LessOrEqual(t, st.Timing.IPC, 2.0, "the default core is 2-wide")
 }
+
+// TestTimingLatencyCurve is lmbench's lat_mem_rd through the timing mode:
+// dependent loads over a footprint take the latency of the level that
+// holds it — the default hierarchy's 2 (L1), 2+12 (L2) and 2+12+40 (L3)
+// cycles plus the loop's one — and far more from DRAM.
+func TestTimingLatencyCurve(t *testing.T) {
+	const iters = 300000
+	perIter := func(footprint string) float64 {
+		path := filepath.Join(t.TempDir(), "t.json")
+		_, errs, code := runProcess(t, "exec", "--mode", "timing", "--stats", path, filepath.Join(workloadBin, "ubench"), "chase", footprint, "300000")
+		require.Equal(t, 0, code, errs)
+		data, err := os.ReadFile(path)
+		require.NoError(t, err)
+		var st struct {
+			Timing struct {
+				Cycles uint64 `json:"cycles"`
+			} `json:"timing"`
+		}
+		require.NoError(t, json.Unmarshal(data, &st))
+		return float64(st.Timing.Cycles) / iters
+	}
+	l1, l2, l3, dram := perIter("8192"), perIter("131072"), perIter("2097152"), perIter("33554432")
+	require.InDelta(t, 3, l1, 0.5)
+	require.InDelta(t, 15, l2, 1.5)
+	require.InDelta(t, 55, l3, 5)
+	require.Greater(t, dram, 200.0, "60 ns of DRAM at 3 GHz is 180 cycles before the caches' own")
+}
