@@ -18,6 +18,7 @@ type Config struct {
 	Run        RunConfig        `toml:"run" doc:"what to run: name, seed and simulated duration"`
 	Host       HostConfig       `toml:"host" doc:"the simulated host: cores, clock, pages and physical memory"`
 	TLB        TLBConfig        `toml:"tlb" doc:"per-core translation lookaside buffer"`
+	Core       CoreConfig       `toml:"core" doc:"the cycle-level core model of the timing mode (twinsim exec --mode timing)"`
 	Cache      CacheConfig      `toml:"cache" doc:"cache hierarchy; image-modification flags live in its write-back levels"`
 	DRAM       DRAMConfig       `toml:"dram" doc:"main memory timing"`
 	Backup     BackupConfig     `toml:"backup" doc:"VM backup by cache image-modification flags and a modification log (patent family 3)"`
@@ -47,6 +48,22 @@ type TLBConfig struct {
 	Entries     int    `toml:"entries" doc:"number of TLB entries" range:"1..4096" rule:"a multiple of tlb.ways"`
 	Ways        int    `toml:"ways" doc:"TLB associativity" range:"1..64"`
 	WalkLatency uint64 `toml:"walk_latency" doc:"page-walk cost on a TLB miss, in core cycles" range:"0..10000"`
+}
+
+// CoreConfig is the in-order core's timing: issue width, functional-unit
+// latencies in cycles, and branch prediction.
+type CoreConfig struct {
+	Width             int    `toml:"width" doc:"instructions issued per cycle" range:"1..4"`
+	MemPorts          int    `toml:"mem_ports" doc:"loads and stores issued per cycle" range:"1..4" rule:"at most core.width"`
+	ALU               uint64 `toml:"alu_latency" doc:"integer arithmetic, logic and move latency, in cycles" range:"1..100"`
+	Mul               uint64 `toml:"mul_latency" doc:"integer multiply latency (pipelined), in cycles" range:"1..100"`
+	Div               uint64 `toml:"div_latency" doc:"integer divide latency (not pipelined), in cycles" range:"1..200"`
+	FPAdd             uint64 `toml:"fp_add_latency" doc:"FP add, compare, convert and move latency, in cycles" range:"1..100"`
+	FPMul             uint64 `toml:"fp_mul_latency" doc:"FP multiply and fused multiply-add latency, in cycles" range:"1..100"`
+	FPDiv             uint64 `toml:"fp_div_latency" doc:"FP divide and square root latency (not pipelined), in cycles" range:"1..200"`
+	Load              uint64 `toml:"load_latency" doc:"load-to-use latency of an L1 hit, in cycles (a longer cache.l1.latency wins)" range:"1..100"`
+	MispredictPenalty uint64 `toml:"mispredict_penalty" doc:"cycles lost to a mispredicted conditional branch" range:"0..1000"`
+	Predictor         string `toml:"predictor" doc:"conditional-branch predictor" enum:"bimodal,gshare,tage,always-taken"`
 }
 
 // Replacement is a cache replacement policy.
@@ -190,6 +207,8 @@ func Default() Config {
 		Host: HostConfig{Cores: 2, Freq: Frequency(3 * sim.GHz), PageSize: 64 * KiB, Memory: 64 * GiB,
 			Quantum: Duration(sim.Microsecond)},
 		TLB: TLBConfig{Entries: 64, Ways: 4, WalkLatency: 30},
+		Core: CoreConfig{Width: 2, MemPorts: 1, ALU: 1, Mul: 3, Div: 20, FPAdd: 4, FPMul: 5, FPDiv: 20, Load: 2,
+			MispredictPenalty: 7, Predictor: "gshare"},
 		Cache: CacheConfig{LineSize: 128, L1: level(32*KiB, 8, 2), L2: level(512*KiB, 8, 12),
 			L3: level(8*MiB, 16, 40)},
 		DRAM: DRAMConfig{Latency: Duration(60 * sim.Nanosecond), Channels: 2,

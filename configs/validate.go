@@ -166,6 +166,9 @@ func (v *validator) rules(c Config) {
 	if v.ok("tlb.entries", "tlb.ways") && c.TLB.Entries%c.TLB.Ways != 0 {
 		v.fail("tlb.entries", "%d is not allowed; must be a multiple of tlb.ways (%d)", c.TLB.Entries, c.TLB.Ways)
 	}
+	if v.ok("core.width", "core.mem_ports") && c.Core.MemPorts > c.Core.Width {
+		v.fail("core.mem_ports", "%d is not allowed; must be at most core.width (%d)", c.Core.MemPorts, c.Core.Width)
+	}
 	v.cacheRules(c)
 
 	line, lineOK := c.Cache.LineSize, v.ok("cache.line_size")

@@ -154,3 +154,12 @@ func TestValidateReportsEveryErrorInOrder(t *testing.T) {
 	require.True(t, errors.As(err, &fe))
 	require.Equal(t, "host.cores", fe.Path)
 }
+
+func TestCoreRules(t *testing.T) {
+	_, err := Load("default", []string{"core.width=1", "core.mem_ports=2"})
+	require.ErrorContains(t, err, "core.mem_ports: 2 is not allowed; must be at most core.width (1)")
+	_, err = Load("default", []string{"core.predictor=perceptron"})
+	require.ErrorContains(t, err, "core.predictor")
+	_, err = Load("default", []string{"core.width=0"})
+	require.ErrorContains(t, err, "core.width: 0 is not allowed; must be 1..4")
+}

@@ -308,3 +308,20 @@ func (t *InOrder) Finish() uint64 {
 	t.Cycles = max(t.cycle+1, t.last)
 	return t.Cycles
 }
+
+// NewPredictor returns a conditional-branch predictor by its configuration
+// name — "bimodal", "gshare", "tage" or "always-taken" — with its default
+// sizes.
+func NewPredictor(name string) (Predictor, error) {
+	switch name {
+	case "bimodal":
+		return NewBimodal(DefaultBimodalConfig())
+	case "gshare":
+		return NewGshare(DefaultGshareConfig())
+	case "tage":
+		return NewTAGE(DefaultTAGEConfig())
+	case "always-taken":
+		return NewStatic(StaticConfig{Rule: AlwaysTaken})
+	}
+	return nil, fmt.Errorf("unknown branch predictor %q; must be one of bimodal, gshare, tage, always-taken", name)
+}

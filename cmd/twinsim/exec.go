@@ -79,10 +79,10 @@ and data in one 64 KiB page) faults into the firmware, which completes the
 access at the guest's granularity. Flags go before ELF; everything after
 it is the guest's.
 
---mode timing adds the in-order core's timing model (issue width,
-functional-unit latencies, a scoreboard, a gshare branch predictor, loads
-and stores through the configuration's caches and DRAM) and reports
-cycles in --stats; TLB and firmware costs are not charged yet. Not supported: threads, signals delivered to handlers.`,
+--mode timing adds the in-order core's timing model ([core] of the
+configuration: issue width, functional-unit latencies, a branch predictor;
+loads and stores through [cache] and [dram]) and reports cycles in
+--stats; TLB and firmware costs are not charged yet. Not supported: threads, signals delivered to handlers.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if mode != "functional" && mode != "timing" {
@@ -119,12 +119,15 @@ cycles in --stats; TLB and firmware costs are not charged yet. Not supported: th
 			var env *sim.Env // timing mode: the memory hierarchy's statistics
 			mc := dbt.MachineConfig{HostPageSize: uint64(cfg.Host.PageSize), Freq: sim.Freq(cfg.Host.Freq)}
 			if mode == "timing" {
-				pred, err := cpu.NewGshare(cpu.DefaultGshareConfig())
+				pred, err := cpu.NewPredictor(cfg.Core.Predictor)
 				if err != nil {
-					return err
+					return fmt.Errorf("core.predictor: %w", err)
 				}
-				if mc.Timing, err = cpu.NewInOrder(cpu.DefaultInOrderConfig(), pred); err != nil {
-					return err
+				k := cfg.Core
+				if mc.Timing, err = cpu.NewInOrder(cpu.InOrderConfig{Width: k.Width, MemPorts: k.MemPorts, ALU: k.ALU,
+					Mul: k.Mul, Div: k.Div, FPAdd: k.FPAdd, FPMul: k.FPMul, FPDiv: k.FPDiv, Load: k.Load,
+					MispredictPenalty: k.MispredictPenalty}, pred); err != nil {
+					return fmt.Errorf("core: %w", err)
 				}
 				env = sim.NewEnv(uint64(cfg.Run.Seed))
 				port, err := experiment.CorePort(env, cfg)
@@ -186,7 +189,7 @@ cycles in --stats; TLB and firmware costs are not charged yet. Not supported: th
 	cmd.Flags().SetInterspersed(false)
 	cmd.Flags().StringVar(&configFile, "config", "", "configuration (file or embedded name) whose host.page_size and run.seed apply; default: the embedded default")
 	cmd.Flags().StringVar(&statsFile, "stats", "", "write run statistics (instructions, blocks, chaining, system calls, faults) as JSON to this file")
-	cmd.Flags().StringVar(&mode, "mode", "functional", "execution mode: functional, or timing (the in-order core model: 2-wide, gshare, the configured caches and DRAM)")
+	cmd.Flags().StringVar(&mode, "mode", "functional", "execution mode: functional, or timing (the in-order core of [core] with the configured caches and DRAM)")
 	cmd.Flags().BoolVar(&strict, "strict-syscalls", false, "stop at an unsupported system call, naming it and the guest pc, instead of returning -ENOSYS")
 	cmd.Flags().StringArrayVar(&env, "env", nil, "add KEY=VALUE to the guest's environment (repeatable)")
 	return cmd

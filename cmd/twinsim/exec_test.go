@@ -149,3 +149,26 @@ func TestTimingLatencyCurve(t *testing.T) {
 	require.InDelta(t, 55, l3, 5)
 	require.Greater(t, dram, 200.0, "60 ns of DRAM at 3 GHz is 180 cycles before the caches' own")
 }
+
+func TestTimingPredictorChoice(t *testing.T) {
+	mispredicts := func(pred string) float64 {
+		path := filepath.Join(t.TempDir(), "t.json")
+		_, errs, code := runProcess(t, "exec", "--mode", "timing", "--set", "core.predictor="+pred, "--stats", path,
+			filepath.Join(workloadBin, "ubench"), "branch", "loop8", "100000")
+		require.Equal(t, 0, code, errs)
+		data, err := os.ReadFile(path)
+		require.NoError(t, err)
+		var st struct {
+			Timing struct {
+				Mispredicts float64 `json:"mispredicts"`
+			} `json:"timing"`
+		}
+		require.NoError(t, json.Unmarshal(data, &st))
+		return st.Timing.Mispredicts
+	}
+	// Seven taken, one not: a 2-bit counter misses the eighth; TAGE's long
+	// histories learn the period.
+	bim, tage := mispredicts("bimodal"), mispredicts("tage")
+	require.Greater(t, bim, 10000.0)
+	require.Less(t, tage, bim/10)
+}
