@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/twinsim/twinsim/cache"
+	"github.com/twinsim/twinsim/memory"
 	"github.com/twinsim/twinsim/sim"
 )
 
@@ -22,13 +23,29 @@ type PortTiming struct {
 	Port *cache.Port
 	Freq sim.Freq
 	VM   uint16 // owner recorded in the cache rows
+	// TLB, if set, is the data TLB: a miss costs WalkCycles (the page walk)
+	// before the cache access. Guest memory is identity-mapped, so the
+	// entries only stand for the walks saved.
+	TLB        *memory.TLB
+	WalkCycles uint64
+	// Walks counts TLB misses; WalkTotal the cycles they cost.
+	Walks, WalkTotal uint64
 }
 
 // Access implements MemoryTiming.
 func (p *PortTiming) Access(addr uint64, write bool, cycle uint64) uint64 {
-	now := p.Freq.CyclesToTime(cycle)
+	var walk uint64
+	if p.TLB != nil {
+		if _, hit := p.TLB.Lookup(addr); !hit {
+			walk = p.WalkCycles
+			p.Walks++
+			p.WalkTotal += walk
+			p.TLB.Insert(addr, memory.PTE{PA: addr &^ (p.TLB.PageSize() - 1), Perm: memory.PermRead | memory.PermWrite})
+		}
+	}
+	now := p.Freq.CyclesToTime(cycle + walk)
 	done := p.Port.Access(now, cache.Access{Addr: addr, Write: write, Mode: cache.Guest, VM: p.VM})
-	return max(1, p.Freq.Cycles(done-now+p.Freq.CyclesToTime(1)-1))
+	return walk + max(1, p.Freq.Cycles(done-now+p.Freq.CyclesToTime(1)-1))
 }
 
 // InOrderConfig is an in-order core's timing: how many instructions issue

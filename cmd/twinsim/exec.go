@@ -13,6 +13,7 @@ import (
 	"github.com/twinsim/twinsim/cpu"
 	"github.com/twinsim/twinsim/dbt"
 	"github.com/twinsim/twinsim/experiment"
+	"github.com/twinsim/twinsim/memory"
 	"github.com/twinsim/twinsim/sim"
 )
 
@@ -53,6 +54,8 @@ type timingStats struct {
 	Stores      uint64  `json:"stores"`
 	// MemoryCycles is the latency loads took beyond an L1 hit, summed.
 	MemoryCycles uint64             `json:"load_cycles_beyond_l1"`
+	TLBWalks     uint64             `json:"dtlb_walks"`
+	WalkCycles   uint64             `json:"dtlb_walk_cycles"`
 	MissRates    map[string]float64 `json:"miss_rates"`
 }
 
@@ -82,7 +85,8 @@ it is the guest's.
 --mode timing adds the in-order core's timing model ([core] of the
 configuration: issue width, functional-unit latencies, a branch predictor;
 loads and stores through [cache] and [dram]) and reports cycles in
---stats; TLB and firmware costs are not charged yet. Not supported: threads, signals delivered to handlers.`,
+--stats, with data-TLB walks ([tlb] at host.page_size); firmware costs
+are not charged yet. Not supported: threads, signals delivered to handlers.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if mode != "functional" && mode != "timing" {
@@ -117,6 +121,7 @@ loads and stores through [cache] and [dram]) and reports cycles in
 			}
 			defer proc.Close()
 			var env *sim.Env // timing mode: the memory hierarchy's statistics
+			var pt *cpu.PortTiming
 			mc := dbt.MachineConfig{HostPageSize: uint64(cfg.Host.PageSize), Freq: sim.Freq(cfg.Host.Freq)}
 			if mode == "timing" {
 				pred, err := cpu.NewPredictor(cfg.Core.Predictor)
@@ -134,7 +139,12 @@ loads and stores through [cache] and [dram]) and reports cycles in
 				if err != nil {
 					return err
 				}
-				mc.Timing.SetMemory(&cpu.PortTiming{Port: port, Freq: sim.Freq(cfg.Host.Freq), VM: 1})
+				tlb, err := memory.NewTLB(env.Scope("host0").Child("core0").Child("dtlb"), cfg.TLB.Entries, cfg.TLB.Ways, uint64(cfg.Host.PageSize))
+				if err != nil {
+					return fmt.Errorf("tlb: %w", err)
+				}
+				pt = &cpu.PortTiming{Port: port, Freq: sim.Freq(cfg.Host.Freq), VM: 1, TLB: tlb, WalkCycles: cfg.TLB.WalkLatency}
+				mc.Timing.SetMemory(pt)
 			}
 			m, err := dbt.NewMachine(proc, mc, cmd.ErrOrStderr())
 			if err != nil {
@@ -157,6 +167,7 @@ loads and stores through [cache] and [dram]) and reports cycles in
 					out.Timing = &timingStats{Insts: tm.Insts, Cycles: tm.Finish(), Dependence: tm.Dependence, Structural: tm.Structural,
 						Mispredict: tm.Mispredict, Branches: tm.Branches, Mispredicts: tm.Mispredicts,
 						Loads: tm.Loads, Stores: tm.Stores, MemoryCycles: tm.MemoryCycles, MissRates: map[string]float64{}}
+					out.Timing.TLBWalks, out.Timing.WalkCycles = pt.Walks, pt.WalkTotal
 					for _, lv := range []string{"host0.core0.l1", "host0.core0.l2", "host0.l3"} {
 						if v, ok := env.Stats.Lookup(lv, "miss_rate"); ok {
 							out.Timing.MissRates[lv] = v
