@@ -64,6 +64,9 @@ type CoreConfig struct {
 	Load              uint64 `toml:"load_latency" doc:"load-to-use latency of an L1 hit, in cycles (a longer cache.l1.latency wins)" range:"1..100"`
 	MispredictPenalty uint64 `toml:"mispredict_penalty" doc:"cycles lost to a mispredicted conditional branch" range:"0..1000"`
 	Predictor         string `toml:"predictor" doc:"conditional-branch predictor" enum:"bimodal,gshare,tage,always-taken"`
+	TranslateCycles   uint64 `toml:"translate_cycles" doc:"firmware cost to translate one guest instruction, in cycles" range:"0..100000"`
+	SyscallCycles     uint64 `toml:"syscall_cycles" doc:"firmware cost to emulate one system call, in cycles" range:"0..10000000"`
+	FaultCycles       uint64 `toml:"fault_cycles" doc:"firmware cost to take a memory fault on a mixed host page and complete the access, in cycles" range:"0..100000"`
 }
 
 // Replacement is a cache replacement policy.
@@ -208,7 +211,7 @@ func Default() Config {
 			Quantum: Duration(sim.Microsecond)},
 		TLB: TLBConfig{Entries: 64, Ways: 4, WalkLatency: 30},
 		Core: CoreConfig{Width: 2, MemPorts: 1, ALU: 1, Mul: 3, Div: 20, FPAdd: 4, FPMul: 5, FPDiv: 20, Load: 2,
-			MispredictPenalty: 7, Predictor: "gshare"},
+			MispredictPenalty: 7, Predictor: "gshare", TranslateCycles: 300, SyscallCycles: 2000, FaultCycles: 400},
 		Cache: CacheConfig{LineSize: 128, L1: level(32*KiB, 8, 2), L2: level(512*KiB, 8, 12),
 			L3: level(8*MiB, 16, 40)},
 		DRAM: DRAMConfig{Latency: Duration(60 * sim.Nanosecond), Channels: 2,

@@ -131,6 +131,8 @@ type InOrder struct {
 	// MemoryCycles is the latency loads took beyond an L1 hit (cfg.Load),
 	// summed; Loads and Stores count the accesses timed.
 	MemoryCycles, Loads, Stores uint64
+	// FirmwareCycles were spent in firmware (see Firmware).
+	FirmwareCycles uint64
 }
 
 // SetMemory makes loads and stores take the latency m reports (nil: every
@@ -315,6 +317,17 @@ func (t *InOrder) branch(pc uint64, taken bool) {
 		t.cycle, t.slots, t.memOps = resume, 0, 0
 	}
 	t.pred.Update(pc, taken)
+}
+
+// Firmware charges cycles the core spends in firmware (translating,
+// emulating a system call, handling a fault): nothing issues meanwhile.
+func (t *InOrder) Firmware(cycles uint64) {
+	if cycles == 0 {
+		return
+	}
+	t.cycle += cycles
+	t.slots, t.memOps = 0, 0
+	t.FirmwareCycles += cycles
 }
 
 // Now returns the cycle instructions are issuing in.

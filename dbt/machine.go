@@ -41,6 +41,10 @@ type MachineConfig struct {
 	// the scoreboard, functional units and branch predictor, and the
 	// guest's clocks read those cycles.
 	Timing *cpu.InOrder
+	// Firmware costs charged to the timing model, in cycles.
+	TranslateCycles uint64 // per guest instruction translated
+	SyscallCycles   uint64 // per system call emulated
+	FaultCycles     uint64 // per access to a mixed host page the firmware completes
 }
 
 // Machine runs a guest process on a functional host core through the
@@ -52,6 +56,7 @@ type MachineConfig struct {
 // write-protected in the core's view; a store to it exits to the firmware,
 // which discards those blocks, lifts the protection and restarts the store.
 type Machine struct {
+	cfg    MachineConfig
 	proc   *Process
 	core   *cpu.Core
 	mem    *guestMem
@@ -148,7 +153,7 @@ func NewMachine(proc *Process, cfg MachineConfig, diag io.Writer) (*Machine, err
 	for 1<<shift < cfg.HostPageSize {
 		shift++
 	}
-	m := &Machine{proc: proc, mem: &guestMem{as: proc.AS, shift: shift, code: map[uint64]bool{}, class: map[uint64]hostClass{}},
+	m := &Machine{cfg: cfg, proc: proc, mem: &guestMem{as: proc.AS, shift: shift, code: map[uint64]bool{}, class: map[uint64]hostClass{}},
 		blocks: map[uint64]*Block{}, pages: map[uint64][]*Block{}, diag: diag}
 	m.view4k = pageView{m.mem}
 	m.core = cpu.NewCore(m.mem)
@@ -252,6 +257,9 @@ func (m *Machine) lookup(pc uint64) *Block {
 	}
 	b := translate(m.fetch, pc)
 	m.stats.BlocksTranslated++
+	if tm := m.cfg.Timing; tm != nil {
+		tm.Firmware(uint64(b.Insts) * m.cfg.TranslateCycles)
+	}
 	m.blocks[pc] = b
 	for p := pageDown(b.PC); p < max(b.End, b.PC+1); p += GuestPageSize {
 		m.pages[p] = append(m.pages[p], b)
@@ -321,6 +329,9 @@ func (m *Machine) Run() (Result, error) {
 				break
 			}
 			m.stats.MixedAccesses++
+			if tm := m.cfg.Timing; tm != nil {
+				tm.Firmware(m.cfg.FaultCycles)
+			}
 			ex, hb = m.core.RunBlock(&b.Block, i+1)
 			b = hb.Meta.(*Block)
 		}
@@ -331,6 +342,9 @@ func (m *Machine) Run() (Result, error) {
 			pc = ex.PC
 		case cpu.ExitSyscall:
 			m.stats.GuestInsts += uint64(b.Retire[i])
+			if tm := m.cfg.Timing; tm != nil {
+				tm.Firmware(m.cfg.SyscallCycles)
+			}
 			ret, err := m.proc.Syscall(x[17], [6]uint64{x[10], x[11], x[12], x[13], x[14], x[15]}, ex.PC)
 			if err != nil {
 				return Result{}, err

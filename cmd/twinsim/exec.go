@@ -53,10 +53,11 @@ type timingStats struct {
 	Loads       uint64  `json:"loads"`
 	Stores      uint64  `json:"stores"`
 	// MemoryCycles is the latency loads took beyond an L1 hit, summed.
-	MemoryCycles uint64             `json:"load_cycles_beyond_l1"`
-	TLBWalks     uint64             `json:"dtlb_walks"`
-	WalkCycles   uint64             `json:"dtlb_walk_cycles"`
-	MissRates    map[string]float64 `json:"miss_rates"`
+	MemoryCycles   uint64             `json:"load_cycles_beyond_l1"`
+	TLBWalks       uint64             `json:"dtlb_walks"`
+	FirmwareCycles uint64             `json:"firmware_cycles"`
+	WalkCycles     uint64             `json:"dtlb_walk_cycles"`
+	MissRates      map[string]float64 `json:"miss_rates"`
 }
 
 func newExecCmd(g *globals) *cobra.Command {
@@ -85,8 +86,8 @@ it is the guest's.
 --mode timing adds the in-order core's timing model ([core] of the
 configuration: issue width, functional-unit latencies, a branch predictor;
 loads and stores through [cache] and [dram]) and reports cycles in
---stats, with data-TLB walks ([tlb] at host.page_size); firmware costs
-are not charged yet. Not supported: threads, signals delivered to handlers.`,
+--stats, with data-TLB walks ([tlb] at host.page_size) and firmware
+costs (translation, system calls, mixed-page faults; [core]) charged. Not supported: threads, signals delivered to handlers.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if mode != "functional" && mode != "timing" {
@@ -145,6 +146,7 @@ are not charged yet. Not supported: threads, signals delivered to handlers.`,
 				}
 				pt = &cpu.PortTiming{Port: port, Freq: sim.Freq(cfg.Host.Freq), VM: 1, TLB: tlb, WalkCycles: cfg.TLB.WalkLatency}
 				mc.Timing.SetMemory(pt)
+				mc.TranslateCycles, mc.SyscallCycles, mc.FaultCycles = k.TranslateCycles, k.SyscallCycles, k.FaultCycles
 			}
 			m, err := dbt.NewMachine(proc, mc, cmd.ErrOrStderr())
 			if err != nil {
@@ -168,6 +170,7 @@ are not charged yet. Not supported: threads, signals delivered to handlers.`,
 						Mispredict: tm.Mispredict, Branches: tm.Branches, Mispredicts: tm.Mispredicts,
 						Loads: tm.Loads, Stores: tm.Stores, MemoryCycles: tm.MemoryCycles, MissRates: map[string]float64{}}
 					out.Timing.TLBWalks, out.Timing.WalkCycles = pt.Walks, pt.WalkTotal
+					out.Timing.FirmwareCycles = tm.FirmwareCycles
 					for _, lv := range []string{"host0.core0.l1", "host0.core0.l2", "host0.l3"} {
 						if v, ok := env.Stats.Lookup(lv, "miss_rate"); ok {
 							out.Timing.MissRates[lv] = v
