@@ -111,19 +111,23 @@ const noReg = 0xff
 // follows exactly the path the program took.
 //
 // Statistics: Cycles (call Finish first), Insts, and the cycles lost to
-// each cause — Dependence (waiting for an operand), Structural (a busy
-// divider or memory port, a full issue group) and Mispredict.
+// each cause — Dependence (waiting for an operand; MemoryStall the part
+// waiting for loads), Structural (a busy divider or memory port),
+// Mispredict and FirmwareCycles; the rest is base time (CPIStack).
 type InOrder struct {
-	cfg    InOrderConfig
-	pred   Predictor
-	ready  [NumRegs + 32]uint64 // cycle each register's value is available; F registers after X
-	cycle  uint64               // the cycle instructions are issuing in
-	slots  int                  // instructions issued in cycle
-	memOps int                  // memory operations issued in cycle
-	div    uint64               // integer divider free from this cycle
-	fdiv   uint64               // FP divider free from this cycle
-	last   uint64               // latest result-ready cycle, for Finish
-	mem    MemoryTiming         // nil: every load takes cfg.Load
+	cfg   InOrderConfig
+	pred  Predictor
+	ready [NumRegs + 32]uint64 // cycle each register's value is available; F registers after X
+	// fromMem[r] says r's value comes from a load, so waiting for it is
+	// memory time in the CPI stack.
+	fromMem [NumRegs + 32]bool
+	cycle   uint64       // the cycle instructions are issuing in
+	slots   int          // instructions issued in cycle
+	memOps  int          // memory operations issued in cycle
+	div     uint64       // integer divider free from this cycle
+	fdiv    uint64       // FP divider free from this cycle
+	last    uint64       // latest result-ready cycle, for Finish
+	mem     MemoryTiming // nil: every load takes cfg.Load
 
 	Insts, Cycles                      uint64
 	Dependence, Structural, Mispredict uint64
@@ -133,6 +137,29 @@ type InOrder struct {
 	MemoryCycles, Loads, Stores uint64
 	// FirmwareCycles were spent in firmware (see Firmware).
 	FirmwareCycles uint64
+	// MemoryStall is the part of Dependence spent waiting for loads.
+	MemoryStall uint64
+}
+
+// CPIStack divides the cycles (after Finish) among their causes, in
+// cycles per instruction: base (issuing, including full issue groups),
+// waiting for loads (memory), waiting for other results (dependence),
+// busy units or ports (structural), mispredicted branches and firmware.
+// The parts add up to Cycles / Insts.
+func (t *InOrder) CPIStack() map[string]float64 {
+	if t.Insts == 0 {
+		return map[string]float64{}
+	}
+	n := float64(t.Insts)
+	lost := t.Dependence + t.Structural + t.Mispredict + t.FirmwareCycles
+	base := float64(0)
+	if t.Cycles > lost {
+		base = float64(t.Cycles - lost)
+	}
+	return map[string]float64{
+		"base": base / n, "memory": float64(t.MemoryStall) / n, "dependence": float64(t.Dependence-t.MemoryStall) / n,
+		"structural": float64(t.Structural) / n, "branch": float64(t.Mispredict) / n, "firmware": float64(t.FirmwareCycles) / n,
+	}
 }
 
 // SetMemory makes loads and stores take the latency m reports (nil: every
@@ -246,32 +273,43 @@ func (t *InOrder) latency(unit int) uint64 {
 func (t *InOrder) step(in *Inst, x *[NumRegs]uint64) {
 	t.Insts++
 	unit, s1, s2, s3, d := operands(in)
-	issue := t.cycle
+	// The issue cycle: the next free slot, then operands, then units.
+	slot := t.cycle
 	if t.slots >= t.cfg.Width {
-		issue++
-		t.Structural++
+		slot++ // the issue group is full: the next cycle (base time)
 	}
-	dep := issue
+	dep, from := slot, uint8(noReg)
 	for _, s := range [3]uint8{s1, s2, s3} {
-		if s != noReg {
-			dep = max(dep, t.ready[s])
+		if s != noReg && t.ready[s] > dep {
+			dep, from = t.ready[s], s
 		}
 	}
-	t.Dependence += dep - issue
-	issue = dep
-	busy := issue
+	issue := dep
 	switch unit {
 	case uDiv:
-		busy = max(busy, t.div)
+		issue = max(issue, t.div)
 	case uFPDiv:
-		busy = max(busy, t.fdiv)
+		issue = max(issue, t.fdiv)
 	case uLoad, uStore:
 		if issue == t.cycle && t.memOps >= t.cfg.MemPorts {
-			busy = issue + 1
+			issue++
 		}
 	}
-	t.Structural += busy - issue
-	issue = busy
+	// Cycles in which nothing issues before this instruction: from the
+	// slot it could have had up to its issue cycle, except the current
+	// cycle when something already issued in it (that cycle is base time).
+	empty := issue - slot
+	if slot == t.cycle && t.slots > 0 && empty > 0 {
+		empty--
+	}
+	if empty > 0 {
+		structural := min(issue-dep, empty)
+		t.Structural += structural
+		t.Dependence += empty - structural
+		if from != noReg && t.fromMem[from] {
+			t.MemoryStall += empty - structural
+		}
+	}
 	if issue != t.cycle {
 		t.cycle, t.slots, t.memOps = issue, 0, 0
 	}
@@ -301,6 +339,7 @@ func (t *InOrder) step(in *Inst, x *[NumRegs]uint64) {
 	}
 	if d != noReg {
 		t.ready[d] = issue + lat
+		t.fromMem[d] = unit == uLoad
 	}
 	t.last = max(t.last, issue+lat)
 }
@@ -312,8 +351,10 @@ func (t *InOrder) branch(pc uint64, taken bool) {
 	t.Branches++
 	if t.pred.Predict(pc) != taken {
 		t.Mispredicts++
+		// The branch resolves a cycle after issue (base time); the penalty
+		// is the refill after it.
 		resume := t.cycle + 1 + t.cfg.MispredictPenalty
-		t.Mispredict += resume - t.cycle
+		t.Mispredict += t.cfg.MispredictPenalty
 		t.cycle, t.slots, t.memOps = resume, 0, 0
 	}
 	t.pred.Update(pc, taken)

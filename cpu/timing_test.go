@@ -95,7 +95,10 @@ func TestInOrderMemoryPorts(t *testing.T) {
 	// Independent loads: one port, so one a cycle even on a 2-wide core.
 	c.Run(append(repeat(400, Inst{Op: Ld, Rd: 3, Rs1: 1}, Inst{Op: Ld, Rd: 4, Rs1: 1}), Inst{Op: Leave}))
 	require.InDelta(t, 1.0, float64(tm.Finish())/float64(tm.Insts), 0.02)
-	require.Positive(t, tm.Structural)
+	// No cycle goes empty — each issues one load — so the CPI stack shows
+	// the lost slots as base time, not as structural stalls.
+	require.Zero(t, tm.Structural)
+	require.InDelta(t, 1.0, tm.CPIStack()["base"], 0.02)
 }
 
 func TestInOrderBranchPrediction(t *testing.T) {
@@ -126,7 +129,7 @@ func TestInOrderBranchPrediction(t *testing.T) {
 	require.Greater(t, b.Mispredicts, uint64(800))
 	require.Less(t, g.Mispredicts, uint64(50))
 	require.Greater(t, b.Cycles, g.Cycles+800*DefaultInOrderConfig().MispredictPenalty)
-	require.Equal(t, b.Mispredict, b.Mispredicts*(1+DefaultInOrderConfig().MispredictPenalty))
+	require.Equal(t, b.Mispredict, b.Mispredicts*DefaultInOrderConfig().MispredictPenalty)
 }
 
 func TestInOrderConfigErrors(t *testing.T) {

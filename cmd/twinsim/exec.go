@@ -56,6 +56,7 @@ type timingStats struct {
 	MemoryCycles   uint64             `json:"load_cycles_beyond_l1"`
 	TLBWalks       uint64             `json:"dtlb_walks"`
 	FirmwareCycles uint64             `json:"firmware_cycles"`
+	CPIStack       map[string]float64 `json:"cpi_stack"`
 	WalkCycles     uint64             `json:"dtlb_walk_cycles"`
 	MissRates      map[string]float64 `json:"miss_rates"`
 }
@@ -171,6 +172,7 @@ costs (translation, system calls, mixed-page faults; [core]) charged. Not suppor
 						Loads: tm.Loads, Stores: tm.Stores, MemoryCycles: tm.MemoryCycles, MissRates: map[string]float64{}}
 					out.Timing.TLBWalks, out.Timing.WalkCycles = pt.Walks, pt.WalkTotal
 					out.Timing.FirmwareCycles = tm.FirmwareCycles
+					out.Timing.CPIStack = tm.CPIStack()
 					for _, lv := range []string{"host0.core0.l1", "host0.core0.l2", "host0.l3"} {
 						if v, ok := env.Stats.Lookup(lv, "miss_rate"); ok {
 							out.Timing.MissRates[lv] = v
