@@ -67,6 +67,20 @@ func TestExecStats(t *testing.T) {
 	require.Positive(t, sys["write"].(float64))
 }
 
+// runExecStats runs twinsim exec with args (flags, then program and its
+// arguments) and --stats, requires success, and decodes the statistics
+// into v. It returns the guest's output.
+func runExecStats(t *testing.T, v any, args ...string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "stats.json")
+	out, errs, code := runProcess(t, append([]string{"exec", "--stats", path}, args...)...)
+	require.Equal(t, 0, code, errs)
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(data, v))
+	return out
+}
+
 func TestExecErrors(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
@@ -135,22 +149,17 @@ func TestExecTimingMode(t *testing.T) {
 func TestTimingLatencyCurve(t *testing.T) {
 	const iters = 300000
 	perIter := func(footprint string) float64 {
-		path := filepath.Join(t.TempDir(), "t.json")
-		// 4 KiB host pages, so no page is mixed (the small heaps share the
-		// data's 64 KiB page otherwise), and a TLB that maps 4 MiB, so up to
-		// the L3 case no walk blurs the curve.
-		_, errs, code := runProcess(t, "exec", "--mode", "timing", "--set", "host.page_size=4KiB",
-			"--set", "tlb.entries=1024", "--stats", path, filepath.Join(workloadBin, "ubench"), "chase", footprint, "300000")
-		require.Equal(t, 0, code, errs)
-		data, err := os.ReadFile(path)
-		require.NoError(t, err)
 		var st struct {
 			Timing struct {
 				Cycles   uint64 `json:"cycles"`
 				Firmware uint64 `json:"firmware_cycles"`
 			} `json:"timing"`
 		}
-		require.NoError(t, json.Unmarshal(data, &st))
+		// 4 KiB host pages, so no page is mixed (the small heaps share the
+		// data's 64 KiB page otherwise), and a TLB that maps 4 MiB, so up to
+		// the L3 case no walk blurs the curve.
+		runExecStats(t, &st, "--mode", "timing", "--set", "host.page_size=4KiB", "--set", "tlb.entries=1024",
+			filepath.Join(workloadBin, "ubench"), "chase", footprint, "300000")
 		return float64(st.Timing.Cycles-st.Timing.Firmware) / iters // firmware time is not the loads' latency
 	}
 	l1, l2, l3, dram := perIter("8192"), perIter("131072"), perIter("2097152"), perIter("33554432")
@@ -162,12 +171,6 @@ func TestTimingLatencyCurve(t *testing.T) {
 
 func TestTimingFirmwareCosts(t *testing.T) {
 	run := func(page string) (cycles, firmware float64) {
-		path := filepath.Join(t.TempDir(), "t.json")
-		_, errs, code := runProcess(t, "exec", "--mode", "timing", "--set", "host.page_size="+page, "--stats", path,
-			filepath.Join(workloadBin, "sieve"), "100000")
-		require.Equal(t, 0, code, errs)
-		data, err := os.ReadFile(path)
-		require.NoError(t, err)
 		var st struct {
 			Timing struct {
 				Cycles   float64 `json:"cycles"`
@@ -175,7 +178,7 @@ func TestTimingFirmwareCosts(t *testing.T) {
 			} `json:"timing"`
 			Mixed float64 `json:"mixed_page_accesses"`
 		}
-		require.NoError(t, json.Unmarshal(data, &st))
+		runExecStats(t, &st, "--mode", "timing", "--set", "host.page_size="+page, filepath.Join(workloadBin, "sieve"), "100000")
 		if page == "4KiB" {
 			require.Zero(t, st.Mixed)
 		}
@@ -193,18 +196,12 @@ func TestTimingFirmwareCosts(t *testing.T) {
 
 func TestTimingPredictorChoice(t *testing.T) {
 	mispredicts := func(pred string) float64 {
-		path := filepath.Join(t.TempDir(), "t.json")
-		_, errs, code := runProcess(t, "exec", "--mode", "timing", "--set", "core.predictor="+pred, "--stats", path,
-			filepath.Join(workloadBin, "ubench"), "branch", "loop8", "100000")
-		require.Equal(t, 0, code, errs)
-		data, err := os.ReadFile(path)
-		require.NoError(t, err)
 		var st struct {
 			Timing struct {
 				Mispredicts float64 `json:"mispredicts"`
 			} `json:"timing"`
 		}
-		require.NoError(t, json.Unmarshal(data, &st))
+		runExecStats(t, &st, "--mode", "timing", "--set", "core.predictor="+pred, filepath.Join(workloadBin, "ubench"), "branch", "loop8", "100000")
 		return st.Timing.Mispredicts
 	}
 	// Seven taken, one not: a 2-bit counter misses the eighth; TAGE's long
