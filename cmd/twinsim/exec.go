@@ -88,7 +88,9 @@ it is the guest's.
 configuration: issue width, functional-unit latencies, a branch predictor;
 loads and stores through [cache] and [dram]) and reports cycles in
 --stats, with data-TLB walks ([tlb] at host.page_size) and firmware
-costs (translation, system calls, mixed-page faults; [core]) charged. Not supported: threads, signals delivered to handlers.`,
+costs (translation, system calls, mixed-page faults; [core]) charged.
+
+Not supported: threads, signals delivered to handlers.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if mode != "functional" && mode != "timing" {
@@ -203,7 +205,7 @@ costs (translation, system calls, mixed-page faults; [core]) charged. Not suppor
 		},
 	}
 	cmd.Flags().SetInterspersed(false)
-	cmd.Flags().StringVar(&configFile, "config", "", "configuration (file or embedded name) whose host.page_size and run.seed apply; default: the embedded default")
+	cmd.Flags().StringVar(&configFile, "config", "", "configuration (file or embedded name): host, [core], [cache], [dram], [tlb] and run.seed apply; default: the embedded default")
 	cmd.Flags().StringVar(&statsFile, "stats", "", "write run statistics (instructions, blocks, chaining, system calls, faults) as JSON to this file")
 	cmd.Flags().StringVar(&mode, "mode", "functional", "execution mode: functional, or timing (the in-order core of [core] with the configured caches and DRAM)")
 	cmd.Flags().BoolVar(&strict, "strict-syscalls", false, "stop at an unsupported system call, naming it and the guest pc, instead of returning -ENOSYS")

@@ -39,8 +39,9 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		Short: "twinsim — a cycle-level, discrete-event simulator of VM backup, checkpointing and binary-translation hardware",
 		Long: `twinsim simulates hosts with cores, write-back caches whose lines carry
 image-modification flags, paged memory and DRAM, and the hypervisor firmware
-that checkpoints virtual machines. Scenarios come from strict TOML
-configurations; every run writes its effective configuration and statistics.`,
+that checkpoints virtual machines; it runs RISC-V Linux programs through its
+binary translator. Scenarios come from strict TOML configurations; every run
+writes its effective configuration and statistics.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Version:       version(),
