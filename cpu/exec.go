@@ -605,9 +605,10 @@ func (c *Core) RunBlock(b *Block, start int) (Exit, *Block) {
 	}
 }
 
-// csr reads a CSR. The counters count host instructions retired; time
-// ticks once per TimerDiv of them (a 10 MHz timer beside a core clocked at
-// TimerDiv × 10 MHz, one instruction a cycle).
+// csr reads a CSR. instret counts host instructions retired; cycle counts
+// the timing model's cycles (one an instruction in functional mode); time
+// ticks once per TimerDiv cycles (a 10 MHz timer beside a core clocked at
+// TimerDiv × 10 MHz).
 func (c *Core) csr(n int64) uint64 {
 	switch n {
 	case CSRFflags:
@@ -616,13 +617,20 @@ func (c *Core) csr(n int64) uint64 {
 		return uint64(c.FCSR >> 5 & 7)
 	case CSRFcsr:
 		return uint64(c.FCSR & 0xff)
-	case CSRCycle, CSRInstret:
+	case CSRInstret:
 		return c.Retired
-	case CSRTime:
-		if c.TimerDiv == 0 {
-			return c.Retired / 100
+	case CSRCycle, CSRTime:
+		cycles := c.Retired // functional mode: an instruction a cycle
+		if c.timer != nil {
+			cycles = c.timer.Now()
 		}
-		return c.Retired / c.TimerDiv
+		if n == CSRCycle {
+			return cycles
+		}
+		if c.TimerDiv == 0 {
+			return cycles / 100
+		}
+		return cycles / c.TimerDiv
 	}
 	panic(fmt.Sprintf("cpu: unknown CSR %#x", n))
 }

@@ -531,8 +531,14 @@ func arith64(op FOp, a, b, c uint64, rm uint8, haveNX bool) (uint64, uint32) {
 	// exact only when nothing involved comes near the subnormal range.
 	const tiny = 0x1p-969
 	small := func(v float64) bool { return v != 0 && math.Abs(v) < tiny }
+	// A product of non-zero operands that underflows (to zero, even) hides
+	// its inexactness from the transformations below.
+	tinyProduct := func() bool {
+		p := fmaSign(op, x) * y
+		return x != 0 && y != 0 && (p == 0 || small(p))
+	}
 	if rm != RNE || math.Abs(r) < 0x1p-1021 ||
-		op != FAdd && op != FSub && (small(r) || small(x) || small(y) || isFMA(op) && (small(z) || small(fmaSign(op, x)*y))) {
+		op != FAdd && op != FSub && (small(r) || small(x) || small(y) || isFMA(op) && (small(z) || tinyProduct())) {
 		return exact64(op, x, y, z, rm)
 	}
 	if !haveNX {

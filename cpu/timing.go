@@ -366,6 +366,9 @@ func (t *InOrder) Firmware(cycles uint64) {
 	if cycles == 0 {
 		return
 	}
+	if t.slots > 0 {
+		t.cycle++ // the cycle in progress ends first: it is base time
+	}
 	t.cycle += cycles
 	t.slots, t.memOps = 0, 0
 	t.FirmwareCycles += cycles

@@ -569,7 +569,7 @@ const (
 )
 
 // workloadNames are the committed RV64 workload binaries (in workloadsDir).
-var workloadNames = []string{"sieve", "crc32", "matmul", "qsort", "malloc", "printf", "recursion", "interp", "jit", "faults", "fpops", "intops", "ubench"}
+var workloadNames = []string{"sieve", "crc32", "matmul", "qsort", "malloc", "printf", "recursion", "interp", "jit", "faults", "fpops", "intops", "ubench", "smc"}
 
 // odLine is one instruction line of objdump output.
 type odLine struct {

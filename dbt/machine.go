@@ -110,7 +110,20 @@ func (g *guestMem) classify(hp uint64) hostClass {
 // forget drops the cached classification of the host pages over
 // [start, end).
 func (g *guestMem) forget(start, end uint64) {
-	for hp := start >> g.shift; hp<<g.shift < end; hp++ {
+	end = min(end, GuestSpaceTop)
+	if start >= end {
+		return
+	}
+	first, last := start>>g.shift, (end-1)>>g.shift
+	if last-first >= uint64(len(g.class)) {
+		for hp := range g.class {
+			if hp >= first && hp <= last {
+				delete(g.class, hp)
+			}
+		}
+		return
+	}
+	for hp := first; hp <= last; hp++ {
 		delete(g.class, hp)
 	}
 }
@@ -126,13 +139,18 @@ func (g *guestMem) Translate(va uint64, write bool) []byte {
 // pageView is the firmware's view for completing an access the host MMU
 // refused: 4 KiB guest pages with the guest's protections, translated code
 // read-only.
-type pageView struct{ g *guestMem }
+// With codeOK it also writes pages holding translated code (the firmware
+// completing a store whose translations it has just discarded).
+type pageView struct {
+	g      *guestMem
+	codeOK bool
+}
 
 func (v pageView) PageShift() uint { return 12 }
 
 func (v pageView) Translate(va uint64, write bool) []byte {
 	pte, ok := v.g.as.pt.Lookup(va)
-	if !ok || write && (pte.Perm&memory.PermWrite == 0 || v.g.code[va]) || !write && pte.Perm&memory.PermRead == 0 {
+	if !ok || write && (pte.Perm&memory.PermWrite == 0 || v.g.code[va] && !v.codeOK) || !write && pte.Perm&memory.PermRead == 0 {
 		return nil
 	}
 	return v.g.as.mem.Bytes(va, GuestPageSize)
@@ -155,7 +173,7 @@ func NewMachine(proc *Process, cfg MachineConfig, diag io.Writer) (*Machine, err
 	}
 	m := &Machine{cfg: cfg, proc: proc, mem: &guestMem{as: proc.AS, shift: shift, code: map[uint64]bool{}, class: map[uint64]hostClass{}},
 		blocks: map[uint64]*Block{}, pages: map[uint64][]*Block{}, diag: diag}
-	m.view4k = pageView{m.mem}
+	m.view4k = pageView{g: m.mem}
 	m.core = cpu.NewCore(m.mem)
 	if cfg.Freq == 0 {
 		cfg.Freq = sim.GHz
@@ -195,11 +213,30 @@ func (m *Machine) Stats() Stats {
 
 // invalidate discards every block with code in [start, end).
 func (m *Machine) invalidate(start, end uint64) {
-	for p := pageDown(start); p < end; p += GuestPageSize {
-		bs, ok := m.pages[p]
-		if !ok {
-			continue
+	end = min(end, GuestSpaceTop)
+	if start >= end {
+		m.core.FlushTLB()
+		return
+	}
+	// Visit the pages with code in the range: by address for a small range,
+	// through the code-page table for a large one (a guest may name all of
+	// its address space).
+	var pages []uint64
+	if (end-pageDown(start))/GuestPageSize > uint64(len(m.pages)) {
+		for p := range m.pages {
+			if p >= pageDown(start) && p < end {
+				pages = append(pages, p)
+			}
 		}
+	} else {
+		for p := pageDown(start); p < end; p += GuestPageSize {
+			if _, ok := m.pages[p]; ok {
+				pages = append(pages, p)
+			}
+		}
+	}
+	for _, p := range pages {
+		bs := m.pages[p]
 		for _, b := range bs {
 			if !b.Dead {
 				b.Dead = true
@@ -241,14 +278,19 @@ func (m *Machine) fetch(pc uint64) (uint32, bool) {
 	if !exec(pc) {
 		return 0, false
 	}
-	lo := uint32(m.proc.AS.mem.ReadU64(pc) & 0xffff)
+	half := func(va uint64) uint32 {
+		var b [2]byte
+		m.proc.AS.mem.Read(va, b[:])
+		return uint32(b[0]) | uint32(b[1])<<8
+	}
+	lo := half(pc)
 	if lo&3 != 3 {
 		return lo, true
 	}
-	if !exec(pc + 2) {
+	if pc+2 >= GuestSpaceTop || !exec(pc+2) {
 		return 0, false
 	}
-	return lo | uint32(m.proc.AS.mem.ReadU64(pc+2)&0xffff)<<16, true
+	return lo | half(pc+2)<<16, true
 }
 
 func (m *Machine) lookup(pc uint64) *Block {
@@ -381,12 +423,17 @@ func (m *Machine) Run() (Result, error) {
 			m.stats.GuestInsts += uint64(b.Done[i])
 			m.stats.Faults++
 			gpc := b.GuestPC[i]
-			page := pageDown(ex.Addr)
-			if ex.Write && m.mem.code[page] && !ex.Misaligned {
-				if pte, ok := m.proc.AS.pt.Lookup(page); ok && pte.Perm&memory.PermWrite != 0 {
-					// A store into translated code: discard it and retry.
-					m.invalidate(page, page+GuestPageSize)
-					pc = gpc
+			if ex.Write && !ex.Misaligned && m.writesCode(ex.Addr) {
+				// A store into translated code (of this block too, perhaps):
+				// discard the translations of the pages it touches, complete
+				// the store, and continue after it from the dispatcher, so
+				// that what it wrote is translated afresh.
+				lo, hi := pageDown(ex.Addr), pageDown(ex.Addr+7)+GuestPageSize
+				m.invalidate(lo, hi)
+				if em := m.core.Emulate(b.Code[i], pageView{g: m.mem, codeOK: true}); em.Kind == cpu.ExitJump {
+					m.stats.GuestInsts++
+					word, _ := m.fetch(gpc)
+					pc = gpc + uint64(Decode(word).Len)
 					continue
 				}
 			}
@@ -400,6 +447,19 @@ func (m *Machine) Run() (Result, error) {
 			return m.die(SIGSEGV, "%s %#x at pc %#x", kind, ex.Addr, gpc), nil
 		}
 	}
+}
+
+// writesCode reports whether a store at addr (of up to 8 bytes) touches a
+// page with translated code that the guest may write.
+func (m *Machine) writesCode(addr uint64) bool {
+	for _, p := range [2]uint64{pageDown(addr), pageDown(addr + 7)} {
+		if m.mem.code[p] {
+			if pte, ok := m.proc.AS.pt.Lookup(p); ok && pte.Perm&memory.PermWrite != 0 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // die reports a fatal guest signal.

@@ -332,12 +332,12 @@ func (as *AddressSpace) Mprotect(addr, length uint64, prot Perm) Errno {
 	if addr%GuestPageSize != 0 || prot&^(PermR|PermW|PermX) != 0 {
 		return EINVAL
 	}
-	end := addr + pageUp(length)
-	if end < addr || end > GuestSpaceTop {
-		return ENOMEM
-	}
 	if length == 0 {
 		return 0
+	}
+	end := addr + pageUp(length)
+	if length > GuestSpaceTop || end < addr || end > GuestSpaceTop {
+		return ENOMEM
 	}
 	covered := addr
 	for _, a := range as.areas {
@@ -414,8 +414,8 @@ func (as *AddressSpace) Mremap(old, oldLen, newLen uint64, flags uint64, newAddr
 		return 0, EINVAL
 	}
 	oldSize, newSize := pageUp(oldLen), pageUp(newLen)
-	if oldSize == 0 || old+oldSize > GuestSpaceTop {
-		return 0, EINVAL
+	if oldSize == 0 || newSize == 0 || oldLen > GuestSpaceTop || newLen > GuestSpaceTop || old+oldSize > GuestSpaceTop {
+		return 0, EINVAL // a length that rounds past 2^64 wraps to 0
 	}
 	areas := as.overlapping(old, old+oldSize)
 	if len(areas) != 1 || areas[0].Start > old || areas[0].End < old+oldSize {
@@ -447,12 +447,11 @@ func (as *AddressSpace) Mremap(old, oldLen, newLen uint64, flags uint64, newAddr
 			return 0, ENOMEM
 		}
 	}
-	buf := make([]byte, min(oldSize, newSize))
-	as.mem.Read(old, buf)
 	if err := as.mapRange(to, to+newSize, a.Perm, a.Name); err != 0 {
 		return 0, err
 	}
-	as.mem.Write(to, buf)
+	// Copy frame by frame: untouched (zero) memory costs nothing.
+	as.mem.Copy(as.mem, to, old, min(oldSize, newSize))
 	as.unmapRange(old, old+oldSize)
 	return to, 0
 }
@@ -476,6 +475,9 @@ func (as *AddressSpace) access(va, n uint64, k memory.AccessKind) Errno {
 // Read copies guest memory at va into buf on the guest's behalf (a system
 // call reading its argument); EFAULT if any byte is not readable.
 func (as *AddressSpace) Read(va uint64, buf []byte) Errno {
+	if len(buf) == 0 {
+		return 0
+	}
 	if err := as.access(va, uint64(len(buf)), memory.Read); err != 0 {
 		return err
 	}
@@ -486,6 +488,9 @@ func (as *AddressSpace) Read(va uint64, buf []byte) Errno {
 // Write copies buf into guest memory at va on the guest's behalf; EFAULT if
 // any byte is not writable.
 func (as *AddressSpace) Write(va uint64, buf []byte) Errno {
+	if len(buf) == 0 {
+		return 0
+	}
 	if err := as.access(va, uint64(len(buf)), memory.Write); err != 0 {
 		return err
 	}

@@ -270,3 +270,31 @@ func TestAreasMatchPageTableProperty(t *testing.T) {
 		}
 	})
 }
+
+func TestHostileLengths(t *testing.T) {
+	as := newAS(t)
+	a, e := as.Mmap(0, 2*GuestPageSize, PermR|PermW, MapPrivate|MapAnonymous, "anon")
+	require.Zero(t, e)
+	// Empty accesses anywhere succeed without touching memory.
+	require.Zero(t, as.Read(1<<40, nil))
+	require.Zero(t, as.Write(1<<40, nil))
+	// Lengths that round past 2^64 are errors, and change nothing.
+	_, e = as.Mremap(a, 2*GuestPageSize, ^uint64(0), 0, 0)
+	require.Equal(t, EINVAL, e)
+	require.Equal(t, ENOMEM, as.Mprotect(a, ^uint64(0), PermR))
+	perm, ok := as.Lookup(a)
+	require.True(t, ok)
+	require.Equal(t, PermR|PermW, perm)
+	// Growing a large sparse mapping copies only what was touched.
+	big, e := as.Mmap(0, 1<<30, PermR|PermW, MapPrivate|MapAnonymous, "anon")
+	require.Zero(t, e)
+	require.Zero(t, as.Write(big+(1<<29), []byte{7}))
+	_, e = as.Mmap(big+(1<<30), GuestPageSize, PermR, MapPrivate|MapAnonymous|MapFixed, "anon") // in the way
+	require.Zero(t, e)
+	moved, e := as.Mremap(big, 1<<30, 2<<30, MremapMaymove, 0)
+	require.Zero(t, e)
+	var b [1]byte
+	require.Zero(t, as.Read(moved+(1<<29), b[:]))
+	require.Equal(t, byte(7), b[0])
+	require.Less(t, as.Memory().TouchedBytes(), uint64(1<<20), "sparse: no gigabyte copy")
+}

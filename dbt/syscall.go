@@ -1,6 +1,7 @@
 package dbt
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -73,7 +74,8 @@ type guestFile struct {
 	r      io.Reader
 	w      io.Writer
 	name   string
-	stdNum int // 0, 1, 2 for the standard streams; -1 otherwise
+	stdNum int      // 0, 1, 2 for the standard streams; -1 otherwise
+	pipe   *pipeBuf // the write end of a pipe: closing it ends the reader's data
 }
 
 // UnsupportedSyscallError is returned by Syscall in strict mode.
@@ -194,6 +196,8 @@ func (p *Process) Syscall(num uint64, a [6]uint64, pc uint64) (uint64, error) {
 		return p.openat(int64(a[0]), a[1], a[2], a[3]), nil
 	case 57: // close
 		return p.close(int64(a[0])), nil
+	case 59: // pipe2
+		return p.pipe2(a[0], a[1]), nil
 	case 62: // lseek
 		return p.lseek(int64(a[0]), int64(a[1]), int(a[2])), nil
 	case 80: // fstat
@@ -236,8 +240,11 @@ func (p *Process) Syscall(num uint64, a [6]uint64, pc uint64) (uint64, error) {
 		return r, nil
 	case 233: // madvise
 		return p.madvise(a[0], a[1], int(a[2])), nil
-	case 259: // riscv_flush_icache
-		p.codeChanged(a[0], a[1])
+	case 259: // riscv_flush_icache(start, end, flags): Linux flushes everything
+		if a[2]&^1 != 0 { // SYS_RISCV_FLUSH_ICACHE_LOCAL is the only flag
+			return neg(EINVAL), nil
+		}
+		p.codeChanged(0, GuestSpaceTop)
 		return 0, nil
 	case 113: // clock_gettime
 		return p.clockGettime(int(a[0]), a[1]), nil
@@ -367,6 +374,7 @@ func (p *Process) fill(buf, n uint64, rd func([]byte) (int, error)) uint64 {
 	got, err := rd(b)
 	if got > 0 {
 		p.AS.mem.Write(buf, b[:got])
+		p.codeChanged(buf, buf+uint64(got)) // the bytes may be code the guest already ran
 		return uint64(got)
 	}
 	if err != nil && err != io.EOF {
@@ -504,19 +512,80 @@ func (p *Process) openat(dirfd int64, pathAddr, flags, mode uint64) uint64 {
 			return neg(ENOTDIR)
 		}
 	}
-	gf := &guestFile{f: f, name: path, stdNum: -1}
+	fd, e := p.addFile(&guestFile{f: f, name: path, stdNum: -1})
+	if e != 0 {
+		f.Close()
+		return neg(e)
+	}
+	return uint64(fd)
+}
+
+// pipeBuf is a pipe's contents. With one guest thread, a read of an empty
+// pipe cannot wait for a writer: it returns EOF when the write end is
+// closed and EAGAIN otherwise (Linux would block for ever).
+type pipeBuf struct {
+	data   bytes.Buffer
+	closed bool
+}
+
+type pipeReader struct{ b *pipeBuf }
+
+func (r pipeReader) Read(p []byte) (int, error) {
+	if r.b.data.Len() == 0 {
+		if r.b.closed {
+			return 0, io.EOF
+		}
+		return 0, syscall.EAGAIN
+	}
+	return r.b.data.Read(p)
+}
+
+type pipeWriter struct{ b *pipeBuf }
+
+func (w pipeWriter) Write(p []byte) (int, error) {
+	if w.b.data.Len()+len(p) > 1<<20 {
+		return 0, syscall.EAGAIN // a full pipe would block the only thread
+	}
+	return w.b.data.Write(p)
+}
+
+func (p *Process) pipe2(fdsAddr, flags uint64) uint64 {
+	if flags&^(0o4000|0o2000000) != 0 { // O_NONBLOCK, O_CLOEXEC
+		return neg(EINVAL)
+	}
+	buf := &pipeBuf{}
+	rfd, e := p.addFile(&guestFile{r: pipeReader{buf}, name: "pipe", stdNum: -1})
+	if e != 0 {
+		return neg(e)
+	}
+	wfd, e := p.addFile(&guestFile{w: pipeWriter{buf}, name: "pipe", stdNum: -1, pipe: buf})
+	if e != 0 {
+		p.files[rfd] = nil
+		return neg(e)
+	}
+	var b [8]byte
+	binary.LittleEndian.PutUint32(b[0:], uint32(rfd))
+	binary.LittleEndian.PutUint32(b[4:], uint32(wfd))
+	if e := p.AS.Write(fdsAddr, b[:]); e != 0 {
+		p.files[rfd], p.files[wfd] = nil, nil
+		return neg(e)
+	}
+	return 0
+}
+
+// addFile puts f in the lowest free descriptor.
+func (p *Process) addFile(f *guestFile) (int, Errno) {
 	for i, x := range p.files {
 		if x == nil {
-			p.files[i] = gf
-			return uint64(i)
+			p.files[i] = f
+			return i, 0
 		}
 	}
 	if len(p.files) >= 1024 {
-		f.Close()
-		return neg(EMFILE)
+		return 0, EMFILE
 	}
-	p.files = append(p.files, gf)
-	return uint64(len(p.files) - 1)
+	p.files = append(p.files, f)
+	return len(p.files) - 1, 0
 }
 
 func (p *Process) close(fd int64) uint64 {
@@ -525,6 +594,9 @@ func (p *Process) close(fd int64) uint64 {
 		return neg(e)
 	}
 	p.files[fd] = nil
+	if f.pipe != nil {
+		f.pipe.closed = true
+	}
 	if f.f != nil {
 		if err := f.f.Close(); err != nil {
 			return neg(hostErrno(err))
@@ -718,13 +790,21 @@ func (p *Process) mmap(addr, length, prot, flags uint64, fd int64, off uint64) u
 		return neg(e)
 	}
 	if f != nil {
+		// Copy the file's bytes in pieces; the guest's protection need not
+		// allow writing.
 		b := make([]byte, min(length, maxIO))
-		n, err := f.f.ReadAt(b, int64(off))
-		if err != nil && err != io.EOF {
-			p.AS.Munmap(at, length)
-			return neg(hostErrno(err))
+		for done := uint64(0); done < length; {
+			n, err := f.f.ReadAt(b[:min(uint64(len(b)), length-done)], int64(off+done))
+			p.AS.mem.Write(at+done, b[:n])
+			done += uint64(n)
+			if err == io.EOF || n == 0 {
+				break
+			}
+			if err != nil {
+				p.AS.Munmap(at, length)
+				return neg(hostErrno(err))
+			}
 		}
-		p.AS.mem.Write(at, b[:n]) // the guest's protection need not allow writing
 	}
 	p.codeChanged(at, at+length)
 	return at
@@ -736,9 +816,12 @@ func (p *Process) madvise(addr, length uint64, advice int) uint64 {
 	if addr%GuestPageSize != 0 {
 		return neg(EINVAL)
 	}
-	if advice == madvDontneed {
+	if advice == madvDontneed && length > 0 {
 		// Private anonymous pages read as zeros afterwards.
 		end := addr + pageUp(length)
+		if length > GuestSpaceTop || end < addr || end > GuestSpaceTop {
+			return neg(EINVAL)
+		}
 		if e := p.AS.access(addr, end-addr, memory.Read); e != 0 {
 			return neg(ENOMEM)
 		}

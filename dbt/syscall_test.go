@@ -237,3 +237,23 @@ func TestExitAndUnsupported(t *testing.T) {
 	require.Equal(t, "syscall 999", SyscallName(999))
 	require.Contains(t, p.CallNames(), "clone3")
 }
+
+func TestPipe(t *testing.T) {
+	r := newSysRig(t, "")
+	require.Zero(t, r.call(t, 59, r.scratch, 0))
+	fds := r.get(t, r.scratch, 8)
+	rfd, wfd := uint64(binary.LittleEndian.Uint32(fds)), uint64(binary.LittleEndian.Uint32(fds[4:]))
+	require.Equal(t, -int64(EAGAIN), r.call(t, 63, rfd, r.scratch+100, 10), "empty, writer open: would block")
+	require.Equal(t, int64(5), r.call(t, 64, wfd, r.put(t, 200, []byte("hello")), 5))
+	require.Equal(t, int64(5), r.call(t, 63, rfd, r.scratch+100, 10))
+	require.Equal(t, "hello", string(r.get(t, r.scratch+100, 5)))
+	require.Zero(t, r.call(t, 57, wfd))
+	require.Zero(t, r.call(t, 63, rfd, r.scratch+100, 10), "writer closed: EOF")
+	require.Equal(t, -int64(EINVAL), r.call(t, 59, r.scratch, 0x80))
+	// Zero-length buffers anywhere, and a flush of everything.
+	require.Zero(t, r.call(t, 64, 1, 1<<40, 0))
+	require.Zero(t, r.call(t, 278, 1<<40, 0, 0))
+	require.Zero(t, r.call(t, 233, 1<<40, 0, madvDontneed))
+	require.Zero(t, r.call(t, 259, 0, ^uint64(0), 0))
+	require.Equal(t, -int64(EINVAL), r.call(t, 259, 0, 1, 2))
+}
