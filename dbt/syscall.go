@@ -57,7 +57,7 @@ type Process struct {
 	files []*guestFile
 	rng   *rand.Rand
 
-	sigactions [65][32]byte
+	sigactions [65][sigactionSize]byte
 	sigmask    uint64
 	tidAddress uint64
 	robust     [2]uint64
@@ -891,6 +891,10 @@ func (p *Process) prlimit(resource int, old uint64) uint64 {
 	return errnoOr(p.putU64s(old, lim[0], lim[1]))
 }
 
+// sigactionSize is the RV64 kernel's struct sigaction: handler, flags and
+// the 64-bit mask (RISC-V has no sa_restorer).
+const sigactionSize = 24
+
 func (p *Process) sigaction(sig int, act, old, size uint64) uint64 {
 	if sig < 1 || sig > 64 || sig == 9 || sig == 19 || size != 8 {
 		return neg(EINVAL)
@@ -901,7 +905,7 @@ func (p *Process) sigaction(sig int, act, old, size uint64) uint64 {
 		}
 	}
 	if act != 0 {
-		var b [32]byte
+		var b [sigactionSize]byte
 		if e := p.AS.Read(act, b[:]); e != 0 {
 			return neg(e)
 		}

@@ -207,11 +207,13 @@ func TestGetrandomIsSeeded(t *testing.T) {
 
 func TestSignalsRecorded(t *testing.T) {
 	r := newSysRig(t, "")
-	act := make([]byte, 32)
+	act := make([]byte, sigactionSize)
 	act[0] = 0x42
 	require.Zero(t, r.call(t, 134, 2, r.put(t, 0, act), 0, 8))
+	r.put(t, 64+sigactionSize, []byte{0x99}) // a byte just past the old action
 	require.Zero(t, r.call(t, 134, 2, 0, r.scratch+64, 8))
 	require.Equal(t, byte(0x42), r.get(t, r.scratch+64, 1)[0])
+	require.Equal(t, byte(0x99), r.get(t, r.scratch+64+sigactionSize, 1)[0], "24 bytes written, not more")
 	require.Equal(t, -int64(EINVAL), r.call(t, 134, 9, r.scratch, 0, 8), "SIGKILL")
 	mask := make([]byte, 8)
 	binary.LittleEndian.PutUint64(mask, 1<<1|1<<8)
