@@ -128,9 +128,18 @@ func (g *guestMem) forget(start, end uint64) {
 	}
 }
 
+// allows reports whether an access may use a page of permission perm;
+// pages holding translated code take no stores unless codeOK.
+func allows(perm memory.Perm, code, codeOK, write bool) bool {
+	if write {
+		return perm&memory.PermWrite != 0 && (!code || codeOK)
+	}
+	return perm&memory.PermRead != 0
+}
+
 func (g *guestMem) Translate(va uint64, write bool) []byte {
 	c := g.classify(va >> g.shift)
-	if !c.uniform || write && (c.perm&memory.PermWrite == 0 || c.code) || !write && c.perm&memory.PermRead == 0 {
+	if !c.uniform || !allows(c.perm, c.code, false, write) {
 		return nil
 	}
 	return g.as.mem.Bytes(va&^(1<<g.shift-1), 1<<g.shift)
@@ -150,7 +159,7 @@ func (v pageView) PageShift() uint { return 12 }
 
 func (v pageView) Translate(va uint64, write bool) []byte {
 	pte, ok := v.g.as.pt.Lookup(va)
-	if !ok || write && (pte.Perm&memory.PermWrite == 0 || v.g.code[va] && !v.codeOK) || !write && pte.Perm&memory.PermRead == 0 {
+	if !ok || !allows(pte.Perm, v.g.code[va], v.codeOK, write) {
 		return nil
 	}
 	return v.g.as.mem.Bytes(va, GuestPageSize)
@@ -205,7 +214,7 @@ func NewMachine(proc *Process, cfg MachineConfig, diag io.Writer) (*Machine, err
 func (m *Machine) Stats() Stats {
 	s := m.stats
 	s.GuestInsts += m.core.GuestRetired
-	s.ChainHits += m.core.Chained
+	s.ChainHits = m.core.Chained
 	s.HostInsts = m.core.Retired
 	s.TLBMisses = m.core.TLBMisses
 	return s
@@ -341,22 +350,15 @@ func (m *Machine) Run() (Result, error) {
 	var prev *Block
 	prevIdx := -1
 	for {
-		var b *Block
-		if prev != nil && prev.Next != nil {
-			if l := prev.Next[prevIdx]; l != nil && !l.Dead && l.PC == pc {
-				b = l.Meta.(*Block)
-				m.stats.ChainHits++
+		// The core follows every valid link itself (RunBlock), so an exit
+		// that reaches here has none: look the target up and link it.
+		b := m.lookup(pc)
+		m.stats.Dispatches++
+		if prev != nil && !prev.Dead {
+			if prev.Next == nil {
+				prev.Next = make([]*cpu.Block, len(prev.Code))
 			}
-		}
-		if b == nil {
-			b = m.lookup(pc)
-			m.stats.Dispatches++
-			if prev != nil && !prev.Dead {
-				if prev.Next == nil {
-					prev.Next = make([]*cpu.Block, len(prev.Code))
-				}
-				prev.Next[prevIdx] = &b.Block
-			}
+			prev.Next[prevIdx] = &b.Block
 		}
 		prev = nil
 		ex, hb := m.core.RunBlock(&b.Block, 0)

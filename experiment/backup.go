@@ -48,6 +48,29 @@ func cacheConfig(l configs.CacheLevel, lineSize uint64, trackThread bool) (cache
 		WritePolicy: wp, Latency: l.Latency, TrackThread: trackThread}, nil
 }
 
+// newDRAM builds the DRAM timing model of [dram].
+func newDRAM(scope sim.Scope, d configs.DRAMConfig) (*memory.DRAM, error) {
+	dram, err := memory.NewDRAM(scope, memory.DRAMConfig{Latency: sim.Time(d.Latency), Channels: d.Channels,
+		BytesPerSec: uint64(d.Bandwidth), InterleaveBytes: uint64(d.Interleave)})
+	if err != nil {
+		return nil, fmt.Errorf("dram: %w", err)
+	}
+	return dram, nil
+}
+
+// newLevel builds one cache level of [cache], naming key in errors.
+func newLevel(scope sim.Scope, l configs.CacheLevel, key string, lineSize uint64, trackThread bool) (*cache.Cache, error) {
+	cc, err := cacheConfig(l, lineSize, trackThread)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", key, err)
+	}
+	c, err := cache.New(scope, cc)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", key, err)
+	}
+	return c, nil
+}
+
 func alignUp(x, a uint64) uint64 { return (x + a - 1) / a * a }
 
 func buildBackupHost(env *sim.Env, cfg configs.Config) (*backupHost, error) {
@@ -83,11 +106,9 @@ func buildBackupHost(env *sim.Env, cfg configs.Config) (*backupHost, error) {
 	if h.replica, err = memory.NewPhysical(memSize); err != nil {
 		return nil, fmt.Errorf("host.memory: %w", err)
 	}
-	dram, err := memory.NewDRAM(host.Child("dram"), memory.DRAMConfig{
-		Latency: sim.Time(cfg.DRAM.Latency), Channels: cfg.DRAM.Channels,
-		BytesPerSec: uint64(cfg.DRAM.Bandwidth), InterleaveBytes: uint64(cfg.DRAM.Interleave)})
+	dram, err := newDRAM(host.Child("dram"), cfg.DRAM)
 	if err != nil {
-		return nil, fmt.Errorf("dram: %w", err)
+		return nil, err
 	}
 	overflow, err := cache.ParseOverflowPolicy(string(cfg.Backup.Overflow))
 	if err != nil {
@@ -187,13 +208,9 @@ func buildBackupHost(env *sim.Env, cfg configs.Config) (*backupHost, error) {
 }
 
 func (h *backupHost) newCache(scope sim.Scope, l configs.CacheLevel, key string) (*cache.Cache, error) {
-	cc, err := cacheConfig(l, uint64(h.cfg.Cache.LineSize), h.cfg.Backup.ThreadIDs)
+	c, err := newLevel(scope, l, key, uint64(h.cfg.Cache.LineSize), h.cfg.Backup.ThreadIDs)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", key, err)
-	}
-	c, err := cache.New(scope, cc)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", key, err)
+		return nil, err
 	}
 	h.ctl.AddCache(c)
 	return c, nil
@@ -299,21 +316,15 @@ func CorePort(env *sim.Env, cfg configs.Config) (*cache.Port, error) {
 		if !lv.cfg.Enabled {
 			continue
 		}
-		cc, err := cacheConfig(lv.cfg, lineSize, false)
+		c, err := newLevel(lv.scope, lv.cfg, lv.key, lineSize, false)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", lv.key, err)
-		}
-		c, err := cache.New(lv.scope, cc)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", lv.key, err)
+			return nil, err
 		}
 		levels = append(levels, c)
 	}
-	dram, err := memory.NewDRAM(host.Child("dram"), memory.DRAMConfig{
-		Latency: sim.Time(cfg.DRAM.Latency), Channels: cfg.DRAM.Channels,
-		BytesPerSec: uint64(cfg.DRAM.Bandwidth), InterleaveBytes: uint64(cfg.DRAM.Interleave)})
+	dram, err := newDRAM(host.Child("dram"), cfg.DRAM)
 	if err != nil {
-		return nil, fmt.Errorf("dram: %w", err)
+		return nil, err
 	}
 	return cache.NewPort(sim.Freq(cfg.Host.Freq), levels, dram, nil)
 }
