@@ -17,6 +17,9 @@ type Config struct {
 	WritePolicy WritePolicy
 	Latency     uint64 // hit latency in core cycles
 	TrackThread bool   // rows also record the id of the thread that last wrote them
+	// Inclusive levels hold every line of the levels above them in the
+	// Ports through them: evicting a line invalidates it above.
+	Inclusive bool
 }
 
 // MaxWays is the largest associativity a Cache supports.
@@ -76,7 +79,8 @@ type Row struct {
 // Statistics under its scope: "read_hits", "read_misses", "write_hits",
 // "write_misses", "evictions" (valid lines replaced), "writebacks" (dirty
 // lines written to the level below), "flagged_evictions" (evicted lines
-// whose image-modification flag was set) and the derived "miss_rate".
+// whose image-modification flag was set), the derived "miss_rate" and, for
+// an inclusive level, "back_invalidations" (lines it removed above).
 type Cache struct {
 	cfg       Config
 	name      string
@@ -90,10 +94,12 @@ type Cache struct {
 	clock     uint64
 	rng       *rand.Rand
 	wb        bool
-	holdsIMF  bool // the first write-back level of some Port with a controller: the only rows stores flag
+	holdsIMF  bool     // the first write-back level of some Port with a controller: the only rows stores flag
+	above     []*Cache // Inclusive: the levels above this one in every Port through it
 
 	readHits, readMisses, writeHits, writeMisses *sim.Counter
 	evictions, writebacks, flaggedEvictions      *sim.Counter
+	backInvalidations                            *sim.Counter // Inclusive only
 }
 
 // New returns an empty cache level with statistics under scope.
@@ -126,6 +132,9 @@ func New(scope sim.Scope, cfg Config) (*Cache, error) {
 	c.evictions = scope.Counter("evictions", "valid lines replaced")
 	c.writebacks = scope.Counter("writebacks", "dirty lines written to the level below")
 	c.flaggedEvictions = scope.Counter("flagged_evictions", "evicted lines whose image-modification flag was set")
+	if cfg.Inclusive {
+		c.backInvalidations = scope.Counter("back_invalidations", "lines invalidated above because this inclusive level evicted them")
+	}
 	scope.Value("miss_rate", "misses over accesses", func() float64 {
 		miss := c.readMisses.Value() + c.writeMisses.Value()
 		all := miss + c.readHits.Value() + c.writeHits.Value()

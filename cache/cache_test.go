@@ -331,3 +331,33 @@ func TestMissRate(t *testing.T) {
 	v, _ := env.Stats.Lookup("c", "miss_rate")
 	require.InDelta(t, 0.25, v, 1e-12)
 }
+
+// TestInclusiveBackInvalidation: an inclusive L2 smaller than the L1 above
+// it evicts a line the L1 still holds; the L1 loses it too (and its dirty
+// data goes down with the L2's victim), which a non-inclusive L2 does not
+// do.
+func TestInclusiveBackInvalidation(t *testing.T) {
+	for _, inclusive := range []bool{false, true} {
+		env := sim.NewEnv(1)
+		l1 := newTestCache(t, env, "l1", 4*testLine, 4, LRU, WriteBack, 1)
+		l2, err := New(env.Scope("l2"), Config{Size: 2 * testLine, LineSize: testLine, Ways: 2, Replacement: LRU,
+			WritePolicy: WriteBack, Latency: 10, Inclusive: inclusive})
+		require.NoError(t, err)
+		p, err := NewPort(sim.GHz, []*Cache{l1, l2}, newTestDRAM(t, env), nil)
+		require.NoError(t, err)
+		a, b, c := uint64(0), uint64(testLine), uint64(2*testLine)
+		p.Access(0, Access{Addr: a, Write: true})
+		p.Access(0, Access{Addr: b})
+		p.Access(0, Access{Addr: c}) // the L2 evicts a
+		p.Access(0, Access{Addr: a})
+		if inclusive {
+			require.Equal(t, 2, p.Served(), "a left both levels: it comes from DRAM")
+			require.Equal(t, uint64(2), stat(t, env, "l2", "back_invalidations"))
+			require.Positive(t, stat(t, env, "dram", "writes"), "a's dirty data went to DRAM with the L2's victim")
+		} else {
+			require.Equal(t, 0, p.Served(), "a is still in the L1")
+			_, ok := env.Stats.Lookup("l2", "back_invalidations")
+			require.False(t, ok)
+		}
+	}
+}

@@ -26,6 +26,7 @@ type Port struct {
 	ctl      *Controller // nil: no flags are ever set
 	lineSize uint64
 	stall    uint64 // log stall cycles charged to the access in progress
+	served   int    // level that supplied the line in the last access; len(levels): DRAM
 }
 
 // NewPort builds a port over levels (closest first; may be empty) and dram.
@@ -50,6 +51,20 @@ func NewPort(freq sim.Freq, levels []*Cache, dram *memory.DRAM, ctl *Controller)
 			if d == c {
 				return nil, fmt.Errorf("cache port: %s appears twice in the hierarchy", c.Name())
 			}
+		}
+	}
+	for i, c := range levels {
+		if !c.cfg.Inclusive {
+			continue
+		}
+	next:
+		for _, u := range levels[:i] {
+			for _, a := range c.above {
+				if a == u {
+					continue next
+				}
+			}
+			c.above = append(c.above, u)
 		}
 	}
 	if len(levels) == 0 {
@@ -90,6 +105,7 @@ func (p *Port) Access(now sim.Time, a Access) sim.Time {
 		done = p.write(now, line, &a)
 	} else {
 		hit, cyc := p.probe(0, line, false)
+		p.served = hit
 		done = p.arrive(now, cyc, hit, line)
 		p.fill(0, hit, line, &a, now)
 	}
@@ -98,6 +114,10 @@ func (p *Port) Access(now sim.Time, a Access) sim.Time {
 	}
 	return done
 }
+
+// Served returns where the last Access found its line: an index into
+// Levels, or len(Levels) for DRAM.
+func (p *Port) Served() int { return p.served }
 
 // probe looks line up in levels from, from+1, ... until one hits, counting
 // hits and misses, and returns the level that hit (len(levels) if none) and
@@ -163,6 +183,22 @@ func (p *Port) evict(i, r int, now sim.Time) {
 	}
 	c.evictions.Inc()
 	addr := c.addrOf(r)
+	for _, u := range c.above {
+		// Back-invalidation: a copy above goes too; its flag is logged as
+		// at its own eviction, and newer data above makes this line dirty.
+		if ur := u.find(addr); ur >= 0 {
+			up := &u.rows[ur]
+			c.backInvalidations.Inc()
+			if up.flags&fIMF != 0 {
+				u.flaggedEvictions.Inc()
+				p.stall += p.ctl.logLine(addr, up.thread, srcEvict, now)
+			}
+			if up.flags&fDirty != 0 {
+				old.flags |= fDirty
+			}
+			up.flags = 0
+		}
+	}
 	if old.flags&fIMF != 0 {
 		c.flaggedEvictions.Inc()
 		old.flags &^= fIMF
@@ -213,6 +249,7 @@ func (p *Port) write(now sim.Time, line uint64, a *Access) sim.Time {
 			continue
 		}
 		hit, cyc := p.probe(i, line, true)
+		p.served = hit
 		cycles += cyc
 		done := now + p.freq.CyclesToTime(cycles)
 		r := -1
@@ -229,6 +266,7 @@ func (p *Port) write(now sim.Time, line uint64, a *Access) sim.Time {
 		return done
 	}
 	// No write-back level: the store goes to memory.
+	p.served = len(p.levels)
 	return p.dram.Access(now+p.freq.CyclesToTime(cycles), line, p.lineSize, true)
 }
 

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-const cacheL2Keys = "enabled, latency, replacement, size, ways, write_policy"
+const cacheL2Keys = "enabled, inclusive, latency, replacement, size, ways, write_policy"
 
 func TestParseErrors(t *testing.T) {
 	for _, tc := range []struct {
@@ -24,9 +24,9 @@ func TestParseErrors(t *testing.T) {
 		{"unknown key without suggestion", "[cache.l2]\ncolour = 4",
 			`t.toml: cache.l2.colour: unknown key (allowed keys in cache.l2: ` + cacheL2Keys + `)`},
 		{"ambiguous suggestion", "[cache.l4]\nsize = 4",
-			`t.toml: cache.l4: unknown key (allowed keys in cache: l1, l2, l3, line_size)`},
+			`t.toml: cache.l4: unknown key (allowed keys in cache: l1, l1i, l2, l3, line_size)`},
 		{"unknown top-level table", "[hots]\ncores = 4",
-			`t.toml: hots: unknown key (allowed keys at top level: backup, cache, core, dram, host, hypervisor, output, run, tlb, vm; did you mean "host"?)`},
+			`t.toml: hots: unknown key (allowed keys at top level: backup, cache, core, dram, exec, host, hypervisor, output, run, tlb, vm; did you mean "host"?)`},
 		{"unknown key in vm", "[[vm]]\nname = \"a\"\ncore = [0]",
 			`t.toml: vm[0].core: unknown key (allowed keys in vm[0]: backed_up, cores, memory, name, workload; did you mean "cores"?)`},
 		{"string for integer", "[cache.l2]\nways = \"eight\"",
@@ -188,7 +188,7 @@ func TestSetErrors(t *testing.T) {
 		{[]string{"cache.l2.wayz=4"},
 			`--set cache.l2.wayz=4: cache.l2.wayz: unknown key (allowed keys in cache.l2: ` + cacheL2Keys + `; did you mean "ways"?)`},
 		{[]string{"cach.l2.ways=4"},
-			`--set cach.l2.ways=4: cach: unknown key (allowed keys at top level: backup, cache, core, dram, host, hypervisor, output, run, tlb, vm; did you mean "cache"?)`},
+			`--set cach.l2.ways=4: cach: unknown key (allowed keys at top level: backup, cache, core, dram, exec, host, hypervisor, output, run, tlb, vm; did you mean "cache"?)`},
 		{[]string{"cache.l2.ways=eight"},
 			`--set cache.l2.ways=eight: cache.l2.ways: "eight" has type string; must be an integer`},
 		{[]string{"cache.l2.ways=0"},
@@ -254,8 +254,8 @@ func TestEveryEnumValue(t *testing.T) {
 	for _, k := range keys {
 		paths = append(paths, k.path)
 	}
-	require.Equal(t, []string{"host.page_size", "core.predictor", "cache.l1.replacement", "cache.l1.write_policy",
-		"cache.l2.replacement", "cache.l2.write_policy", "cache.l3.replacement", "cache.l3.write_policy",
+	require.Equal(t, []string{"run.scenario", "host.page_size", "core.model", "core.predictor", "cache.l1.replacement",
+		"cache.l1.write_policy", "cache.l1i.replacement", "cache.l1i.write_policy", "cache.l2.replacement", "cache.l2.write_policy", "cache.l3.replacement", "cache.l3.write_policy",
 		"backup.overflow", "vm[0].workload.pattern"}, paths)
 
 	for _, k := range keys {
@@ -263,6 +263,9 @@ func TestEveryEnumValue(t *testing.T) {
 			sets := []string{k.path + "=" + v}
 			if k.path == "cache.l3.write_policy" && v == "write-through" {
 				sets = append(sets, "cache.l3.enabled=false") // only the last level must be write-back
+			}
+			if k.path == "run.scenario" && v == "exec" {
+				sets = append(sets, `exec.command="prog"`)
 			}
 			cfg, err := Parse(nil, "t.toml", sets)
 			require.NoError(t, err, sets)

@@ -18,20 +18,22 @@ type Config struct {
 	Run        RunConfig        `toml:"run" doc:"what to run: name, seed and simulated duration"`
 	Host       HostConfig       `toml:"host" doc:"the simulated host: cores, clock, pages and physical memory"`
 	TLB        TLBConfig        `toml:"tlb" doc:"per-core translation lookaside buffer"`
-	Core       CoreConfig       `toml:"core" doc:"the cycle-level core model of the timing mode (twinsim exec --mode timing)"`
+	Core       CoreConfig       `toml:"core" doc:"the cycle-level core of the timing mode (twinsim exec --mode timing and run.scenario exec)"`
 	Cache      CacheConfig      `toml:"cache" doc:"cache hierarchy; image-modification flags live in its write-back levels"`
 	DRAM       DRAMConfig       `toml:"dram" doc:"main memory timing"`
 	Backup     BackupConfig     `toml:"backup" doc:"VM backup by cache image-modification flags and a modification log (patent family 3)"`
 	Hypervisor HypervisorConfig `toml:"hypervisor" doc:"hypervisor (privilege-mode) activity mixed into each core's stream"`
 	VMs        []VMConfig       `toml:"vm" doc:"one table per VM; keys missing from a table take the defaults shown; any [[vm]] table replaces the default list (protected on core 0, unprotected on core 1)"`
+	Exec       ExecConfig       `toml:"exec" doc:"guest programs on the timing cores (run.scenario = \"exec\")"`
 	Output     OutputConfig     `toml:"output" doc:"what a run writes besides config.toml, stats and meta.json"`
 }
 
 // RunConfig names a run and fixes its seed and length.
 type RunConfig struct {
 	Name     string   `toml:"name" doc:"scenario name used in output directory names" rule:"1..40 characters from a-z, 0-9, _ and -"`
+	Scenario string   `toml:"scenario" doc:"what runs: backup (VMs with synthetic workloads backed up by image-modification flags) or exec (guest programs on the timing cores, [exec])" enum:"backup,exec"`
 	Seed     uint64   `toml:"seed" doc:"run seed; every random stream derives from it" range:"0..9223372036854775807"`
-	Duration Duration `toml:"duration" doc:"simulated time to run" range:"1us..3600s"`
+	Duration Duration `toml:"duration" doc:"simulated time to run (exec: at most; the run ends when every program has exited)" range:"1us..3600s"`
 }
 
 // HostConfig describes the simulated host machine.
@@ -50,23 +52,41 @@ type TLBConfig struct {
 	WalkLatency uint64 `toml:"walk_latency" doc:"page-walk cost on a TLB miss, in core cycles" range:"0..10000"`
 }
 
-// CoreConfig is the in-order core's timing: issue width, functional-unit
-// latencies in cycles, and branch prediction.
+// CoreConfig is the timing mode's core: its model, issue width and
+// pipeline depth, functional-unit latencies in cycles and counts, the
+// out-of-order windows, branch prediction and firmware costs.
 type CoreConfig struct {
-	Width             int    `toml:"width" doc:"instructions issued per cycle" range:"1..4"`
-	MemPorts          int    `toml:"mem_ports" doc:"loads and stores issued per cycle" range:"1..4" rule:"at most core.width"`
-	ALU               uint64 `toml:"alu_latency" doc:"integer arithmetic, logic and move latency, in cycles" range:"1..100"`
-	Mul               uint64 `toml:"mul_latency" doc:"integer multiply latency (pipelined), in cycles" range:"1..100"`
-	Div               uint64 `toml:"div_latency" doc:"integer divide latency (not pipelined), in cycles" range:"1..200"`
-	FPAdd             uint64 `toml:"fp_add_latency" doc:"FP add, compare, convert and move latency, in cycles" range:"1..100"`
-	FPMul             uint64 `toml:"fp_mul_latency" doc:"FP multiply and fused multiply-add latency, in cycles" range:"1..100"`
-	FPDiv             uint64 `toml:"fp_div_latency" doc:"FP divide and square root latency (not pipelined), in cycles" range:"1..200"`
-	Load              uint64 `toml:"load_latency" doc:"load-to-use latency of an L1 hit, in cycles (a longer cache.l1.latency wins)" range:"1..100"`
-	MispredictPenalty uint64 `toml:"mispredict_penalty" doc:"cycles lost to a mispredicted conditional branch" range:"0..1000"`
-	Predictor         string `toml:"predictor" doc:"conditional-branch predictor" enum:"bimodal,gshare,tage,always-taken"`
-	TranslateCycles   uint64 `toml:"translate_cycles" doc:"firmware cost to translate one guest instruction, in cycles" range:"0..100000"`
-	SyscallCycles     uint64 `toml:"syscall_cycles" doc:"firmware cost to emulate one system call, in cycles" range:"0..10000000"`
-	FaultCycles       uint64 `toml:"fault_cycles" doc:"firmware cost to take a memory fault on a mixed host page and complete the access, in cycles" range:"0..100000"`
+	Model           string `toml:"model" doc:"core timing model: in-order (a scoreboard) or out-of-order (reorder buffer, load/store queues, rename registers)" enum:"in-order,out-of-order"`
+	Width           int    `toml:"width" doc:"instructions fetched, issued and retired per cycle" range:"1..8"`
+	PipelineDepth   uint64 `toml:"pipeline_depth" doc:"front-end stages between fetch and execute: the cycles a mispredicted branch or block exit costs" range:"0..1000"`
+	ALU             uint64 `toml:"alu_latency" doc:"integer arithmetic, logic and move latency, in cycles" range:"1..100"`
+	Mul             uint64 `toml:"mul_latency" doc:"integer multiply latency (pipelined), in cycles" range:"1..100"`
+	Div             uint64 `toml:"div_latency" doc:"integer divide latency (not pipelined), in cycles" range:"1..200"`
+	FPAdd           uint64 `toml:"fp_add_latency" doc:"FP add, compare, convert and move latency, in cycles" range:"1..100"`
+	FPMul           uint64 `toml:"fp_mul_latency" doc:"FP multiply and fused multiply-add latency, in cycles" range:"1..100"`
+	FPDiv           uint64 `toml:"fp_div_latency" doc:"FP divide and square root latency (not pipelined), in cycles" range:"1..200"`
+	Load            uint64 `toml:"load_latency" doc:"load-to-use latency of an L1 hit, in cycles (a longer cache.l1.latency wins)" range:"1..100"`
+	ALUUnits        int    `toml:"alu_units" doc:"integer ALUs: ALU instructions and branches started per cycle" range:"1..8"`
+	MulUnits        int    `toml:"mul_units" doc:"integer multipliers (pipelined)" range:"1..8"`
+	DivUnits        int    `toml:"div_units" doc:"integer dividers (each busy for a whole division)" range:"1..8"`
+	FPUnits         int    `toml:"fp_units" doc:"FP add/multiply pipelines" range:"1..8"`
+	FPDivUnits      int    `toml:"fp_div_units" doc:"FP dividers (each busy for a whole division or square root)" range:"1..8"`
+	MemPorts        int    `toml:"mem_ports" doc:"loads and stores started per cycle" range:"1..8"`
+	ROB             int    `toml:"rob_size" doc:"reorder-buffer entries (out-of-order)" range:"1..4096" rule:"at least core.width"`
+	LoadQueue       int    `toml:"load_queue" doc:"load-queue entries (out-of-order)" range:"1..4096" rule:"at least core.width"`
+	StoreQueue      int    `toml:"store_queue" doc:"store-queue entries (out-of-order)" range:"1..4096" rule:"at least core.width"`
+	RenameRegs      int    `toml:"rename_regs" doc:"physical registers beyond the architectural ones, for results in flight (out-of-order)" range:"1..4096" rule:"at least core.width"`
+	Predictor       string `toml:"predictor" doc:"conditional-branch predictor" enum:"bimodal,gshare,tage,always-taken"`
+	TranslateCycles uint64 `toml:"translate_cycles" doc:"firmware cost to translate one guest instruction, in cycles" range:"0..100000"`
+	SyscallCycles   uint64 `toml:"syscall_cycles" doc:"firmware cost to emulate one system call, in cycles" range:"0..10000000"`
+	FaultCycles     uint64 `toml:"fault_cycles" doc:"firmware cost to take a memory fault on a mixed host page and complete the access, in cycles" range:"0..100000"`
+}
+
+// ExecConfig describes guest programs run on the timing cores (run.scenario
+// "exec").
+type ExecConfig struct {
+	Command string `toml:"command" doc:"a static RV64GC Linux program and its arguments, separated by spaces (a relative path is from the working directory)" rule:"not empty when run.scenario is exec"`
+	Copies  int    `toml:"copies" doc:"cores that each run their own copy of the program, from core 0, sharing the L3 and DRAM" range:"1..64" rule:"at most host.cores"`
 }
 
 // Replacement is a cache replacement policy.
@@ -88,11 +108,12 @@ const (
 	WriteThrough WritePolicy = "write-through" // write every store below at once; holds no flags
 )
 
-// CacheConfig describes the cache hierarchy: private L1 and L2 per core and a
-// shared L3.
+// CacheConfig describes the cache hierarchy: private L1 (data), L1I and L2
+// per core and a shared L3.
 type CacheConfig struct {
 	LineSize Size       `toml:"line_size" doc:"cache line size of every level, in bytes" range:"16B..1KiB" rule:"a power of two"`
-	L1       CacheLevel `toml:"l1" doc:"level 1 cache, private per core"`
+	L1       CacheLevel `toml:"l1" doc:"level 1 data cache, private per core"`
+	L1I      CacheLevel `toml:"l1i" doc:"level 1 instruction cache, private per core (instruction fetch in the timing mode; never written)"`
 	L2       CacheLevel `toml:"l2" doc:"level 2 cache, private per core"`
 	L3       CacheLevel `toml:"l3" doc:"level 3 cache, shared by all cores"`
 }
@@ -105,6 +126,7 @@ type CacheLevel struct {
 	Replacement Replacement `toml:"replacement" doc:"replacement policy" enum:"lru,plru,random"`
 	WritePolicy WritePolicy `toml:"write_policy" doc:"write policy; the last enabled level must be write-back" enum:"write-back,write-through"`
 	Latency     uint64      `toml:"latency" doc:"hit latency in core cycles" range:"1..1000"`
+	Inclusive   bool        `toml:"inclusive" doc:"holds every line of the levels above it: evicting a line invalidates it above (back-invalidation)" rule:"not on l1 or l1i; size at least the capacity it includes"`
 }
 
 // DRAMConfig describes main memory timing.
@@ -206,13 +228,15 @@ func Default() Config {
 	unprotected.Cores = []int{1}
 	unprotected.Workload.Pattern = PatternUniform
 	return Config{
-		Run: RunConfig{Name: "backup-demo", Seed: 1, Duration: Duration(20 * sim.Millisecond)},
+		Run: RunConfig{Name: "backup-demo", Scenario: "backup", Seed: 1, Duration: Duration(20 * sim.Millisecond)},
 		Host: HostConfig{Cores: 2, Freq: Frequency(3 * sim.GHz), PageSize: 64 * KiB, Memory: 64 * GiB,
 			Quantum: Duration(sim.Microsecond)},
 		TLB: TLBConfig{Entries: 64, Ways: 4, WalkLatency: 30},
-		Core: CoreConfig{Width: 2, MemPorts: 1, ALU: 1, Mul: 3, Div: 20, FPAdd: 4, FPMul: 5, FPDiv: 20, Load: 2,
-			MispredictPenalty: 7, Predictor: "gshare", TranslateCycles: 300, SyscallCycles: 2000, FaultCycles: 400},
-		Cache: CacheConfig{LineSize: 128, L1: level(32*KiB, 8, 2), L2: level(512*KiB, 8, 12),
+		Core: CoreConfig{Model: "in-order", Width: 2, PipelineDepth: 7, ALU: 1, Mul: 3, Div: 20, FPAdd: 4, FPMul: 5,
+			FPDiv: 20, Load: 2, ALUUnits: 2, MulUnits: 1, DivUnits: 1, FPUnits: 2, FPDivUnits: 1, MemPorts: 1,
+			ROB: 128, LoadQueue: 48, StoreQueue: 32, RenameRegs: 128,
+			Predictor: "gshare", TranslateCycles: 300, SyscallCycles: 2000, FaultCycles: 400},
+		Cache: CacheConfig{LineSize: 128, L1: level(32*KiB, 8, 2), L1I: level(32*KiB, 8, 1), L2: level(512*KiB, 8, 12),
 			L3: level(8*MiB, 16, 40)},
 		DRAM: DRAMConfig{Latency: Duration(60 * sim.Nanosecond), Channels: 2,
 			Bandwidth: 12_800_000_000, Interleave: 4 * KiB},
@@ -221,6 +245,7 @@ func Default() Config {
 			ScanCyclesPerLine: 1, DrainCyclesPerEntry: 4, Suspend: Duration(100 * sim.Microsecond)},
 		Hypervisor: HypervisorConfig{StoreFraction: 0.01, Footprint: MiB},
 		VMs:        []VMConfig{DefaultVM(), unprotected},
+		Exec:       ExecConfig{Copies: 1},
 		Output:     OutputConfig{Series: true},
 	}
 }

@@ -166,8 +166,19 @@ func (v *validator) rules(c Config) {
 	if v.ok("tlb.entries", "tlb.ways") && c.TLB.Entries%c.TLB.Ways != 0 {
 		v.fail("tlb.entries", "%d is not allowed; must be a multiple of tlb.ways (%d)", c.TLB.Entries, c.TLB.Ways)
 	}
-	if v.ok("core.width", "core.mem_ports") && c.Core.MemPorts > c.Core.Width {
-		v.fail("core.mem_ports", "%d is not allowed; must be at most core.width (%d)", c.Core.MemPorts, c.Core.Width)
+	for _, w := range []struct {
+		key string
+		v   int
+	}{{"rob_size", c.Core.ROB}, {"load_queue", c.Core.LoadQueue}, {"store_queue", c.Core.StoreQueue}, {"rename_regs", c.Core.RenameRegs}} {
+		if p := "core." + w.key; v.ok("core.width", p) && w.v < c.Core.Width {
+			v.fail(p, "%d is not allowed; must be at least core.width (%d)", w.v, c.Core.Width)
+		}
+	}
+	if c.Run.Scenario == "exec" && strings.TrimSpace(c.Exec.Command) == "" {
+		v.fail("exec.command", "\"\" is not allowed; run.scenario is exec, so a program to run is needed")
+	}
+	if v.ok("exec.copies", "host.cores") && c.Exec.Copies > c.Host.Cores {
+		v.fail("exec.copies", "%d is not allowed; must be at most host.cores (%d)", c.Exec.Copies, c.Host.Cores)
 	}
 	v.cacheRules(c)
 
@@ -200,7 +211,7 @@ func (v *validator) cacheRules(c Config) {
 	for _, lv := range []struct {
 		name string
 		l    CacheLevel
-	}{{"l1", c.Cache.L1}, {"l2", c.Cache.L2}, {"l3", c.Cache.L3}} {
+	}{{"l1", c.Cache.L1}, {"l1i", c.Cache.L1I}, {"l2", c.Cache.L2}, {"l3", c.Cache.L3}} {
 		p := "cache." + lv.name
 		if v.ok("cache.line_size", p+".size", p+".ways") {
 			perSet := uint64(lv.l.Ways) * uint64(line)
@@ -209,8 +220,51 @@ func (v *validator) cacheRules(c Config) {
 					lv.l.Size, lv.l.Ways, line)
 			}
 		}
-		if lv.l.Enabled {
+		if lv.l.Enabled && lv.name != "l1i" {
 			last, lastPath = lv.l, p
+		}
+	}
+	// Inclusion: a level holds every line of the enabled levels above it
+	// (each core's private levels, for the shared L3), so it must be at
+	// least their size.
+	private := []struct {
+		name string
+		l    CacheLevel
+	}{{"l1", c.Cache.L1}, {"l1i", c.Cache.L1I}}
+	for _, lv := range private {
+		if lv.l.Inclusive {
+			v.fail("cache."+lv.name+".inclusive", "true is not allowed; no level is above %s", lv.name)
+		}
+	}
+	for _, lv := range []struct {
+		name   string
+		l      CacheLevel
+		copies uint64
+	}{{"l2", c.Cache.L2, 1}, {"l3", c.Cache.L3, uint64(max(c.Host.Cores, 1))}} {
+		if lv.l.Enabled && lv.l.Inclusive && v.ok("cache."+lv.name+".size") {
+			var above uint64
+			var names []string
+			for _, a := range private {
+				if a.l.Enabled {
+					above += uint64(a.l.Size)
+					names = append(names, "cache."+a.name+".size")
+				}
+			}
+			above *= lv.copies
+			what := strings.Join(names, " + ")
+			if lv.copies > 1 {
+				what = fmt.Sprintf("host.cores × (%s)", what)
+			}
+			if above > uint64(lv.l.Size) {
+				v.fail("cache."+lv.name+".size", "%s is not allowed; an inclusive level must be at least the capacity above it, %s = %s",
+					lv.l.Size, what, Size(above))
+			}
+		}
+		if lv.l.Enabled {
+			private = append(private, struct {
+				name string
+				l    CacheLevel
+			}{lv.name, lv.l})
 		}
 	}
 	switch {

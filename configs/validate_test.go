@@ -156,10 +156,30 @@ func TestValidateReportsEveryErrorInOrder(t *testing.T) {
 }
 
 func TestCoreRules(t *testing.T) {
-	_, err := Load("default", []string{"core.width=1", "core.mem_ports=2"})
-	require.ErrorContains(t, err, "core.mem_ports: 2 is not allowed; must be at most core.width (1)")
-	_, err = Load("default", []string{"core.predictor=perceptron"})
-	require.ErrorContains(t, err, "core.predictor")
-	_, err = Load("default", []string{"core.width=0"})
-	require.ErrorContains(t, err, "core.width: 0 is not allowed; must be 1..4")
+	for _, tc := range []struct {
+		sets []string
+		want string
+	}{
+		{[]string{"core.width=0"}, "core.width: 0 is not allowed; must be 1..8"},
+		{[]string{"core.predictor=perceptron"}, "core.predictor"},
+		{[]string{"core.model=vliw"}, `core.model: "vliw" is not allowed; must be one of in-order, out-of-order`},
+		{[]string{"core.model=out-of-order", "core.width=4", "core.rob_size=2"}, "core.rob_size: 2 is not allowed; must be at least core.width (4)"},
+		{[]string{"core.width=8", "core.rename_regs=4"}, "core.rename_regs: 4 is not allowed; must be at least core.width (8)"},
+		{[]string{"core.alu_units=0"}, "core.alu_units: 0 is not allowed; must be 1..8"},
+		{[]string{"run.scenario=exec"}, "exec.command: \"\" is not allowed; run.scenario is exec"},
+		{[]string{"exec.copies=3"}, "exec.copies: 3 is not allowed; must be at most host.cores (2)"},
+		{[]string{"cache.l2.inclusive=true", "cache.l2.size=32KiB"},
+			"cache.l2.size: 32KiB is not allowed; an inclusive level must be at least the capacity above it, cache.l1.size + cache.l1i.size = 64KiB"},
+		{[]string{"cache.l3.inclusive=true", "cache.l3.size=1MiB"},
+			"cache.l3.size: 1MiB is not allowed; an inclusive level must be at least the capacity above it, host.cores × (cache.l1.size + cache.l1i.size + cache.l2.size) = 1152KiB"},
+		{[]string{"cache.l1.inclusive=true"}, "cache.l1.inclusive: true is not allowed; no level is above l1"},
+	} {
+		_, err := Load("default", tc.sets)
+		require.ErrorContains(t, err, tc.want, "%v", tc.sets)
+	}
+	// Inclusion that fits, and an L1 bigger than a non-inclusive L2.
+	_, err := Load("default", []string{"cache.l2.inclusive=true", "cache.l3.inclusive=true"})
+	require.NoError(t, err)
+	_, err = Load("default", []string{"cache.l1.size=1MiB", "cache.l2.size=256KiB"})
+	require.NoError(t, err)
 }

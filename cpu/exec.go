@@ -44,11 +44,14 @@ type Core struct {
 	TLBMisses uint64
 	TimerDiv  uint64 // instructions per tick of the time CSR; 100 (1 GHz beside 10 MHz) when 0
 
-	GuestRetired uint64   // guest instructions of blocks left (RunBlock)
-	timer        *InOrder // timing model fed every executed instruction; nil in functional mode
-	Chained      uint64   // block transitions made through links, without the firmware
-	StopAt       uint64   // RunBlock stops chaining once Retired reaches it; 0 is treated as no limit
-	tmp          Block    // RunAt's block
+	GuestRetired uint64 // guest instructions of blocks left (RunBlock)
+	timer        Timing // timing model fed every executed instruction; nil in functional mode
+	Chained      uint64 // block transitions made through links, without the firmware
+	StopAt       uint64 // RunBlock stops chaining once Retired reaches it; 0 is treated as no limit
+	// StopCycle, in timing mode, stops chaining once the timing model's
+	// Now reaches it; 0 is treated as no limit.
+	StopCycle uint64
+	tmp       Block // RunAt's block
 
 	bypass bool    // Emulate: translate through the alternate memory and its TLB
 	one    [2]Inst // Emulate's instruction and the exit after it
@@ -92,7 +95,7 @@ func NewCore(mem Memory) *Core {
 
 // SetTimer attaches a timing model that sees every instruction the core
 // executes (nil detaches it: functional mode).
-func (c *Core) SetTimer(t *InOrder) { c.timer = t }
+func (c *Core) SetTimer(t Timing) { c.timer = t }
 
 // FlushTLB drops every cached translation, as after a change of mappings or
 // protections.
@@ -324,8 +327,11 @@ type Block struct {
 	// followed only while it is not Dead and starts at the exit's target.
 	Next []*Block
 	PC   uint64 // guest address of the block's first instruction
-	Dead bool   // discarded by the firmware: never entered through a link
-	Meta any    // the firmware's own record of the block
+	// Addr is the host address of the code (each instruction one 8-byte
+	// word), where the timing model fetches it from.
+	Addr uint64
+	Dead bool // discarded by the firmware: never entered through a link
+	Meta any  // the firmware's own record of the block
 }
 
 // RunBlock executes b from index start. An exit to a guest address whose
@@ -343,7 +349,7 @@ func (c *Core) RunBlock(b *Block, start int) (Exit, *Block) {
 		c.Retired++
 		i++
 		if c.timer != nil {
-			c.timer.step(in, x)
+			c.timer.step(in, x, b.Addr+uint64(i-1)*8)
 		}
 		switch in.Op {
 		case Nop, Fence:
@@ -462,7 +468,7 @@ func (c *Core) RunBlock(b *Block, start int) (Exit, *Block) {
 		case Beq:
 			taken := x[in.Rs1] == x[in.Rs2]
 			if c.timer != nil {
-				c.timer.branch(b.PC^uint64(i)<<40, taken)
+				c.timer.branch(b.Addr+uint64(i-1)*8, taken)
 			}
 			if taken {
 				i = int(in.Imm)
@@ -470,7 +476,7 @@ func (c *Core) RunBlock(b *Block, start int) (Exit, *Block) {
 		case Bne:
 			taken := x[in.Rs1] != x[in.Rs2]
 			if c.timer != nil {
-				c.timer.branch(b.PC^uint64(i)<<40, taken)
+				c.timer.branch(b.Addr+uint64(i-1)*8, taken)
 			}
 			if taken {
 				i = int(in.Imm)
@@ -478,7 +484,7 @@ func (c *Core) RunBlock(b *Block, start int) (Exit, *Block) {
 		case Blt:
 			taken := int64(x[in.Rs1]) < int64(x[in.Rs2])
 			if c.timer != nil {
-				c.timer.branch(b.PC^uint64(i)<<40, taken)
+				c.timer.branch(b.Addr+uint64(i-1)*8, taken)
 			}
 			if taken {
 				i = int(in.Imm)
@@ -486,7 +492,7 @@ func (c *Core) RunBlock(b *Block, start int) (Exit, *Block) {
 		case Bge:
 			taken := int64(x[in.Rs1]) >= int64(x[in.Rs2])
 			if c.timer != nil {
-				c.timer.branch(b.PC^uint64(i)<<40, taken)
+				c.timer.branch(b.Addr+uint64(i-1)*8, taken)
 			}
 			if taken {
 				i = int(in.Imm)
@@ -494,7 +500,7 @@ func (c *Core) RunBlock(b *Block, start int) (Exit, *Block) {
 		case Bltu:
 			taken := x[in.Rs1] < x[in.Rs2]
 			if c.timer != nil {
-				c.timer.branch(b.PC^uint64(i)<<40, taken)
+				c.timer.branch(b.Addr+uint64(i-1)*8, taken)
 			}
 			if taken {
 				i = int(in.Imm)
@@ -502,7 +508,7 @@ func (c *Core) RunBlock(b *Block, start int) (Exit, *Block) {
 		case Bgeu:
 			taken := x[in.Rs1] >= x[in.Rs2]
 			if c.timer != nil {
-				c.timer.branch(b.PC^uint64(i)<<40, taken)
+				c.timer.branch(b.Addr+uint64(i-1)*8, taken)
 			}
 			if taken {
 				i = int(in.Imm)
@@ -517,6 +523,12 @@ func (c *Core) RunBlock(b *Block, start int) (Exit, *Block) {
 			x[0] = 0
 			if b.Retire != nil {
 				c.GuestRetired += uint64(b.Retire[i-1])
+			}
+			if c.timer != nil {
+				c.timer.leave(in, x, b.Addr+uint64(i-1)*8, pc)
+				if c.StopCycle != 0 && c.timer.Now() >= c.StopCycle {
+					return Exit{Kind: ExitJump, PC: pc, Index: i - 1}, b
+				}
 			}
 			if b.Next != nil && (c.StopAt == 0 || c.Retired < c.StopAt) {
 				if n := b.Next[i-1]; n != nil && !n.Dead && n.PC == pc {

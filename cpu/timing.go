@@ -2,88 +2,151 @@ package cpu
 
 import (
 	"fmt"
+	"math/bits"
+	"strings"
 
 	"github.com/twinsim/twinsim/cache"
 	"github.com/twinsim/twinsim/memory"
 	"github.com/twinsim/twinsim/sim"
 )
 
-// MemoryTiming gives the timing model the latency of data accesses.
-type MemoryTiming interface {
-	// Access performs a load or store of the line holding addr issued at
-	// cycle and returns its latency in cycles (for a store, the time its
-	// write is accepted).
-	Access(addr uint64, write bool, cycle uint64) uint64
+// Timing is a cycle-level core model. The functional core drives it one
+// executed host instruction at a time (Core.SetTimer), so the timing
+// follows exactly the path the program took; the two models are
+// InOrder and OutOfOrder.
+type Timing interface {
+	// Firmware charges cycles the core spends in firmware (translating,
+	// emulating a system call, handling a fault): the pipeline drains and
+	// nothing else runs meanwhile.
+	Firmware(cycles uint64)
+	// Now returns the cycle the front end has reached: the core's notion
+	// of the present (the guest's clocks read it).
+	Now() uint64
+	// Finish returns the cycles taken so far, until the last instruction
+	// completes, and records them in Stats.
+	Finish() uint64
+	// Stats returns the model's counts (Cycles as of the last Finish).
+	Stats() *TimingStats
+	// SetMemory makes loads and stores take the latency m reports (nil:
+	// every load hits, taking the load latency).
+	SetMemory(m MemoryTiming)
+	// SetFetch makes instruction fetch go through m, one access per line
+	// of lineBytes (nil: fetch always hits).
+	SetFetch(m MemoryTiming, lineBytes uint64)
+	// Predictor returns the conditional-branch predictor.
+	Predictor() Predictor
+	// FirmwareWrite writes n bytes at addr through the data memory, as the
+	// firmware does when it emits translated code (which instruction
+	// fetch then finds in the shared levels). Its time is part of the
+	// firmware's cost.
+	FirmwareWrite(addr, n uint64)
+
+	// step times one instruction at host address pc; x holds the
+	// registers as the instruction reads them.
+	step(in *Inst, x *[NumRegs]uint64, pc uint64)
+	// branch records the outcome of the conditional branch just stepped.
+	branch(pc uint64, taken bool)
+	// leave records a block exit just stepped (Leave or LeaveReg) that
+	// goes to guest address target.
+	leave(in *Inst, x *[NumRegs]uint64, pc, target uint64)
 }
 
-// PortTiming times data accesses through a cache hierarchy (a cache.Port
-// with its levels and DRAM), converting between cycles at Freq and the
-// hierarchy's picoseconds.
-type PortTiming struct {
-	Port *cache.Port
-	Freq sim.Freq
-	VM   uint16 // owner recorded in the cache rows
-	// TLB, if set, is the data TLB: a miss costs WalkCycles (the page walk)
-	// before the cache access. Guest memory is identity-mapped, so the
-	// entries only stand for the walks saved.
-	TLB        *memory.TLB
-	WalkCycles uint64
-	// Walks counts TLB misses; WalkTotal the cycles they cost.
-	Walks, WalkTotal uint64
-}
-
-// Access implements MemoryTiming.
-func (p *PortTiming) Access(addr uint64, write bool, cycle uint64) uint64 {
-	var walk uint64
-	if p.TLB != nil {
-		if _, hit := p.TLB.Lookup(addr); !hit {
-			walk = p.WalkCycles
-			p.Walks++
-			p.WalkTotal += walk
-			p.TLB.Insert(addr, memory.PTE{PA: addr &^ (p.TLB.PageSize() - 1), Perm: memory.PermRead | memory.PermWrite})
-		}
-	}
-	now := p.Freq.CyclesToTime(cycle + walk)
-	done := p.Port.Access(now, cache.Access{Addr: addr, Write: write, Mode: cache.Guest, VM: p.VM})
-	return walk + max(1, p.Freq.Cycles(done-now+p.Freq.CyclesToTime(1)-1))
-}
-
-// InOrderConfig is an in-order core's timing: how many instructions issue
-// per cycle, the latency of each functional-unit class in cycles, and the
-// cost of a mispredicted branch.
-type InOrderConfig struct {
-	Width             int    `toml:"width"`              // instructions issued per cycle, 1..4
-	ALU               uint64 `toml:"alu"`                // integer arithmetic, logic, shifts, moves
-	Mul               uint64 `toml:"mul"`                // integer multiply (pipelined)
-	Div               uint64 `toml:"div"`                // integer divide and remainder (not pipelined)
-	FPAdd             uint64 `toml:"fp_add"`             // FP add, subtract, conversions, compares, min/max, sign injection
-	FPMul             uint64 `toml:"fp_mul"`             // FP multiply and fused multiply-add
-	FPDiv             uint64 `toml:"fp_div"`             // FP divide and square root (not pipelined)
-	Load              uint64 `toml:"load"`               // load-to-use latency of an L1 hit
-	MemPorts          int    `toml:"mem_ports"`          // loads and stores issued per cycle
-	MispredictPenalty uint64 `toml:"mispredict_penalty"` // cycles lost when a conditional branch is mispredicted
+// Config is a core's timing: the model, issue width and pipeline depth,
+// functional-unit latencies and counts, and (out of order) the window
+// sizes. Latencies are in cycles.
+type Config struct {
+	Width int    // instructions fetched, issued and retired per cycle, 1..8
+	Depth uint64 // front-end stages between fetch and execute: what a mispredicted branch or jump costs
+	// Functional-unit latencies.
+	ALU   uint64 // integer arithmetic, logic, shifts, moves, branches
+	Mul   uint64 // integer multiply (pipelined)
+	Div   uint64 // integer divide and remainder (not pipelined)
+	FPAdd uint64 // FP add, subtract, conversions, compares, min/max, sign injection
+	FPMul uint64 // FP multiply and fused multiply-add
+	FPDiv uint64 // FP divide and square root (not pipelined)
+	Load  uint64 // load-to-use latency of an L1 hit
+	// Functional-unit counts: how many instructions of each class can
+	// start per cycle (dividers: how many divisions can be in progress).
+	ALUUnits, MulUnits, DivUnits, FPUnits, FPDivUnits, MemPorts int
+	// Out of order only: reorder buffer, load and store queue entries,
+	// and physical registers beyond the architectural ones.
+	ROB, LoadQueue, StoreQueue, RenameRegs int
 }
 
 // DefaultInOrderConfig is a 2-wide in-order core in the style of an Arm
 // Cortex-A53 or SiFive U74.
-func DefaultInOrderConfig() InOrderConfig {
-	return InOrderConfig{Width: 2, ALU: 1, Mul: 3, Div: 20, FPAdd: 4, FPMul: 5, FPDiv: 20, Load: 2, MemPorts: 1,
-		MispredictPenalty: 7}
+func DefaultInOrderConfig() Config {
+	return Config{Width: 2, Depth: 7, ALU: 1, Mul: 3, Div: 20, FPAdd: 4, FPMul: 5, FPDiv: 20, Load: 2,
+		ALUUnits: 2, MulUnits: 1, DivUnits: 1, FPUnits: 2, FPDivUnits: 1, MemPorts: 1,
+		ROB: 128, LoadQueue: 48, StoreQueue: 32, RenameRegs: 128}
 }
 
-// Validate names the first value out of range.
-func (c InOrderConfig) Validate() error {
+// DefaultOutOfOrderConfig is a 4-wide out-of-order core with a 128-entry
+// reorder buffer, in the style of ZSim's Westmere model.
+func DefaultOutOfOrderConfig() Config {
+	return Config{Width: 4, Depth: 14, ALU: 1, Mul: 3, Div: 20, FPAdd: 3, FPMul: 5, FPDiv: 20, Load: 4,
+		ALUUnits: 3, MulUnits: 1, DivUnits: 1, FPUnits: 2, FPDivUnits: 1, MemPorts: 2,
+		ROB: 128, LoadQueue: 48, StoreQueue: 32, RenameRegs: 128}
+}
+
+// Validate names the first value out of range by its [core] key.
+func (c Config) Validate(outOfOrder bool) error {
+	lat := []struct {
+		key string
+		v   uint64
+	}{{"alu_latency", c.ALU}, {"mul_latency", c.Mul}, {"div_latency", c.Div}, {"fp_add_latency", c.FPAdd},
+		{"fp_mul_latency", c.FPMul}, {"fp_div_latency", c.FPDiv}, {"load_latency", c.Load}}
+	units := []struct {
+		key string
+		v   int
+	}{{"alu_units", c.ALUUnits}, {"mul_units", c.MulUnits}, {"div_units", c.DivUnits}, {"fp_units", c.FPUnits},
+		{"fp_div_units", c.FPDivUnits}, {"mem_ports", c.MemPorts}}
 	switch {
-	case c.Width < 1 || c.Width > 4:
-		return fmt.Errorf("width %d is not allowed; must be 1..4", c.Width)
-	case c.MemPorts < 1 || c.MemPorts > c.Width:
-		return fmt.Errorf("mem_ports %d is not allowed; must be 1..width (%d)", c.MemPorts, c.Width)
-	case c.ALU < 1 || c.Mul < 1 || c.Div < 1 || c.FPAdd < 1 || c.FPMul < 1 || c.FPDiv < 1 || c.Load < 1:
-		return fmt.Errorf("every latency must be at least 1 cycle")
-	case c.MispredictPenalty > 1000:
-		return fmt.Errorf("mispredict_penalty %d is not allowed; must be 0..1000", c.MispredictPenalty)
+	case c.Width < 1 || c.Width > 8:
+		return fmt.Errorf("width %d is not allowed; must be 1..8", c.Width)
+	case c.Depth > 1000:
+		return fmt.Errorf("pipeline_depth %d is not allowed; must be 0..1000", c.Depth)
+	}
+	for _, l := range lat {
+		if l.v < 1 || l.v > 1000 {
+			return fmt.Errorf("%s %d is not allowed; must be 1..1000 cycles", l.key, l.v)
+		}
+	}
+	for _, u := range units {
+		if u.v < 1 || u.v > 8 {
+			return fmt.Errorf("%s %d is not allowed; must be 1..8", u.key, u.v)
+		}
+	}
+	if outOfOrder {
+		for _, w := range []struct {
+			key string
+			v   int
+		}{{"rob_size", c.ROB}, {"load_queue", c.LoadQueue}, {"store_queue", c.StoreQueue}, {"rename_regs", c.RenameRegs}} {
+			if w.v < c.Width || w.v > 4096 {
+				return fmt.Errorf("%s %d is not allowed; must be width (%d)..4096", w.key, w.v, c.Width)
+			}
+		}
 	}
 	return nil
+}
+
+// latency returns the latency of unit class u.
+func (c *Config) latency(u int) uint64 {
+	switch u {
+	case uMul:
+		return c.Mul
+	case uDiv:
+		return c.Div
+	case uFPAdd:
+		return c.FPAdd
+	case uFPMul:
+		return c.FPMul
+	case uFPDiv:
+		return c.FPDiv
+	case uLoad:
+		return c.Load
+	}
+	return c.ALU
 }
 
 // unit classes
@@ -100,86 +163,333 @@ const (
 	uNone // exits and firmware calls: a slot, no result
 )
 
+// pool returns the issue-port pool unit class u uses: pipelined classes
+// share the calendars of ALU, multiply, FP and memory ports; dividers are
+// separate (not pipelined); exits use none.
+func pool(u int) int {
+	switch u {
+	case uALU, uBranch:
+		return poolALU
+	case uMul:
+		return poolMul
+	case uFPAdd, uFPMul:
+		return poolFP
+	case uLoad, uStore:
+		return poolMem
+	}
+	return -1
+}
+
+const (
+	poolALU = iota
+	poolMul
+	poolFP
+	poolMem
+	numPools
+)
+
 // noReg marks an unused operand slot in the scoreboard.
 const noReg = 0xff
 
-// InOrder is the timing model of an in-order core: a scoreboard of register
-// ready times, an issue width, functional-unit latencies (dividers not
-// pipelined), memory ports, and a conditional-branch predictor whose
-// mispredictions stall the front end. The functional core drives it one
-// executed host instruction at a time (Core.SetTimer), so the timing
-// follows exactly the path the program took.
-//
-// Statistics: Cycles (call Finish first), Insts, and the cycles lost to
-// each cause — Dependence (waiting for an operand; MemoryStall the part
-// waiting for loads), Structural (a busy divider or memory port),
-// Mispredict and FirmwareCycles; the rest is base time (CPIStack).
-type InOrder struct {
-	cfg   InOrderConfig
-	pred  Predictor
-	ready [NumRegs + 32]uint64 // cycle each register's value is available; F registers after X
-	// fromMem[r] says r's value comes from a load, so waiting for it is
-	// memory time in the CPI stack.
-	fromMem [NumRegs + 32]bool
-	cycle   uint64       // the cycle instructions are issuing in
-	slots   int          // instructions issued in cycle
-	memOps  int          // memory operations issued in cycle
-	div     uint64       // integer divider free from this cycle
-	fdiv    uint64       // FP divider free from this cycle
-	last    uint64       // latest result-ready cycle, for Finish
-	mem     MemoryTiming // nil: every load takes cfg.Load
+// Causes of lost cycles, the rows of the CPI stack. Memory sources follow
+// causeMem: causeMem+i is the i-th name of MemoryTiming.Sources.
+const (
+	causeBase       = iota // issuing or retiring; pipeline fill
+	causeDependence        // waiting for a result that is not a load's
+	causeStructural        // a busy unit or port, a full window
+	causeBranch            // a mispredicted branch or block exit
+	causeFirmware          // translating, system calls, faults
+	causeICache            // instruction fetch beyond an L1I hit
+	causeITLB              // instruction TLB walks
+	causeDTLB              // data TLB walks
+	causeMem               // loads, by the level that served them
+	maxSources      = 8
+	numCauses       = causeMem + maxSources
+)
 
-	Insts, Cycles                      uint64
-	Dependence, Structural, Mispredict uint64
-	Branches, Mispredicts              uint64
-	// MemoryCycles is the latency loads took beyond an L1 hit (cfg.Load),
-	// summed; Loads and Stores count the accesses timed.
-	MemoryCycles, Loads, Stores uint64
-	// FirmwareCycles were spent in firmware (see Firmware).
+var causeNames = [causeMem]string{"base", "dependence", "structural", "branch", "firmware", "icache", "itlb", "dtlb"}
+
+// Latency is how long a memory access took and where it was served.
+type Latency struct {
+	Cycles uint64 // total, page walk included
+	Walk   uint64 // cycles of a TLB miss's page walk
+	Source uint8  // index into Sources of the level that supplied the line
+}
+
+// MemoryTiming gives a timing model the latency of memory accesses.
+type MemoryTiming interface {
+	// Access performs a load or store of the line holding addr issued at
+	// cycle and returns its latency (for a store, the time its write is
+	// accepted).
+	Access(addr uint64, write bool, cycle uint64) Latency
+	// Sources names where an access can be served from, closest first
+	// ("l1", "l2", "l3", "dram"); at most 8.
+	Sources() []string
+	// HitCycles is the latency of an access served by the closest level.
+	HitCycles() uint64
+}
+
+// PortTiming times accesses through a cache hierarchy (a cache.Port with
+// its levels and DRAM), converting between cycles at Freq and the
+// hierarchy's picoseconds.
+type PortTiming struct {
+	Port *cache.Port
+	Freq sim.Freq
+	VM   uint16 // owner recorded in the cache rows
+	// TLB, if set, is the port's TLB: a miss costs WalkCycles (the page
+	// walk) before the cache access. Guest memory is identity-mapped, so
+	// the entries only stand for the walks saved.
+	TLB        *memory.TLB
+	WalkCycles uint64
+	// Walks counts TLB misses; WalkTotal the cycles they cost.
+	Walks, WalkTotal uint64
+	names            []string
+}
+
+// Access implements MemoryTiming.
+func (p *PortTiming) Access(addr uint64, write bool, cycle uint64) Latency {
+	var walk uint64
+	if p.TLB != nil {
+		if _, hit := p.TLB.Lookup(addr); !hit {
+			walk = p.WalkCycles
+			p.Walks++
+			p.WalkTotal += walk
+			p.TLB.Insert(addr, memory.PTE{PA: addr &^ (p.TLB.PageSize() - 1), Perm: memory.PermRead | memory.PermWrite})
+		}
+	}
+	now := p.Freq.CyclesToTime(cycle + walk)
+	done := p.Port.Access(now, cache.Access{Addr: addr, Write: write, Mode: cache.Guest, VM: p.VM})
+	return Latency{Cycles: walk + max(1, p.Freq.Cycles(done-now+p.Freq.CyclesToTime(1)-1)), Walk: walk,
+		Source: uint8(min(p.Port.Served(), maxSources-1))}
+}
+
+// Sources implements MemoryTiming: the levels' names without the scope
+// ("host0.core0.l1" is "l1"), then "dram".
+func (p *PortTiming) Sources() []string {
+	if p.names == nil {
+		for _, c := range p.Port.Levels() {
+			n := c.Name()
+			p.names = append(p.names, n[strings.LastIndexByte(n, '.')+1:])
+		}
+		p.names = append(p.names, "dram")
+	}
+	return p.names
+}
+
+// HitCycles implements MemoryTiming.
+func (p *PortTiming) HitCycles() uint64 {
+	if lv := p.Port.Levels(); len(lv) > 0 {
+		return lv[0].Config().Latency
+	}
+	return 1
+}
+
+// TimingStats are a timing model's counts.
+type TimingStats struct {
+	Insts  uint64 // host instructions timed
+	Cycles uint64 // as of the last Finish
+	// Conditional branches and their mispredictions; block exits through
+	// a register (predicted by the BTB, returns by the RAS) and theirs.
+	Branches, Mispredicts         uint64
+	IndirectJumps, JumpMispredict uint64
+	Loads, Stores                 uint64
+	// MemoryCycles is the latency loads took beyond an L1 hit, summed.
+	MemoryCycles uint64
+	// FirmwareCycles were spent in firmware (see Timing.Firmware).
 	FirmwareCycles uint64
-	// MemoryStall is the part of Dependence spent waiting for loads.
-	MemoryStall uint64
+	// Fetches counts instruction-fetch line accesses; FetchCycles their
+	// cycles beyond an L1I hit.
+	Fetches, FetchCycles uint64
+	// Lost holds the cycles lost to each cause (see CPIStack).
+	Lost    [numCauses]uint64
+	sources []string
 }
 
 // CPIStack divides the cycles (after Finish) among their causes, in
-// cycles per instruction: base (issuing, including full issue groups),
-// waiting for loads (memory), waiting for other results (dependence),
-// busy units or ports (structural), mispredicted branches and firmware.
-// The parts add up to Cycles / Insts.
-func (t *InOrder) CPIStack() map[string]float64 {
-	if t.Insts == 0 {
-		return map[string]float64{}
+// cycles per instruction. "base" is issuing and retiring (a cycle in which
+// at least one instruction issues, in order, or retires, out of order);
+// the other rows are cycles in which nothing did, charged to what held the
+// oldest instruction back: "dependence" on a result other than a load's,
+// "structural" (a busy unit or port), "branch" (a mispredicted branch or
+// block exit and the refill after it), "firmware", "icache" and "itlb"
+// (instruction fetch), "dtlb" (a load's page walk) and "dcache.<level>"
+// (a load served by that level: its latency beyond the issue slot). The
+// rows add up to Cycles / Insts.
+func (s *TimingStats) CPIStack() map[string]float64 {
+	out := map[string]float64{}
+	if s.Insts == 0 {
+		return out
 	}
-	n := float64(t.Insts)
-	lost := t.Dependence + t.Structural + t.Mispredict + t.FirmwareCycles
-	base := float64(0)
-	if t.Cycles > lost {
-		base = float64(t.Cycles - lost)
+	n := float64(s.Insts)
+	var lost uint64
+	for c := 1; c < causeMem+len(s.sources); c++ {
+		lost += s.Lost[c]
+		out[s.causeName(c)] = float64(s.Lost[c]) / n
 	}
-	return map[string]float64{
-		"base": base / n, "memory": float64(t.MemoryStall) / n, "dependence": float64(t.Dependence-t.MemoryStall) / n,
-		"structural": float64(t.Structural) / n, "branch": float64(t.Mispredict) / n, "firmware": float64(t.FirmwareCycles) / n,
+	out["base"] = float64(s.Cycles-min(s.Cycles, lost)) / n
+	return out
+}
+
+// CPIRows returns the names of the CPI stack's rows, in a fixed order.
+func (s *TimingStats) CPIRows() []string {
+	var out []string
+	for c := range causeMem + len(s.sources) {
+		out = append(out, s.causeName(c))
 	}
+	return out
+}
+
+func (s *TimingStats) causeName(c int) string {
+	if c < causeMem {
+		return causeNames[c]
+	}
+	return "dcache." + s.sources[c-causeMem]
+}
+
+// frontEnd is what both core models share: instruction fetch through the
+// I-side hierarchy, the direction predictor for conditional branches, and
+// the BTB and return-address stack for block exits through a register.
+type frontEnd struct {
+	cfg       Config
+	pred      Predictor
+	btb       *BTB
+	ras       *RAS
+	mem, imem MemoryTiming
+	imemHit   uint64
+	lineShift uint
+	fetchLine uint64 // line number of the last fetch + 1; 0: none yet
+	stats     TimingStats
+}
+
+func newFrontEnd(cfg Config, pred Predictor) (frontEnd, error) {
+	if pred == nil {
+		return frontEnd{}, fmt.Errorf("no branch predictor")
+	}
+	btb, err := NewBTB(DefaultBTBConfig())
+	if err != nil {
+		return frontEnd{}, err
+	}
+	ras, err := NewRAS(DefaultRASConfig())
+	if err != nil {
+		return frontEnd{}, err
+	}
+	return frontEnd{cfg: cfg, pred: pred, btb: btb, ras: ras, stats: TimingStats{sources: []string{"l1"}}}, nil
 }
 
 // SetMemory makes loads and stores take the latency m reports (nil: every
-// load hits, taking cfg.Load).
-func (t *InOrder) SetMemory(m MemoryTiming) { t.mem = m }
-
-// NewInOrder returns an idle in-order timing model with predictor pred
-// for conditional branches.
-func NewInOrder(cfg InOrderConfig, pred Predictor) (*InOrder, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("in-order core: %w", err)
+// load hits, taking the load latency).
+func (f *frontEnd) SetMemory(m MemoryTiming) {
+	f.mem = m
+	f.stats.sources = []string{"l1"} // without a memory every load hits
+	if m != nil {
+		f.stats.sources = m.Sources()[:min(len(m.Sources()), maxSources)]
 	}
-	if pred == nil {
-		return nil, fmt.Errorf("in-order core: no branch predictor")
-	}
-	return &InOrder{cfg: cfg, pred: pred}, nil
 }
 
-// Predictor returns the branch predictor.
-func (t *InOrder) Predictor() Predictor { return t.pred }
+// SetFetch makes instruction fetch go through m, one access per line of
+// lineBytes (nil: fetch always hits). Fetch beyond m's hit latency stalls
+// the front end.
+func (f *frontEnd) SetFetch(m MemoryTiming, lineBytes uint64) {
+	f.imem, f.fetchLine = m, 0
+	if m != nil {
+		f.imemHit = m.HitCycles()
+		f.lineShift = uint(bits.TrailingZeros64(max(lineBytes, 8)))
+	}
+}
+
+// Predictor returns the conditional-branch predictor.
+func (f *frontEnd) Predictor() Predictor { return f.pred }
+
+// writeLines writes the lines of [addr, addr+n) through the data memory
+// at cycle.
+func (f *frontEnd) writeLines(addr, n, cycle uint64) {
+	if f.mem == nil || n == 0 {
+		return
+	}
+	size := uint64(1) << max(f.lineShift, 3)
+	for line := addr &^ (size - 1); line < addr+n; line += size {
+		f.mem.Access(line, true, cycle)
+	}
+}
+
+// Stats implements Timing.
+func (f *frontEnd) Stats() *TimingStats { return &f.stats }
+
+// fetch returns the cycles instruction fetch at pc stalls the front end at
+// cycle and their cause (icache or itlb): non-zero only when pc starts a
+// new line that misses the L1I or its TLB.
+func (f *frontEnd) fetch(pc, cycle uint64) (stall uint64, cause int) {
+	line := pc>>f.lineShift + 1
+	if f.imem == nil || line == f.fetchLine {
+		return 0, 0
+	}
+	f.fetchLine = line
+	f.stats.Fetches++
+	l := f.imem.Access(pc, false, cycle)
+	if l.Cycles <= f.imemHit {
+		return 0, 0
+	}
+	stall = l.Cycles - f.imemHit
+	f.stats.FetchCycles += stall
+	if l.Walk*2 >= stall {
+		return stall, causeITLB
+	}
+	return stall, causeICache
+}
+
+// loadCause is the CPI-stack row of a load that took l: its page walk if
+// that was most of it, else the level that served it.
+func loadCause(l Latency) uint8 {
+	if l.Walk*2 >= l.Cycles {
+		return causeDTLB
+	}
+	return causeMem + l.Source
+}
+
+// predictConditional predicts and trains the conditional branch at pc and
+// reports a misprediction.
+func (f *frontEnd) predictConditional(pc uint64, taken bool) bool {
+	f.stats.Branches++
+	miss := f.pred.Predict(pc) != taken
+	if miss {
+		f.stats.Mispredicts++
+	}
+	f.pred.Update(pc, taken)
+	return miss
+}
+
+// Hints the translator leaves on block exits (Leave, LeaveReg) for the
+// return-address stack: a call links register Rd (non-zero); a return has
+// Rs2 = ExitReturn.
+const ExitReturn = 1
+
+// predictExit predicts the block exit in at pc going to target and reports
+// a misprediction. A direct exit's target is in the instruction; one
+// through a register is predicted by the RAS when it returns and by the
+// BTB otherwise. A call pushes its link.
+func (f *frontEnd) predictExit(in *Inst, x *[NumRegs]uint64, pc, target uint64) bool {
+	miss := false
+	if in.Op == LeaveReg {
+		f.stats.IndirectJumps++
+		var pred uint64
+		ok := false
+		if in.Rs2 == ExitReturn {
+			pred, ok = f.ras.Pop()
+		}
+		if !ok {
+			pred, ok = f.btb.Lookup(pc)
+		}
+		miss = !ok || pred != target
+		if miss {
+			f.stats.JumpMispredict++
+			f.btb.Update(pc, target)
+		}
+	}
+	if in.Rd != 0 {
+		f.ras.Push(x[in.Rd])
+	}
+	return miss
+}
 
 // operands returns in's unit class, its source registers and its
 // destination (scoreboard indices; F registers are NumRegs + n).
@@ -250,137 +560,80 @@ func operands(in *Inst) (unit int, s1, s2, s3, d uint8) {
 	return unit, s1, s2, s3, d
 }
 
-func (t *InOrder) latency(unit int) uint64 {
-	switch unit {
-	case uMul:
-		return t.cfg.Mul
-	case uDiv:
-		return t.cfg.Div
-	case uFPAdd:
-		return t.cfg.FPAdd
-	case uFPMul:
-		return t.cfg.FPMul
-	case uFPDiv:
-		return t.cfg.FPDiv
-	case uLoad:
-		return t.cfg.Load
+// effAddr is the address a memory instruction accesses.
+func effAddr(in *Inst, x *[NumRegs]uint64) uint64 {
+	va := x[in.Rs1]
+	if in.Op < LrW || in.Op > AmoMaxuD {
+		va += uint64(in.Imm)
 	}
-	return t.cfg.ALU
+	return va
 }
 
-// step issues one executed instruction; x holds the registers as the
-// instruction reads them (for its effective address).
-func (t *InOrder) step(in *Inst, x *[NumRegs]uint64) {
-	t.Insts++
-	unit, s1, s2, s3, d := operands(in)
-	// The issue cycle: the next free slot, then operands, then units.
-	slot := t.cycle
-	if t.slots >= t.cfg.Width {
-		slot++ // the issue group is full: the next cycle (base time)
-	}
-	dep, from := slot, uint8(noReg)
-	for _, s := range [3]uint8{s1, s2, s3} {
-		if s != noReg && t.ready[s] > dep {
-			dep, from = t.ready[s], s
-		}
-	}
-	issue := dep
-	switch unit {
-	case uDiv:
-		issue = max(issue, t.div)
-	case uFPDiv:
-		issue = max(issue, t.fdiv)
-	case uLoad, uStore:
-		if issue == t.cycle && t.memOps >= t.cfg.MemPorts {
-			issue++
-		}
-	}
-	// Cycles in which nothing issues before this instruction: from the
-	// slot it could have had up to its issue cycle, except the current
-	// cycle when something already issued in it (that cycle is base time).
-	empty := issue - slot
-	if slot == t.cycle && t.slots > 0 && empty > 0 {
-		empty--
-	}
-	if empty > 0 {
-		structural := min(issue-dep, empty)
-		t.Structural += structural
-		t.Dependence += empty - structural
-		if from != noReg && t.fromMem[from] {
-			t.MemoryStall += empty - structural
-		}
-	}
-	if issue != t.cycle {
-		t.cycle, t.slots, t.memOps = issue, 0, 0
-	}
-	t.slots++
-	lat := t.latency(unit)
-	switch unit {
-	case uDiv:
-		t.div = issue + lat
-	case uFPDiv:
-		t.fdiv = issue + lat
-	case uLoad, uStore:
-		t.memOps++
-		if t.mem != nil {
-			va := x[in.Rs1]
-			if in.Op < LrW || in.Op > AmoMaxuD {
-				va += uint64(in.Imm)
+// isAtomicWrite says whether a load-class instruction also writes memory
+// (an AMO or SC).
+func isAtomicWrite(op Op) bool { return op >= LrW && op <= AmoMaxuD && op != LrW && op != LrD }
+
+// calendarSize is how many cycles a calendar remembers: reservations
+// further apart than this from the newest are forgotten.
+const calendarSize = 512
+
+// calendar counts, per cycle, how many instructions started on a pool of
+// identical pipelined units, so an instruction finds the first cycle from
+// a given one with a unit free. Cycles may be reserved in any order (out
+// of order issue) within the window it remembers.
+type calendar struct {
+	units int
+	tag   [calendarSize]uint64 // cycle + 1 the slot counts; 0 empty
+	used  [calendarSize]uint8
+}
+
+// reserve takes a unit in the first cycle from at with one free and
+// returns that cycle.
+func (c *calendar) reserve(at uint64) uint64 {
+	for {
+		i := at % calendarSize
+		switch {
+		case c.tag[i] != at+1:
+			if c.tag[i] > at+1 {
+				return at // a slot of a later cycle: this one is long gone
 			}
-			if unit == uLoad {
-				t.Loads++
-				lat = max(lat, t.mem.Access(va, in.Op >= LrW && in.Op <= AmoMaxuD && in.Op != LrW && in.Op != LrD, issue))
-				t.MemoryCycles += lat - t.cfg.Load
-			} else {
-				t.Stores++
-				t.mem.Access(va, true, issue) // a store buffer hides its latency
-			}
+			c.tag[i], c.used[i] = at+1, 1
+			return at
+		case int(c.used[i]) < c.units:
+			c.used[i]++
+			return at
+		}
+		at++
+	}
+}
+
+// dividers are non-pipelined units: each is busy until a cycle.
+type dividers []uint64
+
+// reserve starts an operation of lat cycles on the first divider free at
+// or after at and returns when it starts.
+func (d dividers) reserve(at, lat uint64) uint64 {
+	best := 0
+	for i := range d {
+		if d[i] < d[best] {
+			best = i
 		}
 	}
-	if d != noReg {
-		t.ready[d] = issue + lat
-		t.fromMem[d] = unit == uLoad
-	}
-	t.last = max(t.last, issue+lat)
+	start := max(at, d[best])
+	d[best] = start + lat
+	return start
 }
 
-// branch records the outcome of the conditional branch just issued at pc
-// (any stable identifier of the static branch): a misprediction stops
-// issue until the branch resolves and the penalty has passed.
-func (t *InOrder) branch(pc uint64, taken bool) {
-	t.Branches++
-	if t.pred.Predict(pc) != taken {
-		t.Mispredicts++
-		// The branch resolves a cycle after issue (base time); the penalty
-		// is the refill after it.
-		resume := t.cycle + 1 + t.cfg.MispredictPenalty
-		t.Mispredict += t.cfg.MispredictPenalty
-		t.cycle, t.slots, t.memOps = resume, 0, 0
+// NewTiming returns a timing model by its configuration name, "in-order"
+// or "out-of-order", with predictor pred.
+func NewTiming(model string, cfg Config, pred Predictor) (Timing, error) {
+	switch model {
+	case "in-order":
+		return NewInOrder(cfg, pred)
+	case "out-of-order":
+		return NewOutOfOrder(cfg, pred)
 	}
-	t.pred.Update(pc, taken)
-}
-
-// Firmware charges cycles the core spends in firmware (translating,
-// emulating a system call, handling a fault): nothing issues meanwhile.
-func (t *InOrder) Firmware(cycles uint64) {
-	if cycles == 0 {
-		return
-	}
-	if t.slots > 0 {
-		t.cycle++ // the cycle in progress ends first: it is base time
-	}
-	t.cycle += cycles
-	t.slots, t.memOps = 0, 0
-	t.FirmwareCycles += cycles
-}
-
-// Now returns the cycle instructions are issuing in.
-func (t *InOrder) Now() uint64 { return t.cycle }
-
-// Finish returns the cycles taken so far: until the last result is ready.
-func (t *InOrder) Finish() uint64 {
-	t.Cycles = max(t.cycle+1, t.last)
-	return t.Cycles
+	return nil, fmt.Errorf("unknown core model %q; must be in-order or out-of-order", model)
 }
 
 // NewPredictor returns a conditional-branch predictor by its configuration

@@ -36,11 +36,11 @@ type MachineConfig struct {
 	// takes one cycle: the guest's clocks (clock_gettime, the time CSR) read
 	// the time the instructions executed so far would take. 1 GHz when 0.
 	Freq sim.Freq
-	// Timing, if set, runs the in-order timing model beside the functional
-	// core (timing mode): cycles follow the executed instructions through
-	// the scoreboard, functional units and branch predictor, and the
-	// guest's clocks read those cycles.
-	Timing *cpu.InOrder
+	// Timing, if set, runs a timing model (in-order or out-of-order)
+	// beside the functional core (timing mode): cycles follow the executed
+	// instructions through the core's pipeline, caches and predictors, and
+	// the guest's clocks read those cycles.
+	Timing cpu.Timing
 	// Firmware costs charged to the timing model, in cycles.
 	TranslateCycles uint64 // per guest instruction translated
 	SyscallCycles   uint64 // per system call emulated
@@ -65,7 +65,22 @@ type Machine struct {
 	pages  map[uint64][]*Block // guest page → blocks with code on it
 	stats  Stats
 	diag   io.Writer
+
+	// Where Run continues: the guest pc, and the exit of the block that
+	// led there (linked to pc's block once it is looked up).
+	pc       uint64
+	prev     *Block
+	prevIdx  int
+	started  bool
+	exited   bool
+	result   Result
+	codeNext uint64 // host address for the next translated block
 }
+
+// CodeCacheBase is the host address of the code cache, above every guest
+// address: translated blocks are laid out from here, each instruction one
+// 8-byte word, and instruction fetch reads them there.
+const CodeCacheBase = 1 << 40
 
 // guestMem is the host MMU's view of guest memory, at the host page size.
 // A host page is mapped only when it is uniform: every guest page in it is
@@ -180,7 +195,7 @@ func NewMachine(proc *Process, cfg MachineConfig, diag io.Writer) (*Machine, err
 	for 1<<shift < cfg.HostPageSize {
 		shift++
 	}
-	m := &Machine{cfg: cfg, proc: proc, mem: &guestMem{as: proc.AS, shift: shift, code: map[uint64]bool{}, class: map[uint64]hostClass{}},
+	m := &Machine{cfg: cfg, proc: proc, codeNext: CodeCacheBase, mem: &guestMem{as: proc.AS, shift: shift, code: map[uint64]bool{}, class: map[uint64]hostClass{}},
 		blocks: map[uint64]*Block{}, pages: map[uint64][]*Block{}, diag: diag}
 	m.view4k = pageView{g: m.mem}
 	m.core = cpu.NewCore(m.mem)
@@ -271,6 +286,7 @@ func (m *Machine) flushAll() {
 	m.mem.class = map[uint64]hostClass{}
 	m.core.FlushTLB()
 	m.stats.CacheFlushes++
+	m.codeNext = CodeCacheBase // the code cache is reused from its start
 }
 
 // fetch reads a guest instruction for the translator: it must be on
@@ -307,9 +323,12 @@ func (m *Machine) lookup(pc uint64) *Block {
 		return b
 	}
 	b := translate(m.fetch, pc)
+	b.Addr = m.codeNext
+	m.codeNext += (uint64(len(b.Code))*8 + 63) &^ 63 // blocks start on 64-byte boundaries
 	m.stats.BlocksTranslated++
 	if tm := m.cfg.Timing; tm != nil {
 		tm.Firmware(uint64(b.Insts) * m.cfg.TranslateCycles)
+		tm.FirmwareWrite(b.Addr, uint64(len(b.Code))*8) // the emitted code goes out through the data side
 	}
 	m.blocks[pc] = b
 	for p := pageDown(b.PC); p < max(b.End, b.PC+1); p += GuestPageSize {
@@ -344,23 +363,53 @@ type Result struct {
 // failure of the simulation itself (an unsupported system call in strict
 // mode), not of the guest.
 func (m *Machine) Run() (Result, error) {
+	res, _, err := m.RunUntil(0)
+	return res, err
+}
+
+// Exited reports whether the guest has exited or died.
+func (m *Machine) Exited() bool { return m.exited }
+
+// RunUntil runs the guest until its timing model's Now reaches cycle (0:
+// no limit; functional mode has none) or it exits, and reports whether it
+// exited. It stops between blocks, so it may pass cycle by a block; a
+// later call continues where it stopped.
+func (m *Machine) RunUntil(cycle uint64) (res Result, exited bool, err error) {
+	if m.exited {
+		return m.result, true, nil
+	}
+	if m.cfg.Timing == nil {
+		cycle = 0
+	}
+	m.core.StopCycle = cycle
+	res, exited, err = m.run(cycle)
+	m.exited, m.result = exited, res
+	return res, exited, err
+}
+
+func (m *Machine) run(cycle uint64) (Result, bool, error) {
 	x := &m.core.X
-	x[2] = m.proc.SP
-	pc := m.proc.Prog.Entry
-	var prev *Block
-	prevIdx := -1
+	if !m.started {
+		m.started = true
+		x[2] = m.proc.SP
+		m.pc, m.prevIdx = m.proc.Prog.Entry, -1
+	}
 	for {
+		if cycle != 0 && m.cfg.Timing.Now() >= cycle {
+			return Result{}, false, nil
+		}
+		pc := m.pc
 		// The core follows every valid link itself (RunBlock), so an exit
 		// that reaches here has none: look the target up and link it.
 		b := m.lookup(pc)
 		m.stats.Dispatches++
-		if prev != nil && !prev.Dead {
+		if prev := m.prev; prev != nil && !prev.Dead {
 			if prev.Next == nil {
 				prev.Next = make([]*cpu.Block, len(prev.Code))
 			}
-			prev.Next[prevIdx] = &b.Block
+			prev.Next[m.prevIdx] = &b.Block
 		}
-		prev = nil
+		m.prev = nil
 		ex, hb := m.core.RunBlock(&b.Block, 0)
 		b = hb.Meta.(*Block)
 		// A refused access on a mixed host page is completed by the
@@ -382,8 +431,8 @@ func (m *Machine) Run() (Result, error) {
 		i := ex.Index
 		switch ex.Kind {
 		case cpu.ExitJump: // the core counted the block's instructions
-			prev, prevIdx = b, i
-			pc = ex.PC
+			m.prev, m.prevIdx = b, i
+			m.pc = ex.PC
 		case cpu.ExitSyscall:
 			m.stats.GuestInsts += uint64(b.Retire[i])
 			if tm := m.cfg.Timing; tm != nil {
@@ -391,22 +440,22 @@ func (m *Machine) Run() (Result, error) {
 			}
 			ret, err := m.proc.Syscall(x[17], [6]uint64{x[10], x[11], x[12], x[13], x[14], x[15]}, ex.PC)
 			if err != nil {
-				return Result{}, err
+				return Result{}, false, err
 			}
 			if m.proc.Exited {
-				return Result{ExitCode: m.proc.ExitCode}, nil
+				return Result{ExitCode: m.proc.ExitCode}, true, nil
 			}
 			x[10] = ret
-			pc = ex.Next
+			m.pc = ex.Next
 		case cpu.ExitFenceI:
 			m.stats.GuestInsts += uint64(b.Retire[i])
 			m.flushAll()
-			pc = ex.Next
+			m.pc = ex.Next
 		case cpu.ExitIllegal:
 			m.stats.GuestInsts += uint64(b.Done[i])
 			gpc := b.GuestPC[i]
 			if b.Code[i].Op == cpu.Illegal && b.Code[i].Rd == 1 {
-				return m.die(SIGSEGV, "instruction fetch from %#x", gpc), nil
+				return m.die(SIGSEGV, "instruction fetch from %#x", gpc), true, nil
 			}
 			word, _ := m.fetch(gpc)
 			in := Decode(word)
@@ -417,10 +466,10 @@ func (m *Machine) Run() (Result, error) {
 			case in.Op != OpIllegal:
 				what = fmt.Sprintf("unsupported instruction %q (%#x)", in.StringAt(gpc), word)
 			}
-			return m.die(SIGILL, "%s at pc %#x", what, gpc), nil
+			return m.die(SIGILL, "%s at pc %#x", what, gpc), true, nil
 		case cpu.ExitBreak:
 			m.stats.GuestInsts += uint64(b.Done[i])
-			return m.die(SIGTRAP, "ebreak at pc %#x", ex.PC), nil
+			return m.die(SIGTRAP, "ebreak at pc %#x", ex.PC), true, nil
 		case cpu.ExitFault:
 			m.stats.GuestInsts += uint64(b.Done[i])
 			m.stats.Faults++
@@ -435,7 +484,7 @@ func (m *Machine) Run() (Result, error) {
 				if em := m.core.Emulate(b.Code[i], pageView{g: m.mem, codeOK: true}); em.Kind == cpu.ExitJump {
 					m.stats.GuestInsts++
 					word, _ := m.fetch(gpc)
-					pc = gpc + uint64(Decode(word).Len)
+					m.pc = gpc + uint64(Decode(word).Len)
 					continue
 				}
 			}
@@ -444,9 +493,9 @@ func (m *Machine) Run() (Result, error) {
 				kind = "store to"
 			}
 			if ex.Misaligned {
-				return m.die(SIGBUS, "misaligned atomic access to %#x at pc %#x", ex.Addr, gpc), nil
+				return m.die(SIGBUS, "misaligned atomic access to %#x at pc %#x", ex.Addr, gpc), true, nil
 			}
-			return m.die(SIGSEGV, "%s %#x at pc %#x", kind, ex.Addr, gpc), nil
+			return m.die(SIGSEGV, "%s %#x at pc %#x", kind, ex.Addr, gpc), true, nil
 		}
 	}
 }

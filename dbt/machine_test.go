@@ -194,9 +194,9 @@ func TestGuestClockFollowsInstructions(t *testing.T) {
 	require.ErrorContains(t, err, "below the 10 MHz")
 }
 
-// runTimed runs a workload in timing mode with the default in-order core
-// and a gshare predictor.
-func runTimed(t *testing.T, name string, args ...string) (string, Stats, *cpu.InOrder) {
+// runTimed runs a workload in timing mode on the default core of model
+// (in-order or out-of-order) with a gshare predictor.
+func runTimed(t *testing.T, model, name string, args ...string) (string, Stats, *cpu.TimingStats) {
 	t.Helper()
 	prog, err := LoadProgram(readWorkload(t, name))
 	require.NoError(t, err)
@@ -206,7 +206,11 @@ func runTimed(t *testing.T, name string, args ...string) (string, Stats, *cpu.In
 	require.NoError(t, err)
 	pred, err := cpu.NewGshare(cpu.DefaultGshareConfig())
 	require.NoError(t, err)
-	tm, err := cpu.NewInOrder(cpu.DefaultInOrderConfig(), pred)
+	cfg := cpu.DefaultInOrderConfig()
+	if model == "out-of-order" {
+		cfg = cpu.DefaultOutOfOrderConfig()
+	}
+	tm, err := cpu.NewTiming(model, cfg, pred)
 	require.NoError(t, err)
 	m, err := NewMachine(p, MachineConfig{Timing: tm}, nil)
 	require.NoError(t, err)
@@ -214,27 +218,34 @@ func runTimed(t *testing.T, name string, args ...string) (string, Stats, *cpu.In
 	require.NoError(t, err)
 	require.Zero(t, res.ExitCode)
 	tm.Finish()
-	return out.String(), m.Stats(), tm
+	return out.String(), m.Stats(), tm.Stats()
 }
 
 func TestTimingModeMicrobenchmarks(t *testing.T) {
-	// The same architectural results as functional mode.
-	out, st, tm := runTimed(t, "ubench", "depchain", "20000")
-	_, fout, _, fst := runWorkloadOn(t, 64<<10, "ubench", "depchain", "20000")
-	require.Equal(t, fout, out)
-	require.Equal(t, fst.GuestInsts, st.GuestInsts)
-	// 64 dependent adds per iteration dominate: about one instruction a
-	// cycle even on the 2-wide core.
-	ipc := float64(tm.Insts) / float64(tm.Cycles)
-	require.InDelta(t, 1.0, ipc, 0.1)
+	for _, model := range []string{"in-order", "out-of-order"} {
+		// The same architectural results as functional mode.
+		out, st, tm := runTimed(t, model, "ubench", "depchain", "20000")
+		_, fout, _, fst := runWorkloadOn(t, 64<<10, "ubench", "depchain", "20000")
+		require.Equal(t, fout, out)
+		require.Equal(t, fst.GuestInsts, st.GuestInsts)
+		require.Equal(t, fst.HostInsts, tm.Insts)
+		// 64 dependent adds per iteration dominate: about one instruction a
+		// cycle even on a wide core.
+		require.InDelta(t, 1.0, float64(tm.Insts)/float64(tm.Cycles), 0.1, model)
 
-	_, _, tm = runTimed(t, "ubench", "indep", "20000")
-	require.InDelta(t, 2.0, float64(tm.Insts)/float64(tm.Cycles), 0.1, "four independent chains fill both issue slots")
+		_, _, tm = runTimed(t, model, "ubench", "indep", "20000")
+		ipc := float64(tm.Insts) / float64(tm.Cycles)
+		if model == "in-order" {
+			require.InDelta(t, 2.0, ipc, 0.1, "four independent chains fill both issue slots")
+		} else {
+			require.InDelta(t, 3.0, ipc, 0.15, "four independent chains on three ALUs")
+		}
 
-	// A branch gshare learns (alternation) against an unpredictable one.
-	_, _, alt := runTimed(t, "ubench", "branch", "alternate", "200000")
-	_, _, rnd := runTimed(t, "ubench", "branch", "random", "200000")
-	require.Less(t, alt.Mispredicts, uint64(2000))
-	require.Greater(t, rnd.Mispredicts, uint64(90000), "about half of 200000 random branches")
-	require.Greater(t, rnd.Mispredict, 90000*cpu.DefaultInOrderConfig().MispredictPenalty)
+		// A branch gshare learns (alternation) against an unpredictable one.
+		_, _, alt := runTimed(t, model, "ubench", "branch", "alternate", "200000")
+		_, _, rnd := runTimed(t, model, "ubench", "branch", "random", "200000")
+		require.Less(t, alt.Mispredicts, uint64(2000))
+		require.Greater(t, rnd.Mispredicts, uint64(90000), "about half of 200000 random branches")
+		require.Greater(t, rnd.Cycles, alt.Cycles+90000*5, model)
+	}
 }

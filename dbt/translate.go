@@ -97,6 +97,10 @@ func (b *Block) finish() *Block {
 	return b
 }
 
+// isLink says whether r is a link register (ra or t0) for the
+// return-address stack.
+func isLink(r uint8) bool { return r == 1 || r == 5 }
+
 // translateOne emits the host code of guest instruction in at pc and
 // reports whether it ends the block.
 func (b *Block) translateOne(pc uint64, in Inst) bool {
@@ -113,7 +117,11 @@ func (b *Block) translateOne(pc uint64, in Inst) bool {
 		if rd != 0 {
 			emit(pc, cpu.Inst{Op: cpu.Li, Rd: rd, Imm: int64(next)})
 		}
-		emit(pc, cpu.Inst{Op: cpu.Leave, Imm: int64(pc) + in.Imm})
+		leave := cpu.Inst{Op: cpu.Leave, Imm: int64(pc) + in.Imm}
+		if isLink(rd) {
+			leave.Rd = rd // a call: the return-address stack pushes rd
+		}
+		emit(pc, leave)
 		return true
 	case OpJALR:
 		// The target uses rs1 before rd is written (rd may equal rs1).
@@ -121,7 +129,16 @@ func (b *Block) translateOne(pc uint64, in Inst) bool {
 		if rd != 0 {
 			emit(pc, cpu.Inst{Op: cpu.Li, Rd: rd, Imm: int64(next)})
 		}
-		emit(pc, cpu.Inst{Op: cpu.LeaveReg, Rs1: tmp0})
+		// Return-address stack hints as the RISC-V specification gives
+		// them: a link rd pushes, a link rs1 other than rd pops.
+		leave := cpu.Inst{Op: cpu.LeaveReg, Rs1: tmp0}
+		if isLink(rd) {
+			leave.Rd = rd
+		}
+		if isLink(rs1) && rs1 != rd {
+			leave.Rs2 = cpu.ExitReturn
+		}
+		emit(pc, leave)
 		return true
 	case OpBEQ, OpBNE, OpBLT, OpBGE, OpBLTU, OpBGEU:
 		// Branch to a taken stub two instructions on; fall through to the

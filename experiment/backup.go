@@ -45,7 +45,7 @@ func cacheConfig(l configs.CacheLevel, lineSize uint64, trackThread bool) (cache
 		return cache.Config{}, err
 	}
 	return cache.Config{Size: uint64(l.Size), LineSize: lineSize, Ways: l.Ways, Replacement: repl,
-		WritePolicy: wp, Latency: l.Latency, TrackThread: trackThread}, nil
+		WritePolicy: wp, Latency: l.Latency, TrackThread: trackThread, Inclusive: l.Inclusive}, nil
 }
 
 // newDRAM builds the DRAM timing model of [dram].
@@ -216,6 +216,8 @@ func (h *backupHost) newCache(scope sim.Scope, l configs.CacheLevel, key string)
 	return c, nil
 }
 
+func (h *backupHost) files() []outFile { return nil }
+
 func (h *backupHost) start() {
 	for _, v := range h.vcpus {
 		v.Start()
@@ -297,34 +299,4 @@ func fmtTime(ps float64) string {
 		return fmt.Sprintf("%.1fus", ps/1e6)
 	}
 	return fmt.Sprintf("%.0fns", ps/1e3)
-}
-
-// CorePort builds one core's view of cfg's memory hierarchy — private L1
-// and L2, the L3 and DRAM, the enabled levels only, without the backup
-// log — with statistics under host0.core0 and host0, for a core's timing
-// model (twinsim exec --mode timing).
-func CorePort(env *sim.Env, cfg configs.Config) (*cache.Port, error) {
-	host := env.Scope("host0")
-	lineSize := uint64(cfg.Cache.LineSize)
-	var levels []*cache.Cache
-	for _, lv := range []struct {
-		scope sim.Scope
-		key   string
-		cfg   configs.CacheLevel
-	}{{host.Child("core0").Child("l1"), "cache.l1", cfg.Cache.L1}, {host.Child("core0").Child("l2"), "cache.l2", cfg.Cache.L2},
-		{host.Child("l3"), "cache.l3", cfg.Cache.L3}} {
-		if !lv.cfg.Enabled {
-			continue
-		}
-		c, err := newLevel(lv.scope, lv.cfg, lv.key, lineSize, false)
-		if err != nil {
-			return nil, err
-		}
-		levels = append(levels, c)
-	}
-	dram, err := newDRAM(host.Child("dram"), cfg.DRAM)
-	if err != nil {
-		return nil, err
-	}
-	return cache.NewPort(sim.Freq(cfg.Host.Freq), levels, dram, nil)
 }

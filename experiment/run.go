@@ -31,8 +31,15 @@ type Result struct {
 	Env     *sim.Env
 	Wall    time.Duration // host time spent in the engine
 	SimTime sim.Time      // simulated time reached
-	host    *backupHost
+	scen    scenario
 	cfgTOML []byte
+}
+
+// scenario is what a run simulates (run.scenario).
+type scenario interface {
+	start()
+	summary(w io.Writer, r *Result)
+	files() []outFile // besides config, stats and meta
 }
 
 // Run builds the scenario described by cfg, runs it for cfg.Run.Duration of
@@ -49,15 +56,27 @@ func Run(cfg configs.Config, opt Options) (*Result, error) {
 	if opt.Trace {
 		env.Tracer = sim.NewTracer()
 	}
-	h, err := buildBackupHost(env, cfg)
+	var scen scenario
+	var exec *execHost
+	var err error
+	switch cfg.Run.Scenario {
+	case "exec":
+		exec, err = buildExecHost(env, cfg)
+		scen = exec
+	default:
+		scen, err = buildBackupHost(env, cfg)
+	}
 	if err != nil {
 		return nil, err
 	}
-	h.start()
+	scen.start()
 	begin := time.Now()
 	env.Engine.RunUntil(sim.Time(cfg.Run.Duration))
 	wall := time.Since(begin)
-	return &Result{Config: cfg, Env: env, Wall: wall, SimTime: env.Engine.Now(), host: h, cfgTOML: buf.Bytes()}, nil
+	if exec != nil && exec.err != nil {
+		return nil, exec.err
+	}
+	return &Result{Config: cfg, Env: env, Wall: wall, SimTime: env.Engine.Now(), scen: scen, cfgTOML: buf.Bytes()}, nil
 }
 
 // Name returns the run directory name: the scenario name, the seed and the
@@ -139,6 +158,7 @@ func (r *Result) files() ([]outFile, error) {
 			out = append(out, outFile{"series-" + s.Path + "." + s.Name + ".csv", b.Bytes()})
 		}
 	}
+	out = append(out, r.scen.files()...)
 	m := meta{Version: Version, Name: r.Name(), Seed: uint64(r.Config.Run.Seed), Started: time.Now().UTC().Format(time.RFC3339),
 		WallSeconds: r.Wall.Seconds(), SimTimePS: uint64(r.SimTime), Events: r.Env.Engine.Handled()}
 	sum := sha256.Sum256(r.cfgTOML)
@@ -176,5 +196,5 @@ func (r *Result) WriteTrace(path string) error {
 
 // WriteSummary prints a short human summary of the run.
 func (r *Result) WriteSummary(w io.Writer) {
-	r.host.summary(w, r)
+	r.scen.summary(w, r)
 }

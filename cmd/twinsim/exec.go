@@ -10,10 +10,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/twinsim/twinsim/configs"
-	"github.com/twinsim/twinsim/cpu"
 	"github.com/twinsim/twinsim/dbt"
 	"github.com/twinsim/twinsim/experiment"
-	"github.com/twinsim/twinsim/memory"
 	"github.com/twinsim/twinsim/sim"
 )
 
@@ -40,25 +38,30 @@ type execStats struct {
 	Timing           *timingStats      `json:"timing,omitempty"`
 }
 
-// timingStats are the in-order timing model's results (--mode timing).
+// timingStats are the timing model's results (--mode timing).
 type timingStats struct {
-	Insts       uint64  `json:"host_instructions_timed"`
-	Cycles      uint64  `json:"cycles"`
-	IPC         float64 `json:"host_ipc"`
-	Dependence  uint64  `json:"cycles_waiting_for_operands"`
-	Structural  uint64  `json:"cycles_waiting_for_units_or_slots"`
-	Mispredict  uint64  `json:"cycles_lost_to_mispredicts"`
-	Branches    uint64  `json:"conditional_branches"`
-	Mispredicts uint64  `json:"mispredicts"`
-	Loads       uint64  `json:"loads"`
-	Stores      uint64  `json:"stores"`
-	// MemoryCycles is the latency loads took beyond an L1 hit, summed.
-	MemoryCycles   uint64             `json:"load_cycles_beyond_l1"`
+	Model          string             `json:"model"`
+	Insts          uint64             `json:"host_instructions_timed"`
+	Cycles         uint64             `json:"cycles"`
+	IPC            float64            `json:"host_ipc"`
+	Branches       uint64             `json:"conditional_branches"`
+	Mispredicts    uint64             `json:"mispredicts"`
+	Accuracy       float64            `json:"predictor_accuracy"`
+	IndirectJumps  uint64             `json:"indirect_jumps"`
+	JumpMispredict uint64             `json:"jump_mispredicts"`
+	Loads          uint64             `json:"loads"`
+	Stores         uint64             `json:"stores"`
+	MemoryCycles   uint64             `json:"load_cycles_beyond_l1"` // the latency loads took beyond an L1 hit, summed
 	TLBWalks       uint64             `json:"dtlb_walks"`
+	WalkCycles     uint64             `json:"dtlb_walk_cycles"`
+	ITLBWalks      uint64             `json:"itlb_walks"`
+	Fetches        uint64             `json:"fetch_line_accesses"`
+	FetchCycles    uint64             `json:"fetch_stall_cycles"`
 	FirmwareCycles uint64             `json:"firmware_cycles"`
 	CPIStack       map[string]float64 `json:"cpi_stack"`
-	WalkCycles     uint64             `json:"dtlb_walk_cycles"`
-	MissRates      map[string]float64 `json:"miss_rates"`
+	// CyclesLost is the CPI stack in cycles.
+	CyclesLost map[string]uint64  `json:"cycles_lost"`
+	MissRates  map[string]float64 `json:"miss_rates"`
 }
 
 func newExecCmd(g *globals) *cobra.Command {
@@ -84,11 +87,13 @@ and data in one 64 KiB page) faults into the firmware, which completes the
 access at the guest's granularity. Flags go before ELF; everything after
 it is the guest's.
 
---mode timing adds the in-order core's timing model ([core] of the
-configuration: issue width, functional-unit latencies, a branch predictor;
-loads and stores through [cache] and [dram]) and reports cycles in
---stats, with data-TLB walks ([tlb] at host.page_size) and firmware
-costs (translation, system calls, mixed-page faults; [core]) charged.
+--mode timing adds the cycle-level core of [core] (core.model in-order
+or out-of-order: issue width, pipeline depth, functional units, windows,
+a branch predictor with a BTB and return-address stack), loads and stores
+through the L1, L2, L3 and DRAM of [cache] and [dram], instruction fetch
+through the L1I, TLB walks ([tlb] at host.page_size) and firmware costs
+(translation, system calls, mixed-page faults; [core]), and writes cycles,
+IPC and the CPI stack to --stats.
 
 Not supported: threads, signals delivered to handlers.`,
 		Args: cobra.MinimumNArgs(1),
@@ -125,31 +130,16 @@ Not supported: threads, signals delivered to handlers.`,
 			}
 			defer proc.Close()
 			var env *sim.Env // timing mode: the memory hierarchy's statistics
-			var pt *cpu.PortTiming
+			var tc *experiment.TimedCore
 			mc := dbt.MachineConfig{HostPageSize: uint64(cfg.Host.PageSize), Freq: sim.Freq(cfg.Host.Freq)}
 			if mode == "timing" {
-				pred, err := cpu.NewPredictor(cfg.Core.Predictor)
-				if err != nil {
-					return fmt.Errorf("core.predictor: %w", err)
-				}
-				k := cfg.Core
-				if mc.Timing, err = cpu.NewInOrder(cpu.InOrderConfig{Width: k.Width, MemPorts: k.MemPorts, ALU: k.ALU,
-					Mul: k.Mul, Div: k.Div, FPAdd: k.FPAdd, FPMul: k.FPMul, FPDiv: k.FPDiv, Load: k.Load,
-					MispredictPenalty: k.MispredictPenalty}, pred); err != nil {
-					return fmt.Errorf("core: %w", err)
-				}
 				env = sim.NewEnv(uint64(cfg.Run.Seed))
-				port, err := experiment.CorePort(env, cfg)
+				cores, err := experiment.NewTimedCores(env, cfg, 1)
 				if err != nil {
 					return err
 				}
-				tlb, err := memory.NewTLB(env.Scope("host0").Child("core0").Child("dtlb"), cfg.TLB.Entries, cfg.TLB.Ways, uint64(cfg.Host.PageSize))
-				if err != nil {
-					return fmt.Errorf("tlb: %w", err)
-				}
-				pt = &cpu.PortTiming{Port: port, Freq: sim.Freq(cfg.Host.Freq), VM: 1, TLB: tlb, WalkCycles: cfg.TLB.WalkLatency}
-				mc.Timing.SetMemory(pt)
-				mc.TranslateCycles, mc.SyscallCycles, mc.FaultCycles = k.TranslateCycles, k.SyscallCycles, k.FaultCycles
+				tc = cores[0]
+				mc = tc.MachineConfig(cfg)
 			}
 			m, err := dbt.NewMachine(proc, mc, cmd.ErrOrStderr())
 			if err != nil {
@@ -168,19 +158,8 @@ Not supported: threads, signals delivered to handlers.`,
 				if wall > 0 {
 					out.GuestMIPS = float64(st.GuestInsts) / wall.Seconds() / 1e6
 				}
-				if tm := mc.Timing; tm != nil {
-					out.Timing = &timingStats{Insts: tm.Insts, Cycles: tm.Finish(), Dependence: tm.Dependence, Structural: tm.Structural,
-						Mispredict: tm.Mispredict, Branches: tm.Branches, Mispredicts: tm.Mispredicts,
-						Loads: tm.Loads, Stores: tm.Stores, MemoryCycles: tm.MemoryCycles, MissRates: map[string]float64{}}
-					out.Timing.TLBWalks, out.Timing.WalkCycles = pt.Walks, pt.WalkTotal
-					out.Timing.FirmwareCycles = tm.FirmwareCycles
-					out.Timing.CPIStack = tm.CPIStack()
-					for _, lv := range []string{"host0.core0.l1", "host0.core0.l2", "host0.l3"} {
-						if v, ok := env.Stats.Lookup(lv, "miss_rate"); ok {
-							out.Timing.MissRates[lv] = v
-						}
-					}
-					out.Timing.IPC = float64(tm.Insts) / float64(out.Timing.Cycles)
+				if tc != nil {
+					out.Timing = newTimingStats(cfg, env, tc)
 				}
 				data, err := json.MarshalIndent(out, "", "  ")
 				if err != nil {
@@ -207,10 +186,37 @@ Not supported: threads, signals delivered to handlers.`,
 	cmd.Flags().SetInterspersed(false)
 	cmd.Flags().StringVar(&configFile, "config", "", "configuration (file or embedded name): host, [core], [cache], [dram], [tlb] and run.seed apply; default: the embedded default")
 	cmd.Flags().StringVar(&statsFile, "stats", "", "write run statistics (instructions, blocks, chaining, system calls, faults) as JSON to this file")
-	cmd.Flags().StringVar(&mode, "mode", "functional", "execution mode: functional, or timing (the in-order core of [core] with the configured caches and DRAM)")
+	cmd.Flags().StringVar(&mode, "mode", "functional", "execution mode: functional, or timing (the core of [core] with the configured caches, TLBs and DRAM)")
 	cmd.Flags().BoolVar(&strict, "strict-syscalls", false, "stop at an unsupported system call, naming it and the guest pc, instead of returning -ENOSYS")
 	cmd.Flags().StringArrayVar(&env, "env", nil, "add KEY=VALUE to the guest's environment (repeatable)")
 	return cmd
+}
+
+// newTimingStats reads the timing model's results.
+func newTimingStats(cfg configs.Config, env *sim.Env, tc *experiment.TimedCore) *timingStats {
+	tm := tc.Timing
+	st := tm.Stats()
+	ts := &timingStats{Model: cfg.Core.Model, Insts: st.Insts, Cycles: tm.Finish(), Branches: st.Branches,
+		Mispredicts: st.Mispredicts, IndirectJumps: st.IndirectJumps, JumpMispredict: st.JumpMispredict,
+		Loads: st.Loads, Stores: st.Stores, MemoryCycles: st.MemoryCycles, TLBWalks: tc.Data.Walks,
+		WalkCycles: tc.Data.WalkTotal, ITLBWalks: tc.Fetch.Walks, Fetches: st.Fetches, FetchCycles: st.FetchCycles,
+		FirmwareCycles: st.FirmwareCycles, CPIStack: st.CPIStack(), CyclesLost: map[string]uint64{},
+		MissRates: map[string]float64{}}
+	if st.Branches > 0 {
+		ts.Accuracy = 1 - float64(st.Mispredicts)/float64(st.Branches)
+	}
+	for row, v := range ts.CPIStack {
+		ts.CyclesLost[row] = uint64(v*float64(st.Insts) + 0.5)
+	}
+	for _, lv := range append(append([]string(nil), tc.Levels...), tc.FetchLevel) {
+		if v, ok := env.Stats.Lookup(lv, "miss_rate"); ok && lv != "" {
+			ts.MissRates[lv] = v
+		}
+	}
+	if ts.Cycles > 0 {
+		ts.IPC = float64(st.Insts) / float64(ts.Cycles)
+	}
+	return ts
 }
 
 // guestExit is a guest's non-zero exit status: passed through silently.

@@ -1,0 +1,161 @@
+package cpu
+
+import "fmt"
+
+// InOrder is the timing model of an in-order core: instructions issue in
+// program order, up to Width a cycle, each once its operands are ready (a
+// scoreboard of register ready times) and a unit of its class is free
+// (counts per class; dividers not pipelined). Loads and stores go through
+// the data memory (SetMemory), instruction fetch through the instruction
+// memory (SetFetch); a mispredicted branch or block exit stops issue until
+// it resolves and the front end (Depth stages) has refilled.
+type InOrder struct {
+	frontEnd
+	ready [NumRegs + 32]uint64 // cycle each register's value is available; F registers after X
+	// cause[r] is the CPI-stack row charged for waiting on r: the level
+	// that served the load producing it, or dependence.
+	cause  [NumRegs + 32]uint8
+	cycle  uint64 // the cycle instructions are issuing in
+	slots  int    // instructions issued in cycle
+	pools  [numPools]calendar
+	div    dividers
+	fdiv   dividers
+	last   uint64 // latest result-ready cycle, for Finish
+	issued bool   // something issued in cycle
+}
+
+// NewInOrder returns an idle in-order timing model with predictor pred
+// for conditional branches.
+func NewInOrder(cfg Config, pred Predictor) (*InOrder, error) {
+	if err := cfg.Validate(false); err != nil {
+		return nil, fmt.Errorf("in-order core: %w", err)
+	}
+	f, err := newFrontEnd(cfg, pred)
+	if err != nil {
+		return nil, fmt.Errorf("in-order core: %w", err)
+	}
+	t := &InOrder{frontEnd: f, div: make(dividers, cfg.DivUnits), fdiv: make(dividers, cfg.FPDivUnits)}
+	for i, n := range [numPools]int{cfg.ALUUnits, cfg.MulUnits, cfg.FPUnits, cfg.MemPorts} {
+		t.pools[i].units = n
+	}
+	return t, nil
+}
+
+// stallFront loses cycles before the next instruction can issue (a
+// refill, a fetch miss, firmware), charged to cause.
+func (t *InOrder) stallFront(cycles uint64, cause int) {
+	if cycles == 0 {
+		return
+	}
+	if t.slots > 0 {
+		t.cycle++ // the cycle in progress ends first: it is base time
+	}
+	t.cycle += cycles
+	t.slots = 0
+	t.stats.Lost[cause] += cycles
+}
+
+func (t *InOrder) step(in *Inst, x *[NumRegs]uint64, pc uint64) {
+	t.stats.Insts++
+	if stall, cause := t.fetch(pc, t.cycle); stall > 0 {
+		t.stallFront(stall, cause)
+	}
+	unit, s1, s2, s3, d := operands(in)
+	// The issue cycle: the next free slot, then operands, then units.
+	slot := t.cycle
+	if t.slots >= t.cfg.Width {
+		slot++ // the issue group is full: the next cycle (base time)
+	}
+	dep, from := slot, uint8(noReg)
+	for _, s := range [3]uint8{s1, s2, s3} {
+		if s != noReg && t.ready[s] > dep {
+			dep, from = t.ready[s], s
+		}
+	}
+	lat := t.cfg.latency(unit)
+	issue := dep
+	switch unit {
+	case uDiv:
+		issue = t.div.reserve(issue, lat)
+	case uFPDiv:
+		issue = t.fdiv.reserve(issue, lat)
+	case uNone:
+	default:
+		issue = t.pools[pool(unit)].reserve(issue)
+	}
+	// Cycles in which nothing issues before this instruction: from the
+	// slot it could have had up to its issue cycle, except the current
+	// cycle when something already issued in it (that cycle is base time).
+	if empty := issue - slot; empty > 0 {
+		if slot == t.cycle && t.slots > 0 {
+			empty--
+		}
+		structural := min(issue-dep, empty)
+		t.stats.Lost[causeStructural] += structural
+		if from != noReg {
+			t.stats.Lost[t.cause[from]] += empty - structural
+		}
+	}
+	if issue != t.cycle {
+		t.cycle, t.slots = issue, 0
+	}
+	t.slots++
+	c := uint8(causeDependence)
+	switch {
+	case unit == uLoad:
+		t.stats.Loads++
+		c = causeMem
+		if t.mem != nil {
+			l := t.mem.Access(effAddr(in, x), isAtomicWrite(in.Op), issue)
+			if l.Cycles > lat {
+				t.stats.MemoryCycles += l.Cycles - lat
+				lat = l.Cycles
+			}
+			c = loadCause(l)
+		}
+	case unit == uStore:
+		t.stats.Stores++
+		if t.mem != nil {
+			t.mem.Access(effAddr(in, x), true, issue) // a store buffer hides its latency
+		}
+	}
+	if d != noReg {
+		t.ready[d] = issue + lat
+		t.cause[d] = c
+	}
+	t.last = max(t.last, issue+lat)
+}
+
+// branch records the outcome of the conditional branch just issued at pc:
+// a misprediction stops issue until the branch resolves (the cycle after
+// it issued, base time) and the front end has refilled.
+func (t *InOrder) branch(pc uint64, taken bool) {
+	if t.predictConditional(pc, taken) {
+		t.stallFront(t.cfg.Depth, causeBranch)
+	}
+}
+
+func (t *InOrder) leave(in *Inst, x *[NumRegs]uint64, pc, target uint64) {
+	if t.predictExit(in, x, pc, target) {
+		t.stallFront(t.cfg.Depth, causeBranch)
+	}
+}
+
+// FirmwareWrite implements Timing.
+func (t *InOrder) FirmwareWrite(addr, n uint64) { t.writeLines(addr, n, t.cycle) }
+
+// Firmware implements Timing.
+func (t *InOrder) Firmware(cycles uint64) {
+	t.stallFront(cycles, causeFirmware)
+	t.stats.FirmwareCycles += cycles
+	t.fetchLine = 0 // the firmware's own code has been through the L1I
+}
+
+// Now implements Timing: the cycle instructions are issuing in.
+func (t *InOrder) Now() uint64 { return t.cycle }
+
+// Finish implements Timing: the cycles until the last result is ready.
+func (t *InOrder) Finish() uint64 {
+	t.stats.Cycles = max(t.cycle+1, t.last)
+	return t.stats.Cycles
+}

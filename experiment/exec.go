@@ -1,0 +1,217 @@
+package experiment
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/twinsim/twinsim/configs"
+	"github.com/twinsim/twinsim/dbt"
+	"github.com/twinsim/twinsim/sim"
+)
+
+// execHost is the exec scenario: copies of a guest program, each on its own
+// timing core of host0, sharing the L3 and DRAM. Each core runs ahead of
+// the event engine by at most host.quantum and then yields to the others
+// (bound-weave, as in ZSim), so contention in the shared levels is charged
+// within a quantum of the time it happened; the order in which cores run a
+// quantum is fixed, so results do not depend on the host.
+type execHost struct {
+	cfg     configs.Config
+	scope   sim.Scope
+	command []string
+	cores   []*execCore
+	err     error // a failure of the simulation itself (not of a guest)
+}
+
+type execCore struct {
+	h       *execHost
+	id      sim.HandlerID
+	tc      *TimedCore
+	proc    *dbt.Process
+	m       *dbt.Machine
+	stdout  bytes.Buffer
+	stderr  bytes.Buffer
+	res     dbt.Result
+	exited  bool
+	endTime sim.Time // when the program exited
+}
+
+func buildExecHost(env *sim.Env, cfg configs.Config) (*execHost, error) {
+	h := &execHost{cfg: cfg, scope: env.Scope("host0"), command: strings.Fields(cfg.Exec.Command)}
+	path := h.command[0]
+	if info, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("exec.command: %w", err)
+	} else if info.IsDir() {
+		return nil, fmt.Errorf("exec.command: %s is a directory, not a program", path)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("exec.command: %w", err)
+	}
+	prog, err := dbt.LoadProgram(data)
+	if err != nil {
+		return nil, fmt.Errorf("exec.command: %s: %w", path, err)
+	}
+	tcs, err := NewTimedCores(env, cfg, cfg.Exec.Copies)
+	if err != nil {
+		return nil, err
+	}
+	for _, tc := range tcs {
+		c := &execCore{h: h, tc: tc}
+		// Each copy gets its own random bytes (AT_RANDOM, getrandom), from
+		// a stream named after its core.
+		c.proc, err = dbt.NewProcess(prog, dbt.ProcessConfig{Path: path, Argv: h.command,
+			Seed: sim.NewRNG(env.Seed, tc.Scope.Name()+".guest").Uint64(), Stdout: &c.stdout, Stderr: &c.stderr})
+		if err != nil {
+			return nil, fmt.Errorf("exec.command: %s: %w", path, err)
+		}
+		if c.m, err = dbt.NewMachine(c.proc, tc.MachineConfig(cfg), &c.stderr); err != nil {
+			return nil, err
+		}
+		c.id = env.Engine.Register(c)
+		c.register()
+		h.cores = append(h.cores, c)
+	}
+	return h, nil
+}
+
+// register publishes the core's statistics under host0.coreN.
+func (c *execCore) register() {
+	s, tm := c.tc.Scope, c.tc.Timing
+	st := tm.Stats()
+	f := sim.Freq(c.h.cfg.Host.Freq)
+	s.Value("cycles", "core cycles until the program exited (or the run ended)", func() float64 { return float64(tm.Finish()) })
+	s.Value("guest_instructions", "guest (RV64) instructions completed", func() float64 { return float64(c.m.Stats().GuestInsts) })
+	s.Value("host_instructions", "host instructions executed (translated code)", func() float64 { return float64(st.Insts) })
+	s.Value("ipc", "host instructions per cycle", func() float64 { return ratio(st.Insts, tm.Finish()) })
+	s.Value("guest_ipc", "guest instructions per cycle", func() float64 { return ratio(c.m.Stats().GuestInsts, tm.Finish()) })
+	s.Value("exited", "1 if the program exited before the run ended", func() float64 { return b2f(c.exited) })
+	s.Value("exit_code", "the program's exit status (128 + signal if killed)", func() float64 { return float64(c.res.ExitCode) })
+	s.Value("end_time_ps", "simulated time at which the program exited", func() float64 { return float64(c.endTime) })
+	s.Value("seconds", "the program's simulated run time, in seconds", func() float64 { return f.CyclesToTime(tm.Finish()).Seconds() })
+	s.Value("branches", "conditional branches", func() float64 { return float64(st.Branches) })
+	s.Value("mispredicts", "mispredicted conditional branches", func() float64 { return float64(st.Mispredicts) })
+	s.Value("predictor_accuracy", "conditional branches predicted correctly, as a fraction", func() float64 {
+		return 1 - ratio(st.Mispredicts, st.Branches)
+	})
+	s.Value("indirect_jumps", "block exits through a register (BTB, RAS)", func() float64 { return float64(st.IndirectJumps) })
+	s.Value("jump_mispredicts", "mispredicted exits through a register", func() float64 { return float64(st.JumpMispredict) })
+	s.Value("loads", "loads timed", func() float64 { return float64(st.Loads) })
+	s.Value("stores", "stores timed", func() float64 { return float64(st.Stores) })
+	s.Value("firmware_cycles", "cycles in firmware: translation, system calls, faults", func() float64 { return float64(st.FirmwareCycles) })
+	s.Value("fetch_stall_cycles", "instruction fetch cycles beyond an L1I hit", func() float64 { return float64(st.FetchCycles) })
+	s.Value("dtlb_walks", "data TLB misses", func() float64 { return float64(c.tc.Data.Walks) })
+	s.Value("itlb_walks", "instruction TLB misses", func() float64 { return float64(c.tc.Fetch.Walks) })
+	s.Value("blocks_translated", "guest blocks translated", func() float64 { return float64(c.m.Stats().BlocksTranslated) })
+	s.Value("mixed_page_accesses", "accesses to mixed host pages completed by the firmware", func() float64 {
+		return float64(c.m.Stats().MixedAccesses)
+	})
+	cpi := s.Child("cpi")
+	for _, row := range st.CPIRows() {
+		cpi.Value(row, "cycles per host instruction lost to "+row+" (base: issuing)", func() float64 {
+			tm.Finish()
+			return st.CPIStack()[row]
+		})
+	}
+}
+
+func ratio(a, b uint64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func (h *execHost) start() {
+	for _, c := range h.cores {
+		h.scope.Engine().Schedule(sim.Event{Time: 0, Handler: c.id})
+	}
+}
+
+// Handle runs the core for one quantum from the event's time.
+func (c *execCore) Handle(ev sim.Event) {
+	h := c.h
+	f := sim.Freq(h.cfg.Host.Freq)
+	limit := ev.Time + sim.Time(h.cfg.Host.Quantum)
+	res, exited, err := c.m.RunUntil(max(1, f.Cycles(limit)))
+	now := f.CyclesToTime(c.tc.Timing.Now())
+	if err != nil {
+		h.err = fmt.Errorf("%s: %w", c.tc.Scope.Name(), err)
+		h.scope.Engine().Stop()
+		return
+	}
+	if exited {
+		c.exited, c.res, c.endTime = true, res, max(now, ev.Time)
+		return
+	}
+	h.scope.Engine().Schedule(sim.Event{Time: max(limit, now), Handler: c.id})
+}
+
+// files are each core's standard output and error.
+func (h *execHost) files() []outFile {
+	var out []outFile
+	for i, c := range h.cores {
+		out = append(out, outFile{fmt.Sprintf("core%d.stdout", i), c.stdout.Bytes()},
+			outFile{fmt.Sprintf("core%d.stderr", i), c.stderr.Bytes()})
+	}
+	return out
+}
+
+func (h *execHost) stat(path, name string) float64 {
+	v, _ := h.scope.Env().Stats.Lookup(path, name)
+	return v
+}
+
+// summary prints each core's program result, cycles, IPC, CPI stack and
+// miss rates.
+func (h *execHost) summary(w io.Writer, r *Result) {
+	cfg := h.cfg
+	fmt.Fprintf(w, "twinsim %s: scenario %q, seed %d: %v simulated in %.2fs wall (%d events)\n",
+		Version, cfg.Run.Name, cfg.Run.Seed, r.SimTime, r.Wall.Seconds(), r.Env.Engine.Handled())
+	fmt.Fprintf(w, "%s on %d %s core(s), %d-wide, %s\n", strings.Join(h.command, " "), len(h.cores), cfg.Core.Model,
+		cfg.Core.Width, cfg.Host.Freq)
+	for _, c := range h.cores {
+		name := c.tc.Scope.Name()
+		status := "still running at the end of run.duration"
+		if c.exited {
+			status = fmt.Sprintf("exited with status %d at %v", c.res.ExitCode, c.endTime)
+		}
+		fmt.Fprintf(w, "\n%s: %s\n", name, status)
+		fmt.Fprintf(w, "  %.0f guest instructions, %.0f host instructions, %.0f cycles: host IPC %.3f, guest IPC %.3f\n",
+			h.stat(name, "guest_instructions"), h.stat(name, "host_instructions"), h.stat(name, "cycles"),
+			h.stat(name, "ipc"), h.stat(name, "guest_ipc"))
+		fmt.Fprintf(w, "  branch predictor accuracy %.2f%%; %.0f data and %.0f instruction TLB walks\n",
+			100*h.stat(name, "predictor_accuracy"), h.stat(name, "dtlb_walks"), h.stat(name, "itlb_walks"))
+		fmt.Fprintf(w, "  CPI stack:")
+		for _, row := range c.tc.Timing.Stats().CPIRows() {
+			if v := h.stat(name+".cpi", row); v >= 0.0005 {
+				fmt.Fprintf(w, " %s %.3f", row, v)
+			}
+		}
+		fmt.Fprintln(w)
+		fmt.Fprintf(w, "  miss rates:")
+		for _, lv := range append(append([]string(nil), c.tc.Levels...), c.tc.FetchLevel) {
+			if lv != "" {
+				fmt.Fprintf(w, " %s %.2f%%", lv[strings.LastIndexByte(lv, '.')+1:], 100*h.stat(lv, "miss_rate"))
+			}
+		}
+		fmt.Fprintln(w)
+	}
+	if len(h.cores) > 0 {
+		out := h.cores[0].stdout.String()
+		if lines := strings.Split(strings.TrimRight(out, "\n"), "\n"); len(lines) > 10 {
+			out = strings.Join(lines[:10], "\n") + fmt.Sprintf("\n... (%d more lines in core0.stdout)\n", len(lines)-10)
+		}
+		fmt.Fprintf(w, "\ncore0's standard output:\n%s", out)
+	}
+}
