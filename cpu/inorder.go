@@ -5,7 +5,8 @@ import "fmt"
 // InOrder is the timing model of an in-order core: instructions issue in
 // program order, up to Width a cycle, each once its operands are ready (a
 // scoreboard of register ready times) and a unit of its class is free
-// (counts per class; dividers not pipelined). Loads and stores go through
+// (counts per class; dividers not pipelined; a store needs a free entry
+// in the store buffer, StoreQueue entries). Loads and stores go through
 // the data memory (SetMemory), instruction fetch through the instruction
 // memory (SetFetch); a mispredicted branch or block exit stops issue until
 // it resolves and the front end (Depth stages) has refilled.
@@ -14,14 +15,16 @@ type InOrder struct {
 	ready [NumRegs + 32]uint64 // cycle each register's value is available; F registers after X
 	// cause[r] is the CPI-stack row charged for waiting on r: the level
 	// that served the load producing it, or dependence.
-	cause  [NumRegs + 32]uint8
-	cycle  uint64 // the cycle instructions are issuing in
-	slots  int    // instructions issued in cycle
-	pools  [numPools]calendar
-	div    dividers
-	fdiv   dividers
-	last   uint64 // latest result-ready cycle, for Finish
-	issued bool   // something issued in cycle
+	cause [NumRegs + 32]uint8
+	cycle uint64 // the cycle instructions are issuing in
+	slots int    // instructions issued in cycle
+	pools [numPools]calendar
+	div   dividers
+	fdiv  dividers
+	last  uint64 // latest result-ready cycle, for Finish
+	// sb holds when each store-buffer entry is written to the cache: a
+	// store waits for a free entry.
+	sb ring
 }
 
 // NewInOrder returns an idle in-order timing model with predictor pred
@@ -34,7 +37,8 @@ func NewInOrder(cfg Config, pred Predictor) (*InOrder, error) {
 	if err != nil {
 		return nil, fmt.Errorf("in-order core: %w", err)
 	}
-	t := &InOrder{frontEnd: f, div: make(dividers, cfg.DivUnits), fdiv: make(dividers, cfg.FPDivUnits)}
+	t := &InOrder{frontEnd: f, div: make(dividers, cfg.DivUnits), fdiv: make(dividers, cfg.FPDivUnits),
+		sb: ring{at: make([]uint64, cfg.StoreQueue)}}
 	for i, n := range [numPools]int{cfg.ALUUnits, cfg.MulUnits, cfg.FPUnits, cfg.MemPorts} {
 		t.pools[i].units = n
 	}
@@ -81,6 +85,9 @@ func (t *InOrder) step(in *Inst, x *[NumRegs]uint64, pc uint64) {
 		issue = t.fdiv.reserve(issue, lat)
 	case uNone:
 	default:
+		if unit == uStore {
+			issue = max(issue, t.sb.free())
+		}
 		issue = t.pools[pool(unit)].reserve(issue)
 	}
 	// Cycles in which nothing issues before this instruction: from the
@@ -114,10 +121,13 @@ func (t *InOrder) step(in *Inst, x *[NumRegs]uint64, pc uint64) {
 			c = loadCause(l)
 		}
 	case unit == uStore:
+		// The store buffer hides a store's latency until it is full.
 		t.stats.Stores++
+		done := issue + 1
 		if t.mem != nil {
-			t.mem.Access(effAddr(in, x), true, issue) // a store buffer hides its latency
+			done = issue + t.mem.Access(effAddr(in, x), true, issue).Cycles
 		}
+		t.sb.put(done)
 	}
 	if d != noReg {
 		t.ready[d] = issue + lat

@@ -208,10 +208,14 @@ func (t *OutOfOrder) step(in *Inst, x *[NumRegs]uint64, pc uint64) {
 	case uLoad:
 		t.lq.put(r)
 	case uStore:
-		t.sq.put(r)
+		// The entry is held until the store has written the cache, so
+		// stores that miss hold the queue and bound how far the core runs
+		// ahead of the memory.
+		free := r
 		if t.mem != nil {
-			t.mem.Access(addr, true, r)
+			free += t.mem.Access(addr, true, r).Cycles
 		}
+		t.sq.put(free)
 		w := addr>>3 + 1
 		t.fwd[w%fwdSize] = fwdEntry{word: w, ready: done, commit: r}
 	}

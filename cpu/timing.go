@@ -68,9 +68,12 @@ type Config struct {
 	// Functional-unit counts: how many instructions of each class can
 	// start per cycle (dividers: how many divisions can be in progress).
 	ALUUnits, MulUnits, DivUnits, FPUnits, FPDivUnits, MemPorts int
-	// Out of order only: reorder buffer, load and store queue entries,
-	// and physical registers beyond the architectural ones.
-	ROB, LoadQueue, StoreQueue, RenameRegs int
+	// Out of order only: reorder buffer and load queue entries, and
+	// physical registers beyond the architectural ones.
+	ROB, LoadQueue, RenameRegs int
+	// StoreQueue is the store queue (out of order) or store buffer (in
+	// order): stores in it until they have written the cache.
+	StoreQueue int
 }
 
 // DefaultInOrderConfig is a 2-wide in-order core in the style of an Arm
@@ -117,11 +120,11 @@ func (c Config) Validate(outOfOrder bool) error {
 			return fmt.Errorf("%s %d is not allowed; must be 1..8", u.key, u.v)
 		}
 	}
-	if outOfOrder {
-		for _, w := range []struct {
-			key string
-			v   int
-		}{{"rob_size", c.ROB}, {"load_queue", c.LoadQueue}, {"store_queue", c.StoreQueue}, {"rename_regs", c.RenameRegs}} {
+	for _, w := range []struct {
+		key string
+		v   int
+	}{{"store_queue", c.StoreQueue}, {"rob_size", c.ROB}, {"load_queue", c.LoadQueue}, {"rename_regs", c.RenameRegs}} {
+		if w.key == "store_queue" || outOfOrder {
 			if w.v < c.Width || w.v > 4096 {
 				return fmt.Errorf("%s %d is not allowed; must be width (%d)..4096", w.key, w.v, c.Width)
 			}
@@ -259,7 +262,9 @@ func (p *PortTiming) Access(addr uint64, write bool, cycle uint64) Latency {
 	}
 	now := p.Freq.CyclesToTime(cycle + walk)
 	done := p.Port.Access(now, cache.Access{Addr: addr, Write: write, Mode: cache.Guest, VM: p.VM})
-	return Latency{Cycles: walk + max(1, p.Freq.Cycles(done-now+p.Freq.CyclesToTime(1)-1)), Walk: walk,
+	// To the nearest cycle: a time converted from whole cycles is rounded
+	// up to the picosecond, so it may exceed them by a fraction.
+	return Latency{Cycles: walk + max(1, p.Freq.Cycles(done-now+p.Freq.CyclesToTime(1)/2)), Walk: walk,
 		Source: uint8(min(p.Port.Served(), maxSources-1))}
 }
 

@@ -57,11 +57,15 @@ func repeat(n int, ins ...Inst) []Inst {
 // (a miss), with hit cycles for its first.
 type fixedMem struct {
 	lat, hit uint64
+	wlat     uint64 // if not 0, stores take this long instead
 	accesses int
 }
 
 func (m *fixedMem) Access(addr uint64, write bool, cycle uint64) Latency {
 	m.accesses++
+	if write && m.wlat != 0 {
+		return Latency{Cycles: m.wlat}
+	}
 	return Latency{Cycles: m.lat, Source: 1}
 }
 func (m *fixedMem) Sources() []string { return []string{"l1", "dram"} }
@@ -236,13 +240,27 @@ func TestOutOfOrderStoreForwarding(t *testing.T) {
 	cfg := DefaultOutOfOrderConfig()
 	c, tm := timedCore(t, "out-of-order", cfg, nil)
 	c.X[1] = 0x10000
-	mem := &fixedMem{lat: 300, hit: cfg.Load}
+	mem := &fixedMem{lat: 300, hit: cfg.Load, wlat: 1}
 	tm.(*OutOfOrder).SetMemory(mem)
 	// Store then reload the same word: the load takes the store's data
-	// instead of going to memory.
+	// instead of going to memory (where it would miss).
 	per := cpi(c, tm, repeat(100, Inst{Op: Sd, Rs1: 1, Rs2: 2}, Inst{Op: Ld, Rd: 2, Rs1: 1}, Inst{Op: Addi, Rd: 2, Rs1: 2, Imm: 1}))
 	require.Less(t, per*3, float64(cfg.Load+cfg.ALU+2), "store → load → add chains through forwarding")
 	require.Equal(t, 100, mem.accesses, "only the stores reach memory")
+}
+
+// TestStoreBufferBackpressure: stores that each take 100 cycles to write
+// the cache, with a store buffer (queue) of 8: once it is full, one store
+// completes every 100/8 cycles.
+func TestStoreBufferBackpressure(t *testing.T) {
+	for _, m := range models {
+		cfg := m.cfg()
+		cfg.StoreQueue = 8
+		c, tm := timedCore(t, m.name, cfg, nil)
+		c.X[1] = 0x10000
+		tm.SetMemory(&fixedMem{lat: 100, hit: cfg.Load})
+		require.InDelta(t, 100.0/8, cpi(c, tm, repeat(2000, Inst{Op: Sd, Rs1: 1, Rs2: 2})), 0.5, m.name)
+	}
 }
 
 func TestFetchMisses(t *testing.T) {

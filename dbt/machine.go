@@ -22,7 +22,27 @@ type Stats struct {
 	Faults           uint64 // memory faults taken by the firmware (code-page writes included)
 	MixedAccesses    uint64 // accesses to mixed host pages the firmware completed at 4 KiB granularity
 	TLBMisses        uint64
+	// The regions of interest the guest marked (SysROI), summed: how many,
+	// and their cycles (host instructions in functional mode), guest and
+	// host instructions.
+	ROIs, ROICycles, ROIGuestInsts, ROIHostInsts uint64
 }
+
+// SysROI is twinsim's region-of-interest system call: a guest calls it
+// with a0 = ROIBegin before the code it wants measured and ROIEnd after,
+// and the machine adds the cycles and instructions between them to its
+// ROI statistics (like gem5's m5_reset_stats / m5_dump_stats). It costs no
+// firmware time and returns 0, or -EINVAL for an unknown a0, a begin
+// inside a region or an end outside one. Linux and qemu-riscv64 fail it
+// with ENOSYS and do nothing else, so a program marked this way runs
+// unchanged elsewhere.
+const SysROI = 4000
+
+// SysROI's operations.
+const (
+	ROIBegin = 1
+	ROIEnd   = 2
+)
 
 // MachineConfig is how the host runs the guest.
 type MachineConfig struct {
@@ -75,6 +95,8 @@ type Machine struct {
 	exited   bool
 	result   Result
 	codeNext uint64 // host address for the next translated block
+	roiOpen  bool
+	roiStart [3]uint64 // cycles, guest and host instructions at the open ROIBegin
 }
 
 // CodeCacheBase is the host address of the code cache, above every guest
@@ -435,6 +457,11 @@ func (m *Machine) run(cycle uint64) (Result, bool, error) {
 			m.pc = ex.PC
 		case cpu.ExitSyscall:
 			m.stats.GuestInsts += uint64(b.Retire[i])
+			if x[17] == SysROI {
+				x[10] = m.roi(x[10])
+				m.pc = ex.Next
+				continue
+			}
 			if tm := m.cfg.Timing; tm != nil {
 				tm.Firmware(m.cfg.SyscallCycles)
 			}
@@ -498,6 +525,29 @@ func (m *Machine) run(cycle uint64) (Result, bool, error) {
 			return m.die(SIGSEGV, "%s %#x at pc %#x", kind, ex.Addr, gpc), true, nil
 		}
 	}
+}
+
+// roi handles SysROI's operation op and returns the guest's a0.
+func (m *Machine) roi(op uint64) uint64 {
+	st := m.Stats()
+	cycles := st.HostInsts
+	if tm := m.cfg.Timing; tm != nil {
+		cycles = tm.Now()
+	}
+	now := [3]uint64{cycles, st.GuestInsts, st.HostInsts}
+	switch {
+	case op == ROIBegin && !m.roiOpen:
+		m.roiOpen, m.roiStart = true, now
+	case op == ROIEnd && m.roiOpen:
+		m.roiOpen = false
+		m.stats.ROIs++
+		m.stats.ROICycles += now[0] - m.roiStart[0]
+		m.stats.ROIGuestInsts += now[1] - m.roiStart[1]
+		m.stats.ROIHostInsts += now[2] - m.roiStart[2]
+	default:
+		return neg(EINVAL)
+	}
+	return 0
 }
 
 // writesCode reports whether a store at addr (of up to 8 bytes) touches a

@@ -109,14 +109,27 @@ func (c *execCore) register() {
 	s.Value("mixed_page_accesses", "accesses to mixed host pages completed by the firmware", func() float64 {
 		return float64(c.m.Stats().MixedAccesses)
 	})
+	roi := s.Child("roi")
+	roi.Value("regions", "regions of interest the program marked (dbt.SysROI)", func() float64 { return float64(c.m.Stats().ROIs) })
+	roi.Value("cycles", "cycles inside the regions of interest", func() float64 { return float64(c.m.Stats().ROICycles) })
+	roi.Value("guest_instructions", "guest instructions inside the regions of interest", func() float64 {
+		return float64(c.m.Stats().ROIGuestInsts)
+	})
+	roi.Value("host_instructions", "host instructions inside the regions of interest", func() float64 {
+		return float64(c.m.Stats().ROIHostInsts)
+	})
 	cpi := s.Child("cpi")
 	for _, row := range st.CPIRows() {
-		cpi.Value(row, "cycles per host instruction lost to "+row+" (base: issuing)", func() float64 {
+		cpi.Value(statName(row), "cycles per host instruction lost to "+row+" (base: issuing)", func() float64 {
 			tm.Finish()
 			return st.CPIStack()[row]
 		})
 	}
 }
+
+// statName is a CPI-stack row as a statistic name ("dcache.l2" is
+// "dcache_l2": a dot would be a level of the hierarchy).
+func statName(row string) string { return strings.ReplaceAll(row, ".", "_") }
 
 func ratio(a, b uint64) float64 {
 	if b == 0 {
@@ -194,7 +207,7 @@ func (h *execHost) summary(w io.Writer, r *Result) {
 			100*h.stat(name, "predictor_accuracy"), h.stat(name, "dtlb_walks"), h.stat(name, "itlb_walks"))
 		fmt.Fprintf(w, "  CPI stack:")
 		for _, row := range c.tc.Timing.Stats().CPIRows() {
-			if v := h.stat(name+".cpi", row); v >= 0.0005 {
+			if v := h.stat(name+".cpi", statName(row)); v >= 0.0005 {
 				fmt.Fprintf(w, " %s %.3f", row, v)
 			}
 		}

@@ -36,6 +36,16 @@ type execStats struct {
 	WallSeconds      float64           `json:"wall_seconds"`
 	GuestMIPS        float64           `json:"guest_mips"`
 	Timing           *timingStats      `json:"timing,omitempty"`
+	// ROI sums the regions of interest the guest marked (dbt.SysROI);
+	// cycles are host instructions in functional mode.
+	ROI *roiStats `json:"roi,omitempty"`
+}
+
+type roiStats struct {
+	Regions    uint64 `json:"regions"`
+	Cycles     uint64 `json:"cycles"`
+	GuestInsts uint64 `json:"guest_instructions"`
+	HostInsts  uint64 `json:"host_instructions"`
 }
 
 // timingStats are the timing model's results (--mode timing).
@@ -160,6 +170,9 @@ Not supported: threads, signals delivered to handlers.`,
 				}
 				if tc != nil {
 					out.Timing = newTimingStats(cfg, env, tc)
+				}
+				if st.ROIs > 0 {
+					out.ROI = &roiStats{Regions: st.ROIs, Cycles: st.ROICycles, GuestInsts: st.ROIGuestInsts, HostInsts: st.ROIHostInsts}
 				}
 				data, err := json.MarshalIndent(out, "", "  ")
 				if err != nil {
