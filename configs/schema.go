@@ -85,7 +85,7 @@ type CoreConfig struct {
 // ExecConfig describes guest programs run on the timing cores (run.scenario
 // "exec").
 type ExecConfig struct {
-	Command string `toml:"command" doc:"a static RV64GC Linux program and its arguments, separated by spaces (a relative path is from the working directory)" rule:"not empty when run.scenario is exec"`
+	Command string `toml:"command" doc:"a static RV64GC Linux program and its arguments, separated by spaces: a path (relative to the working directory) or the name of a committed workload (workloads/bin/NAME, in the working directory or above)" rule:"not empty when run.scenario is exec"`
 	Copies  int    `toml:"copies" doc:"cores that each run their own copy of the program, from core 0, sharing the L3 and DRAM" range:"1..64" rule:"at most host.cores"`
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/twinsim/twinsim/configs"
@@ -41,11 +42,9 @@ type execCore struct {
 
 func buildExecHost(env *sim.Env, cfg configs.Config) (*execHost, error) {
 	h := &execHost{cfg: cfg, scope: env.Scope("host0"), command: strings.Fields(cfg.Exec.Command)}
-	path := h.command[0]
-	if info, err := os.Stat(path); err != nil {
+	path, err := FindProgram(h.command[0])
+	if err != nil {
 		return nil, fmt.Errorf("exec.command: %w", err)
-	} else if info.IsDir() {
-		return nil, fmt.Errorf("exec.command: %s is a directory, not a program", path)
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -76,6 +75,41 @@ func buildExecHost(env *sim.Env, cfg configs.Config) (*execHost, error) {
 		h.cores = append(h.cores, c)
 	}
 	return h, nil
+}
+
+// FindProgram resolves a program named in exec.command: a path (with a
+// slash) from the working directory, or the bare name of a committed
+// workload, found in workloads/bin of the working directory or the nearest
+// directory above it that has one.
+func FindProgram(name string) (string, error) {
+	check := func(p string) (string, error) {
+		info, err := os.Stat(p)
+		switch {
+		case err != nil:
+			return "", err
+		case info.IsDir():
+			return "", fmt.Errorf("%s is a directory, not a program", p)
+		}
+		return p, nil
+	}
+	if strings.ContainsRune(name, '/') {
+		return check(name)
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		p := filepath.Join(dir, "workloads", "bin", name)
+		if _, err := os.Stat(p); err == nil {
+			return check(p)
+		}
+		up := filepath.Dir(dir)
+		if up == dir {
+			return "", fmt.Errorf("no program %q: not a path, and no workloads/bin/%s in the working directory or above it", name, name)
+		}
+		dir = up
+	}
 }
 
 // register publishes the core's statistics under host0.coreN.

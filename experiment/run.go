@@ -56,16 +56,7 @@ func Run(cfg configs.Config, opt Options) (*Result, error) {
 	if opt.Trace {
 		env.Tracer = sim.NewTracer()
 	}
-	var scen scenario
-	var exec *execHost
-	var err error
-	switch cfg.Run.Scenario {
-	case "exec":
-		exec, err = buildExecHost(env, cfg)
-		scen = exec
-	default:
-		scen, err = buildBackupHost(env, cfg)
-	}
+	scen, err := buildScenario(env, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -73,10 +64,18 @@ func Run(cfg configs.Config, opt Options) (*Result, error) {
 	begin := time.Now()
 	env.Engine.RunUntil(sim.Time(cfg.Run.Duration))
 	wall := time.Since(begin)
-	if exec != nil && exec.err != nil {
+	if exec, ok := scen.(*execHost); ok && exec.err != nil {
 		return nil, exec.err
 	}
 	return &Result{Config: cfg, Env: env, Wall: wall, SimTime: env.Engine.Now(), scen: scen, cfgTOML: buf.Bytes()}, nil
+}
+
+// buildScenario builds what cfg.Run.Scenario names.
+func buildScenario(env *sim.Env, cfg configs.Config) (scenario, error) {
+	if cfg.Run.Scenario == "exec" {
+		return buildExecHost(env, cfg)
+	}
+	return buildBackupHost(env, cfg)
 }
 
 // Name returns the run directory name: the scenario name, the seed and the

@@ -271,6 +271,9 @@ func parseSweep(data []byte, source string, quick bool, readBase func(name strin
 	}
 	if s.Metrics == nil {
 		s.Metrics = DefaultMetrics
+		if cfg, err := configs.Parse(s.base, s.baseName, s.sets); err == nil && cfg.Run.Scenario == "exec" {
+			s.Metrics = ExecDefaultMetrics
+		}
 	}
 	if len(s.Metrics) == 0 {
 		return nil, fail("sweep.metrics", "is empty; list statistics such as host0.backup.mean_bytes_line_log, or leave it out for the defaults")
@@ -599,6 +602,19 @@ func runName(cfg configs.Config, cfgTOML []byte) string {
 	return fmt.Sprintf("%s-s%d-%s", cfg.Run.Name, cfg.Run.Seed, hex.EncodeToString(sum[:4]))
 }
 
+// ExecDefaultMetrics are the statistics a sweep of the exec scenario
+// reports when its file lists none: core 0's cycles, instructions, IPC and
+// region of interest.
+var ExecDefaultMetrics = []string{
+	"host0.core0.cycles",
+	"host0.core0.guest_instructions",
+	"host0.core0.ipc",
+	"host0.core0.exited",
+	"host0.core0.exit_code",
+	"host0.core0.roi.cycles",
+	"host0.core0.roi.guest_instructions",
+}
+
 // DefaultMetrics are the statistics a sweep reports when its file lists
 // none: the backup scenario's headline numbers.
 var DefaultMetrics = []string{
@@ -635,7 +651,7 @@ func checkMetrics(base []byte, baseName string, sets, metrics []string) error {
 		return err
 	}
 	env := sim.NewEnv(uint64(cfg.Run.Seed))
-	if _, err := buildBackupHost(env, cfg); err != nil {
+	if _, err := buildScenario(env, cfg); err != nil {
 		return err
 	}
 	var bad []string

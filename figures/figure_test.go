@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -225,4 +226,39 @@ func TestGenerateF4(t *testing.T) {
 	again, err := Generate([]string{"f4"}, Options{Out: out})
 	require.NoError(t, err)
 	require.Equal(t, again[0].Points, again[0].Reused, "the second run reuses every point")
+}
+
+// TestGenerateF0 runs the validation figure's sweep (guest programs on the
+// timing core, found in ../workloads/bin) and checks its plateaus: the
+// latency of each level the footprint reaches, for both hierarchies.
+func TestGenerateF0(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a sweep of 34 guest programs")
+	}
+	out := t.TempDir()
+	_, err := Generate([]string{"f0"}, Options{Out: out})
+	require.NoError(t, err)
+	f, err := os.Open(filepath.Join(out, "f0.csv"))
+	require.NoError(t, err)
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	require.NoError(t, err)
+	require.Len(t, rows, 1+34)
+	y := map[string]float64{} // series/footprint (KiB) → cycles per load
+	for _, r := range rows[1:] {
+		v, err := strconv.ParseFloat(r[4], 64)
+		require.NoError(t, err)
+		y[r[1]+"/"+r[3]] = v
+	}
+	for _, tc := range []struct {
+		series, kib string
+		want        float64
+	}{
+		{"L2 512KiB (and its L3)", "16", 2}, {"L2 512KiB (and its L3)", "256", 14}, {"L2 512KiB (and its L3)", "2048", 54},
+		{"L2 512KiB (and its L3)", "65536", 292},
+		{"L2 2MiB (and its L3)", "16", 2}, {"L2 2MiB (and its L3)", "1024", 18}, {"L2 2MiB (and its L3)", "4096", 78},
+		{"L2 2MiB (and its L3)", "262144", 317},
+	} {
+		require.InDelta(t, tc.want, y[tc.series+"/"+tc.kib], 0.03*tc.want+0.05, "%s at %s KiB", tc.series, tc.kib)
+	}
 }
