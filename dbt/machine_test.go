@@ -114,6 +114,51 @@ func TestDifferentialAgainstQemu(t *testing.T) {
 	}
 }
 
+// TestTimingMatchesFunctional runs every case of workloads/cases.txt in
+// timing mode on both core models: the standard output, exit status and
+// instruction counts are functional mode's (the timing model only
+// observes), and every executed instruction is timed.
+func TestTimingMatchesFunctional(t *testing.T) {
+	for _, c := range readCases(t) {
+		t.Run(c.id, func(t *testing.T) {
+			t.Parallel() // interp alone runs 667 million instructions on each model
+			res, out, _, st := runWorkload(t, c.prog, c.args...)
+			for _, model := range []string{"in-order", "out-of-order"} {
+				prog, err := LoadProgram(readWorkload(t, c.prog))
+				require.NoError(t, err)
+				var tout bytes.Buffer
+				path := filepath.Join(workloadsDir, c.prog)
+				p, err := NewProcess(prog, ProcessConfig{Path: path, Argv: append([]string{path}, c.args...), Seed: 1, Stdout: &tout})
+				require.NoError(t, err)
+				pred, err := cpu.NewPredictor("gshare")
+				require.NoError(t, err)
+				cfg := cpu.DefaultInOrderConfig()
+				if model == "out-of-order" {
+					cfg = cpu.DefaultOutOfOrderConfig()
+				}
+				tm, err := cpu.NewTiming(model, cfg, pred)
+				require.NoError(t, err)
+				m, err := NewMachine(p, MachineConfig{HostPageSize: 64 << 10, Timing: tm, TranslateCycles: 300,
+					SyscallCycles: 2000, FaultCycles: 400}, nil)
+				require.NoError(t, err)
+				tres, err := m.Run()
+				require.NoError(t, err)
+				p.Close()
+				tst := m.Stats()
+				require.Equal(t, res, tres, model)
+				require.Equal(t, out, tout.String(), model)
+				require.Equal(t, st.GuestInsts, tst.GuestInsts, model)
+				require.Equal(t, st.HostInsts, tst.HostInsts, model)
+				// Faulting instructions are timed when they first issue but
+				// not retired.
+				require.GreaterOrEqual(t, tm.Stats().Insts, tst.HostInsts, model)
+				require.LessOrEqual(t, tm.Stats().Insts, tst.HostInsts+tst.Faults+tst.MixedAccesses, model)
+				require.Greater(t, tm.Finish(), tst.HostInsts/uint64(cfg.Width), model)
+			}
+		})
+	}
+}
+
 func TestSelfModifyingCodeIsRetranslated(t *testing.T) {
 	res, out, _, st := runWorkload(t, "jit")
 	require.Zero(t, res.ExitCode)
