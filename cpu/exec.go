@@ -334,6 +334,24 @@ type Block struct {
 	Meta any  // the firmware's own record of the block
 }
 
+// The timing model's hooks, kept out of RunBlock so that its functional
+// path stays small.
+
+//go:noinline
+func (c *Core) timeStep(in *Inst, b *Block, i int) { c.timer.step(in, &c.X, b.Addr+uint64(i)*8) }
+
+//go:noinline
+func (c *Core) timeBranch(b *Block, i int, taken bool) { c.timer.branch(b.Addr+uint64(i)*8, taken) }
+
+// timeLeave times the block exit at index i of b to pc and reports
+// whether the timing model has reached StopCycle.
+//
+//go:noinline
+func (c *Core) timeLeave(in *Inst, b *Block, i int, pc uint64) bool {
+	c.timer.leave(in, &c.X, b.Addr+uint64(i)*8, pc)
+	return c.StopCycle != 0 && c.timer.Now() >= c.StopCycle
+}
+
 // RunBlock executes b from index start. An exit to a guest address whose
 // block is linked continues there without returning (chaining), until an
 // exit has no valid link, an instruction needs the firmware, or Retired
@@ -344,12 +362,13 @@ func (c *Core) RunBlock(b *Block, start int) (Exit, *Block) {
 	x := &c.X
 	code := b.Code
 	i := start
+	timed := c.timer != nil
 	for {
 		in := &code[i]
 		c.Retired++
 		i++
-		if c.timer != nil {
-			c.timer.step(in, x, b.Addr+uint64(i-1)*8)
+		if timed {
+			c.timeStep(in, b, i-1)
 		}
 		switch in.Op {
 		case Nop, Fence:
@@ -467,48 +486,48 @@ func (c *Core) RunBlock(b *Block, start int) (Exit, *Block) {
 			}
 		case Beq:
 			taken := x[in.Rs1] == x[in.Rs2]
-			if c.timer != nil {
-				c.timer.branch(b.Addr+uint64(i-1)*8, taken)
+			if timed {
+				c.timeBranch(b, i-1, taken)
 			}
 			if taken {
 				i = int(in.Imm)
 			}
 		case Bne:
 			taken := x[in.Rs1] != x[in.Rs2]
-			if c.timer != nil {
-				c.timer.branch(b.Addr+uint64(i-1)*8, taken)
+			if timed {
+				c.timeBranch(b, i-1, taken)
 			}
 			if taken {
 				i = int(in.Imm)
 			}
 		case Blt:
 			taken := int64(x[in.Rs1]) < int64(x[in.Rs2])
-			if c.timer != nil {
-				c.timer.branch(b.Addr+uint64(i-1)*8, taken)
+			if timed {
+				c.timeBranch(b, i-1, taken)
 			}
 			if taken {
 				i = int(in.Imm)
 			}
 		case Bge:
 			taken := int64(x[in.Rs1]) >= int64(x[in.Rs2])
-			if c.timer != nil {
-				c.timer.branch(b.Addr+uint64(i-1)*8, taken)
+			if timed {
+				c.timeBranch(b, i-1, taken)
 			}
 			if taken {
 				i = int(in.Imm)
 			}
 		case Bltu:
 			taken := x[in.Rs1] < x[in.Rs2]
-			if c.timer != nil {
-				c.timer.branch(b.Addr+uint64(i-1)*8, taken)
+			if timed {
+				c.timeBranch(b, i-1, taken)
 			}
 			if taken {
 				i = int(in.Imm)
 			}
 		case Bgeu:
 			taken := x[in.Rs1] >= x[in.Rs2]
-			if c.timer != nil {
-				c.timer.branch(b.Addr+uint64(i-1)*8, taken)
+			if timed {
+				c.timeBranch(b, i-1, taken)
 			}
 			if taken {
 				i = int(in.Imm)
@@ -524,11 +543,8 @@ func (c *Core) RunBlock(b *Block, start int) (Exit, *Block) {
 			if b.Retire != nil {
 				c.GuestRetired += uint64(b.Retire[i-1])
 			}
-			if c.timer != nil {
-				c.timer.leave(in, x, b.Addr+uint64(i-1)*8, pc)
-				if c.StopCycle != 0 && c.timer.Now() >= c.StopCycle {
-					return Exit{Kind: ExitJump, PC: pc, Index: i - 1}, b
-				}
+			if timed && c.timeLeave(in, b, i-1, pc) {
+				return Exit{Kind: ExitJump, PC: pc, Index: i - 1}, b
 			}
 			if b.Next != nil && (c.StopAt == 0 || c.Retired < c.StopAt) {
 				if n := b.Next[i-1]; n != nil && !n.Dead && n.PC == pc {

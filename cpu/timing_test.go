@@ -7,6 +7,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
+
+	"github.com/twinsim/twinsim/cache"
+	"github.com/twinsim/twinsim/memory"
+	"github.com/twinsim/twinsim/sim"
 )
 
 // models are the two timing models, each with its default configuration.
@@ -377,4 +381,64 @@ func TestTimingConfigErrors(t *testing.T) {
 	cfg.ROB = 0
 	_, err = NewInOrder(cfg, bim)
 	require.NoError(t, err)
+}
+
+// hierarchy returns data and instruction sides of a default-sized
+// hierarchy (32 KiB L1D and L1I, 512 KiB L2, 8 MiB L3, DRAM) with their
+// TLBs, as the timing mode builds it.
+func hierarchy(tb testing.TB) (data, fetch *PortTiming) {
+	env := sim.NewEnv(1)
+	level := func(name string, size uint64, ways int, lat uint64) *cache.Cache {
+		c, err := cache.New(env.Scope(name), cache.Config{Size: size, LineSize: 128, Ways: ways, Latency: lat})
+		require.NoError(tb, err)
+		return c
+	}
+	dram, err := memory.NewDRAM(env.Scope("dram"), memory.DRAMConfig{Latency: 60 * sim.Nanosecond, Channels: 2,
+		BytesPerSec: 12_800_000_000, InterleaveBytes: 4096})
+	require.NoError(tb, err)
+	l2, l3 := level("l2", 512<<10, 8, 12), level("l3", 8<<20, 16, 40)
+	side := func(l1 *cache.Cache, tlbName string) *PortTiming {
+		p, err := cache.NewPort(3*sim.GHz, []*cache.Cache{l1, l2, l3}, dram, nil)
+		require.NoError(tb, err)
+		tlb, err := memory.NewTLB(env.Scope(tlbName), 64, 4, 64<<10)
+		require.NoError(tb, err)
+		return &PortTiming{Port: p, Freq: 3 * sim.GHz, TLB: tlb, WalkCycles: 30}
+	}
+	return side(level("l1", 32<<10, 8, 2), "dtlb"), side(level("l1i", 32<<10, 8, 1), "itlb")
+}
+
+// BenchmarkTiming is the timing mode's inner loop: the functional core
+// with each timing model, its loads and stores through the cache
+// hierarchy and TLB, and fetch through the L1I. It must not allocate.
+func BenchmarkTiming(b *testing.B) {
+	const iters = 1000
+	code := []Inst{
+		{Op: Li, Rd: 1, Imm: iters},
+		{Op: Li, Rd: 3, Imm: 0x10000},
+		{Op: Ld, Rd: 4, Rs1: 3, Imm: 8}, // 2: loop
+		{Op: Add, Rd: 2, Rs1: 2, Rs2: 1},
+		{Op: Xor, Rd: 4, Rs1: 4, Rs2: 2},
+		{Op: Sd, Rs1: 3, Rs2: 4, Imm: 8},
+		{Op: Andi, Rd: 5, Rs1: 1, Imm: 3},
+		{Op: Beq, Rs1: 5, Rs2: 0, Imm: 8},
+		{Op: Addi, Rd: 6, Rs1: 6, Imm: 1},
+		{Op: Addi, Rd: 1, Rs1: 1, Imm: -1}, // 8
+		{Op: Bne, Rs1: 1, Rs2: 0, Imm: 2},
+		{Op: Leave, Imm: 0x4000},
+	}
+	for _, m := range models {
+		b.Run(m.name, func(b *testing.B) {
+			c, tm := timedCore(b, m.name, m.cfg(), nil)
+			data, fetch := hierarchy(b)
+			tm.SetMemory(data)
+			tm.SetFetch(fetch, 128)
+			blk := Block{Code: code, Addr: 1 << 40}
+			b.ReportAllocs()
+			start := c.Retired
+			for b.Loop() {
+				c.RunBlock(&blk, 0)
+			}
+			b.ReportMetric(float64(c.Retired-start)/b.Elapsed().Seconds()/1e6, "Minst/s")
+		})
+	}
 }

@@ -204,6 +204,19 @@ func (c *execCore) Handle(ev sim.Event) {
 	h.scope.Engine().Schedule(sim.Event{Time: max(limit, now), Handler: c.id})
 }
 
+// endTime is when the last program exited, or limit if one is still
+// running.
+func (h *execHost) endTime(limit sim.Time) sim.Time {
+	var end sim.Time
+	for _, c := range h.cores {
+		if !c.exited {
+			return limit
+		}
+		end = max(end, c.endTime)
+	}
+	return end
+}
+
 // files are each core's standard output and error.
 func (h *execHost) files() []outFile {
 	var out []outFile

@@ -64,10 +64,14 @@ func Run(cfg configs.Config, opt Options) (*Result, error) {
 	begin := time.Now()
 	env.Engine.RunUntil(sim.Time(cfg.Run.Duration))
 	wall := time.Since(begin)
-	if exec, ok := scen.(*execHost); ok && exec.err != nil {
-		return nil, exec.err
+	simTime := env.Engine.Now()
+	if exec, ok := scen.(*execHost); ok {
+		if exec.err != nil {
+			return nil, exec.err
+		}
+		simTime = exec.endTime(simTime)
 	}
-	return &Result{Config: cfg, Env: env, Wall: wall, SimTime: env.Engine.Now(), scen: scen, cfgTOML: buf.Bytes()}, nil
+	return &Result{Config: cfg, Env: env, Wall: wall, SimTime: simTime, scen: scen, cfgTOML: buf.Bytes()}, nil
 }
 
 // buildScenario builds what cfg.Run.Scenario names.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the compute workloads under `twinsim exec` (functional mode) and under
 # qemu-riscv64, side by side, and prints guest MIPS for each and the ratio,
-# then the guest MIPS of the timing mode (the in-order core model).
+# then the guest MIPS of the timing mode with the caches and TLBs on, on the
+# in-order core and on a 4-wide out-of-order core.
 # Both run the same instructions; twinsim counts them (--stats), and qemu's
 # rate is that count over its wall time (best of 3 runs each).
 set -euo pipefail
@@ -12,7 +13,7 @@ have_qemu=1
 command -v qemu-riscv64 >/dev/null || { have_qemu=0; echo "qemu-riscv64 not found; printing twinsim's figures only"; }
 stats=$(mktemp)
 trap 'rm -f "$stats"' EXIT
-printf '%-10s %14s %12s %12s %8s %12s\n' workload "guest instrs" "twinsim MIPS" "qemu MIPS" "ratio" "timing MIPS"
+printf '%-10s %14s %12s %12s %8s %12s %12s\n' workload "guest instrs" "twinsim MIPS" "qemu MIPS" "ratio" "in-order" "out-of-order"
 for w in sieve crc32 matmul qsort malloc recursion interp; do
 	best_t=1e9
 	for _ in 1 2 3; do
@@ -36,6 +37,8 @@ for w in sieve crc32 matmul qsort malloc recursion interp; do
 	fi
 	./bin/twinsim exec --mode timing --stats "$stats" "workloads/bin/$w" >/dev/null
 	tm=$(sed -n 's/.*"guest_mips": \([0-9.e+-]*\).*/\1/p' "$stats" | awk '{ printf "%.1f", $1 }')
-	printf '%-10s %14s %12s %12s %8s %12s\n' "$w" "$insts" "$tw" "$qm" "$ratio" "$tm"
+	./bin/twinsim exec --mode timing --config exec-ooo --stats "$stats" "workloads/bin/$w" >/dev/null
+	to=$(sed -n 's/.*"guest_mips": \([0-9.e+-]*\).*/\1/p' "$stats" | awk '{ printf "%.1f", $1 }')
+	printf '%-10s %14s %12s %12s %8s %12s %12s\n' "$w" "$insts" "$tw" "$qm" "$ratio" "$tm" "$to"
 done
-echo "targets: functional at least 1/15 of qemu-riscv64's speed (aim: 1/8); timing mode (in-order) at least 10 MIPS"
+echo "targets: functional at least 1/15 of qemu-riscv64's speed (aim: 1/8); timing mode at least 10 MIPS in order, 3 out of order"
