@@ -25,10 +25,23 @@
 // those transformations cannot decide go through exact arithmetic
 // (math/big), so results and flags are exact in every case.
 //
-// The branch-prediction front end for the timing model is here
-// (bpred.go): bimodal, gshare and TAGE-lite direction predictors, static
-// baselines, a branch target buffer and a return-address stack.
+// The timing models (timing.go, inorder.go, ooo.go) turn the executed host
+// instructions into cycles. Core.SetTimer attaches one; the functional core
+// then reports every instruction it executes (with its host address in the
+// code cache), every conditional branch's outcome and every block exit:
 //
-// Not here yet: the cycle-level timing model itself (issue widths,
-// functional units, the scoreboard, caches and TLBs charged in cycles).
+//   - InOrder: in-order issue of Width instructions a cycle, a scoreboard of
+//     register ready times, functional units by class with their counts
+//     (dividers not pipelined), a store buffer.
+//   - OutOfOrder: dispatch, execute, complete and retire cycles per
+//     instruction in the style of ZSim's OOO core, with a reorder buffer,
+//     load and store queues, rename registers and store-to-load forwarding.
+//
+// Both share a front end: instruction fetch by line through an L1I and TLB
+// (MemoryTiming; PortTiming puts a cache.Port behind it), the direction
+// predictors of bpred.go (bimodal, gshare, TAGE-lite, static baselines), a
+// branch target buffer and a return-address stack for block exits. Their
+// CPI stack charges every cycle to a cause (TimingStats.CPIStack).
+//
+// Not modelled: wrong-path execution, MSHR limits, prefetchers.
 package cpu

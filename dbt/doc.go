@@ -41,6 +41,12 @@
 //     faults into the firmware, which checks the guest's own protection
 //     and completes it (MachineConfig).
 //
+//   - Timing mode (MachineConfig.Timing): a cycle-level core model of
+//     package cpu times the translated code, which the code cache lays out
+//     from CodeCacheBase; translation, system calls and faults are charged
+//     as firmware cycles. RunUntil runs up to a cycle, so several cores can
+//     take turns. SysROI lets a guest mark regions of interest.
+//
 // What is not here yet: the rest of the page-size mechanism of the patent
 // family — the redirection page mapper, the per-block fault behaviour
 // detector and regeneration with inline page-table walks, and the

@@ -153,12 +153,17 @@ func TestRenderErrors(t *testing.T) {
 }
 
 func TestCatalog(t *testing.T) {
-	require.Equal(t, []string{"f3", "f4"}, Names())
+	require.Equal(t, []string{"f0", "f3", "f4"}, Names())
 	f, err := Lookup("F3")
 	require.NoError(t, err)
 	require.Equal(t, "f3-bytes-vs-interval", f.Sweep)
 	_, err = Lookup("f9")
-	require.EqualError(t, err, `no figure "f9"; the figures are f3, f4`)
+	require.EqualError(t, err, `no figure "f9"; the figures are f0, f3, f4`)
+	require.Equal(t, "64K", chaseTick("ubench chase 65536 100000"))
+	require.Equal(t, "", chaseTick("ubench chase 32768 100000"), "powers of four only")
+	require.Equal(t, "256M", chaseTick("ubench chase 268435456 100000"))
+	_, err = chaseFootprint("ubench stream 4096 1")
+	require.ErrorContains(t, err, "not a ubench chase command")
 	require.Equal(t, "64 KiB", Bytes(65536))
 	require.Equal(t, "1.5 MiB", Bytes(1.5*(1<<20)))
 	require.Equal(t, "512 B", Bytes(512))
