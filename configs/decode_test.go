@@ -212,7 +212,7 @@ func TestSetErrors(t *testing.T) {
 		{[]string{"cache.l2=4"},
 			`--set cache.l2=4: cache.l2: 4 has type integer; must be a table`},
 		{[]string{"cache.l2.ways=1", "tlb.wayz=2"},
-			`--set tlb.wayz=2: tlb.wayz: unknown key (allowed keys in tlb: entries, walk_latency, ways; did you mean "ways"?)`},
+			`--set tlb.wayz=2: tlb.wayz: unknown key (allowed keys in tlb: entries, walk_latency, walk_levels, ways; did you mean "ways"?)`},
 		// A cross-field rule broken by an override names the override.
 		{[]string{"cache.l3.write_policy=write-through"},
 			`--set cache.l3.write_policy=write-through: cache.l3.write_policy: "write-through" is not allowed; the last enabled level must be write-back (image-modification flags live in write-back levels)`},

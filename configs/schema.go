@@ -49,7 +49,8 @@ type HostConfig struct {
 type TLBConfig struct {
 	Entries     int    `toml:"entries" doc:"number of TLB entries" range:"1..4096" rule:"a multiple of tlb.ways"`
 	Ways        int    `toml:"ways" doc:"TLB associativity" range:"1..64"`
-	WalkLatency uint64 `toml:"walk_latency" doc:"page-walk cost on a TLB miss, in core cycles" range:"0..10000"`
+	WalkLatency uint64 `toml:"walk_latency" doc:"page-walk cost on a TLB miss, in core cycles (timing mode: the walker's own, before its page-table reads)" range:"0..10000"`
+	WalkLevels  int    `toml:"walk_levels" doc:"timing mode: page-table levels a walk reads, one dependent load each through the data caches" range:"0..5"`
 }
 
 // CoreConfig is the timing mode's core: its model, issue width and
@@ -231,7 +232,7 @@ func Default() Config {
 		Run: RunConfig{Name: "backup-demo", Scenario: "backup", Seed: 1, Duration: Duration(20 * sim.Millisecond)},
 		Host: HostConfig{Cores: 2, Freq: Frequency(3 * sim.GHz), PageSize: 64 * KiB, Memory: 64 * GiB,
 			Quantum: Duration(sim.Microsecond)},
-		TLB: TLBConfig{Entries: 64, Ways: 4, WalkLatency: 30},
+		TLB: TLBConfig{Entries: 64, Ways: 4, WalkLatency: 30, WalkLevels: 3},
 		Core: CoreConfig{Model: "in-order", Width: 2, PipelineDepth: 7, ALU: 1, Mul: 3, Div: 20, FPAdd: 4, FPMul: 5,
 			FPDiv: 20, Load: 2, ALUUnits: 2, MulUnits: 1, DivUnits: 1, FPUnits: 2, FPDivUnits: 1, MemPorts: 1,
 			ROB: 128, LoadQueue: 48, StoreQueue: 32, RenameRegs: 128,

@@ -239,14 +239,45 @@ type PortTiming struct {
 	Port *cache.Port
 	Freq sim.Freq
 	VM   uint16 // owner recorded in the cache rows
-	// TLB, if set, is the port's TLB: a miss costs WalkCycles (the page
-	// walk) before the cache access. Guest memory is identity-mapped, so
-	// the entries only stand for the walks saved.
-	TLB        *memory.TLB
-	WalkCycles uint64
+	// TLB, if set, is the port's TLB. A miss walks the host page table:
+	// WalkCycles of the walker's own, then WalkLevels dependent reads of
+	// page-table entries through Walker (the data side; nil: Port), one
+	// per level of a radix table at PageTableBase. Guest memory is
+	// identity-mapped, so the entries only stand for the walks saved.
+	TLB           *memory.TLB
+	WalkCycles    uint64
+	WalkLevels    int
+	Walker        *cache.Port
+	PageTableBase uint64
 	// Walks counts TLB misses; WalkTotal the cycles they cost.
 	Walks, WalkTotal uint64
 	names            []string
+}
+
+// DefaultPageTableBase is where PortTiming's host page table lives when
+// PageTableBase is 0: above the guest's addresses and the code cache.
+const DefaultPageTableBase = 1 << 44
+
+// walk returns the cycles a page walk for addr takes, started at now.
+func (p *PortTiming) walk(addr uint64, now sim.Time) uint64 {
+	w := p.Walker
+	if w == nil {
+		w = p.Port
+	}
+	base := p.PageTableBase
+	if base == 0 {
+		base = DefaultPageTableBase
+	}
+	shift := uint(bits.TrailingZeros64(p.TLB.PageSize()))
+	t := now + p.Freq.CyclesToTime(p.WalkCycles)
+	for l := range p.WalkLevels {
+		// Level l is indexed by the address bits above the 9 bits per
+		// level below it; its entries are 8 bytes, so neighbouring pages'
+		// entries share cache lines.
+		index := addr >> (shift + 9*uint(p.WalkLevels-1-l))
+		t = w.Access(t, cache.Access{Addr: base + uint64(l)<<40 + index*8, Mode: cache.Hypervisor, VM: p.VM})
+	}
+	return p.Freq.Cycles(t - now + p.Freq.CyclesToTime(1)/2)
 }
 
 // Access implements MemoryTiming.
@@ -254,7 +285,7 @@ func (p *PortTiming) Access(addr uint64, write bool, cycle uint64) Latency {
 	var walk uint64
 	if p.TLB != nil {
 		if _, hit := p.TLB.Lookup(addr); !hit {
-			walk = p.WalkCycles
+			walk = p.walk(addr, p.Freq.CyclesToTime(cycle))
 			p.Walks++
 			p.WalkTotal += walk
 			p.TLB.Insert(addr, memory.PTE{PA: addr &^ (p.TLB.PageSize() - 1), Perm: memory.PermRead | memory.PermWrite})

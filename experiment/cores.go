@@ -90,7 +90,8 @@ func NewTimedCores(env *sim.Env, cfg configs.Config, n int) ([]*TimedCore, error
 			if err != nil {
 				return nil, fmt.Errorf("tlb: %w", err)
 			}
-			return &cpu.PortTiming{Port: port, Freq: freq, VM: 1, TLB: tlb, WalkCycles: cfg.TLB.WalkLatency}, nil
+			return &cpu.PortTiming{Port: port, Freq: freq, VM: 1, TLB: tlb, WalkCycles: cfg.TLB.WalkLatency,
+				WalkLevels: cfg.TLB.WalkLevels}, nil
 		}
 		tc := &TimedCore{Scope: scope, lineSize: lineSize, firmwareCost: firmwareCost{cfg.Core.TranslateCycles,
 			cfg.Core.SyscallCycles, cfg.Core.FaultCycles}}
@@ -100,6 +101,7 @@ func NewTimedCores(env *sim.Env, cfg configs.Config, n int) ([]*TimedCore, error
 		if tc.Fetch, err = side(l1i, "itlb"); err != nil {
 			return nil, err
 		}
+		tc.Fetch.Walker = tc.Data.Port // the walker reads the page table through the data side
 		for _, l := range tc.Data.Port.Levels() {
 			tc.Levels = append(tc.Levels, l.Name())
 		}

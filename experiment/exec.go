@@ -17,19 +17,21 @@ import (
 // timing core of host0, sharing the L3 and DRAM. Each core runs ahead of
 // the event engine by at most host.quantum and then yields to the others
 // (bound-weave, as in ZSim), so contention in the shared levels is charged
-// within a quantum of the time it happened; the order in which cores run a
-// quantum is fixed, so results do not depend on the host.
+// within a quantum of the time it happened. The cores take turns to run
+// first in a quantum, in a fixed rotation, so results do not depend on the
+// host and no core is always first to the shared levels.
 type execHost struct {
 	cfg     configs.Config
 	scope   sim.Scope
 	command []string
 	cores   []*execCore
 	err     error // a failure of the simulation itself (not of a guest)
+	id      sim.HandlerID
+	quanta  int // quanta run so far
 }
 
 type execCore struct {
 	h       *execHost
-	id      sim.HandlerID
 	tc      *TimedCore
 	proc    *dbt.Process
 	m       *dbt.Machine
@@ -70,7 +72,6 @@ func buildExecHost(env *sim.Env, cfg configs.Config) (*execHost, error) {
 		if c.m, err = dbt.NewMachine(c.proc, tc.MachineConfig(cfg), &c.stderr); err != nil {
 			return nil, err
 		}
-		c.id = env.Engine.Register(c)
 		c.register()
 		h.cores = append(h.cores, c)
 	}
@@ -180,28 +181,41 @@ func b2f(b bool) float64 {
 }
 
 func (h *execHost) start() {
-	for _, c := range h.cores {
-		h.scope.Engine().Schedule(sim.Event{Time: 0, Handler: c.id})
-	}
+	h.id = h.scope.Engine().Register(h)
+	h.scope.Engine().Schedule(sim.Event{Time: 0, Handler: h.id})
 }
 
-// Handle runs the core for one quantum from the event's time.
-func (c *execCore) Handle(ev sim.Event) {
-	h := c.h
+// Handle runs one quantum from the event's time: every core that has not
+// exited runs until its clock reaches the quantum's end (a core already
+// past it waits). The core that goes first takes turns, quantum by
+// quantum, so that none is always first to the shared levels.
+func (h *execHost) Handle(ev sim.Event) {
 	f := sim.Freq(h.cfg.Host.Freq)
 	limit := ev.Time + sim.Time(h.cfg.Host.Quantum)
-	res, exited, err := c.m.RunUntil(max(1, f.Cycles(limit)))
-	now := f.CyclesToTime(c.tc.Timing.Now())
-	if err != nil {
-		h.err = fmt.Errorf("%s: %w", c.tc.Scope.Name(), err)
-		h.scope.Engine().Stop()
-		return
+	running := false
+	n := len(h.cores)
+	for k := range n {
+		c := h.cores[(h.quanta+k)%n]
+		if c.exited {
+			continue
+		}
+		res, exited, err := c.m.RunUntil(max(1, f.Cycles(limit)))
+		if err != nil {
+			h.err = fmt.Errorf("%s: %w", c.tc.Scope.Name(), err)
+			h.scope.Engine().Stop()
+			return
+		}
+		if exited {
+			c.exited, c.res = true, res
+			c.endTime = max(f.CyclesToTime(c.tc.Timing.Now()), ev.Time)
+			continue
+		}
+		running = true
 	}
-	if exited {
-		c.exited, c.res, c.endTime = true, res, max(now, ev.Time)
-		return
+	h.quanta++
+	if running {
+		h.scope.Engine().Schedule(sim.Event{Time: limit, Handler: h.id})
 	}
-	h.scope.Engine().Schedule(sim.Event{Time: max(limit, now), Handler: c.id})
 }
 
 // endTime is when the last program exited, or limit if one is still

@@ -75,9 +75,10 @@ func f0() *Figure {
 			"1024-entry TLB (4 MiB reach). Default hierarchy: 32 KiB L1 (2 cycles), 512 KiB L2 (12), 8 MiB L3 (40); " +
 			"larger one: the same L1, 2 MiB L2 (16), 32 MiB L3 (60); DRAM 60 ns, 12.8 GB/s per channel. The curve " +
 			"steps at each cache size to the sum of the latencies of the levels visited — 2, 14 and 54 cycles " +
-			"(2, 18, 78 for the larger hierarchy) — and to about 290 cycles from DRAM (180 cycles of DRAM latency, " +
-			"30 of line transfer, 30 of page walk once the footprint exceeds the TLB's reach). Footprints near a " +
-			"level's capacity fall between steps: conflict misses in its sets and page walks beyond 4 MiB.",
+			"(2, 18, 78 for the larger hierarchy) — and to 300–340 cycles from DRAM: 180 cycles of DRAM latency, 30 of " +
+			"line transfer and, once the footprint exceeds the TLB's reach, a page walk (30 cycles and three " +
+			"page-table reads through the caches, which miss more often as the footprint, and so the table, grows). " +
+			"Footprints near a level's capacity fall between steps: conflict misses in its sets and page walks.",
 		Sweep: "f0-latency",
 		Cols:  1,
 		Panels: []Panel{{
