@@ -20,6 +20,12 @@ type Config struct {
 	// Inclusive levels hold every line of the levels above them in the
 	// Ports through them: evicting a line invalidates it above.
 	Inclusive bool
+	// Banks, if not 0, splits the level into independent banks by line
+	// address; each access occupies its bank for BankCycles, and an access
+	// that finds its bank busy waits (a reservation timestamp per bank, so
+	// cores sharing the level contend).
+	Banks      int
+	BankCycles uint64
 }
 
 // MaxWays is the largest associativity a Cache supports.
@@ -38,6 +44,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("unknown replacement policy %d", c.Replacement)
 	case c.WritePolicy > WriteThrough:
 		return fmt.Errorf("unknown write policy %d", c.WritePolicy)
+	case c.Banks < 0 || c.Banks > 256:
+		return fmt.Errorf("banks %d is not allowed; must be 0..256", c.Banks)
+	case c.Banks > 0 && c.BankCycles == 0:
+		return fmt.Errorf("bank cycles must be at least 1 when the level has banks")
 	}
 	if sets := c.Size / (uint64(c.Ways) * c.LineSize); sets&(sets-1) != 0 {
 		return fmt.Errorf("size %d gives %d sets, which is not a power of two", c.Size, sets)
@@ -79,8 +89,9 @@ type Row struct {
 // Statistics under its scope: "read_hits", "read_misses", "write_hits",
 // "write_misses", "evictions" (valid lines replaced), "writebacks" (dirty
 // lines written to the level below), "flagged_evictions" (evicted lines
-// whose image-modification flag was set), the derived "miss_rate" and, for
-// an inclusive level, "back_invalidations" (lines it removed above).
+// whose image-modification flag was set), the derived "miss_rate", for an
+// inclusive level "back_invalidations" (lines it removed above) and for a
+// banked one "bank_wait_ps" (time accesses waited for a busy bank).
 type Cache struct {
 	cfg       Config
 	name      string
@@ -96,10 +107,12 @@ type Cache struct {
 	wb        bool
 	holdsIMF  bool     // the first write-back level of some Port with a controller: the only rows stores flag
 	above     []*Cache // Inclusive: the levels above this one in every Port through it
+	bankBusy  []sim.Time // Banks: when each bank is free
 
 	readHits, readMisses, writeHits, writeMisses *sim.Counter
 	evictions, writebacks, flaggedEvictions      *sim.Counter
 	backInvalidations                            *sim.Counter // Inclusive only
+	bankWait                                     *sim.Counter // Banks only
 }
 
 // New returns an empty cache level with statistics under scope.
@@ -132,6 +145,10 @@ func New(scope sim.Scope, cfg Config) (*Cache, error) {
 	c.evictions = scope.Counter("evictions", "valid lines replaced")
 	c.writebacks = scope.Counter("writebacks", "dirty lines written to the level below")
 	c.flaggedEvictions = scope.Counter("flagged_evictions", "evicted lines whose image-modification flag was set")
+	if cfg.Banks > 0 {
+		c.bankBusy = make([]sim.Time, cfg.Banks)
+		c.bankWait = scope.Counter("bank_wait_ps", "picoseconds accesses waited for a busy bank")
+	}
 	if cfg.Inclusive {
 		c.backInvalidations = scope.Counter("back_invalidations", "lines invalidated above because this inclusive level evicted them")
 	}
@@ -184,6 +201,16 @@ func (c *Cache) find(addr uint64) int {
 		}
 	}
 	return -1
+}
+
+// bank returns when an access to line arriving at t can start in its
+// bank, and reserves the bank from then.
+func (c *Cache) bank(line uint64, t sim.Time, freq sim.Freq) sim.Time {
+	b := &c.bankBusy[(line>>c.lineShift)%uint64(len(c.bankBusy))]
+	start := max(t, *b)
+	*b = start + freq.CyclesToTime(c.cfg.BankCycles)
+	c.bankWait.Add(uint64(start - t))
+	return start
 }
 
 // touch records a use of row i for the replacement policy.

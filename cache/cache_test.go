@@ -361,3 +361,29 @@ func TestInclusiveBackInvalidation(t *testing.T) {
 		}
 	}
 }
+
+// TestBankContention: two cores' ports share a banked L3; accesses to one
+// bank at the same time are served one after the other, accesses to
+// different banks in parallel.
+func TestBankContention(t *testing.T) {
+	env := sim.NewEnv(1)
+	l3, err := New(env.Scope("l3"), Config{Size: 64 * testLine, LineSize: testLine, Ways: 4, Latency: 10,
+		Banks: 4, BankCycles: 3})
+	require.NoError(t, err)
+	dram := newTestDRAM(t, env)
+	p0, err := NewPort(sim.GHz, []*Cache{l3}, dram, nil)
+	require.NoError(t, err)
+	p1, err := NewPort(sim.GHz, []*Cache{l3}, dram, nil)
+	require.NoError(t, err)
+	for _, a := range []uint64{0, testLine, 4 * testLine} {
+		p0.Access(0, Access{Addr: a}) // fill
+	}
+	before := stat(t, env, "l3", "bank_wait_ps")
+	now := sim.Time(sim.Microsecond)
+	require.Equal(t, now+10*sim.Nanosecond, p0.Access(now, Access{Addr: 0}))
+	require.Equal(t, now+13*sim.Nanosecond, p1.Access(now, Access{Addr: 4 * testLine}), "same bank: waits 3 cycles")
+	require.Equal(t, now+10*sim.Nanosecond, p1.Access(now, Access{Addr: testLine}), "another bank: no wait")
+	require.Equal(t, uint64(3*sim.Nanosecond), stat(t, env, "l3", "bank_wait_ps")-before)
+	_, err = New(env.Scope("bad"), Config{Size: 64 * testLine, LineSize: testLine, Ways: 4, Latency: 10, Banks: 4})
+	require.ErrorContains(t, err, "bank cycles must be at least 1")
+}

@@ -104,7 +104,7 @@ func (p *Port) Access(now sim.Time, a Access) sim.Time {
 	if a.Write {
 		done = p.write(now, line, &a)
 	} else {
-		hit, cyc := p.probe(0, line, false)
+		hit, cyc := p.probe(now, 0, line, false)
 		p.served = hit
 		done = p.arrive(now, cyc, hit, line)
 		p.fill(0, hit, line, &a, now)
@@ -121,10 +121,18 @@ func (p *Port) Served() int { return p.served }
 
 // probe looks line up in levels from, from+1, ... until one hits, counting
 // hits and misses, and returns the level that hit (len(levels) if none) and
-// the hit latencies of the levels visited.
-func (p *Port) probe(from int, line uint64, write bool) (hit int, cycles uint64) {
+// the cycles from now until the last level visited answered: the hit
+// latencies of the levels visited, and the wait for a busy bank in a banked
+// level.
+func (p *Port) probe(now sim.Time, from int, line uint64, write bool) (hit int, cycles uint64) {
 	for i := from; i < len(p.levels); i++ {
 		c := p.levels[i]
+		if c.bankBusy != nil {
+			at := now + p.freq.CyclesToTime(cycles)
+			if start := c.bank(line, at, p.freq); start > at {
+				cycles = p.freq.Cycles(start-now+p.freq.CyclesToTime(1)-1) // the next cycle edge
+			}
+		}
 		cycles += c.cfg.Latency
 		if r := c.find(line); r >= 0 {
 			c.touch(r)
@@ -248,7 +256,7 @@ func (p *Port) write(now sim.Time, line uint64, a *Access) sim.Time {
 			}
 			continue
 		}
-		hit, cyc := p.probe(i, line, true)
+		hit, cyc := p.probe(now+p.freq.CyclesToTime(cycles), i, line, true)
 		p.served = hit
 		cycles += cyc
 		done := now + p.freq.CyclesToTime(cycles)

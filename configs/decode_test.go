@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-const cacheL2Keys = "enabled, inclusive, latency, replacement, size, ways, write_policy"
+const cacheL2Keys = "bank_cycles, banks, enabled, inclusive, latency, replacement, size, ways, write_policy"
 
 func TestParseErrors(t *testing.T) {
 	for _, tc := range []struct {

@@ -15,7 +15,7 @@
 // allowed, such as
 //
 //	run.toml: cache.l2.ways: 0 is not allowed; must be 1..64
-//	run.toml: cache.l2.wayz: unknown key (allowed keys in cache.l2: enabled, inclusive, latency, replacement, size, ways, write_policy; did you mean "ways"?)
+//	run.toml: cache.l2.wayz: unknown key (allowed keys in cache.l2: bank_cycles, banks, enabled, inclusive, latency, replacement, size, ways, write_policy; did you mean "ways"?)
 //	run.toml: vm[1].workload.pattern: "zipff" is not allowed; must be one of uniform, zipf, sequential, strided
 //
 // Values with units use the types Size (bytes), Duration (sim.Time),

@@ -128,6 +128,8 @@ type CacheLevel struct {
 	WritePolicy WritePolicy `toml:"write_policy" doc:"write policy; the last enabled level must be write-back" enum:"write-back,write-through"`
 	Latency     uint64      `toml:"latency" doc:"hit latency in core cycles" range:"1..1000"`
 	Inclusive   bool        `toml:"inclusive" doc:"holds every line of the levels above it: evicting a line invalidates it above (back-invalidation)" rule:"not on l1 or l1i; size at least the capacity it includes"`
+	Banks       int         `toml:"banks" doc:"independent banks, interleaved by line; an access finding its bank busy waits, so cores sharing the level contend (0: no bank model)" range:"0..256"`
+	BankCycles  uint64      `toml:"bank_cycles" doc:"cycles a bank is busy with one access" range:"0..100" rule:"at least 1 when banks is not 0"`
 }
 
 // DRAMConfig describes main memory timing.
@@ -221,8 +223,10 @@ type OutputConfig struct {
 func Default() Config {
 	level := func(size Size, ways int, latency uint64) CacheLevel {
 		return CacheLevel{Enabled: true, Size: size, Ways: ways, Replacement: ReplaceLRU,
-			WritePolicy: WriteBack, Latency: latency}
+			WritePolicy: WriteBack, Latency: latency, BankCycles: 2}
 	}
+	l3 := level(8*MiB, 16, 40)
+	l3.Banks = 8
 	unprotected := DefaultVM()
 	unprotected.Name = "unprotected"
 	unprotected.BackedUp = false
@@ -238,7 +242,7 @@ func Default() Config {
 			ROB: 128, LoadQueue: 48, StoreQueue: 32, RenameRegs: 128,
 			Predictor: "gshare", TranslateCycles: 300, SyscallCycles: 2000, FaultCycles: 400},
 		Cache: CacheConfig{LineSize: 128, L1: level(32*KiB, 8, 2), L1I: level(32*KiB, 8, 1), L2: level(512*KiB, 8, 12),
-			L3: level(8*MiB, 16, 40)},
+			L3: l3},
 		DRAM: DRAMConfig{Latency: Duration(60 * sim.Nanosecond), Channels: 2,
 			Bandwidth: 12_800_000_000, Interleave: 4 * KiB},
 		Backup: BackupConfig{Enabled: true, Interval: Duration(sim.Millisecond), LogSize: 64 * KiB,

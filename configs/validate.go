@@ -223,6 +223,9 @@ func (v *validator) cacheRules(c Config) {
 		if lv.l.Enabled && lv.name != "l1i" {
 			last, lastPath = lv.l, p
 		}
+		if lv.l.Banks > 0 && lv.l.BankCycles == 0 && v.ok(p+".banks", p+".bank_cycles") {
+			v.fail(p+".bank_cycles", "0 is not allowed; must be at least 1 when %s.banks is not 0", p)
+		}
 	}
 	// Inclusion: a level holds every line of the enabled levels above it
 	// (each core's private levels, for the shared L3), so it must be at

@@ -45,7 +45,8 @@ func cacheConfig(l configs.CacheLevel, lineSize uint64, trackThread bool) (cache
 		return cache.Config{}, err
 	}
 	return cache.Config{Size: uint64(l.Size), LineSize: lineSize, Ways: l.Ways, Replacement: repl,
-		WritePolicy: wp, Latency: l.Latency, TrackThread: trackThread, Inclusive: l.Inclusive}, nil
+		WritePolicy: wp, Latency: l.Latency, TrackThread: trackThread, Inclusive: l.Inclusive,
+		Banks: l.Banks, BankCycles: l.BankCycles}, nil
 }
 
 // newDRAM builds the DRAM timing model of [dram].
