@@ -105,8 +105,8 @@ type Cache struct {
 	clock     uint64
 	rng       *rand.Rand
 	wb        bool
-	holdsIMF  bool     // the first write-back level of some Port with a controller: the only rows stores flag
-	above     []*Cache // Inclusive: the levels above this one in every Port through it
+	holdsIMF  bool       // the first write-back level of some Port with a controller: the only rows stores flag
+	above     []*Cache   // Inclusive: the levels above this one in every Port through it
 	bankBusy  []sim.Time // Banks: when each bank is free
 
 	readHits, readMisses, writeHits, writeMisses *sim.Counter

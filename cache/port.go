@@ -130,7 +130,7 @@ func (p *Port) probe(now sim.Time, from int, line uint64, write bool) (hit int, 
 		if c.bankBusy != nil {
 			at := now + p.freq.CyclesToTime(cycles)
 			if start := c.bank(line, at, p.freq); start > at {
-				cycles = p.freq.Cycles(start-now+p.freq.CyclesToTime(1)-1) // the next cycle edge
+				cycles = p.freq.Cycles(start - now + p.freq.CyclesToTime(1) - 1) // the next cycle edge
 			}
 		}
 		cycles += c.cfg.Latency
