@@ -1,7 +1,5 @@
 package cpu
 
-import "fmt"
-
 // InOrder is the timing model of an in-order core: instructions issue in
 // program order, up to Width a cycle, each once its operands are ready (a
 // scoreboard of register ready times) and a unit of its class is free
@@ -18,10 +16,8 @@ type InOrder struct {
 	cause [NumRegs + 32]uint8
 	cycle uint64 // the cycle instructions are issuing in
 	slots int    // instructions issued in cycle
-	pools [numPools]calendar
-	div   dividers
-	fdiv  dividers
-	last  uint64 // latest result-ready cycle, for Finish
+	units
+	last uint64 // latest result-ready cycle, for Finish
 	// sb holds when each store-buffer entry is written to the cache: a
 	// store waits for a free entry.
 	sb ring
@@ -30,19 +26,11 @@ type InOrder struct {
 // NewInOrder returns an idle in-order timing model with predictor pred
 // for conditional branches.
 func NewInOrder(cfg Config, pred Predictor) (*InOrder, error) {
-	if err := cfg.Validate(false); err != nil {
-		return nil, fmt.Errorf("in-order core: %w", err)
-	}
-	f, err := newFrontEnd(cfg, pred)
+	f, u, err := newModel("in-order", false, cfg, pred)
 	if err != nil {
-		return nil, fmt.Errorf("in-order core: %w", err)
+		return nil, err
 	}
-	t := &InOrder{frontEnd: f, div: make(dividers, cfg.DivUnits), fdiv: make(dividers, cfg.FPDivUnits),
-		sb: ring{at: make([]uint64, cfg.StoreQueue)}}
-	for i, n := range [numPools]int{cfg.ALUUnits, cfg.MulUnits, cfg.FPUnits, cfg.MemPorts} {
-		t.pools[i].units = n
-	}
-	return t, nil
+	return &InOrder{frontEnd: f, units: u, sb: ring{at: make([]uint64, cfg.StoreQueue)}}, nil
 }
 
 // stallFront loses cycles before the next instruction can issue (a

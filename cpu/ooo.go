@@ -1,7 +1,5 @@
 package cpu
 
-import "fmt"
-
 // OutOfOrder is the timing model of an out-of-order core in the style of
 // ZSim's OOO model: for each instruction, in program order, it computes
 // the cycle it is dispatched (fetch bandwidth, front-end redirects and
@@ -33,8 +31,7 @@ type OutOfOrder struct {
 	// retired.
 	rob, lq, sq, regs ring
 
-	pools     [numPools]calendar
-	div, fdiv dividers
+	units
 
 	retire     uint64 // cycle of the latest retirement
 	retSlots   int    // instructions retired in retire
@@ -76,20 +73,12 @@ func (r *ring) put(retire uint64) {
 // NewOutOfOrder returns an idle out-of-order timing model with predictor
 // pred for conditional branches.
 func NewOutOfOrder(cfg Config, pred Predictor) (*OutOfOrder, error) {
-	if err := cfg.Validate(true); err != nil {
-		return nil, fmt.Errorf("out-of-order core: %w", err)
-	}
-	f, err := newFrontEnd(cfg, pred)
+	f, u, err := newModel("out-of-order", true, cfg, pred)
 	if err != nil {
-		return nil, fmt.Errorf("out-of-order core: %w", err)
+		return nil, err
 	}
-	t := &OutOfOrder{frontEnd: f, div: make(dividers, cfg.DivUnits), fdiv: make(dividers, cfg.FPDivUnits),
-		rob: ring{at: make([]uint64, cfg.ROB)}, lq: ring{at: make([]uint64, cfg.LoadQueue)},
-		sq: ring{at: make([]uint64, cfg.StoreQueue)}, regs: ring{at: make([]uint64, cfg.RenameRegs)}}
-	for i, n := range [numPools]int{cfg.ALUUnits, cfg.MulUnits, cfg.FPUnits, cfg.MemPorts} {
-		t.pools[i].units = n
-	}
-	return t, nil
+	return &OutOfOrder{frontEnd: f, units: u, rob: ring{at: make([]uint64, cfg.ROB)}, lq: ring{at: make([]uint64, cfg.LoadQueue)},
+		sq: ring{at: make([]uint64, cfg.StoreQueue)}, regs: ring{at: make([]uint64, cfg.RenameRegs)}}, nil
 }
 
 // redirect stops dispatch until cycle, charging the instruction that

@@ -660,6 +660,31 @@ func (d dividers) reserve(at, lat uint64) uint64 {
 	return start
 }
 
+// units are the functional units both models reserve: pipelined pools
+// and the dividers.
+type units struct {
+	pools     [numPools]calendar
+	div, fdiv dividers
+}
+
+// newModel validates cfg for a model (outOfOrder checks its windows too)
+// and builds the front end and units both models share; errors name the
+// model.
+func newModel(name string, outOfOrder bool, cfg Config, pred Predictor) (frontEnd, units, error) {
+	if err := cfg.Validate(outOfOrder); err != nil {
+		return frontEnd{}, units{}, fmt.Errorf("%s core: %w", name, err)
+	}
+	f, err := newFrontEnd(cfg, pred)
+	if err != nil {
+		return frontEnd{}, units{}, fmt.Errorf("%s core: %w", name, err)
+	}
+	u := units{div: make(dividers, cfg.DivUnits), fdiv: make(dividers, cfg.FPDivUnits)}
+	for i, n := range [numPools]int{cfg.ALUUnits, cfg.MulUnits, cfg.FPUnits, cfg.MemPorts} {
+		u.pools[i].units = n
+	}
+	return f, u, nil
+}
+
 // NewTiming returns a timing model by its configuration name, "in-order"
 // or "out-of-order", with predictor pred.
 func NewTiming(model string, cfg Config, pred Predictor) (Timing, error) {

@@ -124,36 +124,21 @@ func TestTimingMatchesFunctional(t *testing.T) {
 			t.Parallel() // interp alone runs 667 million instructions on each model
 			res, out, _, st := runWorkload(t, c.prog, c.args...)
 			for _, model := range []string{"in-order", "out-of-order"} {
-				prog, err := LoadProgram(readWorkload(t, c.prog))
-				require.NoError(t, err)
-				var tout bytes.Buffer
-				path := filepath.Join(workloadsDir, c.prog)
-				p, err := NewProcess(prog, ProcessConfig{Path: path, Argv: append([]string{path}, c.args...), Seed: 1, Stdout: &tout})
-				require.NoError(t, err)
-				pred, err := cpu.NewPredictor("gshare")
-				require.NoError(t, err)
-				cfg := cpu.DefaultInOrderConfig()
+				tres, tout, tst, tm := runTimedOn(t, model, MachineConfig{HostPageSize: 64 << 10, TranslateCycles: 300,
+					SyscallCycles: 2000, FaultCycles: 400}, c.prog, c.args...)
+				width := uint64(cpu.DefaultInOrderConfig().Width)
 				if model == "out-of-order" {
-					cfg = cpu.DefaultOutOfOrderConfig()
+					width = uint64(cpu.DefaultOutOfOrderConfig().Width)
 				}
-				tm, err := cpu.NewTiming(model, cfg, pred)
-				require.NoError(t, err)
-				m, err := NewMachine(p, MachineConfig{HostPageSize: 64 << 10, Timing: tm, TranslateCycles: 300,
-					SyscallCycles: 2000, FaultCycles: 400}, nil)
-				require.NoError(t, err)
-				tres, err := m.Run()
-				require.NoError(t, err)
-				p.Close()
-				tst := m.Stats()
 				require.Equal(t, res, tres, model)
-				require.Equal(t, out, tout.String(), model)
+				require.Equal(t, out, tout, model)
 				require.Equal(t, st.GuestInsts, tst.GuestInsts, model)
 				require.Equal(t, st.HostInsts, tst.HostInsts, model)
 				// Faulting instructions are timed when they first issue but
 				// not retired.
 				require.GreaterOrEqual(t, tm.Stats().Insts, tst.HostInsts, model)
 				require.LessOrEqual(t, tm.Stats().Insts, tst.HostInsts+tst.Faults+tst.MixedAccesses, model)
-				require.Greater(t, tm.Finish(), tst.HostInsts/uint64(cfg.Width), model)
+				require.Greater(t, tm.Finish(), tst.HostInsts/width, model)
 			}
 		})
 	}
@@ -240,8 +225,17 @@ func TestGuestClockFollowsInstructions(t *testing.T) {
 }
 
 // runTimed runs a workload in timing mode on the default core of model
-// (in-order or out-of-order) with a gshare predictor.
+// (in-order or out-of-order) with a gshare predictor; it must exit 0.
 func runTimed(t *testing.T, model, name string, args ...string) (string, Stats, *cpu.TimingStats) {
+	t.Helper()
+	res, out, st, tm := runTimedOn(t, model, MachineConfig{}, name, args...)
+	require.Zero(t, res.ExitCode)
+	return out, st, tm.Stats()
+}
+
+// runTimedOn runs a workload in timing mode with mc (its Timing set to
+// model's default core with a gshare predictor).
+func runTimedOn(t *testing.T, model string, mc MachineConfig, name string, args ...string) (Result, string, Stats, cpu.Timing) {
 	t.Helper()
 	prog, err := LoadProgram(readWorkload(t, name))
 	require.NoError(t, err)
@@ -249,21 +243,22 @@ func runTimed(t *testing.T, model, name string, args ...string) (string, Stats, 
 	path := filepath.Join(workloadsDir, name) // as runWorkloadOn, so startup is the same
 	p, err := NewProcess(prog, ProcessConfig{Path: path, Argv: append([]string{path}, args...), Seed: 1, Stdout: &out})
 	require.NoError(t, err)
-	pred, err := cpu.NewGshare(cpu.DefaultGshareConfig())
+	defer p.Close()
+	pred, err := cpu.NewPredictor("gshare")
 	require.NoError(t, err)
 	cfg := cpu.DefaultInOrderConfig()
 	if model == "out-of-order" {
 		cfg = cpu.DefaultOutOfOrderConfig()
 	}
-	tm, err := cpu.NewTiming(model, cfg, pred)
-	require.NoError(t, err)
-	m, err := NewMachine(p, MachineConfig{Timing: tm}, nil)
+	if mc.Timing, err = cpu.NewTiming(model, cfg, pred); err != nil {
+		t.Fatal(err)
+	}
+	m, err := NewMachine(p, mc, nil)
 	require.NoError(t, err)
 	res, err := m.Run()
 	require.NoError(t, err)
-	require.Zero(t, res.ExitCode)
-	tm.Finish()
-	return out.String(), m.Stats(), tm.Stats()
+	mc.Timing.Finish()
+	return res, out.String(), m.Stats(), mc.Timing
 }
 
 func TestTimingModeMicrobenchmarks(t *testing.T) {

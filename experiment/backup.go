@@ -228,16 +228,12 @@ func (h *backupHost) start() {
 	}
 }
 
-func (h *backupHost) stat(path, name string) float64 {
-	v, _ := h.scope.Env().Stats.Lookup(path, name)
-	return v
-}
+func (h *backupHost) stat(path, name string) float64 { return lookupValue(h.scope.Env(), path, name) }
 
 // summary prints the bytes-per-checkpoint comparison and the log's health.
 func (h *backupHost) summary(w io.Writer, r *Result) {
 	cfg := h.cfg
-	fmt.Fprintf(w, "twinsim %s: scenario %q, seed %d: %v simulated in %.2fs wall (%d events)\n",
-		Version, cfg.Run.Name, cfg.Run.Seed, r.SimTime, r.Wall.Seconds(), r.Env.Engine.Handled())
+	summaryHeader(w, r)
 	if h.backup == nil {
 		fmt.Fprintln(w, "backup is disabled: no checkpoints were taken")
 		return

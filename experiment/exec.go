@@ -241,17 +241,13 @@ func (h *execHost) files() []outFile {
 	return out
 }
 
-func (h *execHost) stat(path, name string) float64 {
-	v, _ := h.scope.Env().Stats.Lookup(path, name)
-	return v
-}
+func (h *execHost) stat(path, name string) float64 { return lookupValue(h.scope.Env(), path, name) }
 
 // summary prints each core's program result, cycles, IPC, CPI stack and
 // miss rates.
 func (h *execHost) summary(w io.Writer, r *Result) {
 	cfg := h.cfg
-	fmt.Fprintf(w, "twinsim %s: scenario %q, seed %d: %v simulated in %.2fs wall (%d events)\n",
-		Version, cfg.Run.Name, cfg.Run.Seed, r.SimTime, r.Wall.Seconds(), r.Env.Engine.Handled())
+	summaryHeader(w, r)
 	fmt.Fprintf(w, "%s on %d %s core(s), %d-wide, %s\n", strings.Join(h.command, " "), len(h.cores), cfg.Core.Model,
 		cfg.Core.Width, cfg.Host.Freq)
 	for _, c := range h.cores {

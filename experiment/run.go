@@ -74,6 +74,18 @@ func Run(cfg configs.Config, opt Options) (*Result, error) {
 	return &Result{Config: cfg, Env: env, Wall: wall, SimTime: simTime, scen: scen, cfgTOML: buf.Bytes()}, nil
 }
 
+// lookupValue reads a statistic of env (0 if there is none).
+func lookupValue(env *sim.Env, path, name string) float64 {
+	v, _ := env.Stats.Lookup(path, name)
+	return v
+}
+
+// summaryHeader is the first line of every scenario's summary.
+func summaryHeader(w io.Writer, r *Result) {
+	fmt.Fprintf(w, "twinsim %s: scenario %q, seed %d: %s simulated in %.2fs wall (%d events)\n",
+		Version, r.Config.Run.Name, r.Config.Run.Seed, fmtTime(float64(r.SimTime)), r.Wall.Seconds(), r.Env.Engine.Handled())
+}
+
 // buildScenario builds what cfg.Run.Scenario names.
 func buildScenario(env *sim.Env, cfg configs.Config) (scenario, error) {
 	if cfg.Run.Scenario == "exec" {
