@@ -23,7 +23,7 @@ type Config struct {
 	DRAM       DRAMConfig       `toml:"dram" doc:"main memory timing"`
 	Backup     BackupConfig     `toml:"backup" doc:"VM backup by cache image-modification flags and a modification log (patent family 3)"`
 	Hypervisor HypervisorConfig `toml:"hypervisor" doc:"hypervisor (privilege-mode) activity mixed into each core's stream"`
-	VMs        []VMConfig       `toml:"vm" doc:"one table per VM; keys missing from a table take the defaults shown; any [[vm]] table replaces the default list (protected on core 0, unprotected on core 1)"`
+	VMs        []VMConfig       `toml:"vm" doc:"one table per VM; keys missing from a table take the defaults shown; any [[vm]] table replaces the default list (protected on core 0, unprotected on core 1); the exec scenario runs none and does not check them"`
 	Exec       ExecConfig       `toml:"exec" doc:"guest programs on the timing cores (run.scenario = \"exec\")"`
 	Output     OutputConfig     `toml:"output" doc:"what a run writes besides config.toml, stats and meta.json"`
 }

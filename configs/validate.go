@@ -199,7 +199,9 @@ func (v *validator) rules(c Config) {
 		v.fail("backup.guard_entries", "%d is not allowed; must be 0..log_size/8 - 1", b.GuardEntries)
 	}
 
-	v.vmRules(c)
+	if c.Run.Scenario != "exec" { // the exec scenario runs no VMs
+		v.vmRules(c)
+	}
 }
 
 func (v *validator) cacheRules(c Config) {

@@ -182,4 +182,10 @@ func TestCoreRules(t *testing.T) {
 	require.NoError(t, err)
 	_, err = Load("default", []string{"cache.l1.size=1MiB", "cache.l2.size=256KiB"})
 	require.NoError(t, err)
+	// The exec scenario runs no VMs, so the default ones' cores do not
+	// need to exist.
+	_, err = Load("default", []string{"host.cores=1"})
+	require.ErrorContains(t, err, "vm[1].cores[0]: 1 is not allowed")
+	_, err = Load("default", []string{"host.cores=1", "run.scenario=exec", `exec.command="sieve"`})
+	require.NoError(t, err)
 }

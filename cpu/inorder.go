@@ -17,7 +17,8 @@ type InOrder struct {
 	cycle uint64 // the cycle instructions are issuing in
 	slots int    // instructions issued in cycle
 	units
-	last uint64 // latest result-ready cycle, for Finish
+	last      uint64 // latest result-ready cycle, for Finish
+	lastCause uint8  // the CPI-stack row of the instruction whose result is last
 	// sb holds when each store-buffer entry is written to the cache: a
 	// store waits for a free entry.
 	sb ring
@@ -66,18 +67,10 @@ func (t *InOrder) step(in *Inst, x *[NumRegs]uint64, pc uint64) {
 	}
 	lat := t.cfg.latency(unit)
 	issue := dep
-	switch unit {
-	case uDiv:
-		issue = t.div.reserve(issue, lat)
-	case uFPDiv:
-		issue = t.fdiv.reserve(issue, lat)
-	case uNone:
-	default:
-		if unit == uStore {
-			issue = max(issue, t.sb.free())
-		}
-		issue = t.pools[pool(unit)].reserve(issue)
+	if unit == uStore {
+		issue = max(issue, t.sb.free())
 	}
+	issue = t.reserveUnit(&t.cfg, unit, issue)
 	// Cycles in which nothing issues before this instruction: from the
 	// slot it could have had up to its issue cycle, except the current
 	// cycle when something already issued in it (that cycle is base time).
@@ -102,10 +95,8 @@ func (t *InOrder) step(in *Inst, x *[NumRegs]uint64, pc uint64) {
 		c = causeMem
 		if t.mem != nil {
 			l := t.mem.Access(effAddr(in, x), isAtomicWrite(in.Op), issue)
-			if l.Cycles > lat {
-				t.stats.MemoryCycles += l.Cycles - lat
-				lat = l.Cycles
-			}
+			t.countLoad(l)
+			lat = max(lat, l.Cycles)
 			c = loadCause(l)
 		}
 	case unit == uStore:
@@ -121,7 +112,9 @@ func (t *InOrder) step(in *Inst, x *[NumRegs]uint64, pc uint64) {
 		t.ready[d] = issue + lat
 		t.cause[d] = c
 	}
-	t.last = max(t.last, issue+lat)
+	if issue+lat > t.last {
+		t.last, t.lastCause = issue+lat, c
+	}
 }
 
 // branch records the outcome of the conditional branch just issued at pc:
@@ -152,8 +145,10 @@ func (t *InOrder) Firmware(cycles uint64) {
 // Now implements Timing: the cycle instructions are issuing in.
 func (t *InOrder) Now() uint64 { return t.cycle }
 
-// Finish implements Timing: the cycles until the last result is ready.
+// Finish implements Timing: the cycles until the last result is ready
+// (the wait after the last issue is charged to that result's cause).
 func (t *InOrder) Finish() uint64 {
 	t.stats.Cycles = max(t.cycle+1, t.last)
+	t.stats.tail, t.stats.tailCause = t.stats.Cycles-(t.cycle+1), t.lastCause
 	return t.stats.Cycles
 }

@@ -24,7 +24,13 @@ type OutOfOrder struct {
 
 	fe      uint64 // cycle the front end dispatches in
 	feSlots int    // instructions dispatched in fe
-	feCause uint8  // why fe last jumped ahead; charged to the next instruction only
+	// The front end's lost stretches since the last instruction was
+	// dispatched (a mispredict's refill, a fetch miss, firmware), in
+	// order, the first from segStart: the retire stage charges each to its
+	// cause for the part of a stall it covers.
+	segStart uint64
+	segs     [4]segment
+	nsegs    int
 
 	// Rings of the retire cycles of the youngest entries of each window:
 	// the entry an instruction takes was freed when its previous holder
@@ -37,8 +43,13 @@ type OutOfOrder struct {
 	retSlots   int    // instructions retired in retire
 	retiredAny bool
 	lastDone   uint64 // completion cycle of the instruction just stepped
-	tail       uint64 // cycles after the last retirement charged by Finish
 	fwd        [fwdSize]fwdEntry
+}
+
+// segment is a stretch of front-end time lost to cause, up to end.
+type segment struct {
+	end   uint64
+	cause uint8
 }
 
 // fwdSize is the number of recent stores remembered for store-to-load
@@ -81,12 +92,22 @@ func NewOutOfOrder(cfg Config, pred Predictor) (*OutOfOrder, error) {
 		sq: ring{at: make([]uint64, cfg.StoreQueue)}, regs: ring{at: make([]uint64, cfg.RenameRegs)}}, nil
 }
 
-// redirect stops dispatch until cycle, charging the instruction that
-// dispatches then to cause.
+// redirect stops dispatch until cycle, a stretch lost to cause.
 func (t *OutOfOrder) redirect(cycle uint64, cause uint8) {
-	if cycle > t.fe {
-		t.fe, t.feSlots, t.feCause = cycle, 0, cause
+	if cycle <= t.fe {
+		return
 	}
+	switch {
+	case t.nsegs == 0:
+		t.segStart = t.fe
+		fallthrough
+	case t.nsegs < len(t.segs):
+		t.segs[t.nsegs] = segment{cycle, cause}
+		t.nsegs++
+	default:
+		t.segs[t.nsegs-1].end = cycle // extremely rare: the last stretch grows
+	}
+	t.fe, t.feSlots = cycle, 0
 }
 
 // isMemCause says whether waiting on a value delayed by cause is charged
@@ -98,14 +119,21 @@ func (t *OutOfOrder) step(in *Inst, x *[NumRegs]uint64, pc uint64) {
 	// Dispatch: a front-end slot (after a fetch miss), then a free entry
 	// in each window the instruction needs.
 	if t.feSlots >= t.cfg.Width {
-		t.fe, t.feSlots, t.feCause = t.fe+1, 0, causeBase
+		t.fe, t.feSlots = t.fe+1, 0
 	}
 	if stall, cause := t.fetch(pc, t.fe); stall > 0 {
 		t.redirect(t.fe+stall+min(uint64(t.feSlots), 1), uint8(cause))
 	}
 	unit, s1, s2, s3, d := operands(in)
-	disp, why := t.fe, t.feCause
-	t.feCause = causeBase
+	// why is the last constraint that delayed the instruction before it
+	// executes: the front end, a full window, an operand, a unit.
+	disp, why := t.fe, uint8(causeBase)
+	segStart, segs := t.segStart, t.segs
+	nsegs := t.nsegs
+	t.nsegs = 0
+	if nsegs > 0 {
+		why = segs[nsegs-1].cause
+	}
 	window := func(r *ring) {
 		if f := r.free(); f > disp {
 			disp, why = f, causeStructural
@@ -133,22 +161,12 @@ func (t *OutOfOrder) step(in *Inst, x *[NumRegs]uint64, pc uint64) {
 			exec, why = t.ready[s], t.cause[s]
 		}
 	}
+	if start := t.reserveUnit(&t.cfg, unit, exec); start > exec {
+		exec, why = start, causeStructural
+	}
+	// Complete: the latency, charged to latCause (a load's level).
 	lat := t.cfg.latency(unit)
-	start := exec
-	switch unit {
-	case uDiv:
-		start = t.div.reserve(exec, lat)
-	case uFPDiv:
-		start = t.fdiv.reserve(exec, lat)
-	case uNone:
-	default:
-		start = t.pools[pool(unit)].reserve(exec)
-	}
-	if start > exec {
-		why = causeStructural
-	}
-	waited := start - disp - 1
-	exec = start
+	latCause := uint8(causeDependence)
 	var addr uint64
 	switch unit {
 	case uLoad:
@@ -160,15 +178,11 @@ func (t *OutOfOrder) step(in *Inst, x *[NumRegs]uint64, pc uint64) {
 			exec = max(exec, e.ready)
 		} else if t.mem != nil {
 			l := t.mem.Access(addr, isAtomicWrite(in.Op), exec)
-			if l.Cycles > lat {
-				t.stats.MemoryCycles += l.Cycles - lat
-				lat = l.Cycles
-			}
-			if lat >= waited {
-				why = loadCause(l)
-			}
-		} else if lat >= waited {
-			why = causeMem
+			t.countLoad(l)
+			lat = max(lat, l.Cycles)
+			latCause = loadCause(l)
+		} else {
+			latCause = causeMem
 		}
 	case uStore:
 		t.stats.Stores++
@@ -177,18 +191,51 @@ func (t *OutOfOrder) step(in *Inst, x *[NumRegs]uint64, pc uint64) {
 	done := exec + lat
 	t.lastDone = done
 
-	// Retire in order, Width a cycle; a cycle in which nothing retires is
-	// lost to why.
+	// Retire in order, Width a cycle. The cycles before it in which
+	// nothing retired are lost: from execution on to the latency's cause,
+	// before it to the front end's stretches they overlap and the rest to
+	// why.
 	r := max(done, t.retire)
 	if r == t.retire && t.retiredAny && t.retSlots >= t.cfg.Width {
 		r++
 	}
-	if !t.retiredAny {
-		t.stats.Lost[why] += r
+	gapStart := uint64(0)
+	if t.retiredAny {
+		gapStart = t.retire + 1
+	}
+	if r > gapStart {
+		// The latency's part beyond the unit's usual one (a miss) is
+		// latCause's. When the front end held the instruction back last,
+		// the rest of the stall is its stretches', in order, up to their
+		// lengths, and what remains is the pipeline's own latency (base
+		// time, as when it fills). Otherwise the front end's stretches
+		// are charged for the part of the stall they overlap, and the
+		// rest to why.
+		mid := max(exec, gapStart)
+		miss := min(r-mid, lat-min(lat, t.cfg.latency(unit)))
+		t.stats.Lost[latCause] += miss
+		rest := r - gapStart - miss
+		from := segStart
+		if nsegs > 0 && why == segs[nsegs-1].cause {
+			for _, sg := range segs[:nsegs] {
+				c := min(rest, sg.end-from)
+				t.stats.Lost[sg.cause] += c
+				rest -= c
+				from = sg.end
+			}
+		} else {
+			for _, sg := range segs[:nsegs] {
+				if lo, hi := max(from, gapStart), min(sg.end, mid); hi > lo {
+					t.stats.Lost[sg.cause] += hi - lo
+					rest -= hi - lo
+				}
+				from = sg.end
+			}
+			t.stats.Lost[why] += rest
+		}
+	}
+	if r > t.retire || !t.retiredAny {
 		t.retire, t.retSlots, t.retiredAny = r, 0, true
-	} else if r > t.retire {
-		t.stats.Lost[why] += r - t.retire - 1
-		t.retire, t.retSlots = r, 0
 	}
 	t.retSlots++
 
@@ -209,11 +256,16 @@ func (t *OutOfOrder) step(in *Inst, x *[NumRegs]uint64, pc uint64) {
 		t.fwd[w%fwdSize] = fwdEntry{word: w, ready: done, commit: r}
 	}
 	if d != noReg {
+		// Consumers waiting on a load that missed, or on a result a miss
+		// delayed, are charged to that miss.
 		t.regs.put(r)
 		t.ready[d] = done
-		if isMemCause(why) {
+		switch {
+		case unit == uLoad && isMemCause(latCause):
+			t.cause[d] = latCause
+		case isMemCause(why):
 			t.cause[d] = why
-		} else {
+		default:
 			t.cause[d] = causeDependence
 		}
 	}
@@ -254,13 +306,14 @@ func (t *OutOfOrder) Now() uint64 { return t.fe }
 // Finish implements Timing: the cycles until the last instruction retired
 // or, after a last stretch of firmware, until it ended.
 func (t *OutOfOrder) Finish() uint64 {
-	end := t.fe
+	end, from := t.fe, uint64(0)
 	if t.retiredAny {
-		end = max(end, t.retire+1)
+		from = t.retire + 1
+		end = max(end, from)
 	}
-	if tail := end - min(end, t.retire+1); tail > t.tail && t.retiredAny {
-		t.stats.Lost[t.feCause] += tail - t.tail
-		t.tail = tail
+	t.stats.tail, t.stats.tailCause = end-from, causeBase
+	if t.nsegs > 0 {
+		t.stats.tailCause = t.segs[t.nsegs-1].cause
 	}
 	t.stats.Cycles = end
 	return end

@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"fmt"
+	"math"
 	"math/bits"
 	"strings"
 
@@ -31,7 +32,7 @@ type Timing interface {
 	// every load hits, taking the load latency).
 	SetMemory(m MemoryTiming)
 	// SetFetch makes instruction fetch go through m, one access per line
-	// of lineBytes (nil: fetch always hits).
+	// of lineBytes (nil: fetch always hits); fetch is a line a cycle.
 	SetFetch(m MemoryTiming, lineBytes uint64)
 	// Predictor returns the conditional-branch predictor.
 	Predictor() Predictor
@@ -166,21 +167,26 @@ const (
 	uNone // exits and firmware calls: a slot, no result
 )
 
-// pool returns the issue-port pool unit class u uses: pipelined classes
-// share the calendars of ALU, multiply, FP and memory ports; dividers are
-// separate (not pipelined); exits use none.
-func pool(u int) int {
+// pool returns the pool of units class u starts on, and how many cycles
+// it occupies one: pipelined classes share the ALU, multiply, FP and
+// memory-port pools for a cycle; dividers are busy for their whole
+// latency; exits use none (-1).
+func (c *Config) pool(u int) (p int, occupancy uint64) {
 	switch u {
 	case uALU, uBranch:
-		return poolALU
+		return poolALU, 1
 	case uMul:
-		return poolMul
+		return poolMul, 1
 	case uFPAdd, uFPMul:
-		return poolFP
+		return poolFP, 1
 	case uLoad, uStore:
-		return poolMem
+		return poolMem, 1
+	case uDiv:
+		return poolDiv, c.Div
+	case uFPDiv:
+		return poolFPDiv, c.FPDiv
 	}
-	return -1
+	return -1, 0
 }
 
 const (
@@ -188,6 +194,8 @@ const (
 	poolMul
 	poolFP
 	poolMem
+	poolDiv
+	poolFPDiv
 	numPools
 )
 
@@ -339,6 +347,11 @@ type TimingStats struct {
 	// Lost holds the cycles lost to each cause (see CPIStack).
 	Lost    [numCauses]uint64
 	sources []string
+	// tail is what the last Finish counted after the last instruction
+	// was issued (in order) or retired (out of order), charged to
+	// tailCause; it is recomputed by every Finish.
+	tail      uint64
+	tailCause uint8
 }
 
 // CPIStack divides the cycles (after Finish) among their causes, in
@@ -357,12 +370,14 @@ func (s *TimingStats) CPIStack() map[string]float64 {
 		return out
 	}
 	n := float64(s.Insts)
-	var lost uint64
+	lost := s.Lost
+	lost[s.tailCause] += s.tail
+	var sum uint64
 	for c := 1; c < causeMem+len(s.sources); c++ {
-		lost += s.Lost[c]
-		out[s.causeName(c)] = float64(s.Lost[c]) / n
+		sum += lost[c]
+		out[s.causeName(c)] = float64(lost[c]) / n
 	}
-	out["base"] = float64(s.Cycles-min(s.Cycles, lost)) / n
+	out["base"] = float64(s.Cycles-min(s.Cycles, sum)) / n
 	return out
 }
 
@@ -391,7 +406,7 @@ type frontEnd struct {
 	btb       *BTB
 	ras       *RAS
 	mem, imem MemoryTiming
-	imemHit   uint64
+	memHit    uint64 // cycles of a load served by the data side's closest level
 	lineShift uint
 	fetchLine uint64 // line number of the last fetch + 1; 0: none yet
 	stats     TimingStats
@@ -417,18 +432,20 @@ func newFrontEnd(cfg Config, pred Predictor) (frontEnd, error) {
 func (f *frontEnd) SetMemory(m MemoryTiming) {
 	f.mem = m
 	f.stats.sources = []string{"l1"} // without a memory every load hits
+	f.memHit = f.cfg.Load
 	if m != nil {
 		f.stats.sources = m.Sources()[:min(len(m.Sources()), maxSources)]
+		f.memHit = m.HitCycles()
 	}
 }
 
 // SetFetch makes instruction fetch go through m, one access per line of
-// lineBytes (nil: fetch always hits). Fetch beyond m's hit latency stalls
-// the front end.
+// lineBytes (nil: fetch always hits). Fetch delivers a line a cycle: an
+// access that takes longer (an L1I slower than one cycle, a miss, a TLB
+// walk) stalls the front end for the rest.
 func (f *frontEnd) SetFetch(m MemoryTiming, lineBytes uint64) {
 	f.imem, f.fetchLine = m, 0
 	if m != nil {
-		f.imemHit = m.HitCycles()
 		f.lineShift = uint(bits.TrailingZeros64(max(lineBytes, 8)))
 	}
 }
@@ -462,15 +479,20 @@ func (f *frontEnd) fetch(pc, cycle uint64) (stall uint64, cause int) {
 	f.fetchLine = line
 	f.stats.Fetches++
 	l := f.imem.Access(pc, false, cycle)
-	if l.Cycles <= f.imemHit {
+	if l.Cycles <= 1 {
 		return 0, 0
 	}
-	stall = l.Cycles - f.imemHit
+	stall = l.Cycles - 1
 	f.stats.FetchCycles += stall
 	if l.Walk*2 >= stall {
 		return stall, causeITLB
 	}
 	return stall, causeICache
+}
+
+// countLoad records a load's latency beyond the closest level's.
+func (f *frontEnd) countLoad(l Latency) {
+	f.stats.MemoryCycles += l.Cycles - min(l.Cycles, f.memHit)
 }
 
 // loadCause is the CPI-stack row of a load that took l: its page walk if
@@ -611,60 +633,119 @@ func isAtomicWrite(op Op) bool { return op >= LrW && op <= AmoMaxuD && op != LrW
 
 // calendarSize is how many cycles a calendar remembers: reservations
 // further apart than this from the newest are forgotten.
-const calendarSize = 512
+const calendarSize = 1024
 
-// calendar counts, per cycle, how many instructions started on a pool of
-// identical pipelined units, so an instruction finds the first cycle from
-// a given one with a unit free. Cycles may be reserved in any order (out
-// of order issue) within the window it remembers.
+// calendar counts, per cycle, how many operations occupy a pool of
+// identical pipelined units, so an operation finds the first cycle from a
+// given one with a unit free. Cycles may be reserved in any order (out-of-order
+// issue) within the window it remembers.
 type calendar struct {
 	units int
 	tag   [calendarSize]uint64 // cycle + 1 the slot counts; 0 empty
 	used  [calendarSize]uint8
 }
 
-// reserve takes a unit in the first cycle from at with one free and
-// returns that cycle.
-func (c *calendar) reserve(at uint64) uint64 {
+// full reports whether every unit is taken in cycle at. A slot holding a
+// later cycle means at is long gone: nothing is recorded for it.
+func (c *calendar) full(at uint64) bool {
+	i := at % calendarSize
+	return c.tag[i] == at+1 && int(c.used[i]) >= c.units
+}
+
+// take occupies a unit in cycle at.
+func (c *calendar) take(at uint64) {
+	i := at % calendarSize
+	switch {
+	case c.tag[i] == at+1:
+		c.used[i]++
+	case c.tag[i] < at+1:
+		c.tag[i], c.used[i] = at+1, 1
+	}
+}
+
+// reserve takes a unit for n consecutive cycles starting at the first
+// cycle from at where one is free for all of them, and returns that cycle.
+func (c *calendar) reserve(at, n uint64) uint64 {
+next:
 	for {
-		i := at % calendarSize
-		switch {
-		case c.tag[i] != at+1:
-			if c.tag[i] > at+1 {
-				return at // a slot of a later cycle: this one is long gone
+		for k := range n {
+			if c.full(at + k) {
+				at += k + 1
+				continue next
 			}
-			c.tag[i], c.used[i] = at+1, 1
-			return at
-		case int(c.used[i]) < c.units:
-			c.used[i]++
-			return at
 		}
-		at++
+		for k := range n {
+			c.take(at + k)
+		}
+		return at
 	}
 }
 
-// dividers are non-pipelined units: each is busy until a cycle.
-type dividers []uint64
+// maxSpans is how many busy stretches a non-pipelined unit remembers.
+const maxSpans = 64
 
-// reserve starts an operation of lat cycles on the first divider free at
-// or after at and returns when it starts.
-func (d dividers) reserve(at, lat uint64) uint64 {
-	best := 0
-	for i := range d {
-		if d[i] < d[best] {
-			best = i
-		}
-	}
-	start := max(at, d[best])
-	d[best] = start + lat
-	return start
+// span is a stretch [start, end) a non-pipelined unit is busy.
+type span struct{ start, end uint64 }
+
+// spans are the busy stretches of a pool of non-pipelined units (the
+// dividers), oldest first per unit, so that an operation takes the first
+// gap long enough on any unit: out of order, a younger division whose
+// operands are ready runs before an older one still waiting for its own.
+type spans struct {
+	units [][]span
+	floor []uint64 // per unit: before this, stretches were forgotten (taken as busy)
 }
 
-// units are the functional units both models reserve: pipelined pools
-// and the dividers.
+// reserve occupies a unit for n cycles from the first cycle at or after
+// at where one is free that long, and returns that cycle.
+func (b *spans) reserve(at, n uint64) uint64 {
+	best, bu, bi := uint64(math.MaxUint64), 0, 0
+	for u, ss := range b.units {
+		start, i := max(at, b.floor[u]), 0
+		for ; i < len(ss); i++ {
+			if start+n <= ss[i].start {
+				break
+			}
+			start = max(start, ss[i].end)
+		}
+		if start < best {
+			best, bu, bi = start, u, i
+		}
+	}
+	ss := b.units[bu]
+	if len(ss) == maxSpans { // forget the oldest stretch
+		b.floor[bu] = max(b.floor[bu], ss[0].end)
+		copy(ss, ss[1:])
+		ss = ss[:len(ss)-1]
+		bi = max(bi-1, 0)
+	}
+	ss = append(ss, span{})
+	copy(ss[bi+1:], ss[bi:])
+	ss[bi] = span{best, best + n}
+	b.units[bu] = ss
+	return best
+}
+
+// units are the functional units both models reserve: a calendar per
+// pipelined pool, busy stretches for the dividers.
 type units struct {
-	pools     [numPools]calendar
-	div, fdiv dividers
+	pools     [poolDiv]calendar
+	div, fdiv spans
+}
+
+// reserveUnit reserves a unit for class u from cycle at and returns the
+// cycle it starts (at itself for exits, which need none).
+func (t *units) reserveUnit(cfg *Config, u int, at uint64) uint64 {
+	p, n := cfg.pool(u)
+	switch {
+	case p < 0:
+		return at
+	case p == poolDiv:
+		return t.div.reserve(at, n)
+	case p == poolFPDiv:
+		return t.fdiv.reserve(at, n)
+	}
+	return t.pools[p].reserve(at, n)
 }
 
 // newModel validates cfg for a model (outOfOrder checks its windows too)
@@ -678,10 +759,12 @@ func newModel(name string, outOfOrder bool, cfg Config, pred Predictor) (frontEn
 	if err != nil {
 		return frontEnd{}, units{}, fmt.Errorf("%s core: %w", name, err)
 	}
-	u := units{div: make(dividers, cfg.DivUnits), fdiv: make(dividers, cfg.FPDivUnits)}
-	for i, n := range [numPools]int{cfg.ALUUnits, cfg.MulUnits, cfg.FPUnits, cfg.MemPorts} {
+	var u units
+	for i, n := range [poolDiv]int{cfg.ALUUnits, cfg.MulUnits, cfg.FPUnits, cfg.MemPorts} {
 		u.pools[i].units = n
 	}
+	u.div = spans{units: make([][]span, cfg.DivUnits), floor: make([]uint64, cfg.DivUnits)}
+	u.fdiv = spans{units: make([][]span, cfg.FPDivUnits), floor: make([]uint64, cfg.FPDivUnits)}
 	return f, u, nil
 }
 

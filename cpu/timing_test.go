@@ -442,3 +442,58 @@ func BenchmarkTiming(b *testing.B) {
 		})
 	}
 }
+
+// TestStallsChargedToTheirCause: a stretch of firmware, a fetch miss or a
+// mispredicted branch followed by a load (which hits) or an add is charged
+// to the firmware, the I-cache or the branch, not to the instruction
+// after it; a Finish in the middle of a run changes nothing.
+func TestStallsChargedToTheirCause(t *testing.T) {
+	for _, m := range models {
+		for _, first := range []Inst{{Op: Add, Rd: 3, Rs1: 2, Rs2: 2}, {Op: Ld, Rd: 3, Rs1: 1}} {
+			c, tm := timedCore(t, m.name, m.cfg(), nil)
+			c.X[1] = 0x10000
+			c.Run([]Inst{{Op: Add, Rd: 4, Rs1: 2, Rs2: 2}, {Op: Leave}})
+			tm.Firmware(1000)
+			c.Run([]Inst{first, {Op: Leave}})
+			tm.Finish()
+			require.InDelta(t, 1000, tm.Stats().Lost[causeFirmware], 5, "%s: firmware then %v", m.name, first.Op)
+		}
+
+		c, tm := timedCore(t, m.name, m.cfg(), nil)
+		tm.SetFetch(&fixedMem{lat: 21, hit: 1}, 64)
+		c.Run([]Inst{{Op: Add, Rd: 4, Rs1: 2, Rs2: 2}, {Op: Leave}})
+		tm.Firmware(1000)
+		c.Run([]Inst{{Op: Add, Rd: 4, Rs1: 2, Rs2: 2}, {Op: Leave}})
+		tm.Finish()
+		st := tm.Stats()
+		require.InDelta(t, 1000, st.Lost[causeFirmware], 5, "%s: firmware then a fetch miss", m.name)
+		require.LessOrEqual(t, st.Lost[causeICache], st.FetchCycles, m.name)
+
+		pred, err := NewStatic(StaticConfig{Rule: AlwaysTaken})
+		require.NoError(t, err)
+		c, tm = timedCore(t, m.name, m.cfg(), pred)
+		c.X[1], c.X[5] = 0x10000, 1
+		c.Run([]Inst{{Op: Beq, Rs1: 0, Rs2: 5, Imm: 2}, {Op: Ld, Rd: 3, Rs1: 1}, {Op: Leave}}) // mispredicted
+		tm.Finish()
+		// Out of order the refill starts when the branch resolves, while
+		// the front end had run on a cycle or two: it loses the rest.
+		require.GreaterOrEqual(t, tm.Stats().Lost[causeBranch], m.cfg().Depth-2, "%s: a mispredict, then a load", m.name)
+
+		// Finish between stretches of work: the same stack as at the end.
+		run := func(finishEarly bool) map[string]float64 {
+			c, tm := timedCore(t, m.name, m.cfg(), nil)
+			code := append(repeat(50, Inst{Op: Add, Rd: 1, Rs1: 1, Rs2: 2}), Inst{Op: Leave})
+			for range 3 {
+				c.Run(code)
+				tm.Firmware(1000)
+				if finishEarly {
+					tm.Finish()
+				}
+			}
+			c.Run(code)
+			tm.Finish()
+			return tm.Stats().CPIStack()
+		}
+		require.Equal(t, run(false), run(true), m.name)
+	}
+}

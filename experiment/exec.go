@@ -207,7 +207,7 @@ func (h *execHost) Handle(ev sim.Event) {
 		}
 		if exited {
 			c.exited, c.res = true, res
-			c.endTime = max(f.CyclesToTime(c.tc.Timing.Now()), ev.Time)
+			c.endTime = max(f.CyclesToTime(c.tc.Timing.Finish()), ev.Time)
 			continue
 		}
 		running = true

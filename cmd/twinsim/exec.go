@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -113,7 +114,9 @@ Not supported: threads, signals delivered to handlers.`,
 			}
 			// The configuration supplies the host (page size) and the seed;
 			// --set and --seed override it as on every command.
-			cfg, err := configs.Load(configFile, g.overrides(cmd))
+			// The program runs as the exec scenario would run it: no VMs.
+			cfg, err := configs.Load(configFile, append(g.overrides(cmd), "run.scenario=exec",
+				"exec.command="+strconv.Quote(args[0])))
 			if err != nil {
 				return err
 			}
