@@ -19,6 +19,7 @@ type Config struct {
 	Host       HostConfig       `toml:"host" doc:"the simulated host: cores, clock, pages and physical memory"`
 	TLB        TLBConfig        `toml:"tlb" doc:"per-core translation lookaside buffer"`
 	Core       CoreConfig       `toml:"core" doc:"the cycle-level core of the timing mode (twinsim exec --mode timing and run.scenario exec)"`
+	Translator TranslatorConfig `toml:"translator" doc:"the binary translator's page-size management (patent family 1)"`
 	Cache      CacheConfig      `toml:"cache" doc:"cache hierarchy; image-modification flags live in its write-back levels"`
 	DRAM       DRAMConfig       `toml:"dram" doc:"main memory timing"`
 	Backup     BackupConfig     `toml:"backup" doc:"VM backup by cache image-modification flags and a modification log (patent family 3)"`
@@ -81,6 +82,13 @@ type CoreConfig struct {
 	TranslateCycles uint64 `toml:"translate_cycles" doc:"firmware cost to translate one guest instruction, in cycles" range:"0..100000"`
 	SyscallCycles   uint64 `toml:"syscall_cycles" doc:"firmware cost to emulate one system call, in cycles" range:"0..10000000"`
 	FaultCycles     uint64 `toml:"fault_cycles" doc:"firmware cost to take a memory fault on a mixed host page and complete the access, in cycles" range:"0..100000"`
+}
+
+// TranslatorConfig is how the binary translator handles guest accesses to
+// host pages whose 4 KiB guest pages differ in protection (mixed pages).
+type TranslatorConfig struct {
+	Strategy       string `toml:"strategy" doc:"adaptive (count each block's faults on mixed host pages; at regen_threshold, retranslate it with inline page-table walks), selective (the same, walking only the instructions that faulted), never (every such access faults into the firmware), always-walk (walk every access from the start), refuse (a layout that makes a mixed host page is an error)" enum:"adaptive,selective,never,always-walk,refuse"`
+	RegenThreshold int    `toml:"regen_threshold" doc:"faults on mixed host pages after which adaptive and selective regenerate a block" range:"1..1000000000"`
 }
 
 // ExecConfig describes guest programs run on the timing cores (run.scenario
@@ -251,6 +259,7 @@ func Default() Config {
 		Hypervisor: HypervisorConfig{StoreFraction: 0.01, Footprint: MiB},
 		VMs:        []VMConfig{DefaultVM(), unprotected},
 		Exec:       ExecConfig{Copies: 1},
+		Translator: TranslatorConfig{Strategy: "adaptive", RegenThreshold: 16},
 		Output:     OutputConfig{Series: true},
 	}
 }

@@ -53,6 +53,14 @@ type Core struct {
 	StopCycle uint64
 	tmp       Block // RunAt's block
 
+	// walkMem translates the access after a Walk instruction where the
+	// MMU refuses it; walkAt is the Retired count of that access.
+	walkMem Memory
+	walkAt  uint64
+	// Walks counts Walk instructions executed; Walked the accesses after
+	// them that the MMU refused and walkMem completed.
+	Walks, Walked uint64
+
 	bypass bool    // Emulate: translate through the alternate memory and its TLB
 	one    [2]Inst // Emulate's instruction and the exit after it
 	// The TLB of Emulate's memory view, kept between calls: the firmware
@@ -91,6 +99,29 @@ func (c *Core) Emulate(in Inst, mem Memory) Exit {
 func NewCore(mem Memory) *Core {
 	s := mem.PageShift()
 	return &Core{mem: mem, shift: s, pageMask: 1<<s - 1}
+}
+
+// SetWalkMemory sets the memory that translates an access following a
+// Walk instruction when the core's MMU refuses it (the firmware's view of
+// the guest page table).
+func (c *Core) SetWalkMemory(m Memory) { c.walkMem = m }
+
+// walked performs the access f (a load or store of the instruction after a
+// Walk) through walkMem, as Emulate does.
+func (c *Core) walked(f func() bool) bool {
+	if c.walkMem != c.altMem {
+		c.altMem = c.walkMem
+		c.altR = [altTLBSize]tlbEntry{}
+		c.altW = [altTLBSize]tlbEntry{}
+	}
+	saved, shift, mask := c.mem, c.shift, c.pageMask
+	c.mem, c.shift, c.pageMask, c.bypass = c.walkMem, c.walkMem.PageShift(), 1<<c.walkMem.PageShift()-1, true
+	ok := f()
+	c.mem, c.shift, c.pageMask, c.bypass = saved, shift, mask, false
+	if ok {
+		c.Walked++
+	}
+	return ok
 }
 
 // SetTimer attaches a timing model that sees every instruction the core
@@ -170,6 +201,10 @@ func (c *Core) load(va uint64, size uint64) (v uint64, ok bool) {
 	if off+size <= c.pageMask+1 {
 		p := c.translate(va, false)
 		if p == nil {
+			if c.walkAt == c.Retired && !c.bypass && c.walkMem != nil {
+				c.walked(func() bool { v, ok = c.load(va, size); return ok })
+				return v, ok
+			}
 			return 0, false
 		}
 		switch size {
@@ -186,6 +221,10 @@ func (c *Core) load(va uint64, size uint64) (v uint64, ok bool) {
 	for i := range size {
 		p := c.translate(va+i, false)
 		if p == nil {
+			if c.walkAt == c.Retired && !c.bypass && c.walkMem != nil {
+				c.walked(func() bool { v, ok = c.load(va, size); return ok })
+				return v, ok
+			}
 			return 0, false
 		}
 		v |= uint64(p[(va+i)&c.pageMask]) << (8 * i)
@@ -200,6 +239,9 @@ func (c *Core) store(va, v, size uint64) bool {
 	if off+size <= c.pageMask+1 {
 		p := c.translate(va, true)
 		if p == nil {
+			if c.walkAt == c.Retired && !c.bypass && c.walkMem != nil {
+				return c.walked(func() bool { return c.store(va, v, size) })
+			}
 			return false
 		}
 		switch size {
@@ -216,6 +258,9 @@ func (c *Core) store(va, v, size uint64) bool {
 	}
 	for i := range size {
 		if c.translate(va+i, true) == nil {
+			if c.walkAt == c.Retired && !c.bypass && c.walkMem != nil {
+				return c.walked(func() bool { return c.store(va, v, size) })
+			}
 			return false
 		}
 	}
@@ -600,6 +645,11 @@ func (c *Core) RunBlock(b *Block, start int) (Exit, *Block) {
 			x[in.Rd] = c.F[in.Rs1&31]
 		case FmvDX:
 			c.F[in.Rd&31] = x[in.Rs1]
+		case Walk:
+			x[in.Rd] = x[in.Rs1]
+			x[0] = 0
+			c.walkAt = c.Retired + 1
+			c.Walks++
 		case Fp:
 			if !c.fp(in) {
 				x[0] = 0

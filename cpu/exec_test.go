@@ -343,3 +343,36 @@ func TestRunBlockChains(t *testing.T) {
 	_, from = c.RunBlock(a, 0)
 	require.Equal(t, a, from)
 }
+
+// TestWalkCompletesRefusedAccess: the access right after a Walk goes
+// through the walk memory where the MMU refuses it; without the Walk it
+// faults.
+func TestWalkCompletesRefusedAccess(t *testing.T) {
+	m := newPageMem()
+	m.mapPage(0x10000, true) // the MMU refuses stores
+	w := newPageMem()
+	w.pages[0x10000] = m.pages[0x10000] // the same bytes, writable
+	w.ro[0x10000] = false
+	c := NewCore(m)
+	c.SetWalkMemory(w)
+	c.X[1], c.X[2] = 0x10000, 0xabcd
+	ex := c.Run([]Inst{{Op: Walk, Rd: 35, Rs1: 34}, {Op: Sd, Rs1: 1, Rs2: 2, Imm: 8}, {Op: Leave}})
+	require.Equal(t, ExitJump, ex.Kind)
+	v, ok := c.load(0x10008, 8)
+	require.True(t, ok)
+	require.Equal(t, uint64(0xabcd), v)
+	require.Equal(t, uint64(1), c.Walks)
+	require.Equal(t, uint64(1), c.Walked)
+	// The walk covers only the next instruction.
+	ex = c.Run([]Inst{{Op: Walk, Rd: 35, Rs1: 34}, {Op: Addi, Rd: 3, Rs1: 0, Imm: 1}, {Op: Sd, Rs1: 1, Rs2: 2}, {Op: Leave}})
+	require.Equal(t, ExitFault, ex.Kind)
+	require.Equal(t, 2, ex.Index)
+	require.Equal(t, uint64(1), c.Walked)
+	// A walk memory that refuses too: a fault, not counted as walked.
+	w.ro[0x10000] = true
+	c.FlushTLB()
+	ex = c.Run([]Inst{{Op: Walk, Rd: 35, Rs1: 34}, {Op: Sd, Rs1: 1, Rs2: 2}, {Op: Leave}})
+	require.Equal(t, ExitFault, ex.Kind)
+	require.Equal(t, uint64(1), c.Walked)
+	require.Equal(t, "walk x35, x34", Inst{Op: Walk, Rd: 35, Rs1: 34}.String())
+}

@@ -132,6 +132,13 @@ const (
 	// Fp is a floating-point operation: Imm packs the FOp, the precision,
 	// rs3 and the rounding mode (FpImm).
 	Fp
+	// Walk is the last step of an inline page-table walk: X[rd] = X[rs1],
+	// a probe of the software TLB entry X[rs1] selects (timed as a load
+	// from SoftTLBBase and a compare folded into it), after which the
+	// next instruction's memory access is translated by the core's walk
+	// memory (Core.SetWalkMemory) at its granularity where the MMU would
+	// refuse it.
+	Walk
 	numOps
 )
 
@@ -150,8 +157,12 @@ var opNames = [...]string{
 	Bne: "bne", Blt: "blt", Bge: "bge", Bltu: "bltu", Bgeu: "bgeu", Jmp: "jmp", Leave: "leave", LeaveReg: "leavereg",
 	Ecall: "ecall", Ebreak: "ebreak", FenceI: "fence.i", Illegal: "illegal", Fence: "fence",
 	Flw: "flw", Fld: "fld", Fsw: "fsw", Fsd: "fsd", FmvXW: "fmv.x.w", FmvWX: "fmv.w.x", FmvXD: "fmv.x.d",
-	FmvDX: "fmv.d.x", CsrRW: "csrrw", CsrRS: "csrrs", CsrRC: "csrrc", Fp: "fp",
+	FmvDX: "fmv.d.x", CsrRW: "csrrw", CsrRS: "csrrs", CsrRC: "csrrc", Fp: "fp", Walk: "walk",
 }
+
+// SoftTLBBase is the host address of the software TLB that inline page
+// walks probe: 256 entries of 16 bytes.
+const SoftTLBBase = 1 << 43
 
 // CSR numbers the core implements.
 const (
@@ -204,6 +215,8 @@ func (in Inst) String() string {
 		return fmt.Sprintf("jmp @%d", in.Imm)
 	case in.Op == LeaveReg:
 		return fmt.Sprintf("leavereg %d(x%d)", in.Imm, in.Rs1)
+	case in.Op == Walk:
+		return fmt.Sprintf("walk x%d, x%d", in.Rd, in.Rs1)
 	case in.Op == Flw || in.Op == Fld:
 		return fmt.Sprintf("%v f%d, %d(x%d)", in.Op, in.Rd, in.Imm, in.Rs1)
 	case in.Op == Fsw || in.Op == Fsd:

@@ -584,6 +584,8 @@ func operands(in *Inst) (unit int, s1, s2, s3, d uint8) {
 		unit, s1, s2 = uBranch, x(in.Rs1), x(in.Rs2)
 	case op == LeaveReg:
 		unit, s1 = uBranch, x(in.Rs1)
+	case op == Walk:
+		unit, s1, d = uLoad, x(in.Rs1), x(in.Rd)
 	case op == Flw || op == Fld:
 		unit, s1, d = uLoad, x(in.Rs1), f(in.Rd)
 	case op == Fsw || op == Fsd:
@@ -618,8 +620,12 @@ func operands(in *Inst) (unit int, s1, s2, s3, d uint8) {
 	return unit, s1, s2, s3, d
 }
 
-// effAddr is the address a memory instruction accesses.
+// effAddr is the address a memory instruction accesses (for Walk, the
+// software TLB entry it probes).
 func effAddr(in *Inst, x *[NumRegs]uint64) uint64 {
+	if in.Op == Walk {
+		return SoftTLBBase + (x[in.Rs1]&255)*16
+	}
 	va := x[in.Rs1]
 	if in.Op < LrW || in.Op > AmoMaxuD {
 		va += uint64(in.Imm)

@@ -22,6 +22,10 @@ type Stats struct {
 	Faults           uint64 // memory faults taken by the firmware (code-page writes included)
 	MixedAccesses    uint64 // accesses to mixed host pages the firmware completed at 4 KiB granularity
 	TLBMisses        uint64
+	Regenerations    uint64 // blocks discarded and translated again with inline walks
+	WalkedBlocks     uint64 // blocks translated with inline walks (regenerated or always-walk)
+	Walks            uint64 // inline page-table walks executed
+	WalkedAccesses   uint64 // accesses after a walk that the MMU refused (mixed host pages), completed by the walk
 	// The regions of interest the guest marked (SysROI), summed: how many,
 	// and their cycles (host instructions in functional mode), guest and
 	// host instructions.
@@ -65,6 +69,60 @@ type MachineConfig struct {
 	TranslateCycles uint64 // per guest instruction translated
 	SyscallCycles   uint64 // per system call emulated
 	FaultCycles     uint64 // per access to a mixed host page the firmware completes
+	// Strategy is how accesses to mixed host pages are handled (Never
+	// when zero); Adaptive and Selective regenerate a block once it has
+	// taken RegenThreshold faults on them (at least 1).
+	Strategy       Strategy
+	RegenThreshold int
+}
+
+// Strategy is how the translator handles guest accesses to mixed host
+// pages (PATENTS.md family 1).
+type Strategy uint8
+
+// Strategies.
+const (
+	// Never lets every access to a mixed host page fault into the
+	// firmware (a threshold of infinity). The zero value.
+	Never Strategy = iota
+	// Adaptive counts each block's faults on mixed host pages (the memory
+	// fault behaviour detector) and, at RegenThreshold, discards the block
+	// and translates it again with every load and store through an inline
+	// page-table walk (regeneration) — the patent family's mechanism.
+	Adaptive
+	// Selective is Adaptive regenerating only the guest instructions that
+	// faulted: the block's other loads and stores keep their direct
+	// accesses, and an instruction that starts faulting later brings a
+	// further regeneration.
+	Selective
+	// AlwaysWalk translates every block with inline walks from the start
+	// (a threshold of 0; QEMU softmmu-like).
+	AlwaysWalk
+	// Refuse rejects a guest layout that makes a host page mixed, with an
+	// error (as FEX does on hosts whose pages are larger than the
+	// guest's).
+	Refuse
+)
+
+var strategyNames = [...]string{Never: "never", Adaptive: "adaptive", Selective: "selective", AlwaysWalk: "always-walk",
+	Refuse: "refuse"}
+
+// String returns the strategy's configuration name.
+func (s Strategy) String() string {
+	if int(s) < len(strategyNames) {
+		return strategyNames[s]
+	}
+	return fmt.Sprintf("Strategy(%d)", uint8(s))
+}
+
+// ParseStrategy returns the strategy named name.
+func ParseStrategy(name string) (Strategy, error) {
+	for i, n := range strategyNames {
+		if n == name {
+			return Strategy(i), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown page-size strategy %q; must be one of adaptive, selective, never, always-walk, refuse", name)
 }
 
 // Machine runs a guest process on a functional host core through the
@@ -96,7 +154,9 @@ type Machine struct {
 	result   Result
 	codeNext uint64 // host address for the next translated block
 	roiOpen  bool
-	roiStart [3]uint64 // cycles, guest and host instructions at the open ROIBegin
+	refused  error             // Refuse: the first layout that made a host page mixed
+	faultsOf map[uint64]uint64 // discarded blocks: fault counts → blocks (FaultsPerBlock)
+	roiStart [3]uint64         // cycles, guest and host instructions at the open ROIBegin
 }
 
 // CodeCacheBase is the host address of the code cache, above every guest
@@ -221,6 +281,7 @@ func NewMachine(proc *Process, cfg MachineConfig, diag io.Writer) (*Machine, err
 		blocks: map[uint64]*Block{}, pages: map[uint64][]*Block{}, diag: diag}
 	m.view4k = pageView{g: m.mem}
 	m.core = cpu.NewCore(m.mem)
+	m.core.SetWalkMemory(m.view4k) // inline walks complete accesses the MMU refuses at the guest's granularity
 	if cfg.Freq == 0 {
 		cfg.Freq = sim.GHz
 	}
@@ -242,8 +303,12 @@ func NewMachine(proc *Process, cfg MachineConfig, diag io.Writer) (*Machine, err
 		m.mem.forget(start, end)
 		m.core.FlushTLB()
 		m.invalidate(start, end)
+		m.checkLayout(start, end)
 	}
 	proc.cfg.OnCodeChange = func(start, end uint64) { m.invalidate(start, end) }
+	if m.checkLayout(0, GuestSpaceTop); m.refused != nil {
+		return nil, m.refused
+	}
 	return m, nil
 }
 
@@ -254,6 +319,7 @@ func (m *Machine) Stats() Stats {
 	s.ChainHits = m.core.Chained
 	s.HostInsts = m.core.Retired
 	s.TLBMisses = m.core.TLBMisses
+	s.Walks, s.WalkedAccesses = m.core.Walks, m.core.Walked
 	return s
 }
 
@@ -285,8 +351,7 @@ func (m *Machine) invalidate(start, end uint64) {
 		bs := m.pages[p]
 		for _, b := range bs {
 			if !b.Dead {
-				b.Dead = true
-				delete(m.blocks, b.PC)
+				m.discard(b)
 				m.stats.Invalidations++
 			}
 		}
@@ -300,7 +365,7 @@ func (m *Machine) invalidate(start, end uint64) {
 // flushAll discards the whole code cache.
 func (m *Machine) flushAll() {
 	for _, b := range m.blocks {
-		b.Dead = true
+		m.discard(b)
 	}
 	m.blocks = map[uint64]*Block{}
 	m.pages = map[uint64][]*Block{}
@@ -344,15 +409,26 @@ func (m *Machine) lookup(pc uint64) *Block {
 	if b, ok := m.blocks[pc]; ok {
 		return b
 	}
-	b := translate(m.fetch, pc)
-	b.Addr = m.codeNext
-	m.codeNext += (uint64(len(b.Code))*8 + 63) &^ 63 // blocks start on 64-byte boundaries
-	m.stats.BlocksTranslated++
+	b := translate(m.fetch, pc, m.cfg.Strategy == AlwaysWalk, nil)
+	m.install(b)
 	if tm := m.cfg.Timing; tm != nil {
 		tm.Firmware(uint64(b.Insts) * m.cfg.TranslateCycles)
 		tm.FirmwareWrite(b.Addr, uint64(len(b.Code))*8) // the emitted code goes out through the data side
 	}
-	m.blocks[pc] = b
+	return b
+}
+
+// install puts a newly translated block into the code cache: its host
+// address, its entry by guest address, and the write protection of the
+// guest pages its code came from.
+func (m *Machine) install(b *Block) {
+	b.Addr = m.codeNext
+	m.codeNext += (uint64(len(b.Code))*8 + 63) &^ 63 // blocks start on 64-byte boundaries
+	m.stats.BlocksTranslated++
+	if b.Walked || b.WalkPCs != nil {
+		m.stats.WalkedBlocks++
+	}
+	m.blocks[b.PC] = b
 	for p := pageDown(b.PC); p < max(b.End, b.PC+1); p += GuestPageSize {
 		m.pages[p] = append(m.pages[p], b)
 		if !m.mem.code[p] {
@@ -361,7 +437,6 @@ func (m *Machine) lookup(pc uint64) *Block {
 			m.core.FlushTLB() // drop a cached writable translation of the page
 		}
 	}
-	return b
 }
 
 // Signal numbers a guest can die of.
@@ -417,6 +492,9 @@ func (m *Machine) run(cycle uint64) (Result, bool, error) {
 		m.pc, m.prevIdx = m.proc.Prog.Entry, -1
 	}
 	for {
+		if m.refused != nil {
+			return Result{}, false, m.refused
+		}
 		if cycle != 0 && m.cfg.Timing.Now() >= cycle {
 			return Result{}, false, nil
 		}
@@ -446,6 +524,16 @@ func (m *Machine) run(cycle uint64) (Result, bool, error) {
 			m.stats.MixedAccesses++
 			if tm := m.cfg.Timing; tm != nil {
 				tm.Firmware(m.cfg.FaultCycles)
+			}
+			if m.cfg.Strategy == Selective {
+				if b.faultPCs == nil {
+					b.faultPCs = map[uint64]bool{}
+				}
+				b.faultPCs[b.GuestPC[i]] = true
+			}
+			adaptive := m.cfg.Strategy == Adaptive || m.cfg.Strategy == Selective
+			if b.Faults++; adaptive && !b.Walked && b.Faults >= max(m.cfg.RegenThreshold, 1) {
+				m.regenerate(b)
 			}
 			ex, hb = m.core.RunBlock(&b.Block, i+1)
 			b = hb.Meta.(*Block)
@@ -525,6 +613,86 @@ func (m *Machine) run(cycle uint64) (Result, bool, error) {
 			return m.die(SIGSEGV, "%s %#x at pc %#x", kind, ex.Addr, gpc), true, nil
 		}
 	}
+}
+
+// regenerate discards b, whose accesses to mixed host pages have faulted
+// often enough, and translates its guest code again with every load and
+// store through an inline page-table walk. The run continues in b where
+// it is; later entries take the new block.
+func (m *Machine) regenerate(b *Block) {
+	if b.Dead {
+		return
+	}
+	m.discard(b)
+	var nb *Block
+	if m.cfg.Strategy == Selective {
+		walk := map[uint64]bool{}
+		for pc := range b.WalkPCs {
+			walk[pc] = true
+		}
+		for pc := range b.faultPCs {
+			walk[pc] = true
+		}
+		nb = translate(m.fetch, b.PC, false, walk)
+	} else {
+		nb = translate(m.fetch, b.PC, true, nil)
+	}
+	m.install(nb)
+	m.stats.Regenerations++
+	if tm := m.cfg.Timing; tm != nil {
+		tm.Firmware(uint64(nb.Insts) * m.cfg.TranslateCycles)
+		tm.FirmwareWrite(nb.Addr, uint64(len(nb.Code))*8)
+	}
+}
+
+// discard takes b out of the code cache, keeping its fault count for
+// FaultsPerBlock.
+func (m *Machine) discard(b *Block) {
+	b.Dead = true
+	delete(m.blocks, b.PC)
+	if m.faultsOf == nil {
+		m.faultsOf = map[uint64]uint64{}
+	}
+	m.faultsOf[uint64(b.Faults)]++
+}
+
+// FaultsPerBlock returns how many translated blocks (live and discarded)
+// took each number of faults on mixed host pages, by count.
+func (m *Machine) FaultsPerBlock() map[uint64]uint64 {
+	out := map[uint64]uint64{}
+	for k, v := range m.faultsOf {
+		out[k] += v
+	}
+	for _, b := range m.blocks {
+		out[uint64(b.Faults)]++
+	}
+	return out
+}
+
+// checkLayout, under Refuse, records an error if a host page over
+// [start, end) of guest space is mixed.
+func (m *Machine) checkLayout(start, end uint64) {
+	if m.cfg.Strategy != Refuse || m.refused != nil || m.mem.shift == 12 {
+		return
+	}
+	end = min(end, GuestSpaceTop)
+	if start >= end {
+		return
+	}
+	size := uint64(1) << m.mem.shift
+	m.proc.AS.pt.Range(func(va uint64, _ memory.PTE) bool {
+		if va < start&^(size-1) || va >= end {
+			return true
+		}
+		hp := va >> m.mem.shift
+		if !m.mem.classify(hp).uniform {
+			m.refused = fmt.Errorf("page-size strategy refuse: the guest's layout makes the %d KiB host page at %#x mixed "+
+				"(its 4 KiB guest pages differ in protection or some are unmapped); use a smaller host.page_size or another strategy",
+				size>>10, hp<<m.mem.shift)
+			return false
+		}
+		return true
+	})
 }
 
 // roi handles SysROI's operation op and returns the guest's a0.

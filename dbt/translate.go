@@ -11,6 +11,10 @@ const maxBlockInsts = 64
 // live in cpu X1..X31).
 const (
 	tmp0 = 32 // a jalr target computed before its link register is written
+	// An inline page-table walk's address, page index and probe result.
+	tmp1 = 33
+	tmp2 = 34
+	tmp3 = 35
 )
 
 // Block is the translation of one guest basic block: the host code that
@@ -31,6 +35,18 @@ type Block struct {
 	Done    []uint16
 	// Words is the host code's encoding, as it sits in the code cache.
 	Words []uint64
+	// Walked blocks were translated with every load and store through an
+	// inline page-table walk (regeneration); Faults counts the accesses to
+	// mixed host pages the firmware completed for this block (the memory
+	// fault behaviour detector's count).
+	Walked bool
+	Faults int
+	// WalkPCs, if not nil, are the guest instructions whose loads and
+	// stores go through inline walks (selective regeneration); faultPCs
+	// the ones that faulted on mixed host pages since the block was
+	// translated.
+	WalkPCs  map[uint64]bool
+	faultPCs map[uint64]bool
 }
 
 // fetcher reads a guest instruction's bytes for translation; ok is false
@@ -42,8 +58,12 @@ type fetcher func(pc uint64) (word uint32, ok bool)
 // pc's 4 KiB page or maxBlockInsts. An instruction that cannot be fetched
 // ends the block before it; if it is the first, the block is a single
 // fetch fault (reported by running it).
-func translate(fetch fetcher, pc uint64) *Block {
-	b := &Block{}
+//
+// With walk, every load and store goes through an inline page-table walk
+// (the regenerated form of a block that faulted too often); with walkPCs,
+// only those of the guest instructions it holds.
+func translate(fetch fetcher, pc uint64, walk bool, walkPCs map[uint64]bool) *Block {
+	b := &Block{Walked: walk, WalkPCs: walkPCs}
 	b.PC = pc
 	b.Meta = b
 	page := pc &^ (GuestPageSize - 1)
@@ -82,9 +102,27 @@ func translate(fetch fetcher, pc uint64) *Block {
 }
 
 func (b *Block) emit(gpc uint64, in cpu.Inst) {
+	if (b.Walked || b.WalkPCs[gpc]) && isWalkable(in.Op) {
+		// The inline walk: the address, its 4 KiB page's software-TLB
+		// index, the probe; the access after it then never faults on a
+		// mixed host page.
+		b.Code = append(b.Code, cpu.Inst{Op: cpu.Addi, Rd: tmp1, Rs1: in.Rs1, Imm: in.Imm},
+			cpu.Inst{Op: cpu.Srli, Rd: tmp2, Rs1: tmp1, Imm: 12}, cpu.Inst{Op: cpu.Andi, Rd: tmp2, Rs1: tmp2, Imm: 255},
+			cpu.Inst{Op: cpu.Walk, Rd: tmp3, Rs1: tmp2})
+		for range 4 {
+			b.GuestPC = append(b.GuestPC, gpc)
+			b.Done = append(b.Done, uint16(b.Insts))
+		}
+	}
 	b.Code = append(b.Code, in)
 	b.GuestPC = append(b.GuestPC, gpc)
 	b.Done = append(b.Done, uint16(b.Insts))
+}
+
+// isWalkable says whether op is a load or store an inline walk can
+// precede (atomics are completed by the firmware when they fault).
+func isWalkable(op cpu.Op) bool {
+	return op >= cpu.Lb && op <= cpu.Sd || op >= cpu.Flw && op <= cpu.Fsd
 }
 
 func (b *Block) finish() *Block {

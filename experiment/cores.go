@@ -123,9 +123,22 @@ func NewTimedCores(env *sim.Env, cfg configs.Config, n int) ([]*TimedCore, error
 }
 
 // MachineConfig returns the translator's configuration for running a guest
-// on this core: cfg's host page size and clock, the core's timing model
-// and the firmware costs of [core].
-func (tc *TimedCore) MachineConfig(cfg configs.Config) dbt.MachineConfig {
-	return dbt.MachineConfig{HostPageSize: uint64(cfg.Host.PageSize), Freq: sim.Freq(cfg.Host.Freq), Timing: tc.Timing,
-		TranslateCycles: tc.firmwareCost.translate, SyscallCycles: tc.firmwareCost.syscall, FaultCycles: tc.firmwareCost.fault}
+// on this core: cfg's host page size, clock and [translator], the core's
+// timing model and the firmware costs of [core].
+func (tc *TimedCore) MachineConfig(cfg configs.Config) (dbt.MachineConfig, error) {
+	mc, err := FunctionalMachineConfig(cfg)
+	mc.Timing = tc.Timing
+	mc.TranslateCycles, mc.SyscallCycles, mc.FaultCycles = tc.firmwareCost.translate, tc.firmwareCost.syscall, tc.firmwareCost.fault
+	return mc, err
+}
+
+// FunctionalMachineConfig returns the translator's configuration for
+// functional mode: cfg's host page size, clock and [translator].
+func FunctionalMachineConfig(cfg configs.Config) (dbt.MachineConfig, error) {
+	st, err := dbt.ParseStrategy(cfg.Translator.Strategy)
+	if err != nil {
+		return dbt.MachineConfig{}, fmt.Errorf("translator.strategy: %w", err)
+	}
+	return dbt.MachineConfig{HostPageSize: uint64(cfg.Host.PageSize), Freq: sim.Freq(cfg.Host.Freq), Strategy: st,
+		RegenThreshold: cfg.Translator.RegenThreshold}, nil
 }

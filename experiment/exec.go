@@ -69,7 +69,11 @@ func buildExecHost(env *sim.Env, cfg configs.Config) (*execHost, error) {
 		if err != nil {
 			return nil, fmt.Errorf("exec.command: %s: %w", path, err)
 		}
-		if c.m, err = dbt.NewMachine(c.proc, tc.MachineConfig(cfg), &c.stderr); err != nil {
+		mc, err := tc.MachineConfig(cfg)
+		if err != nil {
+			return nil, err
+		}
+		if c.m, err = dbt.NewMachine(c.proc, mc, &c.stderr); err != nil {
 			return nil, err
 		}
 		c.register()
@@ -143,6 +147,14 @@ func (c *execCore) register() {
 	s.Value("blocks_translated", "guest blocks translated", func() float64 { return float64(c.m.Stats().BlocksTranslated) })
 	s.Value("mixed_page_accesses", "accesses to mixed host pages completed by the firmware", func() float64 {
 		return float64(c.m.Stats().MixedAccesses)
+	})
+	s.Value("regenerations", "blocks retranslated with inline page-table walks after faulting on mixed host pages", func() float64 {
+		return float64(c.m.Stats().Regenerations)
+	})
+	s.Value("walked_blocks", "blocks translated with inline page-table walks", func() float64 { return float64(c.m.Stats().WalkedBlocks) })
+	s.Value("inline_walks", "inline page-table walks executed", func() float64 { return float64(c.m.Stats().Walks) })
+	s.Value("walked_mixed_accesses", "accesses to mixed host pages completed by an inline walk", func() float64 {
+		return float64(c.m.Stats().WalkedAccesses)
 	})
 	roi := s.Child("roi")
 	roi.Value("regions", "regions of interest the program marked (dbt.SysROI)", func() float64 { return float64(c.m.Stats().ROIs) })

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"math/bits"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -30,6 +31,12 @@ type execStats struct {
 	Invalidations    uint64            `json:"blocks_invalidated"`
 	Faults           uint64            `json:"faults"`
 	MixedAccesses    uint64            `json:"mixed_page_accesses"`
+	Strategy         string            `json:"page_size_strategy"`
+	Regenerations    uint64            `json:"regenerations"`
+	WalkedBlocks     uint64            `json:"walked_blocks"`
+	Walks            uint64            `json:"inline_walks"`
+	WalkedAccesses   uint64            `json:"walked_mixed_accesses"`
+	FaultsPerBlock   map[string]uint64 `json:"blocks_by_mixed_faults"`
 	HostPageSize     uint64            `json:"host_page_size"`
 	TLBMisses        uint64            `json:"tlb_misses"`
 	Syscalls         map[string]uint64 `json:"syscalls"`
@@ -144,7 +151,10 @@ Not supported: threads, signals delivered to handlers.`,
 			defer proc.Close()
 			var env *sim.Env // timing mode: the memory hierarchy's statistics
 			var tc *experiment.TimedCore
-			mc := dbt.MachineConfig{HostPageSize: uint64(cfg.Host.PageSize), Freq: sim.Freq(cfg.Host.Freq)}
+			mc, err := experiment.FunctionalMachineConfig(cfg)
+			if err != nil {
+				return err
+			}
 			if mode == "timing" {
 				env = sim.NewEnv(uint64(cfg.Run.Seed))
 				cores, err := experiment.NewTimedCores(env, cfg, 1)
@@ -152,7 +162,9 @@ Not supported: threads, signals delivered to handlers.`,
 					return err
 				}
 				tc = cores[0]
-				mc = tc.MachineConfig(cfg)
+				if mc, err = tc.MachineConfig(cfg); err != nil {
+					return err
+				}
 			}
 			m, err := dbt.NewMachine(proc, mc, cmd.ErrOrStderr())
 			if err != nil {
@@ -166,7 +178,9 @@ Not supported: threads, signals delivered to handlers.`,
 				out := execStats{Program: path, ExitCode: res.ExitCode, Signal: res.Signal, GuestInsts: st.GuestInsts,
 					HostInsts: st.HostInsts, BlocksTranslated: st.BlocksTranslated, ChainHits: st.ChainHits,
 					Dispatches: st.Dispatches, CacheFlushes: st.CacheFlushes, Invalidations: st.Invalidations,
-					Faults: st.Faults, MixedAccesses: st.MixedAccesses, HostPageSize: uint64(cfg.Host.PageSize), TLBMisses: st.TLBMisses, Syscalls: proc.Calls(), Unsupported: proc.Unsupported(),
+					Faults: st.Faults, MixedAccesses: st.MixedAccesses, Strategy: cfg.Translator.Strategy,
+					Regenerations: st.Regenerations, WalkedBlocks: st.WalkedBlocks, Walks: st.Walks,
+					WalkedAccesses: st.WalkedAccesses, FaultsPerBlock: faultBuckets(m.FaultsPerBlock()), HostPageSize: uint64(cfg.Host.PageSize), TLBMisses: st.TLBMisses, Syscalls: proc.Calls(), Unsupported: proc.Unsupported(),
 					WallSeconds: wall.Seconds()}
 				if wall > 0 {
 					out.GuestMIPS = float64(st.GuestInsts) / wall.Seconds() / 1e6
@@ -206,6 +220,24 @@ Not supported: threads, signals delivered to handlers.`,
 	cmd.Flags().BoolVar(&strict, "strict-syscalls", false, "stop at an unsupported system call, naming it and the guest pc, instead of returning -ENOSYS")
 	cmd.Flags().StringArrayVar(&env, "env", nil, "add KEY=VALUE to the guest's environment (repeatable)")
 	return cmd
+}
+
+// faultBuckets groups blocks by their faults on mixed host pages in
+// powers of two: "0", "1", "2-3", "4-7", ...
+func faultBuckets(byCount map[uint64]uint64) map[string]uint64 {
+	out := map[string]uint64{}
+	for n, blocks := range byCount {
+		key := "0"
+		if n > 0 {
+			lo := uint64(1) << (bits.Len64(n) - 1)
+			key = strconv.FormatUint(lo, 10)
+			if lo > 1 {
+				key += "-" + strconv.FormatUint(2*lo-1, 10)
+			}
+		}
+		out[key] += blocks
+	}
+	return out
 }
 
 // newTimingStats reads the timing model's results.

@@ -250,7 +250,8 @@ func TestTimingFirmwareCosts(t *testing.T) {
 			} `json:"timing"`
 			Mixed float64 `json:"mixed_page_accesses"`
 		}
-		runExecStats(t, &st, "--mode", "timing", "--set", "host.page_size="+page, filepath.Join(workloadBin, "sieve"), "100000")
+		runExecStats(t, &st, "--mode", "timing", "--set", "host.page_size="+page, "--set", "translator.strategy=never",
+			filepath.Join(workloadBin, "sieve"), "100000")
 		if page == "4KiB" {
 			require.Zero(t, st.Mixed)
 		}

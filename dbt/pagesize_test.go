@@ -1,0 +1,116 @@
+package dbt
+
+import (
+	"bytes"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// runWith runs a workload in functional mode with mc and returns its
+// result, output and counts.
+func runWith(t *testing.T, mc MachineConfig, name string, args ...string) (Result, string, Stats, *Machine) {
+	t.Helper()
+	prog, err := LoadProgram(readWorkload(t, name))
+	require.NoError(t, err)
+	var out bytes.Buffer
+	path := filepath.Join(workloadsDir, name)
+	p, err := NewProcess(prog, ProcessConfig{Path: path, Argv: append([]string{path}, args...), Seed: 1, Stdout: &out})
+	require.NoError(t, err)
+	defer p.Close()
+	m, err := NewMachine(p, mc, nil)
+	require.NoError(t, err)
+	res, err := m.Run()
+	require.NoError(t, err)
+	return res, out.String(), m.Stats(), m
+}
+
+// TestStrategiesKeepGuestBehaviour runs every differential case with
+// every strategy that runs it: the output, exit status (SIGSEGV exits
+// included) and instructions are those with the firmware completing every
+// access; with 4 KiB host pages nothing is mixed, so nothing faults or is
+// regenerated.
+func TestStrategiesKeepGuestBehaviour(t *testing.T) {
+	for _, c := range readCases(t) {
+		t.Run(c.id, func(t *testing.T) {
+			t.Parallel()
+			res, out, st, _ := runWith(t, MachineConfig{Strategy: Never}, c.prog, c.args...)
+			for _, mc := range []MachineConfig{{Strategy: Adaptive, RegenThreshold: 1}, {Strategy: Adaptive, RegenThreshold: 16},
+				{Strategy: Selective, RegenThreshold: 4}, {Strategy: AlwaysWalk}} {
+				sres, sout, sst, _ := runWith(t, mc, c.prog, c.args...)
+				require.Equal(t, res, sres, "%v", mc.Strategy)
+				require.Equal(t, out, sout, "%v", mc.Strategy)
+				require.Equal(t, st.GuestInsts, sst.GuestInsts, "%v", mc.Strategy)
+			}
+			for _, s := range []Strategy{Adaptive, AlwaysWalk, Refuse} {
+				_, _, st4, _ := runWith(t, MachineConfig{HostPageSize: 4 << 10, Strategy: s, RegenThreshold: 1}, c.prog, c.args...)
+				require.Zero(t, st4.MixedAccesses, "%v", s)
+				require.Zero(t, st4.Regenerations, "%v", s)
+				require.Zero(t, st4.WalkedAccesses, "%v", s)
+			}
+		})
+	}
+}
+
+// TestFaultDetectorThreshold: under Adaptive a block is regenerated when
+// its faults on mixed host pages reach the threshold, and never before.
+func TestFaultDetectorThreshold(t *testing.T) {
+	for _, th := range []int{1, 3, 16} {
+		_, _, never, _ := runWith(t, MachineConfig{Strategy: Never}, "sieve", "100000")
+		_, _, st, m := runWith(t, MachineConfig{Strategy: Adaptive, RegenThreshold: th}, "sieve", "100000")
+		require.Positive(t, st.Regenerations)
+		require.Equal(t, st.Regenerations, m.FaultsPerBlock()[uint64(th)], "every regenerated block had exactly %d faults", th)
+		for n, blocks := range m.FaultsPerBlock() {
+			if n > uint64(th) {
+				t.Errorf("%d blocks took %d faults, over the threshold %d", blocks, n, th)
+			}
+		}
+		require.Less(t, st.MixedAccesses, never.MixedAccesses/20, "walks take over the faulting accesses")
+		require.Equal(t, never.MixedAccesses, st.MixedAccesses+st.WalkedAccesses, "each access to a mixed page either faults or is walked")
+	}
+	// Never: no regeneration however many faults.
+	_, _, st, m := runWith(t, MachineConfig{Strategy: Never}, "sieve", "100000")
+	require.Zero(t, st.Regenerations)
+	require.Zero(t, st.Walks)
+	var most uint64
+	for n := range m.FaultsPerBlock() {
+		most = max(most, n)
+	}
+	require.Greater(t, most, uint64(1000), "a hot block faults on every iteration")
+}
+
+// TestSelectiveWalksLess: regenerating only the faulting instructions
+// executes fewer inline walks (and host instructions) than regenerating
+// whole blocks, for the same accesses.
+func TestSelectiveWalksLess(t *testing.T) {
+	_, _, ad, _ := runWith(t, MachineConfig{Strategy: Adaptive, RegenThreshold: 16}, "qsort")
+	_, _, se, _ := runWith(t, MachineConfig{Strategy: Selective, RegenThreshold: 16}, "qsort")
+	require.Less(t, float64(se.Walks), 0.85*float64(ad.Walks))
+	require.Less(t, se.HostInsts, ad.HostInsts)
+	require.InDelta(t, float64(ad.MixedAccesses+ad.WalkedAccesses), float64(se.MixedAccesses+se.WalkedAccesses), 0)
+}
+
+func TestRefuse(t *testing.T) {
+	prog, err := LoadProgram(readWorkload(t, "sieve"))
+	require.NoError(t, err)
+	p, err := NewProcess(prog, ProcessConfig{Path: "sieve", Argv: []string{"sieve"}})
+	require.NoError(t, err)
+	_, err = NewMachine(p, MachineConfig{Strategy: Refuse}, nil)
+	require.ErrorContains(t, err, "page-size strategy refuse: the guest's layout makes the 64 KiB host page at 0x70000 mixed")
+	// (0x70000 holds the end of the text and the start of the data.)
+	// With 4 KiB host pages the same program runs.
+	res, out, _, _ := runWith(t, MachineConfig{HostPageSize: 4 << 10, Strategy: Refuse}, "sieve", "1000")
+	require.Zero(t, res.ExitCode)
+	require.Contains(t, out, "primes below 1000")
+}
+
+func TestParseStrategy(t *testing.T) {
+	for _, s := range []Strategy{Never, Adaptive, Selective, AlwaysWalk, Refuse} {
+		got, err := ParseStrategy(s.String())
+		require.NoError(t, err)
+		require.Equal(t, s, got)
+	}
+	_, err := ParseStrategy("permissive")
+	require.ErrorContains(t, err, `unknown page-size strategy "permissive"`)
+}
