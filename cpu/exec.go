@@ -20,6 +20,20 @@ type Memory interface {
 	Translate(va uint64, write bool) []byte
 }
 
+// CheckedMemory is a Memory some of whose pages the core must not keep in
+// its TLB: for those, Translate is asked on every access and Check is told
+// the exact address (so a permissive host mapping can count the accesses
+// the guest's own pages would have refused).
+type CheckedMemory interface {
+	Memory
+	// Checked reports whether the page at base (as given to Translate) is
+	// checked on every access.
+	Checked(base uint64) bool
+	// Check is called for each access at va to a checked page that
+	// Translate allowed.
+	Check(va uint64, write bool)
+}
+
 const tlbSize = 256 // entries per access kind, direct mapped
 
 type tlbEntry struct {
@@ -35,6 +49,7 @@ type Core struct {
 	FCSR uint32     // frm in bits 7..5, fflags in bits 4..0
 
 	mem       Memory
+	checked   CheckedMemory // mem, if it has checked pages
 	shift     uint
 	pageMask  uint64
 	tlbR      [tlbSize]tlbEntry
@@ -98,7 +113,8 @@ func (c *Core) Emulate(in Inst, mem Memory) Exit {
 // NewCore returns a core whose memory accesses go through mem.
 func NewCore(mem Memory) *Core {
 	s := mem.PageShift()
-	return &Core{mem: mem, shift: s, pageMask: 1<<s - 1}
+	checked, _ := mem.(CheckedMemory)
+	return &Core{mem: mem, checked: checked, shift: s, pageMask: 1<<s - 1}
 }
 
 // SetWalkMemory sets the memory that translates an access following a
@@ -181,6 +197,10 @@ func (c *Core) translate(va uint64, write bool) []byte {
 	}
 	c.TLBMisses++
 	p := c.mem.Translate(va&^c.pageMask, write)
+	if p != nil && c.checked != nil && !c.bypass && c.checked.Checked(va&^c.pageMask) {
+		c.checked.Check(va, write)
+		return p // not cached: the next access is checked too
+	}
 	if p == nil {
 		// Refusals are cached too: a page that faults keeps faulting until
 		// the next FlushTLB, so the firmware path need not ask again.

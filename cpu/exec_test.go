@@ -376,3 +376,25 @@ func TestWalkCompletesRefusedAccess(t *testing.T) {
 	require.Equal(t, uint64(1), c.Walked)
 	require.Equal(t, "walk x35, x34", Inst{Op: Walk, Rd: 35, Rs1: 34}.String())
 }
+
+// checkedMem is a pageMem whose pages are all checked on every access.
+type checkedMem struct {
+	*pageMem
+	checks int
+}
+
+func (m *checkedMem) Checked(base uint64) bool    { return true }
+func (m *checkedMem) Check(va uint64, write bool) { m.checks++ }
+
+// TestCheckedMemory: a checked page is never kept in the TLB, so its
+// memory sees every access.
+func TestCheckedMemory(t *testing.T) {
+	m := &checkedMem{pageMem: newPageMem()}
+	m.mapPage(0x10000, false)
+	c := NewCore(m)
+	c.X[1] = 0x10000
+	ex := c.Run(append(repeat(10, Inst{Op: Ld, Rd: 2, Rs1: 1}, Inst{Op: Sd, Rs1: 1, Rs2: 2, Imm: 8}), Inst{Op: Leave}))
+	require.Equal(t, ExitJump, ex.Kind)
+	require.Equal(t, 20, m.checks)
+	require.Equal(t, 20, m.calls)
+}

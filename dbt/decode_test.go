@@ -569,7 +569,7 @@ const (
 )
 
 // workloadNames are the committed RV64 workload binaries (in workloadsDir).
-var workloadNames = []string{"sieve", "crc32", "matmul", "qsort", "malloc", "printf", "recursion", "interp", "jit", "faults", "fpops", "intops", "ubench", "smc"}
+var workloadNames = []string{"sieve", "crc32", "matmul", "qsort", "malloc", "printf", "recursion", "interp", "jit", "faults", "fpops", "intops", "ubench", "smc", "mixpages"}
 
 // odLine is one instruction line of objdump output.
 type odLine struct {

@@ -26,6 +26,7 @@ type Stats struct {
 	WalkedBlocks     uint64 // blocks translated with inline walks (regenerated or always-walk)
 	Walks            uint64 // inline page-table walks executed
 	WalkedAccesses   uint64 // accesses after a walk that the MMU refused (mixed host pages), completed by the walk
+	MissedFaults     uint64 // Permissive: accesses the guest's 4 KiB protection would have refused but the union allowed
 	// The regions of interest the guest marked (SysROI), summed: how many,
 	// and their cycles (host instructions in functional mode), guest and
 	// host instructions.
@@ -102,10 +103,15 @@ const (
 	// error (as FEX does on hosts whose pages are larger than the
 	// guest's).
 	Refuse
+	// Permissive maps a mixed host page directly with the union of its
+	// guest pages' protections, as QEMU's linux-user mode does: no fault,
+	// but an access the guest's own 4 KiB page would refuse is allowed —
+	// each one counted as a missed guest fault (Stats.MissedFaults).
+	Permissive
 )
 
 var strategyNames = [...]string{Never: "never", Adaptive: "adaptive", Selective: "selective", AlwaysWalk: "always-walk",
-	Refuse: "refuse"}
+	Refuse: "refuse", Permissive: "permissive"}
 
 // String returns the strategy's configuration name.
 func (s Strategy) String() string {
@@ -122,7 +128,7 @@ func ParseStrategy(name string) (Strategy, error) {
 			return Strategy(i), nil
 		}
 	}
-	return 0, fmt.Errorf("unknown page-size strategy %q; must be one of adaptive, selective, never, always-walk, refuse", name)
+	return 0, fmt.Errorf("unknown page-size strategy %q; must be one of adaptive, selective, never, always-walk, refuse, permissive", name)
 }
 
 // Machine runs a guest process on a functional host core through the
@@ -169,15 +175,18 @@ const CodeCacheBase = 1 << 40
 // mapped with the same protection. Pages holding translated code are
 // read-only (so that stores to them reach the firmware).
 type guestMem struct {
-	as    *AddressSpace
-	shift uint
-	code  map[uint64]bool      // guest pages with translated code
-	class map[uint64]hostClass // host page number → classification, cached
+	as         *AddressSpace
+	shift      uint
+	permissive bool                 // mixed host pages are mapped with the union of their protections
+	missed     uint64               // permissive: accesses the guest's pages would have refused
+	code       map[uint64]bool      // guest pages with translated code
+	class      map[uint64]hostClass // host page number → classification, cached
 }
 
 type hostClass struct {
 	uniform bool
-	perm    memory.Perm
+	perm    memory.Perm // uniform: the pages' protection
+	union   memory.Perm // every mapped page's protection, together
 	code    bool
 }
 
@@ -191,17 +200,38 @@ func (g *guestMem) classify(hp uint64) hostClass {
 	base := hp << g.shift
 	for va := base; va < base+1<<g.shift; va += GuestPageSize {
 		pte, ok := g.as.pt.Lookup(va)
-		if !ok || va != base && pte.Perm != c.perm {
+		switch {
+		case !ok:
 			c.uniform = false
-			break
+		case va == base:
+			c.perm = pte.Perm
+		case pte.Perm != c.perm:
+			c.uniform = false
 		}
-		c.perm = pte.Perm
+		if ok {
+			c.union |= pte.Perm
+		}
 		if g.code[va] {
 			c.code = true
 		}
 	}
 	g.class[hp] = c
 	return c
+}
+
+// Checked implements cpu.CheckedMemory: under the permissive strategy a
+// mixed host page is checked on every access.
+func (g *guestMem) Checked(base uint64) bool {
+	return g.permissive && !g.classify(base>>g.shift).uniform
+}
+
+// Check implements cpu.CheckedMemory: it counts an access the guest's own
+// page would have refused.
+func (g *guestMem) Check(va uint64, write bool) {
+	pte, ok := g.as.pt.Lookup(va)
+	if !ok || !allows(pte.Perm, false, false, write) {
+		g.missed++
+	}
 }
 
 // forget drops the cached classification of the host pages over
@@ -236,7 +266,14 @@ func allows(perm memory.Perm, code, codeOK, write bool) bool {
 
 func (g *guestMem) Translate(va uint64, write bool) []byte {
 	c := g.classify(va >> g.shift)
-	if !c.uniform || !allows(c.perm, c.code, false, write) {
+	perm := c.perm
+	if !c.uniform {
+		if !g.permissive {
+			return nil
+		}
+		perm = c.union
+	}
+	if !allows(perm, c.code, false, write) {
 		return nil
 	}
 	return g.as.mem.Bytes(va&^(1<<g.shift-1), 1<<g.shift)
@@ -279,6 +316,7 @@ func NewMachine(proc *Process, cfg MachineConfig, diag io.Writer) (*Machine, err
 	}
 	m := &Machine{cfg: cfg, proc: proc, codeNext: CodeCacheBase, mem: &guestMem{as: proc.AS, shift: shift, code: map[uint64]bool{}, class: map[uint64]hostClass{}},
 		blocks: map[uint64]*Block{}, pages: map[uint64][]*Block{}, diag: diag}
+	m.mem.permissive = cfg.Strategy == Permissive
 	m.view4k = pageView{g: m.mem}
 	m.core = cpu.NewCore(m.mem)
 	m.core.SetWalkMemory(m.view4k) // inline walks complete accesses the MMU refuses at the guest's granularity
@@ -320,6 +358,7 @@ func (m *Machine) Stats() Stats {
 	s.HostInsts = m.core.Retired
 	s.TLBMisses = m.core.TLBMisses
 	s.Walks, s.WalkedAccesses = m.core.Walks, m.core.Walked
+	s.MissedFaults = m.mem.missed
 	return s
 }
 

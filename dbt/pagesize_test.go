@@ -3,6 +3,7 @@ package dbt
 import (
 	"bytes"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -106,11 +107,37 @@ func TestRefuse(t *testing.T) {
 }
 
 func TestParseStrategy(t *testing.T) {
-	for _, s := range []Strategy{Never, Adaptive, Selective, AlwaysWalk, Refuse} {
+	for _, s := range []Strategy{Never, Adaptive, Selective, AlwaysWalk, Refuse, Permissive} {
 		got, err := ParseStrategy(s.String())
 		require.NoError(t, err)
 		require.Equal(t, s, got)
 	}
-	_, err := ParseStrategy("permissive")
-	require.ErrorContains(t, err, `unknown page-size strategy "permissive"`)
+	_, err := ParseStrategy("lenient")
+	require.ErrorContains(t, err, `unknown page-size strategy "lenient"`)
+}
+
+// TestPermissive: mixed host pages are mapped with the union of their
+// pages' protections, so nothing faults into the firmware, and the guest
+// faults Linux would deliver are missed — counted, and the program goes
+// on where it would have died.
+func TestPermissive(t *testing.T) {
+	res, out, st, _ := runWith(t, MachineConfig{Strategy: Permissive}, "mixpages", "guard", "4100")
+	require.Zero(t, res.ExitCode, "the overflow into the guard page goes unnoticed")
+	require.Contains(t, out, "guard ")
+	require.Equal(t, uint64(8), st.MissedFaults, "four bytes written and read back in the guard page")
+	require.Zero(t, st.MixedAccesses)
+
+	res, out, st, _ = runWith(t, MachineConfig{Strategy: Permissive}, "mixpages", "roprot")
+	require.Zero(t, res.ExitCode)
+	require.Equal(t, 2, strings.Count(out, "roprot "), "it goes on after the write Linux refuses")
+	require.Equal(t, uint64(1), st.MissedFaults)
+
+	// Where the guest never breaks its own protection nothing is missed,
+	// and the shared text/data page costs no firmware.
+	res, _, st, _ = runWith(t, MachineConfig{Strategy: Permissive}, "sieve", "100000")
+	require.Zero(t, res.ExitCode)
+	require.Zero(t, st.MissedFaults)
+	require.Zero(t, st.MixedAccesses)
+	_, _, never, _ := runWith(t, MachineConfig{Strategy: Never}, "sieve", "100000")
+	require.Positive(t, never.MixedAccesses)
 }

@@ -152,6 +152,9 @@ func (c *execCore) register() {
 		return float64(c.m.Stats().Regenerations)
 	})
 	s.Value("walked_blocks", "blocks translated with inline page-table walks", func() float64 { return float64(c.m.Stats().WalkedBlocks) })
+	s.Value("missed_guest_faults", "permissive: accesses the guest's own 4 KiB protection would have refused", func() float64 {
+		return float64(c.m.Stats().MissedFaults)
+	})
 	s.Value("inline_walks", "inline page-table walks executed", func() float64 { return float64(c.m.Stats().Walks) })
 	s.Value("walked_mixed_accesses", "accesses to mixed host pages completed by an inline walk", func() float64 {
 		return float64(c.m.Stats().WalkedAccesses)

@@ -36,6 +36,7 @@ type execStats struct {
 	WalkedBlocks     uint64            `json:"walked_blocks"`
 	Walks            uint64            `json:"inline_walks"`
 	WalkedAccesses   uint64            `json:"walked_mixed_accesses"`
+	MissedFaults     uint64            `json:"missed_guest_faults"`
 	FaultsPerBlock   map[string]uint64 `json:"blocks_by_mixed_faults"`
 	HostPageSize     uint64            `json:"host_page_size"`
 	TLBMisses        uint64            `json:"tlb_misses"`
@@ -180,7 +181,7 @@ Not supported: threads, signals delivered to handlers.`,
 					Dispatches: st.Dispatches, CacheFlushes: st.CacheFlushes, Invalidations: st.Invalidations,
 					Faults: st.Faults, MixedAccesses: st.MixedAccesses, Strategy: cfg.Translator.Strategy,
 					Regenerations: st.Regenerations, WalkedBlocks: st.WalkedBlocks, Walks: st.Walks,
-					WalkedAccesses: st.WalkedAccesses, FaultsPerBlock: faultBuckets(m.FaultsPerBlock()), HostPageSize: uint64(cfg.Host.PageSize), TLBMisses: st.TLBMisses, Syscalls: proc.Calls(), Unsupported: proc.Unsupported(),
+					WalkedAccesses: st.WalkedAccesses, MissedFaults: st.MissedFaults, FaultsPerBlock: faultBuckets(m.FaultsPerBlock()), HostPageSize: uint64(cfg.Host.PageSize), TLBMisses: st.TLBMisses, Syscalls: proc.Calls(), Unsupported: proc.Unsupported(),
 					WallSeconds: wall.Seconds()}
 				if wall > 0 {
 					out.GuestMIPS = float64(st.GuestInsts) / wall.Seconds() / 1e6
