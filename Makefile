@@ -45,7 +45,7 @@ lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed on:"; echo "$$unformatted"; exit 1; fi
 
-## figures: the patent figures (quick sweeps) as PNG, SVG and CSV, with figures-out/index.md
+## figures: the validation figure F0 and the patent figures (quick sweeps) as PNG, SVG and CSV, with figures-out/index.md
 figures: build
 	./$(BIN) figures -o figures-out
 

@@ -52,8 +52,13 @@ type YAxis struct {
 type Series struct {
 	Label  string // legend text; with By, "%s" is replaced by the axis value
 	Metric string
-	By     string // an axis whose values each make a line
-	Dashed bool   // a reference line
+	By     string   // an axis whose values each make a line
+	Only   []string // with By: only these values (all when empty)
+	Dashed bool     // a reference line
+	// RelativeTo, if set, divides each point by the metric of the point
+	// whose axis values are the same except these (a baseline such as
+	// {"host.page_size": "4KiB"}): a slowdown rather than a value.
+	RelativeTo map[string]string
 }
 
 // line is one drawn line: its legend label and its points.
@@ -103,6 +108,9 @@ func (p *Panel) lines(s *Summary) ([]line, error) {
 		byVals := []string{""}
 		if se.By != "" {
 			byVals = s.values(se.By)
+			if len(se.Only) > 0 {
+				byVals = se.Only
+			}
 		}
 		for _, bv := range byVals {
 			l := line{label: se.Label, dashed: se.Dashed}
@@ -119,6 +127,14 @@ func (p *Panel) lines(s *Summary) ([]line, error) {
 					return nil, fmt.Errorf("x value %q of %s: %w", xl, p.X.Key, err)
 				}
 				y, ci := r.Mean[se.Metric]*scale, r.CI95[se.Metric]*scale
+				if se.RelativeTo != nil {
+					ref, ok := s.row(r, se.RelativeTo)
+					if !ok {
+						return nil, fmt.Errorf("series %q: no baseline point for %v with %v", se.Label, r.Labels, se.RelativeTo)
+					}
+					base := ref.Mean[se.Metric] * scale
+					y, ci = y/base, ci/base
+				}
 				if math.IsNaN(y) || p.Y.Log && y <= 0 || p.X.Log && x <= 0 {
 					continue // nothing to draw on this scale
 				}
@@ -131,6 +147,24 @@ func (p *Panel) lines(s *Summary) ([]line, error) {
 		}
 	}
 	return out, nil
+}
+
+// row returns the summary row with r's axis values except those in with.
+func (s *Summary) row(r SummaryRow, with map[string]string) (SummaryRow, bool) {
+next:
+	for _, o := range s.Rows {
+		for _, ax := range s.Axes {
+			want := r.Labels[ax]
+			if v, ok := with[ax]; ok {
+				want = v
+			}
+			if o.Labels[ax] != want {
+				continue next
+			}
+		}
+		return o, true
+	}
+	return SummaryRow{}, false
 }
 
 func matches(r SummaryRow, where map[string]string) bool {

@@ -153,12 +153,17 @@ func TestRenderErrors(t *testing.T) {
 }
 
 func TestCatalog(t *testing.T) {
-	require.Equal(t, []string{"f0", "f3", "f4"}, Names())
+	require.Equal(t, []string{"f0", "f1", "f2", "f3", "f4"}, Names())
 	f, err := Lookup("F3")
 	require.NoError(t, err)
 	require.Equal(t, "f3-bytes-vs-interval", f.Sweep)
 	_, err = Lookup("f9")
-	require.EqualError(t, err, `no figure "f9"; the figures are f0, f3, f4`)
+	require.EqualError(t, err, `no figure "f9"; the figures are f0, f1, f2, f3, f4`)
+	pct, err := mixPercent("mixpages mix 25 200000")
+	require.NoError(t, err)
+	require.Equal(t, 25.0, pct)
+	_, err = mixPercent("mixpages roprot")
+	require.ErrorContains(t, err, "not a mixpages mix command")
 	require.Equal(t, "64K", chaseTick("ubench chase 65536 100000"))
 	require.Equal(t, "", chaseTick("ubench chase 32768 100000"), "powers of four only")
 	require.Equal(t, "256M", chaseTick("ubench chase 268435456 100000"))
@@ -266,4 +271,81 @@ func TestGenerateF0(t *testing.T) {
 	} {
 		require.InDelta(t, tc.want, y[tc.series+"/"+tc.kib], 0.03*tc.want+0.05, "%s at %s KiB", tc.series, tc.kib)
 	}
+}
+
+// TestSeriesOnlyAndRelativeTo: a series restricted to some values of its
+// axis, and one divided by a baseline point.
+func TestSeriesOnlyAndRelativeTo(t *testing.T) {
+	s, err := ReadSummary(writeSummary(t, `x,mode,n,failed,c.mean,c.std,c.ci95
+1,base,1,0,10,,
+2,base,1,0,20,,
+1,fast,1,0,15,,
+2,fast,1,0,25,,
+1,slow,1,0,40,,
+2,slow,1,0,100,,
+`))
+	require.NoError(t, err)
+	p := Panel{X: XAxis{Key: "x"}, Y: YAxis{Label: "c"}, Series: []Series{
+		{Label: "%s", Metric: "c", By: "mode", Only: []string{"fast", "slow"}, RelativeTo: map[string]string{"mode": "base"}},
+	}}
+	lines, err := p.lines(s)
+	require.NoError(t, err)
+	require.Len(t, lines, 2)
+	require.Equal(t, "fast", lines[0].label)
+	require.Equal(t, []float64{1.5, 1.25}, []float64{lines[0].pts[0].y, lines[0].pts[1].y})
+	require.Equal(t, []float64{4, 5}, []float64{lines[1].pts[0].y, lines[1].pts[1].y})
+	p.Series[0].RelativeTo = map[string]string{"mode": "none"}
+	_, err = p.lines(s)
+	require.ErrorContains(t, err, "no baseline point")
+}
+
+// TestGenerateF1F2 runs the page-size figures' sweeps (guest programs on
+// the timing core) and checks what they show: adaptive's cycles are
+// lowest at the default threshold, never's slowdown grows with the share
+// of mixed accesses while permissive's stays 1.
+func TestGenerateF1F2(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs 210 guest programs")
+	}
+	out := t.TempDir()
+	outs, err := Generate([]string{"f1", "f2"}, Options{Out: out})
+	require.NoError(t, err)
+	s1, err := ReadSummary(filepath.Join(outs[0].SweepDir, "summary.csv"))
+	require.NoError(t, err)
+	for _, cmd := range []string{"sieve 200000", "mixpages sidebyside", "mixpages mix 20 200000"} {
+		best, bestTh := math.Inf(1), ""
+		for _, r := range s1.Rows {
+			if r.Labels["exec.command"] == cmd && r.Labels["translator.strategy"] == "adaptive" {
+				if c := r.Mean["host0.core0.cycles"]; c < best {
+					best, bestTh = c, r.Labels["translator.regen_threshold"]
+				}
+			}
+		}
+		require.Equal(t, "16", bestTh, cmd)
+	}
+	rows := readF(t, filepath.Join(out, "f2.csv"))
+	y := map[string]float64{}
+	for _, r := range rows[1:] {
+		v, err := strconv.ParseFloat(r[4], 64)
+		require.NoError(t, err)
+		y[r[0]+"/"+r[1]+"/"+r[3]] = v
+	}
+	for _, page := range []string{"host pages 16K", "host pages 64K"} {
+		require.Greater(t, y[page+"/never/100"], 20.0)
+		require.Greater(t, y[page+"/never/100"], y[page+"/never/50"])
+		require.Greater(t, y[page+"/never/50"], y[page+"/never/10"])
+		require.InDelta(t, 1, y[page+"/permissive/100"], 0.02)
+		require.Less(t, y[page+"/adaptive/100"], y[page+"/never/100"]/10)
+		require.Less(t, y[page+"/adaptive/10"], y[page+"/always-walk/10"])
+	}
+}
+
+func readF(t *testing.T, path string) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	require.NoError(t, err)
+	return rows
 }

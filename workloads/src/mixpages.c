@@ -12,12 +12,21 @@
 //                      read-write and read-only, read and written as allowed
 //   mix PERCENT N      N loads and stores, PERCENT of them to a page that
 //                      shares its host page with a read-only page, the rest
-//                      to a region of its own
+//                      to a region of its own (the loop is twinsim's region
+//                      of interest)
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+
+// twinsim's region-of-interest system call (as in ubench.c): 1 begins the
+// region, 2 ends it; elsewhere it fails with ENOSYS and does nothing.
+static void roi(long op) {
+	register long a0 __asm__("a0") = op;
+	register long a7 __asm__("a7") = 4000;
+	__asm__ volatile("ecall" : "+r"(a0) : "r"(a7) : "memory");
+}
 
 #define PAGE 4096
 #define HOST 65536 // the largest host page: mappings aligned to it start a host page
@@ -106,6 +115,7 @@ static uint64_t mix(long percent, long n) {
 	unsigned char *uniform = region(HOST);
 	volatile uint64_t *m = (volatile uint64_t *)mixed, *u = (volatile uint64_t *)uniform;
 	uint64_t s = 0, x = 88172645463325252ull;
+	roi(1);
 	for (long i = 0; i < n; i++) {
 		x ^= x << 13;
 		x ^= x >> 7;
@@ -115,6 +125,7 @@ static uint64_t mix(long percent, long n) {
 		p[slot] += (uint64_t)i;
 		s += p[(slot + 1) & 511];
 	}
+	roi(2);
 	return s;
 }
 
