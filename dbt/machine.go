@@ -161,6 +161,7 @@ type Machine struct {
 	codeNext uint64 // host address for the next translated block
 	roiOpen  bool
 	refused  error             // Refuse: the first layout that made a host page mixed
+	layout   []LayoutSample    // host pages by class after each change of the guest's layout
 	faultsOf map[uint64]uint64 // discarded blocks: fault counts → blocks (FaultsPerBlock)
 	roiStart [3]uint64         // cycles, guest and host instructions at the open ROIBegin
 }
@@ -342,11 +343,13 @@ func NewMachine(proc *Process, cfg MachineConfig, diag io.Writer) (*Machine, err
 		m.core.FlushTLB()
 		m.invalidate(start, end)
 		m.checkLayout(start, end)
+		m.sampleLayout()
 	}
 	proc.cfg.OnCodeChange = func(start, end uint64) { m.invalidate(start, end) }
 	if m.checkLayout(0, GuestSpaceTop); m.refused != nil {
 		return nil, m.refused
 	}
+	m.sampleLayout()
 	return m, nil
 }
 
@@ -652,6 +655,38 @@ func (m *Machine) run(cycle uint64) (Result, bool, error) {
 			return m.die(SIGSEGV, "%s %#x at pc %#x", kind, ex.Addr, gpc), true, nil
 		}
 	}
+}
+
+// LayoutSample counts the host pages holding mapped guest pages, by
+// class, after a change of the guest's layout (program load, mmap,
+// munmap, mprotect, brk, mremap).
+type LayoutSample struct {
+	Time           sim.Time // the guest's clock
+	GuestInsts     uint64
+	Mixed, Uniform uint64
+}
+
+// Layout returns the host pages by class after every change of the
+// guest's layout so far, oldest first.
+func (m *Machine) Layout() []LayoutSample { return m.layout }
+
+// sampleLayout records the current count of mixed and uniform host pages.
+func (m *Machine) sampleLayout() {
+	var s LayoutSample
+	last := uint64(1<<64 - 1)
+	m.proc.AS.pt.Range(func(va uint64, _ memory.PTE) bool {
+		if hp := va >> m.mem.shift; hp != last { // pages come in address order
+			last = hp
+			if m.mem.classify(hp).uniform {
+				s.Uniform++
+			} else {
+				s.Mixed++
+			}
+		}
+		return true
+	})
+	s.Time, s.GuestInsts = m.proc.now(), m.Stats().GuestInsts
+	m.layout = append(m.layout, s)
 }
 
 // regenerate discards b, whose accesses to mixed host pages have faulted

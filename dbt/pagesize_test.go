@@ -141,3 +141,32 @@ func TestPermissive(t *testing.T) {
 	_, _, never, _ := runWith(t, MachineConfig{Strategy: Never}, "sieve", "100000")
 	require.Positive(t, never.MixedAccesses)
 }
+
+// TestReclassification: W^X code generation toggles one page between
+// read-write and read-execute inside a read-write region, so its host page
+// turns mixed and uniform again, round after round — and is mapped
+// directly again each time (the layout samples count it both ways).
+func TestReclassification(t *testing.T) {
+	_, _, st, m := runWith(t, MachineConfig{Strategy: Never}, "mixpages", "wx", "50")
+	up, down := 0, 0
+	l := m.Layout()
+	require.Greater(t, len(l), 100, "two mprotects a round")
+	for i := 1; i < len(l); i++ {
+		switch {
+		case l[i].Mixed > l[i-1].Mixed:
+			up++
+		case l[i].Mixed < l[i-1].Mixed:
+			down++
+		}
+	}
+	require.GreaterOrEqual(t, up, 50)
+	require.GreaterOrEqual(t, down, 49)
+	require.Positive(t, l[0].Mixed, "the text and data page from the start")
+	require.Positive(t, l[0].Uniform)
+	require.Positive(t, st.MixedAccesses)
+	_, _, st4, m4 := runWith(t, MachineConfig{HostPageSize: 4 << 10}, "mixpages", "wx", "50")
+	require.Zero(t, st4.MixedAccesses)
+	for _, s := range m4.Layout() {
+		require.Zero(t, s.Mixed)
+	}
+}

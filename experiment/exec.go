@@ -159,6 +159,18 @@ func (c *execCore) register() {
 	s.Value("walked_mixed_accesses", "accesses to mixed host pages completed by an inline walk", func() float64 {
 		return float64(c.m.Stats().WalkedAccesses)
 	})
+	s.Value("mixed_host_pages", "host pages holding guest pages that differ in protection, at the end", func() float64 {
+		if l := c.m.Layout(); len(l) > 0 {
+			return float64(l[len(l)-1].Mixed)
+		}
+		return 0
+	})
+	s.Value("uniform_host_pages", "host pages whose guest pages share one protection, at the end", func() float64 {
+		if l := c.m.Layout(); len(l) > 0 {
+			return float64(l[len(l)-1].Uniform)
+		}
+		return 0
+	})
 	roi := s.Child("roi")
 	roi.Value("regions", "regions of interest the program marked (dbt.SysROI)", func() float64 { return float64(c.m.Stats().ROIs) })
 	roi.Value("cycles", "cycles inside the regions of interest", func() float64 { return float64(c.m.Stats().ROICycles) })

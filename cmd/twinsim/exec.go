@@ -38,6 +38,9 @@ type execStats struct {
 	WalkedAccesses   uint64            `json:"walked_mixed_accesses"`
 	MissedFaults     uint64            `json:"missed_guest_faults"`
 	FaultsPerBlock   map[string]uint64 `json:"blocks_by_mixed_faults"`
+	// HostPages counts the host pages holding guest pages, mixed and
+	// uniform, after each change of the guest's layout.
+	HostPages []hostPages `json:"host_pages_over_time"`
 	HostPageSize     uint64            `json:"host_page_size"`
 	TLBMisses        uint64            `json:"tlb_misses"`
 	Syscalls         map[string]uint64 `json:"syscalls"`
@@ -189,6 +192,9 @@ Not supported: threads, signals delivered to handlers.`,
 				if tc != nil {
 					out.Timing = newTimingStats(cfg, env, tc)
 				}
+				for _, l := range m.Layout() {
+					out.HostPages = append(out.HostPages, hostPages{uint64(l.Time), l.GuestInsts, l.Mixed, l.Uniform})
+				}
 				if st.ROIs > 0 {
 					out.ROI = &roiStats{Regions: st.ROIs, Cycles: st.ROICycles, GuestInsts: st.ROIGuestInsts, HostInsts: st.ROIHostInsts}
 				}
@@ -221,6 +227,13 @@ Not supported: threads, signals delivered to handlers.`,
 	cmd.Flags().BoolVar(&strict, "strict-syscalls", false, "stop at an unsupported system call, naming it and the guest pc, instead of returning -ENOSYS")
 	cmd.Flags().StringArrayVar(&env, "env", nil, "add KEY=VALUE to the guest's environment (repeatable)")
 	return cmd
+}
+
+type hostPages struct {
+	TimePS     uint64 `json:"time_ps"`
+	GuestInsts uint64 `json:"guest_instructions"`
+	Mixed      uint64 `json:"mixed"`
+	Uniform    uint64 `json:"uniform"`
 }
 
 // faultBuckets groups blocks by their faults on mixed host pages in
