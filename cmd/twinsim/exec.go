@@ -40,14 +40,14 @@ type execStats struct {
 	FaultsPerBlock   map[string]uint64 `json:"blocks_by_mixed_faults"`
 	// HostPages counts the host pages holding guest pages, mixed and
 	// uniform, after each change of the guest's layout.
-	HostPages []hostPages `json:"host_pages_over_time"`
-	HostPageSize     uint64            `json:"host_page_size"`
-	TLBMisses        uint64            `json:"tlb_misses"`
-	Syscalls         map[string]uint64 `json:"syscalls"`
-	Unsupported      map[string]uint64 `json:"unsupported_syscalls"`
-	WallSeconds      float64           `json:"wall_seconds"`
-	GuestMIPS        float64           `json:"guest_mips"`
-	Timing           *timingStats      `json:"timing,omitempty"`
+	HostPages    []hostPages       `json:"host_pages_over_time"`
+	HostPageSize uint64            `json:"host_page_size"`
+	TLBMisses    uint64            `json:"tlb_misses"`
+	Syscalls     map[string]uint64 `json:"syscalls"`
+	Unsupported  map[string]uint64 `json:"unsupported_syscalls"`
+	WallSeconds  float64           `json:"wall_seconds"`
+	GuestMIPS    float64           `json:"guest_mips"`
+	Timing       *timingStats      `json:"timing,omitempty"`
 	// ROI sums the regions of interest the guest marked (dbt.SysROI);
 	// cycles are host instructions in functional mode.
 	ROI *roiStats `json:"roi,omitempty"`
