@@ -29,9 +29,9 @@ type CheckedMemory interface {
 	// Checked reports whether the page at base (as given to Translate) is
 	// checked on every access.
 	Checked(base uint64) bool
-	// Check is called for each access at va to a checked page that
-	// Translate allowed.
-	Check(va uint64, write bool)
+	// Check is called once for each instruction's access of n bytes from
+	// va that reaches a checked page Translate allowed.
+	Check(va, n uint64, write bool)
 }
 
 const tlbSize = 256 // entries per access kind, direct mapped
@@ -50,6 +50,7 @@ type Core struct {
 
 	mem       Memory
 	checked   CheckedMemory // mem, if it has checked pages
+	checkAt   uint64        // Retired when checked last called Check
 	shift     uint
 	pageMask  uint64
 	tlbR      [tlbSize]tlbEntry
@@ -179,7 +180,9 @@ type Exit struct {
 }
 
 // translate returns the page for va, filling the TLB on a miss.
-func (c *Core) translate(va uint64, write bool) []byte {
+// translate returns the page holding va for an access of n bytes from va
+// (n only matters to a checked page), or nil if the access faults.
+func (c *Core) translate(va, n uint64, write bool) []byte {
 	vpn := va >> c.shift
 	var e *tlbEntry
 	switch {
@@ -198,7 +201,10 @@ func (c *Core) translate(va uint64, write bool) []byte {
 	c.TLBMisses++
 	p := c.mem.Translate(va&^c.pageMask, write)
 	if p != nil && c.checked != nil && !c.bypass && c.checked.Checked(va&^c.pageMask) {
-		c.checked.Check(va, write)
+		if c.checkAt != c.Retired { // one check an instruction, however many bytes or steps it takes
+			c.checkAt = c.Retired
+			c.checked.Check(va, n, write)
+		}
 		return p // not cached: the next access is checked too
 	}
 	if p == nil {
@@ -219,7 +225,7 @@ func (c *Core) translate(va uint64, write bool) []byte {
 func (c *Core) load(va uint64, size uint64) (v uint64, ok bool) {
 	off := va & c.pageMask
 	if off+size <= c.pageMask+1 {
-		p := c.translate(va, false)
+		p := c.translate(va, size, false)
 		if p == nil {
 			if c.walkAt == c.Retired && !c.bypass && c.walkMem != nil {
 				c.walked(func() bool { v, ok = c.load(va, size); return ok })
@@ -239,7 +245,7 @@ func (c *Core) load(va uint64, size uint64) (v uint64, ok bool) {
 	}
 	// Crossing a page boundary: byte by byte.
 	for i := range size {
-		p := c.translate(va+i, false)
+		p := c.translate(va+i, size-i, false)
 		if p == nil {
 			if c.walkAt == c.Retired && !c.bypass && c.walkMem != nil {
 				c.walked(func() bool { v, ok = c.load(va, size); return ok })
@@ -257,7 +263,7 @@ func (c *Core) load(va uint64, size uint64) (v uint64, ok bool) {
 func (c *Core) store(va, v, size uint64) bool {
 	off := va & c.pageMask
 	if off+size <= c.pageMask+1 {
-		p := c.translate(va, true)
+		p := c.translate(va, size, true)
 		if p == nil {
 			if c.walkAt == c.Retired && !c.bypass && c.walkMem != nil {
 				return c.walked(func() bool { return c.store(va, v, size) })
@@ -277,7 +283,7 @@ func (c *Core) store(va, v, size uint64) bool {
 		return true
 	}
 	for i := range size {
-		if c.translate(va+i, true) == nil {
+		if c.translate(va+i, size-i, true) == nil {
 			if c.walkAt == c.Retired && !c.bypass && c.walkMem != nil {
 				return c.walked(func() bool { return c.store(va, v, size) })
 			}
@@ -285,7 +291,7 @@ func (c *Core) store(va, v, size uint64) bool {
 		}
 	}
 	for i := range size {
-		c.translate(va+i, true)[(va+i)&c.pageMask] = byte(v >> (8 * i))
+		c.translate(va+i, size-i, true)[(va+i)&c.pageMask] = byte(v >> (8 * i))
 	}
 	return true
 }
@@ -795,7 +801,7 @@ func (c *Core) atomic(in *Inst, idx int) (Exit, bool) {
 		return Exit{}, true
 	}
 	// An AMO needs write permission even to read.
-	if c.translate(va, true) == nil {
+	if c.translate(va, size, true) == nil {
 		return Exit{Kind: ExitFault, Index: idx, Addr: va, Write: true}, false
 	}
 	old, _ := c.load(va, size)

@@ -383,8 +383,8 @@ type checkedMem struct {
 	checks int
 }
 
-func (m *checkedMem) Checked(base uint64) bool    { return true }
-func (m *checkedMem) Check(va uint64, write bool) { m.checks++ }
+func (m *checkedMem) Checked(base uint64) bool       { return true }
+func (m *checkedMem) Check(va, n uint64, write bool) { m.checks++ }
 
 // TestCheckedMemory: a checked page is never kept in the TLB, so its
 // memory sees every access.

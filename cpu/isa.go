@@ -242,16 +242,28 @@ func (in Inst) String() string {
 
 // Encoding: one 64-bit word per instruction — bits 0..7 the operation,
 // 8..13 rd, 14..19 rs1, 20..25 rs2, 26..31 reserved (zero), 32..63 a
-// signed 32-bit immediate. Li with an immediate that does not fit 32 bits
-// takes a second word holding the full 64-bit value, and bit 26 marks it.
+// signed 32-bit immediate. Li, and an exit or system call naming a guest
+// address, with an immediate that does not fit 32 bits takes a second word
+// holding the full 64-bit value, and bit 26 marks it.
 const (
 	wideBit = 1 << 26
 	regMask = NumRegs - 1
 )
 
+// wideOK says whether op's immediate may take a second word: a constant
+// (Li) or a guest address (block exits, system calls and the like, whose
+// code may sit anywhere in the guest's address space).
+func wideOK(op Op) bool {
+	switch op {
+	case Li, Leave, Ecall, Ebreak, FenceI, Illegal:
+		return true
+	}
+	return false
+}
+
 // Words returns how many 64-bit words in takes encoded.
 func (in Inst) Words() int {
-	if in.Op == Li && int64(int32(in.Imm)) != in.Imm {
+	if wideOK(in.Op) && int64(int32(in.Imm)) != in.Imm {
 		return 2
 	}
 	return 1
@@ -276,7 +288,7 @@ func Encode(dst []uint64, in Inst) []uint64 {
 
 // DecodeWord decodes the instruction at code[0] and returns it with the
 // number of words it took. A malformed word (an unknown operation, a set
-// reserved bit, a wide form that is not Li or lacks its second word) is an
+// reserved bit, a wide form of an operation that takes none, or one that lacks its second word) is an
 // error: host code only ever comes from the translator.
 func DecodeWord(code []uint64) (Inst, int, error) {
 	if len(code) == 0 {
@@ -292,7 +304,7 @@ func DecodeWord(code []uint64) (Inst, int, error) {
 		return Inst{}, 0, fmt.Errorf("cpu: reserved bits set in word %#016x", w)
 	}
 	if w&wideBit != 0 {
-		if in.Op != Li || len(code) < 2 || w>>32 != 0 {
+		if !wideOK(in.Op) || len(code) < 2 || w>>32 != 0 {
 			return Inst{}, 0, fmt.Errorf("cpu: malformed wide instruction %#016x", w)
 		}
 		in.Imm = int64(code[1])

@@ -227,11 +227,13 @@ func (g *guestMem) Checked(base uint64) bool {
 }
 
 // Check implements cpu.CheckedMemory: it counts an access the guest's own
-// page would have refused.
-func (g *guestMem) Check(va uint64, write bool) {
-	pte, ok := g.as.pt.Lookup(va)
-	if !ok || !allows(pte.Perm, false, false, write) {
-		g.missed++
+// pages would have refused (any of the 4 KiB pages its bytes touch).
+func (g *guestMem) Check(va, n uint64, write bool) {
+	for p := pageDown(va); p < va+max(n, 1); p += GuestPageSize {
+		if pte, ok := g.as.pt.Lookup(p); !ok || !allows(pte.Perm, false, false, write) {
+			g.missed++
+			return
+		}
 	}
 }
 
@@ -567,14 +569,20 @@ func (m *Machine) run(cycle uint64) (Result, bool, error) {
 			if tm := m.cfg.Timing; tm != nil {
 				tm.Firmware(m.cfg.FaultCycles)
 			}
-			if m.cfg.Strategy == Selective {
+			// The detector: at the threshold a block is regenerated, unless
+			// that cannot help — it walks already, or (selective) none of its
+			// faulting instructions is a load or store a walk can precede.
+			regen := !b.Walked && (m.cfg.Strategy == Adaptive || m.cfg.Strategy == Selective)
+			if m.cfg.Strategy == Selective && isWalkable(b.Code[i].Op) && !b.WalkPCs[b.GuestPC[i]] {
 				if b.faultPCs == nil {
 					b.faultPCs = map[uint64]bool{}
 				}
 				b.faultPCs[b.GuestPC[i]] = true
 			}
-			adaptive := m.cfg.Strategy == Adaptive || m.cfg.Strategy == Selective
-			if b.Faults++; adaptive && !b.Walked && b.Faults >= max(m.cfg.RegenThreshold, 1) {
+			if m.cfg.Strategy == Selective && len(b.faultPCs) == 0 {
+				regen = false
+			}
+			if b.Faults++; regen && b.Faults >= max(m.cfg.RegenThreshold, 1) {
 				m.regenerate(b)
 			}
 			ex, hb = m.core.RunBlock(&b.Block, i+1)
@@ -754,8 +762,9 @@ func (m *Machine) checkLayout(start, end uint64) {
 		return
 	}
 	size := uint64(1) << m.mem.shift
+	lo, hi := start&^(size-1), (end+size-1)&^(size-1) // the host pages the change touched
 	m.proc.AS.pt.Range(func(va uint64, _ memory.PTE) bool {
-		if va < start&^(size-1) || va >= end {
+		if va < lo || va >= hi {
 			return true
 		}
 		hp := va >> m.mem.shift

@@ -2,11 +2,14 @@ package dbt
 
 import (
 	"bytes"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/twinsim/twinsim/cpu"
 )
 
 // runWith runs a workload in functional mode with mc and returns its
@@ -90,6 +93,12 @@ func TestSelectiveWalksLess(t *testing.T) {
 	require.Less(t, float64(se.Walks), 0.85*float64(ad.Walks))
 	require.Less(t, se.HostInsts, ad.HostInsts)
 	require.InDelta(t, float64(ad.MixedAccesses+ad.WalkedAccesses), float64(se.MixedAccesses+se.WalkedAccesses), 0)
+	// Atomics are not walked: blocks whose faults are theirs are not
+	// regenerated again and again.
+	_, _, ad, _ = runWith(t, MachineConfig{Strategy: Adaptive, RegenThreshold: 1}, "intops")
+	_, _, se, _ = runWith(t, MachineConfig{Strategy: Selective, RegenThreshold: 1}, "intops")
+	require.Positive(t, ad.MixedAccesses, "the atomics still fault")
+	require.Less(t, se.Regenerations, ad.Regenerations*3/2)
 }
 
 func TestRefuse(t *testing.T) {
@@ -132,6 +141,33 @@ func TestPermissive(t *testing.T) {
 	require.Equal(t, 2, strings.Count(out, "roprot "), "it goes on after the write Linux refuses")
 	require.Equal(t, uint64(1), st.MissedFaults)
 
+	// An access that straddles into a refused page counts once, however
+	// many bytes or steps it takes.
+	prog, err := LoadProgram(readWorkload(t, "sieve"))
+	require.NoError(t, err)
+	p, err := NewProcess(prog, ProcessConfig{Path: "sieve", Argv: []string{"sieve"}})
+	require.NoError(t, err)
+	m, err := NewMachine(p, MachineConfig{Strategy: Permissive}, nil)
+	require.NoError(t, err)
+	addr, errno := p.AS.Mmap(0, 256<<10, PermR|PermW, MapPrivate|MapAnonymous, "test")
+	require.Zero(t, errno)
+	base := (addr + 64<<10 - 1) &^ (64<<10 - 1)
+	require.Zero(t, p.AS.Mprotect(base+GuestPageSize, GuestPageSize, PermR))
+	// Straddling into the read-only page; across into the next host page;
+	// in the read-only page.
+	m.core.X[5], m.core.X[6], m.core.X[8] = base+GuestPageSize-4, base+64<<10-4, base+GuestPageSize
+	for _, in := range []cpu.Inst{{Op: cpu.Sd, Rs1: 5, Rs2: 6}, {Op: cpu.Ld, Rd: 7, Rs1: 5}, {Op: cpu.Sd, Rs1: 6, Rs2: 5},
+		{Op: cpu.AmoAddD, Rd: 7, Rs1: 8, Rs2: 6}} {
+		before := m.mem.missed
+		ex := m.core.Run([]cpu.Inst{in, {Op: cpu.Leave}})
+		require.Equal(t, cpu.ExitJump, ex.Kind, "%v", in)
+		want := uint64(1)
+		if in.Op == cpu.Ld || in.Rs1 == 6 {
+			want = 0 // reading is allowed; the host-page crossing store touches only writable pages
+		}
+		require.Equal(t, want, m.mem.missed-before, "%v", in)
+	}
+
 	// Where the guest never breaks its own protection nothing is missed,
 	// and the shared text/data page costs no firmware.
 	res, _, st, _ = runWith(t, MachineConfig{Strategy: Permissive}, "sieve", "100000")
@@ -168,5 +204,58 @@ func TestReclassification(t *testing.T) {
 	require.Zero(t, st4.MixedAccesses)
 	for _, s := range m4.Layout() {
 		require.Zero(t, s.Mixed)
+	}
+}
+
+// TestTranslateHighAddresses: code mapped high in the guest's address space
+// (as a JIT's mmap'd buffer is) exits to addresses beyond 32 bits.
+func TestTranslateHighAddresses(t *testing.T) {
+	const pc = 0x3ff77e4ff8 // near the end of a 4 KiB page, above 2^32
+	fetch := func(at uint64) (uint32, bool) {
+		switch at {
+		case pc:
+			return 0x00000013, true // addi x0, x0, 0
+		case pc + 4:
+			return 0x0080006f, true // jal x0, +8
+		}
+		return 0, false
+	}
+	b := translate(fetch, pc, false, nil)
+	require.Equal(t, uint64(pc+8), b.End)
+	last := b.Code[len(b.Code)-1]
+	require.Equal(t, cpu.Leave, last.Op)
+	require.Equal(t, int64(pc+12), last.Imm)
+	in, n, err := cpu.DecodeWord(b.Words[len(b.Words)-2:])
+	require.NoError(t, err)
+	require.Equal(t, 2, n, "a wide exit")
+	require.Equal(t, last, in)
+}
+
+// TestRefuseAtRuntime: under refuse, a mapping change that leaves a host
+// page mixed stops the run with the error — also when it unmaps the start
+// of a host page, leaving the pages above it mapped.
+func TestRefuseAtRuntime(t *testing.T) {
+	prog, err := LoadProgram(readWorkload(t, "sieve"))
+	require.NoError(t, err)
+	for _, change := range []func(as *AddressSpace, base uint64){
+		func(as *AddressSpace, base uint64) { as.Munmap(base, GuestPageSize) },
+		func(as *AddressSpace, base uint64) { as.Munmap(base+GuestPageSize, GuestPageSize) },
+		func(as *AddressSpace, base uint64) { as.Mprotect(base+2*GuestPageSize, GuestPageSize, PermR) },
+	} {
+		p, err := NewProcess(prog, ProcessConfig{Path: "sieve", Argv: []string{"sieve"}})
+		require.NoError(t, err)
+		// The program's own layout is mixed at 64 KiB: start under never,
+		// then switch to refuse for the changes that follow.
+		m, err := NewMachine(p, MachineConfig{Strategy: Never}, nil)
+		require.NoError(t, err)
+		m.cfg.Strategy = Refuse
+		addr, errno := p.AS.Mmap(0, 256<<10, PermR|PermW, MapPrivate|MapAnonymous, "test")
+		require.Zero(t, errno)
+		base := (addr + 64<<10 - 1) &^ (64<<10 - 1)
+		require.NoError(t, m.refused, "whole host pages are uniform")
+		change(p.AS, base)
+		require.ErrorContains(t, m.refused, fmt.Sprintf("makes the 64 KiB host page at %#x mixed", base))
+		_, err = m.Run()
+		require.ErrorContains(t, err, "page-size strategy refuse")
 	}
 }
