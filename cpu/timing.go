@@ -257,9 +257,18 @@ type PortTiming struct {
 	WalkLevels    int
 	Walker        *cache.Port
 	PageTableBase uint64
+	// Map, if set, gives the host address of each access (the
+	// translator's redirection of pages in mixed host pages); the TLB
+	// translates the address as issued, the caches see the mapped one.
+	Map AddressMap
 	// Walks counts TLB misses; WalkTotal the cycles they cost.
 	Walks, WalkTotal uint64
 	names            []string
+}
+
+// AddressMap gives the host address behind an address a core issues.
+type AddressMap interface {
+	HostAddress(va uint64) uint64
 }
 
 // DefaultPageTableBase is where PortTiming's host page table lives when
@@ -300,6 +309,9 @@ func (p *PortTiming) Access(addr uint64, write bool, cycle uint64) Latency {
 		}
 	}
 	now := p.Freq.CyclesToTime(cycle + walk)
+	if p.Map != nil {
+		addr = p.Map.HostAddress(addr)
+	}
 	done := p.Port.Access(now, cache.Access{Addr: addr, Write: write, Mode: cache.Guest, VM: p.VM})
 	// To the nearest cycle: a time converted from whole cycles is rounded
 	// up to the picosecond, so it may exceed them by a fraction.

@@ -497,3 +497,25 @@ func TestStallsChargedToTheirCause(t *testing.T) {
 		require.Equal(t, run(false), run(true), m.name)
 	}
 }
+
+// aliasMap maps two addresses onto one.
+type aliasMap struct{ from, to uint64 }
+
+func (m aliasMap) HostAddress(va uint64) uint64 {
+	if va == m.from {
+		return m.to
+	}
+	return va
+}
+
+// TestPortTimingMap: the caches see the mapped address, so an access whose
+// address maps onto a line just fetched hits it.
+func TestPortTimingMap(t *testing.T) {
+	data, _ := hierarchy(t)
+	data.Access(0x9000, false, 0)
+	require.Equal(t, 3, data.Port.Served(), "cold: from DRAM")
+	require.Equal(t, 3, func() int { data.Access(0x5000, false, 1000); return data.Port.Served() }())
+	data.Map = aliasMap{from: 0x7000, to: 0x9000}
+	data.Access(0x7000, false, 2000)
+	require.Equal(t, 0, data.Port.Served(), "0x7000 is 0x9000's line")
+}

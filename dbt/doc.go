@@ -47,8 +47,11 @@
 //     as firmware cycles. RunUntil runs up to a cycle, so several cores can
 //     take turns. SysROI lets a guest mark regions of interest.
 //
-// What is not here yet: the rest of the page-size mechanism of the patent
-// family — the redirection page mapper, the per-block fault behaviour
-// detector and regeneration with inline page-table walks, and the
-// comparison strategies — threads, and signal handlers.
+//   - Page-size management (MachineConfig.Strategy, pagesize_test.go):
+//     the redirection page mapper (redirect.go), the memory fault
+//     behaviour detector (Block.Faults), regeneration with inline
+//     page-table walks (cpu.Walk), and the never, always-walk, refuse and
+//     permissive baselines, with selective regeneration as a refinement.
+//
+// What is not here yet: threads and signal handlers.
 package dbt

@@ -27,6 +27,8 @@ type Stats struct {
 	Walks            uint64 // inline page-table walks executed
 	WalkedAccesses   uint64 // accesses after a walk that the MMU refused (mixed host pages), completed by the walk
 	MissedFaults     uint64 // Permissive: accesses the guest's 4 KiB protection would have refused but the union allowed
+	RedirectedPages  uint64 // guest pages the redirection page mapper gives frames of their own, now
+	RedirectFrames   uint64 // frames it has handed out
 	// The regions of interest the guest marked (SysROI), summed: how many,
 	// and their cycles (host instructions in functional mode), guest and
 	// host instructions.
@@ -162,6 +164,7 @@ type Machine struct {
 	roiOpen  bool
 	refused  error             // Refuse: the first layout that made a host page mixed
 	layout   []LayoutSample    // host pages by class after each change of the guest's layout
+	redirect *redirector       // the redirection page mapper
 	faultsOf map[uint64]uint64 // discarded blocks: fault counts → blocks (FaultsPerBlock)
 	roiStart [3]uint64         // cycles, guest and host instructions at the open ROIBegin
 }
@@ -320,6 +323,7 @@ func NewMachine(proc *Process, cfg MachineConfig, diag io.Writer) (*Machine, err
 	m := &Machine{cfg: cfg, proc: proc, codeNext: CodeCacheBase, mem: &guestMem{as: proc.AS, shift: shift, code: map[uint64]bool{}, class: map[uint64]hostClass{}},
 		blocks: map[uint64]*Block{}, pages: map[uint64][]*Block{}, diag: diag}
 	m.mem.permissive = cfg.Strategy == Permissive
+	m.redirect = newRedirector(shift)
 	m.view4k = pageView{g: m.mem}
 	m.core = cpu.NewCore(m.mem)
 	m.core.SetWalkMemory(m.view4k) // inline walks complete accesses the MMU refuses at the guest's granularity
@@ -364,6 +368,7 @@ func (m *Machine) Stats() Stats {
 	s.TLBMisses = m.core.TLBMisses
 	s.Walks, s.WalkedAccesses = m.core.Walks, m.core.Walked
 	s.MissedFaults = m.mem.missed
+	s.RedirectedPages, s.RedirectFrames = uint64(m.redirect.Pages()), m.redirect.Allocated
 	return s
 }
 
@@ -678,24 +683,37 @@ type LayoutSample struct {
 // guest's layout so far, oldest first.
 func (m *Machine) Layout() []LayoutSample { return m.layout }
 
-// sampleLayout records the current count of mixed and uniform host pages.
+// sampleLayout records the current count of mixed and uniform host pages
+// and brings the redirection page mapper up to date.
 func (m *Machine) sampleLayout() {
 	var s LayoutSample
-	last := uint64(1<<64 - 1)
+	var redirected []uint64
+	last, mixed := uint64(1<<64-1), false
 	m.proc.AS.pt.Range(func(va uint64, _ memory.PTE) bool {
 		if hp := va >> m.mem.shift; hp != last { // pages come in address order
 			last = hp
-			if m.mem.classify(hp).uniform {
-				s.Uniform++
-			} else {
+			mixed = !m.mem.classify(hp).uniform
+			if mixed {
 				s.Mixed++
+			} else {
+				s.Uniform++
 			}
+		}
+		if mixed {
+			redirected = append(redirected, va)
 		}
 		return true
 	})
+	m.redirect.update(redirected)
 	s.Time, s.GuestInsts = m.proc.now(), m.Stats().GuestInsts
 	m.layout = append(m.layout, s)
 }
+
+// HostAddress returns the host address of guest address va: its frame
+// from the redirection page mapper if its host page is mixed, else va (a
+// direct mapping). The timing model's data side uses it
+// (cpu.PortTiming.Map).
+func (m *Machine) HostAddress(va uint64) uint64 { return m.redirect.HostAddr(va) }
 
 // regenerate discards b, whose accesses to mixed host pages have faulted
 // often enough, and translates its guest code again with every load and

@@ -76,6 +76,7 @@ func buildExecHost(env *sim.Env, cfg configs.Config) (*execHost, error) {
 		if c.m, err = dbt.NewMachine(c.proc, mc, &c.stderr); err != nil {
 			return nil, err
 		}
+		tc.Data.Map = c.m // the caches see redirected pages at their frames
 		c.register()
 		h.cores = append(h.cores, c)
 	}
@@ -154,6 +155,12 @@ func (c *execCore) register() {
 	s.Value("walked_blocks", "blocks translated with inline page-table walks", func() float64 { return float64(c.m.Stats().WalkedBlocks) })
 	s.Value("missed_guest_faults", "permissive: accesses the guest's own 4 KiB protection would have refused", func() float64 {
 		return float64(c.m.Stats().MissedFaults)
+	})
+	s.Value("redirected_pages", "guest pages of mixed host pages with frames of their own (redirection page mapper), at the end", func() float64 {
+		return float64(c.m.Stats().RedirectedPages)
+	})
+	s.Value("redirect_frames", "frames the redirection page mapper handed out", func() float64 {
+		return float64(c.m.Stats().RedirectFrames)
 	})
 	s.Value("inline_walks", "inline page-table walks executed", func() float64 { return float64(c.m.Stats().Walks) })
 	s.Value("walked_mixed_accesses", "accesses to mixed host pages completed by an inline walk", func() float64 {

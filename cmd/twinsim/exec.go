@@ -37,6 +37,8 @@ type execStats struct {
 	Walks            uint64            `json:"inline_walks"`
 	WalkedAccesses   uint64            `json:"walked_mixed_accesses"`
 	MissedFaults     uint64            `json:"missed_guest_faults"`
+	RedirectedPages  uint64            `json:"redirected_pages"`
+	RedirectFrames   uint64            `json:"redirect_frames"`
 	FaultsPerBlock   map[string]uint64 `json:"blocks_by_mixed_faults"`
 	// HostPages counts the host pages holding guest pages, mixed and
 	// uniform, after each change of the guest's layout.
@@ -174,6 +176,9 @@ Not supported: threads, signals delivered to handlers.`,
 			if err != nil {
 				return err
 			}
+			if tc != nil {
+				tc.Data.Map = m // the caches see redirected pages at their frames
+			}
 			begin := time.Now()
 			res, runErr := m.Run()
 			wall := time.Since(begin)
@@ -184,7 +189,8 @@ Not supported: threads, signals delivered to handlers.`,
 					Dispatches: st.Dispatches, CacheFlushes: st.CacheFlushes, Invalidations: st.Invalidations,
 					Faults: st.Faults, MixedAccesses: st.MixedAccesses, Strategy: cfg.Translator.Strategy,
 					Regenerations: st.Regenerations, WalkedBlocks: st.WalkedBlocks, Walks: st.Walks,
-					WalkedAccesses: st.WalkedAccesses, MissedFaults: st.MissedFaults, FaultsPerBlock: faultBuckets(m.FaultsPerBlock()), HostPageSize: uint64(cfg.Host.PageSize), TLBMisses: st.TLBMisses, Syscalls: proc.Calls(), Unsupported: proc.Unsupported(),
+					WalkedAccesses: st.WalkedAccesses, MissedFaults: st.MissedFaults, RedirectedPages: st.RedirectedPages, RedirectFrames: st.RedirectFrames,
+					FaultsPerBlock: faultBuckets(m.FaultsPerBlock()), HostPageSize: uint64(cfg.Host.PageSize), TLBMisses: st.TLBMisses, Syscalls: proc.Calls(), Unsupported: proc.Unsupported(),
 					WallSeconds: wall.Seconds()}
 				if wall > 0 {
 					out.GuestMIPS = float64(st.GuestInsts) / wall.Seconds() / 1e6
