@@ -123,33 +123,27 @@ func f1() *Figure {
 		Cols:  3,
 	}
 	x := XAxis{Key: "translator.regen_threshold", Label: "regeneration threshold (faults per block)", Log: true}
-	for _, w := range []struct{ cmd, title string }{
-		{"sieve 200000", "sieve"}, {"mixpages sidebyside", "side-by-side mappings"}, {"mixpages mix 20 200000", "20 % mixed accesses"},
+	for _, row := range []struct {
+		what, label, metric string
+		baselines           []string
+	}{
+		{"cycles", "cycles", "host0.core0.cycles", []string{"never", "always-walk", "permissive"}},
+		{"faults", "faults on mixed host pages", "host0.core0.mixed_page_accesses", []string{"never", "always-walk"}},
 	} {
-		f.Panels = append(f.Panels, Panel{
-			Title: w.title + ": cycles",
-			Where: map[string]string{"exec.command": w.cmd},
-			X:     x,
-			Y:     YAxis{Label: "cycles", Log: true},
-			Series: []Series{
-				{Label: "%s", Metric: "host0.core0.cycles", By: "translator.strategy", Only: []string{"adaptive", "selective"}},
-				{Label: "%s", Metric: "host0.core0.cycles", By: "translator.strategy", Only: []string{"never", "always-walk", "permissive"}, Dashed: true},
-			},
-		})
-	}
-	for _, w := range []struct{ cmd, title string }{
-		{"sieve 200000", "sieve"}, {"mixpages sidebyside", "side-by-side mappings"}, {"mixpages mix 20 200000", "20 % mixed accesses"},
-	} {
-		f.Panels = append(f.Panels, Panel{
-			Title: w.title + ": faults",
-			Where: map[string]string{"exec.command": w.cmd},
-			X:     x,
-			Y:     YAxis{Label: "faults on mixed host pages", Log: true},
-			Series: []Series{
-				{Label: "%s", Metric: "host0.core0.mixed_page_accesses", By: "translator.strategy", Only: []string{"adaptive", "selective"}},
-				{Label: "%s", Metric: "host0.core0.mixed_page_accesses", By: "translator.strategy", Only: []string{"never", "always-walk"}, Dashed: true},
-			},
-		})
+		for _, w := range []struct{ cmd, title string }{
+			{"sieve 200000", "sieve"}, {"mixpages sidebyside", "side-by-side mappings"}, {"mixpages mix 20 200000", "20 % mixed accesses"},
+		} {
+			f.Panels = append(f.Panels, Panel{
+				Title: w.title + ": " + row.what,
+				Where: map[string]string{"exec.command": w.cmd},
+				X:     x,
+				Y:     YAxis{Label: row.label, Log: true},
+				Series: []Series{
+					{Label: "%s", Metric: row.metric, By: "translator.strategy", Only: []string{"adaptive", "selective"}},
+					{Label: "%s", Metric: row.metric, By: "translator.strategy", Only: row.baselines, Dashed: true},
+				},
+			})
+		}
 	}
 	return f
 }

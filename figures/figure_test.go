@@ -248,11 +248,7 @@ func TestGenerateF0(t *testing.T) {
 	out := t.TempDir()
 	_, err := Generate([]string{"f0"}, Options{Out: out})
 	require.NoError(t, err)
-	f, err := os.Open(filepath.Join(out, "f0.csv"))
-	require.NoError(t, err)
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	require.NoError(t, err)
+	rows := readF(t, filepath.Join(out, "f0.csv"))
 	require.Len(t, rows, 1+34)
 	y := map[string]float64{} // series/footprint (KiB) → cycles per load
 	for _, r := range rows[1:] {
