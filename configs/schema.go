@@ -88,7 +88,7 @@ type CoreConfig struct {
 // host pages whose 4 KiB guest pages differ in protection (mixed pages).
 type TranslatorConfig struct {
 	Strategy       string `toml:"strategy" doc:"adaptive (count each block's faults on mixed host pages; at regen_threshold, retranslate it with inline page-table walks), selective (the same, walking only the instructions that faulted), never (every such access faults into the firmware), always-walk (walk every access from the start), refuse (a layout that makes a mixed host page is an error), permissive (map a mixed host page with the union of its pages' protections: fast, but accesses the guest's own pages would refuse are allowed and counted as missed faults)" enum:"adaptive,selective,never,always-walk,refuse,permissive"`
-	RegenThreshold int    `toml:"regen_threshold" doc:"faults on mixed host pages after which adaptive and selective regenerate a block" range:"1..1000000000"`
+	RegenThreshold int    `toml:"regen_threshold" doc:"faults on mixed host pages after which adaptive and selective regenerate a block (16, the cheapest threshold in figure F1)" range:"1..1000000000"`
 }
 
 // ExecConfig describes guest programs run on the timing cores (run.scenario
