@@ -32,9 +32,9 @@ type OutOfOrder struct {
 	segs     [4]segment
 	nsegs    int
 
-	// Rings of the retire cycles of the youngest entries of each window:
-	// the entry an instruction takes was freed when its previous holder
-	// retired.
+	// Rings of when the youngest entries of each window free: the entry
+	// an instruction takes was freed when its previous holder retired (a
+	// store: when it had written the cache).
 	rob, lq, sq, regs ring
 
 	units
