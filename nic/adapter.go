@@ -1,0 +1,354 @@
+package nic
+
+import (
+	"fmt"
+
+	"github.com/twinsim/twinsim/sim"
+)
+
+// Overflow is what the checkpoint buffer does with a packet it has no
+// room for.
+type Overflow uint8
+
+// Overflow policies.
+const (
+	// Backpressure refuses the packet: the VF's transmit ring stops
+	// draining (Send returns false) until the buffer has room again
+	// (Adapter.OnRoom).
+	Backpressure Overflow = iota
+	// Spill writes the packet to host memory over DMA and reads it back
+	// when it is released, paying the DMA's bandwidth and latency.
+	Spill
+	// Drop discards the packet, counted as data loss.
+	Drop
+)
+
+var overflowNames = [...]string{Backpressure: "backpressure", Spill: "spill", Drop: "drop"}
+
+func (o Overflow) String() string {
+	if int(o) < len(overflowNames) {
+		return overflowNames[o]
+	}
+	return fmt.Sprintf("Overflow(%d)", uint8(o))
+}
+
+// ParseOverflow returns the policy named name.
+func ParseOverflow(name string) (Overflow, error) {
+	for i, n := range overflowNames {
+		if n == name {
+			return Overflow(i), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown overflow policy %q; must be one of backpressure, spill, drop", name)
+}
+
+// Config describes an adapter and its port.
+type Config struct {
+	MTU uint32 // largest payload, bytes
+	// The checkpoint packet buffer: its capacity and overflow policy; a
+	// spill goes over a DMA path of SpillBytesPerSec and SpillLatency.
+	BufferBytes      uint64
+	BufferPackets    int
+	Overflow         Overflow
+	SpillBytesPerSec uint64
+	SpillLatency     sim.Time
+	// The transmit scheduler; DRR shares the wire between released
+	// checkpoint packets and other packets by Quantum[0] : Quantum[1]
+	// bytes a round.
+	Scheduler Scheduler
+	Quantum   [2]uint64
+	// The wire from the port.
+	WireBytesPerSec uint64
+	WireLatency     sim.Time
+}
+
+// Validate names the first value out of range.
+func (c Config) Validate() error {
+	maxFrame := uint64(c.MTU) + HeaderBytes + FCSBytes
+	switch {
+	case c.MTU < 46 || c.MTU > 9000:
+		return fmt.Errorf("mtu %d is not allowed; must be 46..9000 bytes", c.MTU)
+	case c.BufferBytes < maxFrame:
+		return fmt.Errorf("buffer of %d bytes is smaller than one frame of the MTU (%d bytes)", c.BufferBytes, maxFrame)
+	case c.BufferPackets < 1:
+		return fmt.Errorf("buffer of %d packets is not allowed; must hold at least 1", c.BufferPackets)
+	case c.Overflow > Drop:
+		return fmt.Errorf("unknown overflow policy %d", c.Overflow)
+	case c.Overflow == Spill && c.SpillBytesPerSec == 0:
+		return fmt.Errorf("spill needs a DMA bandwidth")
+	case c.Scheduler > DRR:
+		return fmt.Errorf("unknown scheduler %d", c.Scheduler)
+	case c.Scheduler == DRR && (c.Quantum[0] == 0 || c.Quantum[1] == 0):
+		return fmt.Errorf("drr needs a quantum for each priority")
+	case c.WireBytesPerSec == 0:
+		return fmt.Errorf("the wire needs a bandwidth")
+	}
+	return nil
+}
+
+// vf is one virtual function.
+type vf struct {
+	mac  uint64
+	ckpt bool // its VM checkpoints (the HAC configuration)
+	// epoch is the VM's current epoch; committed is one more than the
+	// last epoch whose checkpoint has committed (0: none).
+	epoch, committed uint64
+	held             queue  // packets awaiting commit, in send order
+	spilled          []bool // beside held: whether each is in host memory
+	blocked          bool   // backpressure: refusing packets until there is room
+}
+
+// Event kinds.
+const (
+	evTxDone = iota
+	evDeliver
+	evSpillReady
+)
+
+// Adapter is the SR-IOV adapter of one host: its virtual functions, the
+// checkpoint packet buffer, the transmit scheduler and the port's wire.
+// It runs on the event engine of its scope; Send, StartEpoch and Commit
+// act at the engine's current time.
+//
+// Statistics under its scope: packets and bytes sent, held, released,
+// spilled and dropped; backpressure refusals; output-commit violations;
+// histograms of how long packets were held and of their latency from Send
+// to arrival at the far end of the wire; the buffer's peak occupancy.
+type Adapter struct {
+	cfg    Config
+	engine *sim.Engine
+	id     sim.HandlerID
+	vfs    []*vf
+	sched  scheduler
+	wire   *sim.Link
+	dma    *sim.Link
+
+	occBytes   uint64 // checkpoint-buffer memory in use
+	occPackets int
+	txBusy     bool
+	txFromBuf  bool   // the frame on the wire came from the buffer
+	txBytes    uint64 // its frame bytes
+	inflight   queue  // frames on the wire, in order
+	// Released packets waiting behind a spilled one being read back from
+	// host memory (so that no VF's packets overtake each other), in
+	// order, with whether each was spilled; readBack is when the last of
+	// them is ready.
+	spillReady queue
+	wasSpilled []bool
+	readBack   sim.Time
+
+	// Deliver, if set, receives each packet when its last byte arrives at
+	// the far end of the wire.
+	Deliver func(p Packet, at sim.Time)
+	// OnRoom, if set, is told when a VF refused by backpressure may send
+	// again.
+	OnRoom func(vf int)
+
+	sent, sentBytes, held, released, spilled, dropped, droppedBytes *sim.Counter
+	refused, violations                                             *sim.Counter
+	holdTime, latency                                               *sim.Histogram
+	peakBytes                                                       uint64
+}
+
+// New returns an adapter with no VFs, with statistics under scope.
+func New(scope sim.Scope, cfg Config) (*Adapter, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", scope.Name(), err)
+	}
+	wire, err := sim.NewLink(scope.Child("wire"), cfg.WireLatency, cfg.WireBytesPerSec)
+	if err != nil {
+		return nil, err
+	}
+	a := &Adapter{cfg: cfg, engine: scope.Engine(), wire: wire,
+		sched: scheduler{kind: cfg.Scheduler, quantum: cfg.Quantum}}
+	if cfg.Overflow == Spill {
+		if a.dma, err = sim.NewLink(scope.Child("spill_dma"), cfg.SpillLatency, cfg.SpillBytesPerSec); err != nil {
+			return nil, err
+		}
+	}
+	a.id = a.engine.Register(a)
+	a.sent = scope.Counter("tx_packets", "packets put on the wire")
+	a.sentBytes = scope.Counter("tx_bytes", "frame bytes put on the wire")
+	a.held = scope.Counter("held_packets", "packets of checkpointing VFs held until their epoch commits")
+	a.released = scope.Counter("released_packets", "held packets released by commit notices")
+	a.spilled = scope.Counter("spilled_packets", "held packets spilled to host memory (buffer full, spill)")
+	a.dropped = scope.Counter("dropped_packets", "packets dropped because the buffer was full (drop): data loss")
+	a.droppedBytes = scope.Counter("dropped_bytes", "payload bytes dropped (drop)")
+	a.refused = scope.Counter("backpressure_refusals", "packets refused because the buffer was full (backpressure)")
+	a.violations = scope.Counter("output_commit_violations", "packets sent before their epoch's checkpoint committed (a bug if not 0)")
+	a.holdTime = scope.Histogram("hold_time", "ps", "time a held packet waited for its commit")
+	a.latency = scope.Histogram("latency", "ps", "time from Send to the last byte's arrival at the far end of the wire")
+	scope.Value("peak_buffer_bytes", "most checkpoint-buffer memory in use at once", func() float64 { return float64(a.peakBytes) })
+	scope.Value("buffer_bytes", "checkpoint-buffer memory in use", func() float64 { return float64(a.occBytes) })
+	return a, nil
+}
+
+// AddVF adds a virtual function with MAC mac whose VM checkpoints or not,
+// and returns its number.
+func (a *Adapter) AddVF(mac uint64, checkpointing bool) int {
+	a.vfs = append(a.vfs, &vf{mac: mac, ckpt: checkpointing})
+	return len(a.vfs) - 1
+}
+
+// Buffered returns the bytes and packets in the checkpoint buffer's
+// memory (held or released and not yet sent; spilled ones are in host
+// memory).
+func (a *Adapter) Buffered() (bytes uint64, packets int) { return a.occBytes, a.occPackets }
+
+// StartEpoch makes epoch the current one of VF n's VM: its packets from
+// now on belong to it. Epochs only increase.
+func (a *Adapter) StartEpoch(n int, epoch uint64) error {
+	v := a.vfs[n]
+	if epoch < v.epoch {
+		return fmt.Errorf("vf %d: epoch %d after epoch %d", n, epoch, v.epoch)
+	}
+	v.epoch = epoch
+	return nil
+}
+
+// fits reports whether the buffer has room for a frame of size bytes.
+func (a *Adapter) fits(size uint64) bool {
+	return a.occBytes+size <= a.cfg.BufferBytes && a.occPackets < a.cfg.BufferPackets
+}
+
+// Send hands packet p to VF n now. A packet of a non-checkpointing VF is
+// ready at once; one of a checkpointing VF is held, tagged with the VF's
+// epoch, until that epoch commits. It reports false when backpressure
+// refuses the packet: the VF takes none until OnRoom says so.
+func (a *Adapter) Send(n int, p Packet) bool {
+	v := a.vfs[n]
+	p.VF, p.Sent = n, a.engine.Now()
+	if !v.ckpt {
+		a.sched.push(p, low)
+		a.kick()
+		return true
+	}
+	if v.blocked {
+		a.refused.Inc()
+		return false
+	}
+	p.Epoch = v.epoch
+	size := p.FrameBytes()
+	spill := false
+	if !a.fits(size) {
+		switch a.cfg.Overflow {
+		case Backpressure:
+			v.blocked = true
+			a.refused.Inc()
+			return false
+		case Drop:
+			a.dropped.Inc()
+			a.droppedBytes.Add(uint64(p.Bytes))
+			return true
+		}
+		spill = true
+		a.spilled.Inc()
+		a.dma.Send(a.engine.Now(), size) // written out to host memory
+	} else {
+		a.take(size)
+	}
+	a.held.Inc()
+	v.held.push(p)
+	v.spilled = append(v.spilled, spill)
+	return true
+}
+
+func (a *Adapter) take(size uint64) {
+	a.occBytes += size
+	a.occPackets++
+	a.peakBytes = max(a.peakBytes, a.occBytes)
+}
+
+// Commit is the notice that the checkpoint of VF n's epoch has committed
+// (step 418): the packets of that epoch and earlier are released at the
+// high priority (422, 506); spilled ones once read back from host memory.
+func (a *Adapter) Commit(n int, epoch uint64) {
+	v := a.vfs[n]
+	v.committed = max(v.committed, epoch+1)
+	now := a.engine.Now()
+	for v.held.len() > 0 && v.held.front().Epoch < v.committed {
+		p := v.held.pop()
+		spilled := v.spilled[0]
+		v.spilled = v.spilled[1:]
+		a.released.Inc()
+		a.holdTime.Record(uint64(now - p.Sent))
+		if spilled || a.spillReady.len() > 0 {
+			// A spilled packet is read back over DMA; packets released after
+			// it wait behind it.
+			ready := max(now, a.readBack)
+			if spilled {
+				ready = max(ready, a.dma.Send(now, p.FrameBytes()))
+			}
+			a.readBack = ready
+			a.spillReady.push(p)
+			a.wasSpilled = append(a.wasSpilled, spilled)
+			a.engine.Schedule(sim.Event{Time: ready, Handler: a.id, Kind: evSpillReady})
+			continue
+		}
+		a.sched.push(p, high)
+	}
+	a.kick()
+}
+
+// kick starts the next frame if the wire is free.
+func (a *Adapter) kick() {
+	if a.txBusy || a.sched.empty() {
+		return
+	}
+	p, prio := a.sched.pop()
+	if v := a.vfs[p.VF]; v.ckpt && p.Epoch >= v.committed {
+		a.violations.Inc()
+	}
+	now := a.engine.Now()
+	arrival := a.wire.Send(now, p.WireBytes())
+	a.txBusy, a.txFromBuf, a.txBytes = true, prio == high, p.FrameBytes()
+	a.sent.Inc()
+	a.sentBytes.Add(p.FrameBytes())
+	a.inflight.push(p)
+	a.engine.Schedule(sim.Event{Time: a.wire.FreeAt(), Handler: a.id, Kind: evTxDone})
+	a.engine.Schedule(sim.Event{Time: arrival, Handler: a.id, Kind: evDeliver})
+}
+
+// Handle implements sim.Handler.
+func (a *Adapter) Handle(ev sim.Event) {
+	switch ev.Kind {
+	case evTxDone:
+		a.txBusy = false
+		if a.txFromBuf {
+			a.occBytes -= a.txBytes
+			a.occPackets--
+			a.unblock()
+		}
+		a.kick()
+	case evDeliver:
+		p := a.inflight.pop()
+		a.latency.Record(uint64(ev.Time - p.Sent))
+		if a.Deliver != nil {
+			a.Deliver(p, ev.Time)
+		}
+	case evSpillReady:
+		p := a.spillReady.pop()
+		if a.wasSpilled[0] {
+			a.take(p.FrameBytes()) // back in the buffer's memory
+		}
+		a.wasSpilled = a.wasSpilled[1:]
+		a.sched.push(p, high)
+		a.kick()
+	}
+}
+
+// unblock lets the VFs that backpressure stopped send again once a frame
+// of the MTU fits.
+func (a *Adapter) unblock() {
+	if !a.fits(uint64(a.cfg.MTU) + HeaderBytes + FCSBytes) {
+		return
+	}
+	for n, v := range a.vfs {
+		if v.blocked {
+			v.blocked = false
+			if a.OnRoom != nil {
+				a.OnRoom(n)
+			}
+		}
+	}
+}

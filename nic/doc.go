@@ -1,0 +1,30 @@
+// Package nic models the SR-IOV network adapter of patent family 2
+// (PATENTS.md): an adapter whose virtual functions (one per VM) send
+// packets over a wire, and whose checkpoint packet buffer holds the
+// packets of checkpointing VMs until the checkpoint of the epoch they
+// were sent in commits (output commit).
+//
+// What is here:
+//
+//   - Packet and Ethernet framing: the bytes a frame occupies on the wire
+//     (header, FCS, the 64-byte minimum, preamble and inter-frame gap).
+//   - Adapter: virtual functions with their MACs and whether their VM
+//     checkpoints (the HAC configuration, step 406); Send classifies each
+//     outgoing packet (408/410): a checkpointing VF's packet is held in
+//     the checkpoint buffer, tagged with the VF's current epoch (414); a
+//     commit notice for epoch e (418) releases the packets of e and earlier
+//     (422) at the high priority (506), while packets of other VFs go out
+//     at the low one (512), and the transmit scheduler orders them (514):
+//     strict priority, FIFO (the no-priority baseline) or deficit round
+//     robin. The buffer has a capacity in bytes and packets, and an
+//     overflow policy — backpressure (the VF stops taking packets until
+//     there is room), spill (to host memory over DMA, with its bandwidth
+//     and latency) or drop (counted as data loss). Every transmitted
+//     packet of a checkpointing VF is checked against the output-commit
+//     rule (a violation would be a twinsim bug, and is counted).
+//
+// What is not here yet: descriptor rings in guest memory and DMA of
+// ordinary packets, interrupts, the switch and external clients, the
+// hypervisor's checkpoint controller that sends the commit notices, and the
+// software-buffering baseline.
+package nic

@@ -1,0 +1,33 @@
+package nic
+
+import "github.com/twinsim/twinsim/sim"
+
+// Ethernet framing, in bytes.
+const (
+	HeaderBytes   = 14 // destination and source MAC, EtherType
+	FCSBytes      = 4  // frame check sequence
+	MinFrameBytes = 64 // the shortest frame, header and FCS included
+	PreambleBytes = 8  // preamble and start-of-frame delimiter
+	GapBytes      = 12 // inter-frame gap
+)
+
+// Packet is one Ethernet frame a VM sends.
+type Packet struct {
+	ID    uint64   // the sender's identifier
+	VF    int      // the virtual function that sent it
+	Dst   uint64   // destination MAC
+	Bytes uint32   // payload bytes (at most the MTU)
+	Sent  sim.Time // when the VM handed it to its VF
+	Epoch uint64   // a checkpointing VF's epoch when it was sent
+	Tag   uint64   // the sender's own datum (a request number, say)
+}
+
+// FrameBytes is the frame's length: the payload with the header and FCS,
+// padded to the minimum.
+func (p *Packet) FrameBytes() uint64 {
+	return max(uint64(p.Bytes)+HeaderBytes+FCSBytes, MinFrameBytes)
+}
+
+// WireBytes is what the frame occupies on the wire: the frame with its
+// preamble and the gap after it.
+func (p *Packet) WireBytes() uint64 { return p.FrameBytes() + PreambleBytes + GapBytes }
