@@ -23,8 +23,15 @@
 //     packet of a checkpointing VF is checked against the output-commit
 //     rule (a violation would be a twinsim bug, and is counted).
 //
+//   - Switch: output-queued, forwarding by learned MAC after a latency,
+//     each port's wire serialising its frames; Uplink carries a device's
+//     frames into it.
+//   - Client: an external host sending requests to a server's MAC,
+//     open-loop (Poisson) or closed-loop (N outstanding), recording each
+//     request's latency until its response arrives.
+//
 // What is not here yet: descriptor rings in guest memory and DMA of
-// ordinary packets, interrupts, the switch and external clients, the
-// hypervisor's checkpoint controller that sends the commit notices, and the
-// software-buffering baseline.
+// ordinary packets, interrupts, the hypervisor's checkpoint controller that
+// sends the commit notices (tests play its part), the software-buffering
+// baseline, and a scenario that assembles them.
 package nic

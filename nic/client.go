@@ -1,0 +1,118 @@
+package nic
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/twinsim/twinsim/sim"
+)
+
+// ClientConfig describes an external client host: it sends request
+// packets to a server's MAC and records how long each takes until the
+// server's response arrives.
+type ClientConfig struct {
+	MAC, Server  uint64
+	RequestBytes uint32
+	OpenLoop     bool    // true: requests arrive as a Poisson process of Rate a second
+	Rate         float64 // open loop: requests a second
+	Outstanding  int     // closed loop: requests in flight at all times
+	Requests     uint64  // stop after this many (0: no limit)
+}
+
+// Validate names the first value out of range.
+func (c ClientConfig) Validate() error {
+	switch {
+	case c.RequestBytes == 0:
+		return fmt.Errorf("request size must be positive")
+	case c.OpenLoop && !(c.Rate > 0):
+		return fmt.Errorf("an open-loop client needs a positive rate")
+	case !c.OpenLoop && c.Outstanding < 1:
+		return fmt.Errorf("a closed-loop client needs at least 1 outstanding request")
+	}
+	return nil
+}
+
+// Client is an external client host. Its requests carry their sequence
+// number in Packet.Tag; a response with the same Tag completes one.
+//
+// Statistics under its scope: requests sent, responses received, and the
+// "latency" histogram (ps from sending a request to its response's
+// arrival: p50, p99, p999).
+type Client struct {
+	cfg     ClientConfig
+	engine  *sim.Engine
+	id      sim.HandlerID
+	rng     *rand.Rand
+	send    func(Packet)
+	pending map[uint64]sim.Time // tag → when sent
+	next    uint64
+
+	sent, done *sim.Counter
+	latency    *sim.Histogram
+}
+
+// NewClient returns a client that sends its frames through send (to its
+// switch port), with its random stream and statistics under scope.
+func NewClient(scope sim.Scope, cfg ClientConfig, send func(Packet)) (*Client, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", scope.Name(), err)
+	}
+	c := &Client{cfg: cfg, engine: scope.Engine(), rng: scope.RNG(), send: send, pending: map[uint64]sim.Time{}}
+	c.id = c.engine.Register(c)
+	c.sent = scope.Counter("requests", "requests sent")
+	c.done = scope.Counter("responses", "responses received")
+	c.latency = scope.Histogram("latency", "ps", "time from a request to its response")
+	return c, nil
+}
+
+// Start begins sending: the first open-loop arrival, or the closed loop's
+// outstanding requests.
+func (c *Client) Start() {
+	if c.cfg.OpenLoop {
+		c.engine.Schedule(sim.Event{Time: c.engine.Now() + c.gap(), Handler: c.id})
+		return
+	}
+	for range c.cfg.Outstanding {
+		c.request()
+	}
+}
+
+// gap draws an exponential inter-arrival time.
+func (c *Client) gap() sim.Time {
+	return sim.Time(c.rng.ExpFloat64() / c.cfg.Rate * float64(sim.Second))
+}
+
+func (c *Client) request() {
+	if c.cfg.Requests != 0 && c.next >= c.cfg.Requests {
+		return
+	}
+	c.next++
+	c.pending[c.next] = c.engine.Now()
+	c.sent.Inc()
+	c.send(Packet{ID: c.next, Dst: c.cfg.Server, Bytes: c.cfg.RequestBytes, Tag: c.next, Sent: c.engine.Now()})
+}
+
+// Handle implements sim.Handler: the next open-loop arrival.
+func (c *Client) Handle(sim.Event) {
+	c.request()
+	if c.cfg.Requests == 0 || c.next < c.cfg.Requests {
+		c.engine.Schedule(sim.Event{Time: c.engine.Now() + c.gap(), Handler: c.id})
+	}
+}
+
+// Receive takes a response arriving at time at.
+func (c *Client) Receive(p Packet, at sim.Time) {
+	sent, ok := c.pending[p.Tag]
+	if !ok {
+		return // not ours, or a duplicate
+	}
+	delete(c.pending, p.Tag)
+	c.done.Inc()
+	c.latency.Record(uint64(at - sent))
+	if !c.cfg.OpenLoop {
+		c.request()
+	}
+}
+
+// MAC returns the client's address.
+func (c *Client) MAC() uint64 { return c.cfg.MAC }

@@ -1,0 +1,112 @@
+package nic
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/twinsim/twinsim/sim"
+)
+
+// TestRequestResponseThroughTheBuffer: an open-loop client sends requests
+// through a switch to a VM that answers each after a service time through
+// its VF. Without checkpointing the latency is the wires' and the service
+// time; with epochs of interval I whose checkpoints commit A after they
+// end, each response waits for its epoch's commit: on average I/2 + A
+// more, at low load.
+func TestRequestResponseThroughTheBuffer(t *testing.T) {
+	const (
+		service  = 20 * sim.Microsecond
+		interval = sim.Millisecond
+		ack      = 200 * sim.Microsecond
+	)
+	run := func(checkpointing bool) (meanPS float64, violations float64) {
+		env := sim.NewEnv(7)
+		eng := env.Engine
+		sw := NewSwitch(env.Scope("switch"), 2*sim.Microsecond)
+		a, err := New(env.Scope("host0.nic"), testConfig())
+		require.NoError(t, err)
+		const vmMAC, clientMAC = 0x10, 0x20
+		vf := a.AddVF(vmMAC, checkpointing)
+		a.Deliver = func(p Packet, _ sim.Time) { sw.Receive(p) }
+		// The VM: answer each request after the service time.
+		respond := eng.Register(sim.HandlerFunc(func(ev sim.Event) {
+			a.Send(vf, Packet{Dst: clientMAC, Bytes: 400, Tag: ev.Arg})
+		}))
+		_, err = sw.AddPort(gbps10, sim.Microsecond, func(p Packet, at sim.Time) {
+			eng.Schedule(sim.Event{Time: at + service, Handler: respond, Arg: p.Tag})
+		}, vmMAC)
+		require.NoError(t, err)
+		up, err := sw.Uplink(env.Scope("client.uplink"), gbps10, sim.Microsecond)
+		require.NoError(t, err)
+		c, err := NewClient(env.Scope("client"), ClientConfig{MAC: clientMAC, Server: vmMAC, RequestBytes: 100,
+			OpenLoop: true, Rate: 2000, Requests: 4000}, up)
+		require.NoError(t, err)
+		_, err = sw.AddPort(gbps10, sim.Microsecond, c.Receive, clientMAC)
+		require.NoError(t, err)
+		if checkpointing {
+			// The checkpoint controller's part: epoch e ends every interval,
+			// and its checkpoint commits ack later.
+			var epoch uint64
+			var tick sim.HandlerID
+			commit := eng.Register(sim.HandlerFunc(func(ev sim.Event) { a.Commit(vf, ev.Arg) }))
+			tick = eng.Register(sim.HandlerFunc(func(ev sim.Event) {
+				eng.Schedule(sim.Event{Time: ev.Time + ack, Handler: commit, Arg: epoch})
+				epoch++
+				require.NoError(t, a.StartEpoch(vf, epoch))
+				eng.Schedule(sim.Event{Time: ev.Time + interval, Handler: tick})
+			}))
+			eng.Schedule(sim.Event{Time: interval, Handler: tick})
+		}
+		c.Start()
+		eng.RunUntil(3 * sim.Second)
+		done, _ := env.Stats.Lookup("client", "responses")
+		require.Equal(t, 4000.0, done)
+		mean, _ := env.Stats.Lookup("client", "latency.mean")
+		v, _ := env.Stats.Lookup("host0.nic", "output_commit_violations")
+		return mean, v
+	}
+	base, _ := run(false)
+	// Wires and switch both ways plus the service time: about 29 us.
+	require.InDelta(t, float64(29*sim.Microsecond), base, float64(2*sim.Microsecond))
+	held, violations := run(true)
+	require.Zero(t, violations)
+	added := held - base
+	want := float64(interval/2 + ack)
+	require.InDelta(t, want, added, 0.1*want, "interval/2 + acknowledgement")
+}
+
+func TestSwitchAndClosedLoopClient(t *testing.T) {
+	env := sim.NewEnv(1)
+	eng := env.Engine
+	sw := NewSwitch(env.Scope("switch"), sim.Microsecond)
+	const server, client = 0x1, 0x2
+	// An echo server that answers at once.
+	var echo func(Packet)
+	_, err := sw.AddPort(gbps10, 0, func(p Packet, _ sim.Time) { echo(p) }, server)
+	require.NoError(t, err)
+	_, err = sw.AddPort(gbps10, 0, nil, server)
+	require.ErrorContains(t, err, "already on port 0")
+	back, err := sw.Uplink(env.Scope("server.uplink"), gbps10, 0)
+	require.NoError(t, err)
+	echo = func(p Packet) { p.Dst = client; back(p) }
+	up, err := sw.Uplink(env.Scope("client.uplink"), gbps10, 0)
+	require.NoError(t, err)
+	c, err := NewClient(env.Scope("client"), ClientConfig{MAC: client, Server: server, RequestBytes: 64,
+		Outstanding: 3, Requests: 30}, up)
+	require.NoError(t, err)
+	_, err = sw.AddPort(gbps10, 0, c.Receive, client)
+	require.NoError(t, err)
+	c.Start()
+	require.Len(t, c.pending, 3, "three requests in flight")
+	eng.Run()
+	done, _ := env.Stats.Lookup("client", "responses")
+	require.Equal(t, 30.0, done)
+	require.Empty(t, c.pending)
+	// A frame for nobody is counted and dropped.
+	sw.Receive(Packet{Dst: 0x99, Bytes: 64})
+	lost, _ := env.Stats.Lookup("switch", "unknown_destination")
+	require.Equal(t, 1.0, lost)
+	_, err = NewClient(env.Scope("bad"), ClientConfig{RequestBytes: 64, OpenLoop: true}, up)
+	require.ErrorContains(t, err, "positive rate")
+}
