@@ -8,6 +8,7 @@
 //
 //   - Packet and Ethernet framing: the bytes a frame occupies on the wire
 //     (header, FCS, the 64-byte minimum, preamble and inter-frame gap).
+//
 //   - Adapter: virtual functions with their MACs and whether their VM
 //     checkpoints (the HAC configuration, step 406); Send classifies each
 //     outgoing packet (408/410): a checkpointing VF's packet is held in
@@ -26,6 +27,7 @@
 //   - Switch: output-queued, forwarding by learned MAC after a latency,
 //     each port's wire serialising its frames; Uplink carries a device's
 //     frames into it.
+//
 //   - Client: an external host sending requests to a server's MAC,
 //     open-loop (Poisson) or closed-loop (N outstanding), recording each
 //     request's latency until its response arrives.
