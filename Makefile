@@ -35,7 +35,7 @@ test-deps:
 ## bench: engine and hot-path benchmarks, the engine side by side with Akita's, and guest
 ## programs under twinsim exec side by side with qemu-riscv64
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./sim/ ./memory/ ./cache/ ./workloads/ ./experiment/ ./cpu/ ./dbt/
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./sim/ ./memory/ ./cache/ ./workloads/ ./experiment/ ./cpu/ ./dbt/ ./nic/
 	./scripts/enginecmp.sh
 	./scripts/dbtbench.sh
 
