@@ -25,21 +25,11 @@ const (
 
 var overflowNames = [...]string{Backpressure: "backpressure", Spill: "spill", Drop: "drop"}
 
-func (o Overflow) String() string {
-	if int(o) < len(overflowNames) {
-		return overflowNames[o]
-	}
-	return fmt.Sprintf("Overflow(%d)", uint8(o))
-}
+func (o Overflow) String() string { return enumName(overflowNames[:], "Overflow", o) }
 
 // ParseOverflow returns the policy named name.
 func ParseOverflow(name string) (Overflow, error) {
-	for i, n := range overflowNames {
-		if n == name {
-			return Overflow(i), nil
-		}
-	}
-	return 0, fmt.Errorf("unknown overflow policy %q; must be one of backpressure, spill, drop", name)
+	return parseEnum[Overflow](overflowNames[:], "overflow policy", name)
 }
 
 // Config describes an adapter and its port.

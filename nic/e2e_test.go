@@ -8,6 +8,64 @@ import (
 	"github.com/twinsim/twinsim/sim"
 )
 
+// requestPath is a client, a switch and a VM answering through a VF of an
+// adapter: the network path of the HA scenario.
+type requestPath struct {
+	env *sim.Env
+	a   *Adapter
+	c   *Client
+	vf  int
+}
+
+const pathVM, pathClient = 0x10, 0x20
+
+// newRequestPath builds the path; the VM answers each request after
+// service with a 400-byte response, and the client sends requests
+// requests at rate a second (open loop).
+func newRequestPath(t tb, seed uint64, checkpointing bool, service sim.Time, rate float64, requests uint64) *requestPath {
+	env := sim.NewEnv(seed)
+	eng := env.Engine
+	sw := NewSwitch(env.Scope("switch"), 2*sim.Microsecond)
+	a, err := New(env.Scope("host0.nic"), testConfig())
+	require.NoError(t, err)
+	vf := a.AddVF(pathVM, checkpointing)
+	a.Deliver = func(p Packet, _ sim.Time) { sw.Receive(p) }
+	respond := eng.Register(sim.HandlerFunc(func(ev sim.Event) { a.Send(vf, Packet{Dst: pathClient, Bytes: 400, Tag: ev.Arg}) }))
+	_, err = sw.AddPort(gbps10, sim.Microsecond, func(p Packet, at sim.Time) {
+		eng.Schedule(sim.Event{Time: at + service, Handler: respond, Arg: p.Tag})
+	}, pathVM)
+	require.NoError(t, err)
+	up, err := sw.Uplink(env.Scope("client.uplink"), gbps10, sim.Microsecond)
+	require.NoError(t, err)
+	c, err := NewClient(env.Scope("client"), ClientConfig{MAC: pathClient, Server: pathVM, RequestBytes: 100,
+		OpenLoop: true, Rate: rate, Requests: requests}, up)
+	require.NoError(t, err)
+	_, err = sw.AddPort(gbps10, sim.Microsecond, c.Receive, pathClient)
+	require.NoError(t, err)
+	return &requestPath{env: env, a: a, c: c, vf: vf}
+}
+
+// epochs plays the checkpoint controller's part: epoch e ends every
+// interval and its checkpoint commits ack later, while the client is not
+// done.
+func (r *requestPath) epochs(interval, ack sim.Time) {
+	eng := r.env.Engine
+	var epoch uint64
+	var tick sim.HandlerID
+	commit := eng.Register(sim.HandlerFunc(func(ev sim.Event) { r.a.Commit(r.vf, ev.Arg) }))
+	tick = eng.Register(sim.HandlerFunc(func(ev sim.Event) {
+		eng.Schedule(sim.Event{Time: ev.Time + ack, Handler: commit, Arg: epoch})
+		epoch++
+		if err := r.a.StartEpoch(r.vf, epoch); err != nil {
+			panic(err)
+		}
+		if r.c.cfg.Requests == 0 || r.c.done.Value() < r.c.cfg.Requests {
+			eng.Schedule(sim.Event{Time: ev.Time + interval, Handler: tick})
+		}
+	}))
+	eng.Schedule(sim.Event{Time: interval, Handler: tick})
+}
+
 // TestRequestResponseThroughTheBuffer: an open-loop client sends requests
 // through a switch to a VM that answers each after a service time through
 // its VF. Without checkpointing the latency is the wires' and the service
@@ -21,49 +79,16 @@ func TestRequestResponseThroughTheBuffer(t *testing.T) {
 		ack      = 200 * sim.Microsecond
 	)
 	run := func(checkpointing bool) (meanPS float64, violations float64) {
-		env := sim.NewEnv(7)
-		eng := env.Engine
-		sw := NewSwitch(env.Scope("switch"), 2*sim.Microsecond)
-		a, err := New(env.Scope("host0.nic"), testConfig())
-		require.NoError(t, err)
-		const vmMAC, clientMAC = 0x10, 0x20
-		vf := a.AddVF(vmMAC, checkpointing)
-		a.Deliver = func(p Packet, _ sim.Time) { sw.Receive(p) }
-		// The VM: answer each request after the service time.
-		respond := eng.Register(sim.HandlerFunc(func(ev sim.Event) {
-			a.Send(vf, Packet{Dst: clientMAC, Bytes: 400, Tag: ev.Arg})
-		}))
-		_, err = sw.AddPort(gbps10, sim.Microsecond, func(p Packet, at sim.Time) {
-			eng.Schedule(sim.Event{Time: at + service, Handler: respond, Arg: p.Tag})
-		}, vmMAC)
-		require.NoError(t, err)
-		up, err := sw.Uplink(env.Scope("client.uplink"), gbps10, sim.Microsecond)
-		require.NoError(t, err)
-		c, err := NewClient(env.Scope("client"), ClientConfig{MAC: clientMAC, Server: vmMAC, RequestBytes: 100,
-			OpenLoop: true, Rate: 2000, Requests: 4000}, up)
-		require.NoError(t, err)
-		_, err = sw.AddPort(gbps10, sim.Microsecond, c.Receive, clientMAC)
-		require.NoError(t, err)
+		r := newRequestPath(t, 7, checkpointing, service, 2000, 4000)
 		if checkpointing {
-			// The checkpoint controller's part: epoch e ends every interval,
-			// and its checkpoint commits ack later.
-			var epoch uint64
-			var tick sim.HandlerID
-			commit := eng.Register(sim.HandlerFunc(func(ev sim.Event) { a.Commit(vf, ev.Arg) }))
-			tick = eng.Register(sim.HandlerFunc(func(ev sim.Event) {
-				eng.Schedule(sim.Event{Time: ev.Time + ack, Handler: commit, Arg: epoch})
-				epoch++
-				require.NoError(t, a.StartEpoch(vf, epoch))
-				eng.Schedule(sim.Event{Time: ev.Time + interval, Handler: tick})
-			}))
-			eng.Schedule(sim.Event{Time: interval, Handler: tick})
+			r.epochs(interval, ack)
 		}
-		c.Start()
-		eng.RunUntil(3 * sim.Second)
-		done, _ := env.Stats.Lookup("client", "responses")
+		r.c.Start()
+		r.env.Engine.RunUntil(3 * sim.Second)
+		done, _ := r.env.Stats.Lookup("client", "responses")
 		require.Equal(t, 4000.0, done)
-		mean, _ := env.Stats.Lookup("client", "latency.mean")
-		v, _ := env.Stats.Lookup("host0.nic", "output_commit_violations")
+		mean, _ := r.env.Stats.Lookup("client", "latency.mean")
+		v, _ := r.env.Stats.Lookup("host0.nic", "output_commit_violations")
 		return mean, v
 	}
 	base, _ := run(false)
@@ -117,41 +142,11 @@ func TestSwitchAndClosedLoopClient(t *testing.T) {
 // epochs'), the path the HA scenario's clients drive at 20,000 requests a
 // simulated second.
 func BenchmarkRequestResponse(b *testing.B) {
-	env := sim.NewEnv(1)
-	eng := env.Engine
-	sw := NewSwitch(env.Scope("switch"), 2*sim.Microsecond)
-	a, err := New(env.Scope("host0.nic"), testConfig())
-	require.NoError(b, err)
-	const vmMAC, clientMAC = 0x10, 0x20
-	vf := a.AddVF(vmMAC, true)
-	a.Deliver = func(p Packet, _ sim.Time) { sw.Receive(p) }
-	respond := eng.Register(sim.HandlerFunc(func(ev sim.Event) { a.Send(vf, Packet{Dst: clientMAC, Bytes: 400, Tag: ev.Arg}) }))
-	_, err = sw.AddPort(gbps10, sim.Microsecond, func(p Packet, at sim.Time) {
-		eng.Schedule(sim.Event{Time: at + 20*sim.Microsecond, Handler: respond, Arg: p.Tag})
-	}, vmMAC)
-	require.NoError(b, err)
-	up, err := sw.Uplink(env.Scope("client.uplink"), gbps10, sim.Microsecond)
-	require.NoError(b, err)
-	c, err := NewClient(env.Scope("client"), ClientConfig{MAC: clientMAC, Server: vmMAC, RequestBytes: 100,
-		OpenLoop: true, Rate: 20000, Requests: uint64(b.N)}, up)
-	require.NoError(b, err)
-	_, err = sw.AddPort(gbps10, sim.Microsecond, c.Receive, clientMAC)
-	require.NoError(b, err)
-	var epoch uint64
-	var tick sim.HandlerID
-	commit := eng.Register(sim.HandlerFunc(func(ev sim.Event) { a.Commit(vf, ev.Arg) }))
-	tick = eng.Register(sim.HandlerFunc(func(ev sim.Event) {
-		eng.Schedule(sim.Event{Time: ev.Time + 100*sim.Microsecond, Handler: commit, Arg: epoch})
-		epoch++
-		_ = a.StartEpoch(vf, epoch)
-		if c.done.Value() < uint64(b.N) {
-			eng.Schedule(sim.Event{Time: ev.Time + sim.Millisecond, Handler: tick})
-		}
-	}))
-	eng.Schedule(sim.Event{Time: sim.Millisecond, Handler: tick})
+	r := newRequestPath(b, 1, true, 20*sim.Microsecond, 20000, uint64(b.N))
+	r.epochs(sim.Millisecond, 100*sim.Microsecond)
 	b.ReportAllocs()
 	b.ResetTimer()
-	c.Start()
-	eng.Run()
-	require.Equal(b, uint64(b.N), c.done.Value())
+	r.c.Start()
+	r.env.Engine.Run()
+	require.Equal(b, uint64(b.N), r.c.done.Value())
 }

@@ -1,6 +1,9 @@
 package nic
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Scheduler is how the transmit scheduler orders the packets ready to
 // send (step 514).
@@ -21,21 +24,29 @@ const (
 
 var schedulerNames = [...]string{StrictPriority: "strict-priority", FIFO: "fifo", DRR: "drr"}
 
-func (s Scheduler) String() string {
-	if int(s) < len(schedulerNames) {
-		return schedulerNames[s]
-	}
-	return fmt.Sprintf("Scheduler(%d)", uint8(s))
-}
+func (s Scheduler) String() string { return enumName(schedulerNames[:], "Scheduler", s) }
 
 // ParseScheduler returns the scheduler named name.
 func ParseScheduler(name string) (Scheduler, error) {
-	for i, n := range schedulerNames {
+	return parseEnum[Scheduler](schedulerNames[:], "transmit scheduler", name)
+}
+
+// enumName is the name of v among names, or type(v) if it has none.
+func enumName[T ~uint8](names []string, typ string, v T) string {
+	if int(v) < len(names) {
+		return names[v]
+	}
+	return fmt.Sprintf("%s(%d)", typ, uint8(v))
+}
+
+// parseEnum returns the value named name among names.
+func parseEnum[T ~uint8](names []string, what, name string) (T, error) {
+	for i, n := range names {
 		if n == name {
-			return Scheduler(i), nil
+			return T(i), nil
 		}
 	}
-	return 0, fmt.Errorf("unknown transmit scheduler %q; must be one of strict-priority, fifo, drr", name)
+	return 0, fmt.Errorf("unknown %s %q; must be one of %s", what, name, strings.Join(names, ", "))
 }
 
 // queue is a FIFO of packets.
