@@ -227,11 +227,7 @@ func (c *Core) load(va uint64, size uint64) (v uint64, ok bool) {
 	if off+size <= c.pageMask+1 {
 		p := c.translate(va, size, false)
 		if p == nil {
-			if c.walkAt == c.Retired && !c.bypass && c.walkMem != nil {
-				c.walked(func() bool { v, ok = c.load(va, size); return ok })
-				return v, ok
-			}
-			return 0, false
+			return c.refusedLoad(va, size)
 		}
 		switch size {
 		case 8:
@@ -247,11 +243,7 @@ func (c *Core) load(va uint64, size uint64) (v uint64, ok bool) {
 	for i := range size {
 		p := c.translate(va+i, size-i, false)
 		if p == nil {
-			if c.walkAt == c.Retired && !c.bypass && c.walkMem != nil {
-				c.walked(func() bool { v, ok = c.load(va, size); return ok })
-				return v, ok
-			}
-			return 0, false
+			return c.refusedLoad(va, size)
 		}
 		v |= uint64(p[(va+i)&c.pageMask]) << (8 * i)
 	}
@@ -265,10 +257,7 @@ func (c *Core) store(va, v, size uint64) bool {
 	if off+size <= c.pageMask+1 {
 		p := c.translate(va, size, true)
 		if p == nil {
-			if c.walkAt == c.Retired && !c.bypass && c.walkMem != nil {
-				return c.walked(func() bool { return c.store(va, v, size) })
-			}
-			return false
+			return c.refusedStore(va, v, size)
 		}
 		switch size {
 		case 8:
@@ -284,16 +273,32 @@ func (c *Core) store(va, v, size uint64) bool {
 	}
 	for i := range size {
 		if c.translate(va+i, size-i, true) == nil {
-			if c.walkAt == c.Retired && !c.bypass && c.walkMem != nil {
-				return c.walked(func() bool { return c.store(va, v, size) })
-			}
-			return false
+			return c.refusedStore(va, v, size)
 		}
 	}
 	for i := range size {
 		c.translate(va+i, size-i, true)[(va+i)&c.pageMask] = byte(v >> (8 * i))
 	}
 	return true
+}
+
+// refusedLoad is load's answer when the MMU refuses a byte: after a Walk,
+// the walk memory completes the access; otherwise it faults.
+func (c *Core) refusedLoad(va, size uint64) (v uint64, ok bool) {
+	if c.walkAt != c.Retired || c.bypass || c.walkMem == nil {
+		return 0, false
+	}
+	c.walked(func() bool { v, ok = c.load(va, size); return ok })
+	return v, ok
+}
+
+// refusedStore is store's answer when the MMU refuses a byte, as
+// refusedLoad.
+func (c *Core) refusedStore(va, v, size uint64) bool {
+	if c.walkAt != c.Retired || c.bypass || c.walkMem == nil {
+		return false
+	}
+	return c.walked(func() bool { return c.store(va, v, size) })
 }
 
 func sext32(v uint64) uint64 { return uint64(int64(int32(v))) }

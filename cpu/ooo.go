@@ -128,11 +128,12 @@ func (t *OutOfOrder) step(in *Inst, x *[NumRegs]uint64, pc uint64) {
 	// why is the last constraint that delayed the instruction before it
 	// executes: the front end, a full window, an operand, a unit.
 	disp, why := t.fe, uint8(causeBase)
-	segStart, segs := t.segStart, t.segs
-	nsegs := t.nsegs
+	// The front end's stretches before this instruction: nothing redirects
+	// it again until the step is over, so they are read in place.
+	segs := t.segs[:t.nsegs]
 	t.nsegs = 0
-	if nsegs > 0 {
-		why = segs[nsegs-1].cause
+	if len(segs) > 0 {
+		why = segs[len(segs)-1].cause
 	}
 	window := func(r *ring) {
 		if f := r.free(); f > disp {
@@ -215,16 +216,16 @@ func (t *OutOfOrder) step(in *Inst, x *[NumRegs]uint64, pc uint64) {
 		miss := min(r-mid, lat-min(lat, t.cfg.latency(unit)))
 		t.stats.Lost[latCause] += miss
 		rest := r - gapStart - miss
-		from := segStart
-		if nsegs > 0 && why == segs[nsegs-1].cause {
-			for _, sg := range segs[:nsegs] {
+		from := t.segStart
+		if len(segs) > 0 && why == segs[len(segs)-1].cause {
+			for _, sg := range segs {
 				c := min(rest, sg.end-from)
 				t.stats.Lost[sg.cause] += c
 				rest -= c
 				from = sg.end
 			}
 		} else {
-			for _, sg := range segs[:nsegs] {
+			for _, sg := range segs {
 				if lo, hi := max(from, gapStart), min(sg.end, mid); hi > lo {
 					t.stats.Lost[sg.cause] += hi - lo
 					rest -= hi - lo

@@ -29,6 +29,8 @@ type Stats struct {
 	MissedFaults     uint64 // Permissive: accesses the guest's 4 KiB protection would have refused but the union allowed
 	RedirectedPages  uint64 // guest pages the redirection page mapper gives frames of their own, now
 	RedirectFrames   uint64 // frames it has handed out
+	MixedHostPages   uint64 // host pages holding guest pages that differ in protection, now
+	UniformHostPages uint64 // host pages whose guest pages share one protection, now
 	// The regions of interest the guest marked (SysROI), summed: how many,
 	// and their cycles (host instructions in functional mode), guest and
 	// host instructions.
@@ -348,14 +350,12 @@ func NewMachine(proc *Process, cfg MachineConfig, diag io.Writer) (*Machine, err
 		m.mem.forget(start, end)
 		m.core.FlushTLB()
 		m.invalidate(start, end)
-		m.checkLayout(start, end)
-		m.sampleLayout()
+		m.layoutChanged(start, end)
 	}
 	proc.cfg.OnCodeChange = func(start, end uint64) { m.invalidate(start, end) }
-	if m.checkLayout(0, GuestSpaceTop); m.refused != nil {
+	if m.layoutChanged(0, GuestSpaceTop); m.refused != nil {
 		return nil, m.refused
 	}
-	m.sampleLayout()
 	return m, nil
 }
 
@@ -369,6 +369,9 @@ func (m *Machine) Stats() Stats {
 	s.Walks, s.WalkedAccesses = m.core.Walks, m.core.Walked
 	s.MissedFaults = m.mem.missed
 	s.RedirectedPages, s.RedirectFrames = uint64(m.redirect.Pages()), m.redirect.Allocated
+	if n := len(m.layout); n > 0 {
+		s.MixedHostPages, s.UniformHostPages = m.layout[n-1].Mixed, m.layout[n-1].Uniform
+	}
 	return s
 }
 
@@ -460,16 +463,13 @@ func (m *Machine) lookup(pc uint64) *Block {
 	}
 	b := translate(m.fetch, pc, m.cfg.Strategy == AlwaysWalk, nil)
 	m.install(b)
-	if tm := m.cfg.Timing; tm != nil {
-		tm.Firmware(uint64(b.Insts) * m.cfg.TranslateCycles)
-		tm.FirmwareWrite(b.Addr, uint64(len(b.Code))*8) // the emitted code goes out through the data side
-	}
 	return b
 }
 
-// install puts a newly translated block into the code cache: its host
-// address, its entry by guest address, and the write protection of the
-// guest pages its code came from.
+// install puts a newly translated block into the code cache — its host
+// address, its entry by guest address, the write protection of the guest
+// pages its code came from — and charges the timing model the firmware's
+// translation of it.
 func (m *Machine) install(b *Block) {
 	b.Addr = m.codeNext
 	m.codeNext += (uint64(len(b.Code))*8 + 63) &^ 63 // blocks start on 64-byte boundaries
@@ -485,6 +485,10 @@ func (m *Machine) install(b *Block) {
 			m.mem.forget(p, p+GuestPageSize)
 			m.core.FlushTLB() // drop a cached writable translation of the page
 		}
+	}
+	if tm := m.cfg.Timing; tm != nil {
+		tm.Firmware(uint64(b.Insts) * m.cfg.TranslateCycles)
+		tm.FirmwareWrite(b.Addr, uint64(len(b.Code))*8) // the emitted code goes out through the data side
 	}
 }
 
@@ -683,11 +687,15 @@ type LayoutSample struct {
 // guest's layout so far, oldest first.
 func (m *Machine) Layout() []LayoutSample { return m.layout }
 
-// sampleLayout records the current count of mixed and uniform host pages
-// and brings the redirection page mapper up to date.
-func (m *Machine) sampleLayout() {
+// layoutChanged follows a change of the guest's layout over [start, end):
+// it counts the mixed and uniform host pages, brings the redirection page
+// mapper up to date and, under Refuse, records an error if a host page the
+// change touched is mixed.
+func (m *Machine) layoutChanged(start, end uint64) {
 	var s LayoutSample
 	var redirected []uint64
+	size := uint64(1) << m.mem.shift
+	lo, hi := start&^(size-1), (min(end, GuestSpaceTop)+size-1)&^(size-1) // the host pages the change touched
 	last, mixed := uint64(1<<64-1), false
 	m.proc.AS.pt.Range(func(va uint64, _ memory.PTE) bool {
 		if hp := va >> m.mem.shift; hp != last { // pages come in address order
@@ -697,6 +705,11 @@ func (m *Machine) sampleLayout() {
 				s.Mixed++
 			} else {
 				s.Uniform++
+			}
+			if mixed && m.cfg.Strategy == Refuse && m.refused == nil && va >= lo && va < hi {
+				m.refused = fmt.Errorf("page-size strategy refuse: the guest's layout makes the %d KiB host page at %#x mixed "+
+					"(its 4 KiB guest pages differ in protection or some are unmapped); use a smaller host.page_size or another strategy",
+					size>>10, hp<<m.mem.shift)
 			}
 		}
 		if mixed {
@@ -739,10 +752,6 @@ func (m *Machine) regenerate(b *Block) {
 	}
 	m.install(nb)
 	m.stats.Regenerations++
-	if tm := m.cfg.Timing; tm != nil {
-		tm.Firmware(uint64(nb.Insts) * m.cfg.TranslateCycles)
-		tm.FirmwareWrite(nb.Addr, uint64(len(nb.Code))*8)
-	}
 }
 
 // discard takes b out of the code cache, keeping its fault count for
@@ -767,33 +776,6 @@ func (m *Machine) FaultsPerBlock() map[uint64]uint64 {
 		out[uint64(b.Faults)]++
 	}
 	return out
-}
-
-// checkLayout, under Refuse, records an error if a host page over
-// [start, end) of guest space is mixed.
-func (m *Machine) checkLayout(start, end uint64) {
-	if m.cfg.Strategy != Refuse || m.refused != nil || m.mem.shift == 12 {
-		return
-	}
-	end = min(end, GuestSpaceTop)
-	if start >= end {
-		return
-	}
-	size := uint64(1) << m.mem.shift
-	lo, hi := start&^(size-1), (end+size-1)&^(size-1) // the host pages the change touched
-	m.proc.AS.pt.Range(func(va uint64, _ memory.PTE) bool {
-		if va < lo || va >= hi {
-			return true
-		}
-		hp := va >> m.mem.shift
-		if !m.mem.classify(hp).uniform {
-			m.refused = fmt.Errorf("page-size strategy refuse: the guest's layout makes the %d KiB host page at %#x mixed "+
-				"(its 4 KiB guest pages differ in protection or some are unmapped); use a smaller host.page_size or another strategy",
-				size>>10, hp<<m.mem.shift)
-			return false
-		}
-		return true
-	})
 }
 
 // roi handles SysROI's operation op and returns the guest's a0.

@@ -145,39 +145,27 @@ func (c *execCore) register() {
 	s.Value("fetch_stall_cycles", "instruction fetch cycles beyond an L1I hit", func() float64 { return float64(st.FetchCycles) })
 	s.Value("dtlb_walks", "data TLB misses", func() float64 { return float64(c.tc.Data.Walks) })
 	s.Value("itlb_walks", "instruction TLB misses", func() float64 { return float64(c.tc.Fetch.Walks) })
-	s.Value("blocks_translated", "guest blocks translated", func() float64 { return float64(c.m.Stats().BlocksTranslated) })
-	s.Value("mixed_page_accesses", "accesses to mixed host pages completed by the firmware", func() float64 {
-		return float64(c.m.Stats().MixedAccesses)
-	})
-	s.Value("regenerations", "blocks retranslated with inline page-table walks after faulting on mixed host pages", func() float64 {
-		return float64(c.m.Stats().Regenerations)
-	})
-	s.Value("walked_blocks", "blocks translated with inline page-table walks", func() float64 { return float64(c.m.Stats().WalkedBlocks) })
-	s.Value("missed_guest_faults", "permissive: accesses the guest's own 4 KiB protection would have refused", func() float64 {
-		return float64(c.m.Stats().MissedFaults)
-	})
-	s.Value("redirected_pages", "guest pages of mixed host pages with frames of their own (redirection page mapper), at the end", func() float64 {
-		return float64(c.m.Stats().RedirectedPages)
-	})
-	s.Value("redirect_frames", "frames the redirection page mapper handed out", func() float64 {
-		return float64(c.m.Stats().RedirectFrames)
-	})
-	s.Value("inline_walks", "inline page-table walks executed", func() float64 { return float64(c.m.Stats().Walks) })
-	s.Value("walked_mixed_accesses", "accesses to mixed host pages completed by an inline walk", func() float64 {
-		return float64(c.m.Stats().WalkedAccesses)
-	})
-	s.Value("mixed_host_pages", "host pages holding guest pages that differ in protection, at the end", func() float64 {
-		if l := c.m.Layout(); len(l) > 0 {
-			return float64(l[len(l)-1].Mixed)
-		}
-		return 0
-	})
-	s.Value("uniform_host_pages", "host pages whose guest pages share one protection, at the end", func() float64 {
-		if l := c.m.Layout(); len(l) > 0 {
-			return float64(l[len(l)-1].Uniform)
-		}
-		return 0
-	})
+	for _, v := range []struct {
+		name, doc string
+		get       func(dbt.Stats) uint64
+	}{
+		{"blocks_translated", "guest blocks translated", func(d dbt.Stats) uint64 { return d.BlocksTranslated }},
+		{"mixed_page_accesses", "accesses to mixed host pages completed by the firmware", func(d dbt.Stats) uint64 { return d.MixedAccesses }},
+		{"regenerations", "blocks retranslated with inline page-table walks after faulting on mixed host pages",
+			func(d dbt.Stats) uint64 { return d.Regenerations }},
+		{"walked_blocks", "blocks translated with inline page-table walks", func(d dbt.Stats) uint64 { return d.WalkedBlocks }},
+		{"missed_guest_faults", "permissive: accesses the guest's own 4 KiB protection would have refused",
+			func(d dbt.Stats) uint64 { return d.MissedFaults }},
+		{"redirected_pages", "guest pages of mixed host pages with frames of their own (redirection page mapper), at the end",
+			func(d dbt.Stats) uint64 { return d.RedirectedPages }},
+		{"redirect_frames", "frames the redirection page mapper handed out", func(d dbt.Stats) uint64 { return d.RedirectFrames }},
+		{"inline_walks", "inline page-table walks executed", func(d dbt.Stats) uint64 { return d.Walks }},
+		{"walked_mixed_accesses", "accesses to mixed host pages completed by an inline walk", func(d dbt.Stats) uint64 { return d.WalkedAccesses }},
+		{"mixed_host_pages", "host pages holding guest pages that differ in protection, at the end", func(d dbt.Stats) uint64 { return d.MixedHostPages }},
+		{"uniform_host_pages", "host pages whose guest pages share one protection, at the end", func(d dbt.Stats) uint64 { return d.UniformHostPages }},
+	} {
+		s.Value(v.name, v.doc, func() float64 { return float64(v.get(c.m.Stats())) })
+	}
 	roi := s.Child("roi")
 	roi.Value("regions", "regions of interest the program marked (dbt.SysROI)", func() float64 { return float64(c.m.Stats().ROIs) })
 	roi.Value("cycles", "cycles inside the regions of interest", func() float64 { return float64(c.m.Stats().ROICycles) })

@@ -37,15 +37,22 @@ func percent(v float64) string { return trimFloat(v) + "%" }
 // chaseFootprint reads the footprint of a ubench chase command ("ubench
 // chase 65536 100000") in KiB.
 func chaseFootprint(label string) (float64, error) {
+	v, err := commandNumber(label, "ubench", "chase")
+	return v / 1024, err
+}
+
+// commandNumber reads the number a workload command ("PROG MODE NUMBER
+// COUNT", such as "ubench chase 65536 100000") gives its mode.
+func commandNumber(label, prog, mode string) (float64, error) {
 	f := strings.Fields(label)
-	if len(f) != 4 || f[1] != "chase" {
-		return 0, fmt.Errorf("%q is not a ubench chase command", label)
+	if len(f) != 4 || f[1] != mode {
+		return 0, fmt.Errorf("%q is not a %s %s command", label, prog, mode)
 	}
-	n, err := strconv.ParseUint(f[2], 10, 64)
+	v, err := strconv.ParseFloat(f[2], 64)
 	if err != nil {
-		return 0, fmt.Errorf("footprint of %q: %w", label, err)
+		return 0, fmt.Errorf("%q: %w", label, err)
 	}
-	return float64(n) / 1024, nil
+	return v, nil
 }
 
 // chaseTick writes a chase command's footprint compactly ("4K", "1M"),
@@ -92,13 +99,7 @@ func f0() *Figure {
 
 // mixPercent reads the share of a mixpages mix command ("mixpages mix 25
 // 200000") in percent.
-func mixPercent(label string) (float64, error) {
-	f := strings.Fields(label)
-	if len(f) != 4 || f[1] != "mix" {
-		return 0, fmt.Errorf("%q is not a mixpages mix command", label)
-	}
-	return strconv.ParseFloat(f[2], 64)
-}
+func mixPercent(label string) (float64, error) { return commandNumber(label, "mixpages", "mix") }
 
 // f1 is PATENTS.md F1: the fault behaviour detector's trigger threshold.
 func f1() *Figure {
