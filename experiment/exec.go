@@ -276,7 +276,7 @@ func (h *execHost) summary(w io.Writer, r *Result) {
 		name := c.tc.Scope.Name()
 		status := "still running at the end of run.duration"
 		if c.exited {
-			status = fmt.Sprintf("exited with status %d at %v", c.res.ExitCode, c.endTime)
+			status = fmt.Sprintf("exited with status %d at %s", c.res.ExitCode, fmtTime(float64(c.endTime)))
 		}
 		fmt.Fprintf(w, "\n%s: %s\n", name, status)
 		fmt.Fprintf(w, "  %.0f guest instructions, %.0f host instructions, %.0f cycles: host IPC %.3f, guest IPC %.3f\n",
