@@ -50,6 +50,11 @@ type Config struct {
 	// The wire from the port.
 	WireBytesPerSec uint64
 	WireLatency     sim.Time
+	// Interrupt coalescing: a VF's interrupt fires at CoalescePackets
+	// completions (transmit or receive), or CoalesceTime after the first
+	// one that has not fired yet (0: at once).
+	CoalescePackets int
+	CoalesceTime    sim.Time
 }
 
 // Validate names the first value out of range.
@@ -72,6 +77,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("drr needs a quantum for each priority")
 	case c.WireBytesPerSec == 0:
 		return fmt.Errorf("the wire needs a bandwidth")
+	case c.CoalescePackets < 1:
+		return fmt.Errorf("interrupt coalescing of %d packets is not allowed; must be at least 1", c.CoalescePackets)
 	}
 	return nil
 }
@@ -86,6 +93,23 @@ type vf struct {
 	held             queue  // packets awaiting commit, in send order
 	spilled          []bool // beside held: whether each is in host memory
 	blocked          bool   // backpressure: refusing packets until there is room
+
+	// Rings in guest memory (mem is nil without them).
+	mem    HostMemory
+	tx, rx ring
+	// Transmit descriptors fetched, in ring order; readyCount of them have
+	// arrived, inFlight are still being read.
+	fetched             queue
+	fetchInFlight       bool
+	inFlight, readyCount int
+	rxInFlight          queue    // packets being written into receive buffers
+	rxLast              sim.Time // when the last of them completes
+	// The VF's interrupt: completions not yet signalled, whether the
+	// coalescing timer runs (and its generation), whether the driver has
+	// it masked.
+	irqPending          int
+	irqArmed, irqMasked bool
+	irqGen              uint64
 }
 
 // Event kinds.
@@ -93,6 +117,9 @@ const (
 	evTxDone = iota
 	evDeliver
 	evSpillReady
+	evTxFetched
+	evRxDone
+	evIRQ
 )
 
 // Adapter is the SR-IOV adapter of one host: its virtual functions, the
@@ -118,6 +145,7 @@ type Adapter struct {
 	txBusy     bool
 	txFromBuf  bool   // the frame on the wire came from the buffer
 	txBytes    uint64 // its frame bytes
+	txPkt      Packet // and the packet
 	inflight   queue  // frames on the wire, in order
 	// Released packets waiting behind a spilled one being read back from
 	// host memory (so that no VF's packets overtake each other), in
@@ -133,10 +161,17 @@ type Adapter struct {
 	// OnRoom, if set, is told when a VF refused by backpressure may send
 	// again.
 	OnRoom func(vf int)
+	// OnInterrupt, if set, receives each VF's interrupts; the interrupt
+	// stays masked until the driver calls EnableIRQ.
+	OnInterrupt func(vf int, at sim.Time)
+
+	byMAC   map[uint64]int
+	scratch [descBatch * DescBytes]byte
 
 	sent, sentBytes, held, released, spilled, dropped, droppedBytes *sim.Counter
 	refused, violations                                             *sim.Counter
-	holdTime, latency                                               *sim.Histogram
+	rxPackets, rxUnknown, rxNoBuffer, txCompletions, interrupts     *sim.Counter
+	holdTime, latency, irqEvents                                    *sim.Histogram
 	peakBytes                                                       uint64
 }
 
@@ -149,7 +184,7 @@ func New(scope sim.Scope, cfg Config) (*Adapter, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &Adapter{cfg: cfg, engine: scope.Engine(), wire: wire,
+	a := &Adapter{cfg: cfg, engine: scope.Engine(), wire: wire, byMAC: map[uint64]int{},
 		sched: scheduler{kind: cfg.Scheduler, quantum: cfg.Quantum}}
 	if cfg.Overflow == Spill {
 		if a.dma, err = sim.NewLink(scope.Child("spill_dma"), cfg.SpillLatency, cfg.SpillBytesPerSec); err != nil {
@@ -166,6 +201,12 @@ func New(scope sim.Scope, cfg Config) (*Adapter, error) {
 	a.droppedBytes = scope.Counter("dropped_bytes", "payload bytes dropped (drop)")
 	a.refused = scope.Counter("backpressure_refusals", "packets refused because the buffer was full (backpressure)")
 	a.violations = scope.Counter("output_commit_violations", "packets sent before their epoch's checkpoint committed (a bug if not 0)")
+	a.rxPackets = scope.Counter("rx_packets", "frames received into a VF's receive buffer")
+	a.rxUnknown = scope.Counter("rx_unknown", "frames received for a MAC no VF has")
+	a.rxNoBuffer = scope.Counter("rx_no_buffer", "frames dropped because the VF had no receive buffer posted")
+	a.txCompletions = scope.Counter("tx_completions", "transmit descriptors completed")
+	a.interrupts = scope.Counter("interrupts", "interrupts raised to drivers")
+	a.irqEvents = scope.Histogram("completions_per_interrupt", "completions", "completions signalled by one interrupt (coalescing)")
 	a.holdTime = scope.Histogram("hold_time", "ps", "time a held packet waited for its commit")
 	a.latency = scope.Histogram("latency", "ps", "time from Send to the last byte's arrival at the far end of the wire")
 	scope.Value("peak_buffer_bytes", "most checkpoint-buffer memory in use at once", func() float64 { return float64(a.peakBytes) })
@@ -175,9 +216,13 @@ func New(scope sim.Scope, cfg Config) (*Adapter, error) {
 
 // AddVF adds a virtual function with MAC mac whose VM checkpoints or not,
 // and returns its number.
-func (a *Adapter) AddVF(mac uint64, checkpointing bool) int {
+func (a *Adapter) AddVF(mac uint64, checkpointing bool) (int, error) {
+	if n, ok := a.byMAC[mac]; ok {
+		return 0, fmt.Errorf("MAC %#x is already vf %d's", mac, n)
+	}
 	a.vfs = append(a.vfs, &vf{mac: mac, ckpt: checkpointing})
-	return len(a.vfs) - 1
+	a.byMAC[mac] = len(a.vfs) - 1
+	return len(a.vfs) - 1, nil
 }
 
 // Buffered returns the bytes and packets in the checkpoint buffer's
@@ -291,7 +336,7 @@ func (a *Adapter) kick() {
 	}
 	now := a.engine.Now()
 	arrival := a.wire.Send(now, p.WireBytes())
-	a.txBusy, a.txFromBuf, a.txBytes = true, prio == high, p.FrameBytes()
+	a.txBusy, a.txFromBuf, a.txBytes, a.txPkt = true, prio == high, p.FrameBytes(), p
 	a.sent.Inc()
 	a.sentBytes.Add(p.FrameBytes())
 	a.inflight.push(p)
@@ -309,6 +354,9 @@ func (a *Adapter) Handle(ev sim.Event) {
 			a.occPackets--
 			a.unblock()
 		}
+		if p := a.txPkt; p.fromRing && !a.vfs[p.VF].ckpt {
+			a.completeTx(p.VF, p.desc) // sent: the descriptor is free again
+		}
 		a.kick()
 	case evDeliver:
 		p := a.inflight.pop()
@@ -324,6 +372,21 @@ func (a *Adapter) Handle(ev sim.Event) {
 		a.wasSpilled = a.wasSpilled[1:]
 		a.sched.push(p, high)
 		a.kick()
+	case evTxFetched:
+		n := int(ev.Arg)
+		v := a.vfs[n]
+		v.readyCount++
+		if v.inFlight--; v.inFlight == 0 {
+			v.fetchInFlight = false
+		}
+		a.txReady(n)
+	case evRxDone:
+		a.rxDone(int(ev.Arg))
+	case evIRQ:
+		n := int(ev.Arg & 0xffff)
+		if v := a.vfs[n]; v.irqArmed && v.irqGen == ev.Arg>>16 {
+			a.fire(n)
+		}
 	}
 }
 
@@ -336,6 +399,9 @@ func (a *Adapter) unblock() {
 	for n, v := range a.vfs {
 		if v.blocked {
 			v.blocked = false
+			if v.mem != nil {
+				a.txReady(n)
+			}
 			if a.OnRoom != nil {
 				a.OnRoom(n)
 			}

@@ -28,7 +28,7 @@ func newRequestPath(t tb, seed uint64, checkpointing bool, service sim.Time, rat
 	sw := NewSwitch(env.Scope("switch"), 2*sim.Microsecond)
 	a, err := New(env.Scope("host0.nic"), testConfig())
 	require.NoError(t, err)
-	vf := a.AddVF(pathVM, checkpointing)
+	vf := mustVF(t, a, pathVM, checkpointing)
 	a.Deliver = func(p Packet, _ sim.Time) { sw.Receive(p) }
 	respond := eng.Register(sim.HandlerFunc(func(ev sim.Event) { a.Send(vf, Packet{Dst: pathClient, Bytes: 400, Tag: ev.Arg}) }))
 	_, err = sw.AddPort(gbps10, sim.Microsecond, func(p Packet, at sim.Time) {

@@ -15,7 +15,8 @@ const gbps10 = 1_250_000_000
 func testConfig() Config {
 	return Config{MTU: 1500, BufferBytes: 64 << 10, BufferPackets: 1024, Overflow: Backpressure,
 		SpillBytesPerSec: 8_000_000_000, SpillLatency: 500 * sim.Nanosecond, Scheduler: StrictPriority,
-		Quantum: [2]uint64{3000, 3000}, WireBytesPerSec: gbps10, WireLatency: sim.Microsecond}
+		Quantum: [2]uint64{3000, 3000}, WireBytesPerSec: gbps10, WireLatency: sim.Microsecond,
+		CoalescePackets: 1}
 }
 
 type delivery struct {
@@ -54,7 +55,7 @@ func TestFraming(t *testing.T) {
 
 func TestUncheckpointedGoesOutAtOnce(t *testing.T) {
 	env, a, got := newAdapter(t, testConfig())
-	vf := a.AddVF(0xa, false)
+	vf := mustVF(t, a, 0xa, false)
 	require.True(t, a.Send(vf, Packet{ID: 1, Bytes: 1500}))
 	env.Engine.Run()
 	require.Len(t, *got, 1)
@@ -64,7 +65,7 @@ func TestUncheckpointedGoesOutAtOnce(t *testing.T) {
 
 func TestOutputCommit(t *testing.T) {
 	env, a, got := newAdapter(t, testConfig())
-	vf := a.AddVF(0xa, true)
+	vf := mustVF(t, a, 0xa, true)
 	a.Send(vf, Packet{ID: 1, Bytes: 100})
 	a.Send(vf, Packet{ID: 2, Bytes: 100})
 	env.Engine.RunUntil(10 * sim.Microsecond)
@@ -102,7 +103,7 @@ func TestSchedulers(t *testing.T) {
 		cfg.Scheduler = s
 		cfg.Quantum = [2]uint64{1538, 3 * 1538}
 		env, a, got := newAdapter(t, cfg)
-		bulk, ckpt := a.AddVF(0xb, false), a.AddVF(0xc, true)
+		bulk, ckpt := mustVF(t, a, 0xb, false), mustVF(t, a, 0xc, true)
 		for i := range 4 {
 			a.Send(ckpt, Packet{ID: uint64(10 + i), Bytes: 1500})
 		}
@@ -136,7 +137,7 @@ func TestOverflowPolicies(t *testing.T) {
 	// Backpressure: the fourth packet is refused and the VF stays closed
 	// until a released packet has left the buffer.
 	env, a, got := newAdapter(t, small)
-	vf := a.AddVF(0xa, true)
+	vf := mustVF(t, a, 0xa, true)
 	var rooms []int
 	a.OnRoom = func(n int) { rooms = append(rooms, n) }
 	for i := range 3 {
@@ -154,7 +155,7 @@ func TestOverflowPolicies(t *testing.T) {
 	// Drop: refused packets are lost and counted.
 	small.Overflow = Drop
 	env, a, got = newAdapter(t, small)
-	vf = a.AddVF(0xa, true)
+	vf = mustVF(t, a, 0xa, true)
 	for i := range 5 {
 		require.True(t, a.Send(vf, Packet{ID: uint64(i), Bytes: 1500}))
 	}
@@ -167,7 +168,7 @@ func TestOverflowPolicies(t *testing.T) {
 	// they leave after the others.
 	small.Overflow = Spill
 	env, a, got = newAdapter(t, small)
-	vf = a.AddVF(0xa, true)
+	vf = mustVF(t, a, 0xa, true)
 	for i := range 5 {
 		require.True(t, a.Send(vf, Packet{ID: uint64(i), Bytes: 1500}))
 	}
@@ -226,7 +227,7 @@ func TestOutputCommitProperty(t *testing.T) {
 		ckpt := make([]bool, nvf)
 		for i := range nvf {
 			ckpt[i] = rapid.Bool().Draw(rt, "ckpt")
-			a.AddVF(uint64(i), ckpt[i])
+			mustVF(rt, a, uint64(i), ckpt[i])
 		}
 		epoch := make([]uint64, nvf)
 		commitAt := map[[2]uint64]sim.Time{} // (vf, epoch) → when it committed
@@ -286,4 +287,10 @@ func TestOutputCommitProperty(t *testing.T) {
 			require.Equal(rt, float64(len(accepted)), stat(rt, env, "dropped_packets"))
 		}
 	})
+}
+
+func mustVF(t tb, a *Adapter, mac uint64, checkpointing bool) int {
+	n, err := a.AddVF(mac, checkpointing)
+	require.NoError(t, err)
+	return n
 }

@@ -16,10 +16,14 @@ type Packet struct {
 	ID    uint64   // the sender's identifier
 	VF    int      // the virtual function that sent it
 	Dst   uint64   // destination MAC
+	Src   uint64   // source MAC
 	Bytes uint32   // payload bytes (at most the MTU)
 	Sent  sim.Time // when the VM handed it to its VF
 	Epoch uint64   // a checkpointing VF's epoch when it was sent
 	Tag   uint64   // the sender's own datum (a request number, say)
+
+	desc     uint32 // the ring descriptor it came from or went into
+	fromRing bool   // it was fetched from a VF's transmit ring
 }
 
 // FrameBytes is the frame's length: the payload with the header and FCS,
