@@ -15,7 +15,63 @@ type BackupConfig struct {
 	Suspend             sim.Time // cost of pausing the backed-up VMs' vCPUs
 	DrainCyclesPerEntry uint64   // hypervisor cycles to consume one log entry
 	LineSize            uint64   // cache line size: bytes replicated per logged address
-	Verify              bool     // compare backup and primary images after every checkpoint
+	Verify              bool     // check the backup image against the primary after every checkpoint
+	Method              Method   // what a checkpoint replicates
+	// Link, if set, replicates each checkpoint over a link to the
+	// secondary host, which applies it and acknowledges; without it a
+	// checkpoint is applied to the backup image at once.
+	Link *ReplicationConfig
+}
+
+// ReplicationConfig is the path of checkpoint state to the secondary host
+// and of its acknowledgement back.
+type ReplicationConfig struct {
+	// CopyBytesPerSec is how fast the paused primary copies the modified
+	// state into its send buffer (part of the pause).
+	CopyBytesPerSec uint64
+	BytesPerSec     uint64   // the replication link, both ways
+	Latency         sim.Time // its one-way latency
+	// ApplyBytesPerSec is how fast the secondary writes received state
+	// into the backup image before it acknowledges.
+	ApplyBytesPerSec uint64
+	AckBytes         uint64 // the acknowledgement message
+}
+
+// Method is how a checkpoint collects the modified state it replicates.
+type Method uint8
+
+// Collection methods.
+const (
+	// LineLog replicates the cache lines at the addresses in the
+	// image-modification log (patent family 3).
+	LineLog Method = iota
+	// Page4K and Page64K replicate the pages a dirty tracker marked
+	// (PML style).
+	Page4K
+	Page64K
+	// Full replicates the whole image. The link carries every byte;
+	// the secondary's image changes only where the 4 KiB tracker saw
+	// writes, so that is what is copied functionally.
+	Full
+)
+
+var methodNames = [...]string{LineLog: "line-log", Page4K: "page-4k", Page64K: "page-64k", Full: "full"}
+
+func (m Method) String() string {
+	if int(m) < len(methodNames) {
+		return methodNames[m]
+	}
+	return fmt.Sprintf("Method(%d)", uint8(m))
+}
+
+// ParseMethod returns the method named name.
+func ParseMethod(name string) (Method, error) {
+	for i, n := range methodNames {
+		if n == name {
+			return Method(i), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown checkpoint method %q; must be one of line-log, page-4k, page-64k, full", name)
 }
 
 // Validate checks the configuration.
@@ -25,6 +81,10 @@ func (c BackupConfig) Validate() error {
 		return fmt.Errorf("backup interval must be positive")
 	case c.LineSize == 0 || c.LineSize&(c.LineSize-1) != 0:
 		return fmt.Errorf("line size %d is not a power of two", c.LineSize)
+	case c.Method > Full:
+		return fmt.Errorf("unknown checkpoint method %d", c.Method)
+	case c.Link != nil && (c.Link.BytesPerSec == 0 || c.Link.CopyBytesPerSec == 0 || c.Link.ApplyBytesPerSec == 0):
+		return fmt.Errorf("replication needs copy, link and apply bandwidths")
 	}
 	return nil
 }
@@ -38,7 +98,23 @@ const (
 // checkpoint event kinds
 const (
 	evCheckpoint uint32 = iota
+	evApplied           // a checkpoint is written into the backup image
+	evAcked             // its acknowledgement reached the primary
 )
+
+// span is a range of host physical memory a checkpoint replicates.
+type span struct{ addr, n uint64 }
+
+// inFlight is a checkpoint on its way to the secondary: its epoch, when it
+// was taken, the state it carries (spans, and their bytes in data), and
+// with Verify the primary images' digests at that moment.
+type inFlight struct {
+	epoch  uint64
+	taken  sim.Time
+	spans  []span
+	data   []byte
+	hashes [][32]byte
+}
 
 // Backup is the checkpoint controller for the backed-up VMs of one host.
 // It owns the consumer side of the cache controller's modification log.
@@ -64,6 +140,22 @@ type Backup struct {
 	inCkpt      bool // a checkpoint is running: its own drain empties the log
 	drainCycles uint64
 
+	// Replication: the links both ways, the checkpoints in flight in
+	// order, when the secondary finishes applying the last, and spare
+	// buffers.
+	toSecondary, toPrimary *sim.Link
+	flights                sim.FIFO[*inFlight]
+	acks                   sim.FIFO[uint64]
+	applyFree              sim.Time
+	spare                  []*inFlight
+	epoch                  uint64 // the epoch running now
+
+	// OnEpoch, if set, is told at each checkpoint that epoch has begun
+	// (the previous one ended); OnCommit that the checkpoint ending epoch
+	// has been acknowledged by the secondary (committed).
+	OnEpoch  func(epoch uint64)
+	OnCommit func(epoch uint64)
+
 	series *sim.Series
 
 	checkpoints, early, mismatches    *sim.Counter
@@ -72,6 +164,8 @@ type Backup struct {
 	bytesFull, foreignC               *sim.Counter
 	logEntries, logEvict, scanCyc     *sim.Counter
 	hLine, hSmall, hLarge, hPause     *sim.Histogram
+	sentBytes, commits                *sim.Counter
+	hCommit, hSent                    *sim.Histogram
 
 	// deltas of the cache controller's log statistics between checkpoints
 	last logCounters
@@ -98,6 +192,7 @@ func NewBackup(scope sim.Scope, cfg BackupConfig, freq sim.Freq, ctl *cache.Cont
 		return nil, fmt.Errorf("%s: %w", scope.Name(), err)
 	}
 	b := &Backup{cfg: cfg, scope: scope, eng: scope.Engine(), freq: freq, ctl: ctl, primary: primary, replica: replica}
+	var err error
 	for _, vm := range vms {
 		if !vm.BackedUp {
 			continue
@@ -106,6 +201,9 @@ func NewBackup(scope sim.Scope, cfg BackupConfig, freq sim.Freq, ctl *cache.Cont
 		small, err := memory.NewDirtyTracker(vm.Base, vm.Size, smallPage)
 		if err != nil {
 			return nil, err
+		}
+		if vm.Size%smallPage != 0 || vm.Base%smallPage != 0 {
+			return nil, fmt.Errorf("%s: vm %s: image is not 4 KiB aligned", scope.Name(), vm.Name)
 		}
 		large, err := memory.NewDirtyTracker(vm.Base&^(largePage-1), alignUp(vm.Base+vm.Size, largePage)-vm.Base&^(largePage-1), largePage)
 		if err != nil {
@@ -122,6 +220,18 @@ func NewBackup(scope sim.Scope, cfg BackupConfig, freq sim.Freq, ctl *cache.Cont
 		return nil, fmt.Errorf("%s: %w", scope.Name(), err)
 	}
 	b.id = b.eng.Register(b)
+	if l := cfg.Link; l != nil {
+		if b.toSecondary, err = sim.NewLink(scope.Child("link"), l.Latency, l.BytesPerSec); err != nil {
+			return nil, err
+		}
+		if b.toPrimary, err = sim.NewLink(scope.Child("ack_link"), l.Latency, l.BytesPerSec); err != nil {
+			return nil, err
+		}
+	}
+	b.sentBytes = scope.Counter("replicated_bytes", "bytes of checkpoint state sent to the secondary ("+cfg.Method.String()+")")
+	b.commits = scope.Counter("commits", "checkpoints acknowledged by the secondary")
+	b.hSent = scope.Histogram("ckpt_replicated_bytes", "bytes", "checkpoint state sent per checkpoint")
+	b.hCommit = scope.Histogram("commit_delay", "ps", "time from a checkpoint to its acknowledgement")
 	b.series = scope.Series("per_checkpoint", "one row per checkpoint", seriesColumns...)
 	b.checkpoints = scope.Counter("checkpoints", "checkpoints taken")
 	b.early = scope.Counter("early_checkpoints", "checkpoints brought forward by a log-overflow interrupt")
@@ -226,12 +336,20 @@ func (b *Backup) onInterrupt(now sim.Time) {
 	b.schedule(max(now, b.eng.Now()))
 }
 
-// Handle runs a checkpoint.
+// Handle runs a checkpoint, or a step of one's replication.
 func (b *Backup) Handle(ev sim.Event) {
-	if ev.Arg != b.gen {
-		return // superseded by an early checkpoint
+	switch ev.Kind {
+	case evApplied:
+		b.applied()
+	case evAcked:
+		epoch := b.acks.Pop()
+		b.commit(epoch, sim.Time(b.acks.Pop()))
+	default:
+		if ev.Arg != b.gen {
+			return // superseded by an early checkpoint
+		}
+		b.checkpoint(ev.Time)
 	}
-	b.checkpoint(ev.Time)
 }
 
 func (b *Backup) lookup(name string) uint64 {
@@ -252,8 +370,9 @@ func (b *Backup) logCounters() logCounters {
 	}
 }
 
-// checkpoint pauses the backed-up VMs at t, collects modified state by the
-// line log (and measures the baselines), replicates it and resumes the VMs.
+// checkpoint pauses the backed-up VMs at t, collects the modified state by
+// the configured method (and measures the others), replicates it and
+// resumes the VMs.
 func (b *Backup) checkpoint(t sim.Time) {
 	b.inCkpt = true
 	lines, _, scanCycles := b.ctl.Scan(t)
@@ -262,8 +381,8 @@ func (b *Backup) checkpoint(t sim.Time) {
 	b.requested = false
 	b.inCkpt = false
 
-	// Replicate exactly the logged lines (deduplicated: the log may repeat
-	// an address that was evicted, refetched and modified again).
+	// The logged lines, deduplicated: the log may repeat an address that
+	// was evicted, refetched and modified again.
 	slices.Sort(b.pending)
 	uniq := slices.Compact(b.pending)
 	var lineBytes uint64
@@ -273,35 +392,48 @@ func (b *Backup) checkpoint(t sim.Time) {
 			b.foreignC.Inc()
 			continue
 		}
-		b.primary.Copy(b.replica, a, a, b.cfg.LineSize)
 		lineBytes += b.cfg.LineSize
 	}
-	b.pending = b.pending[:0]
-
 	var small, large, full uint64
 	for i, vm := range b.vms {
 		small += b.small[i].Bytes()
 		large += b.large[i].Bytes()
 		full += vm.Size
+	}
+	f := b.collect(uniq, t)
+	b.pending = b.pending[:0]
+	for i := range b.vms {
 		b.small[i].Reset()
 		b.large[i].Reset()
 	}
 
-	mismatch := 0.0
-	if b.cfg.Verify {
-		for _, vm := range b.vms {
-			if eq, _ := b.primary.Equal(b.replica, vm.Base, vm.Size); !eq {
-				mismatch = 1
-			}
-		}
-		if mismatch != 0 {
-			b.mismatches.Inc()
-		}
-	}
-
 	pause := b.cfg.Suspend + b.freq.CyclesToTime(scanCycles+drainCycles)
+	sent := f.bytes()
+	if b.cfg.Method == Full {
+		sent = full
+	}
+	mismatch := 0.0
+	if l := b.cfg.Link; l != nil {
+		// Copy into the send buffer while paused, then stream it and let the
+		// secondary apply and acknowledge it.
+		pause += bytesTime(f.bytes(), l.CopyBytesPerSec)
+		wire := sent + 8*uint64(len(f.spans)) // each span's address
+		if b.cfg.Method == Full {
+			wire = sent
+		}
+		arrival := b.toSecondary.Send(t+pause, wire)
+		b.applyFree = max(arrival, b.applyFree) + bytesTime(sent, l.ApplyBytesPerSec)
+		b.flights.Push(f)
+		b.eng.Schedule(sim.Event{Time: b.applyFree, Handler: b.id, Kind: evApplied})
+	} else {
+		mismatch = b.apply(f)
+		b.commit(f.epoch, t)
+		b.release(f)
+	}
 	b.pausedUntil = t + pause
 	b.checkpoints.Inc()
+	b.sentBytes.Add(sent)
+	b.hSent.Record(sent)
 	b.bytesLine.Add(lineBytes)
 	b.bytesSmall.Add(small)
 	b.bytesLarge.Add(large)
@@ -328,7 +460,127 @@ func (b *Backup) checkpoint(t sim.Time) {
 			sim.TraceArg{Key: "bytes_line_log", Value: float64(lineBytes)},
 			sim.TraceArg{Key: "bytes_page_4k", Value: float64(small)})
 	}
+	b.epoch++
+	if b.OnEpoch != nil {
+		b.OnEpoch(b.epoch)
+	}
 	b.schedule(max(t+b.cfg.Interval, b.pausedUntil))
+}
+
+func bytesTime(n, bytesPerSec uint64) sim.Time {
+	return sim.Time((n*uint64(sim.Second) + bytesPerSec - 1) / bytesPerSec)
+}
+
+// collect gathers the checkpoint of the epoch ending at t: the spans of the
+// configured method and, with a replication link, their bytes as they are
+// now (the primary runs on while they travel).
+func (b *Backup) collect(lines []uint64, t sim.Time) *inFlight {
+	var f *inFlight
+	if n := len(b.spare); n > 0 {
+		f, b.spare = b.spare[n-1], b.spare[:n-1]
+	} else {
+		f = &inFlight{}
+	}
+	f.epoch, f.taken = b.epoch, t
+	f.spans, f.data, f.hashes = f.spans[:0], f.data[:0], f.hashes[:0]
+	switch b.cfg.Method {
+	case LineLog:
+		for _, a := range lines {
+			if b.inImage(a) {
+				f.spans = append(f.spans, span{a, b.cfg.LineSize})
+			}
+		}
+	case Page4K, Full:
+		for i := range b.vms {
+			b.small[i].Pages(func(pg uint64) { f.spans = append(f.spans, span{pg, smallPage}) })
+		}
+	case Page64K:
+		for i, vm := range b.vms {
+			b.large[i].Pages(func(pg uint64) {
+				lo, hi := max(pg, vm.Base), min(pg+largePage, vm.Base+vm.Size)
+				f.spans = append(f.spans, span{lo, hi - lo})
+			})
+		}
+	}
+	if b.cfg.Link != nil {
+		for _, sp := range f.spans {
+			n := len(f.data)
+			f.data = slices.Grow(f.data, int(sp.n))[:n+int(sp.n)]
+			b.primary.Read(sp.addr, f.data[n:])
+		}
+	}
+	if b.cfg.Verify && b.cfg.Link != nil {
+		for _, vm := range b.vms {
+			f.hashes = append(f.hashes, b.primary.Digest(vm.Base, vm.Size))
+		}
+	}
+	return f
+}
+
+func (f *inFlight) bytes() uint64 {
+	var n uint64
+	for _, sp := range f.spans {
+		n += sp.n
+	}
+	return n
+}
+
+// apply writes checkpoint f into the backup image and, with Verify, checks
+// the image against the primary as it was when f was taken — compared
+// directly when applied at once, by digest when it travelled — and returns
+// 1 on a mismatch.
+func (b *Backup) apply(f *inFlight) float64 {
+	if b.cfg.Link == nil {
+		for _, sp := range f.spans {
+			b.primary.Copy(b.replica, sp.addr, sp.addr, sp.n)
+		}
+	} else {
+		off := uint64(0)
+		for _, sp := range f.spans {
+			b.replica.Write(sp.addr, f.data[off:off+sp.n])
+			off += sp.n
+		}
+	}
+	if !b.cfg.Verify {
+		return 0
+	}
+	for i, vm := range b.vms {
+		var same bool
+		if b.cfg.Link == nil {
+			same, _ = b.primary.Equal(b.replica, vm.Base, vm.Size)
+		} else {
+			same = b.replica.Digest(vm.Base, vm.Size) == f.hashes[i]
+		}
+		if !same {
+			b.mismatches.Inc()
+			return 1
+		}
+	}
+	return 0
+}
+
+// commit records that the checkpoint of epoch, taken at taken, has been
+// acknowledged now.
+func (b *Backup) commit(epoch uint64, taken sim.Time) {
+	b.commits.Inc()
+	b.hCommit.Record(uint64(b.eng.Now() - taken))
+	if b.OnCommit != nil {
+		b.OnCommit(epoch)
+	}
+}
+
+func (b *Backup) release(f *inFlight) { b.spare = append(b.spare, f) }
+
+// applied: the secondary has written the oldest checkpoint in flight into
+// the backup image; it acknowledges over the link.
+func (b *Backup) applied() {
+	f := b.flights.Pop()
+	b.apply(f)
+	at := b.toPrimary.Send(b.eng.Now(), b.cfg.Link.AckBytes)
+	b.acks.Push(f.epoch)
+	b.acks.Push(uint64(f.taken))
+	b.release(f)
+	b.eng.Schedule(sim.Event{Time: at, Handler: b.id, Kind: evAcked})
 }
 
 func (b *Backup) inImage(pa uint64) bool {
@@ -343,3 +595,24 @@ func (b *Backup) inImage(pa uint64) bool {
 // Foreign returns the number of logged addresses that fell outside every
 // backed-up image; the image-modification flag makes it 0.
 func (b *Backup) Foreign() uint64 { return b.foreign }
+
+// NoteWrite records a write of n bytes at host physical address pa — a
+// guest store or a device's DMA — for the page-tracking methods, if it
+// falls in a backed-up image.
+func (b *Backup) NoteWrite(pa, n uint64) {
+	for i, vm := range b.vms {
+		if pa >= vm.Base+vm.Size || pa+n <= vm.Base {
+			continue
+		}
+		lo, hi := max(pa, vm.Base), min(pa+n, vm.Base+vm.Size)
+		for a := lo &^ (smallPage - 1); a < hi; a += smallPage {
+			b.small[i].Mark(a)
+		}
+		for a := lo &^ (largePage - 1); a < hi; a += largePage {
+			b.large[i].Mark(max(a, vm.Base))
+		}
+	}
+}
+
+// Epoch returns the epoch running now (the number of checkpoints taken).
+func (b *Backup) Epoch() uint64 { return b.epoch }

@@ -528,3 +528,24 @@ func TestBytes(t *testing.T) {
 	require.Panics(t, func() { p.Bytes(0, 3000) })
 	require.Panics(t, func() { p.Bytes(0, 2*FrameSize) })
 }
+
+// TestPhysicalDigest: the digest follows contents, not allocation: a frame
+// written and then zeroed digests as one never written, and any differing
+// byte changes it.
+func TestPhysicalDigest(t *testing.T) {
+	a, b := newPhys(t, 4*FrameSize), newPhys(t, 4*FrameSize)
+	a.Write(FrameSize-2, []byte{1, 2, 3, 4})
+	b.Write(FrameSize-2, []byte{1, 2, 3, 4})
+	b.Write(3*FrameSize+5, []byte{9})
+	require.NotEqual(t, a.Digest(0, 4*FrameSize), b.Digest(0, 4*FrameSize))
+	b.Write(3*FrameSize+5, []byte{0}) // allocated, but zero again
+	require.Equal(t, a.Digest(0, 4*FrameSize), b.Digest(0, 4*FrameSize))
+	require.Equal(t, a.Digest(FrameSize-100, 200), b.Digest(FrameSize-100, 200))
+	b.Write(FrameSize+1, []byte{7})
+	require.NotEqual(t, a.Digest(FrameSize-100, 200), b.Digest(FrameSize-100, 200))
+	require.Equal(t, a.Digest(2*FrameSize, FrameSize), newPhys(t, 4*FrameSize).Digest(2*FrameSize, FrameSize))
+	// The same bytes at another offset of the range are another image.
+	c := newPhys(t, 4*FrameSize)
+	c.Write(2*FrameSize-2, []byte{1, 2, 3, 4})
+	require.NotEqual(t, a.Digest(0, 4*FrameSize), c.Digest(0, 4*FrameSize))
+}

@@ -1,0 +1,397 @@
+package hypervisor
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/twinsim/twinsim/cache"
+	"github.com/twinsim/twinsim/memory"
+	"github.com/twinsim/twinsim/nic"
+	"github.com/twinsim/twinsim/sim"
+	"github.com/twinsim/twinsim/workloads"
+)
+
+// Role is what a network VM's vCPU does.
+type Role uint8
+
+// Network VM roles.
+const (
+	// Service answers each request it receives with a response, after
+	// the service's compute time and memory operations.
+	Service Role = iota
+	// Bulk sends packets to one destination as fast as its rate (or its
+	// transmit ring) allows: competing traffic.
+	Bulk
+)
+
+// NetConfig is how a network VM's vCPU and its driver run.
+type NetConfig struct {
+	Core    int      // core index; also the thread id carried by cache rows
+	Quantum sim.Time // longest the vCPU runs between synchronisations
+	Role    Role
+	Service workloads.ServiceConfig // Service
+	// Bulk: destination MAC, payload bytes per packet, and the time
+	// between packets (0: as fast as the ring allows).
+	BulkDst   uint64
+	BulkBytes uint32
+	BulkGap   sim.Time
+	// The driver's costs, in core cycles: taking an interrupt, handling
+	// one packet (either way), ringing a doorbell.
+	IRQCycles, PacketCycles, DoorbellCycles uint64
+}
+
+// Validate checks the configuration.
+func (c NetConfig) Validate() error {
+	switch {
+	case c.Quantum == 0:
+		return fmt.Errorf("quantum must be positive")
+	case c.Role == Service:
+		return c.Service.Validate()
+	case c.Role == Bulk && c.BulkBytes == 0:
+		return fmt.Errorf("bulk packets need a size")
+	case c.Role > Bulk:
+		return fmt.Errorf("unknown role %d", c.Role)
+	}
+	return nil
+}
+
+// phases of a network vCPU
+const (
+	phIdle     = iota // waiting for an interrupt
+	phPoll            // look for completions and received requests
+	phServe           // computing and touching memory for a request
+	phRespond         // putting the response on the transmit ring
+	phDoorbell        // ring the transmit doorbell, then poll
+	phWaitTx          // the transmit ring is full: waiting for completions
+)
+
+// NetVCPU runs a network VM on one core: a guest driver over its VF's
+// descriptor rings in the VM's memory, and the VM's work (a
+// request/response service or a bulk sender). The driver reads and writes
+// descriptors and packet headers with loads and stores through the core's
+// caches, so the rings cost cache misses and the stores dirty the image as a
+// guest's do. It runs as a chain of events, one per stretch of work that ends
+// at a device access (a doorbell), a wait for an interrupt, its quantum or
+// the VM's next checkpoint; it does not run while its VM is paused.
+//
+// With software buffering (SetSoftBuffer), a checkpointing VM's responses
+// do not go to the VF: each is a VM exit into the hypervisor, which copies
+// the packet into its own memory and holds it until its epoch commits.
+type NetVCPU struct {
+	cfg    NetConfig
+	scope  sim.Scope
+	eng    *sim.Engine
+	id     sim.HandlerID
+	freq   sim.Freq
+	vm     *VM
+	stream *workloads.Stream
+	mmu    *memory.MMU
+	port   *cache.Port
+	mem    *memory.Physical
+	backup *Backup // nil unless the VM is backed up
+	rng    *rand.Rand
+	soft   *SoftBuffer
+
+	adapter *nic.Adapter
+	vf      int
+	mac     uint64
+	tx, rx  nic.RingConfig
+
+	phase          int
+	scheduled      bool
+	txTail, txDone uint32 // posted and completed transmit descriptors
+	rxNext         uint32 // next receive descriptor to read
+	// The request being served: its client, tag, memory operations left
+	// and the compute time between them.
+	req      nic.Packet
+	reqStart sim.Time
+	opsLeft  int
+	opGap    sim.Time
+	posted   int // bulk: packets posted since the last doorbell
+	seq      uint64
+	hdr    [nic.PacketHeaderLen]byte
+	desc   [nic.DescBytes]byte
+
+	requests, responses, bulkSent, ringFull, busy *sim.Counter
+	serviceTime                                   *sim.Histogram
+}
+
+// NewNetVCPU builds the vCPU of network VM vm on a core, driving VF vf of
+// adapter (MAC mac) with rings tx and rx in the VM's image. backup is the
+// host's checkpoint controller (nil when there is none).
+func NewNetVCPU(scope sim.Scope, cfg NetConfig, freq sim.Freq, vm *VM, stream *workloads.Stream,
+	mmu *memory.MMU, port *cache.Port, mem *memory.Physical, backup *Backup,
+	adapter *nic.Adapter, vf int, mac uint64, tx, rx nic.RingConfig) (*NetVCPU, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", scope.Name(), err)
+	}
+	for _, r := range []nic.RingConfig{tx, rx} {
+		if !vm.Contains(r.Desc) || !vm.Contains(r.Bufs+uint64(r.Entries)*r.BufBytes-1) {
+			return nil, fmt.Errorf("%s: rings are not inside vm %s's image", scope.Name(), vm.Name)
+		}
+	}
+	v := &NetVCPU{cfg: cfg, scope: scope, eng: scope.Engine(), freq: freq, vm: vm, stream: stream, mmu: mmu,
+		port: port, mem: mem, rng: scope.RNG(), adapter: adapter, vf: vf, mac: mac, tx: tx, rx: rx}
+	if backup != nil && vm.BackedUp {
+		v.backup = backup
+	}
+	v.id = v.eng.Register(v)
+	v.requests = scope.Counter("requests", "requests received")
+	v.responses = scope.Counter("responses", "responses sent")
+	v.bulkSent = scope.Counter("bulk_packets", "bulk packets sent")
+	v.ringFull = scope.Counter("tx_ring_full", "times the transmit ring was full when the VM had a packet to send")
+	v.busy = scope.Counter("busy_ps", "simulated time spent running")
+	v.serviceTime = scope.Histogram("service_time", "ps", "time from taking a request off the ring to posting its response")
+	return v, nil
+}
+
+// SetSoftBuffer routes the VM's responses through the hypervisor's
+// software buffer instead of its VF.
+func (v *NetVCPU) SetSoftBuffer(s *SoftBuffer) { v.soft = s }
+
+// Interrupt is the VF's interrupt (nic.Adapter.OnInterrupt for this VF).
+func (v *NetVCPU) Interrupt(at sim.Time) {
+	if v.phase == phIdle || v.phase == phWaitTx {
+		v.phase = phPoll
+		v.busyUntil(at + v.freq.CyclesToTime(v.cfg.IRQCycles))
+	}
+}
+
+// Start posts every receive buffer and begins: a service waits for
+// requests, a bulk sender starts sending.
+func (v *NetVCPU) Start() {
+	for i := range v.rx.Entries {
+		v.postRx(i)
+	}
+	v.adapter.PostRx(v.vf, v.rx.Entries)
+	if v.cfg.Role == Bulk {
+		v.phase = phRespond
+		v.busyUntil(v.eng.Now())
+		return
+	}
+	v.phase = phIdle
+	v.adapter.EnableIRQ(v.vf)
+}
+
+// busyUntil schedules the vCPU's next stretch at t.
+func (v *NetVCPU) busyUntil(t sim.Time) {
+	if v.scheduled {
+		return
+	}
+	v.scheduled = true
+	v.eng.Schedule(sim.Event{Time: t, Handler: v.id})
+}
+
+// Handle runs the vCPU from ev.Time until it must wait.
+func (v *NetVCPU) Handle(ev sim.Event) {
+	v.scheduled = false
+	now := ev.Time
+	if b := v.backup; b != nil && now < b.PausedUntil() {
+		v.busyUntil(b.PausedUntil())
+		return
+	}
+	t := now
+	if v.phase == phDoorbell {
+		v.adapter.Doorbell(v.vf, v.txTail)
+		v.posted = 0
+		v.phase = phPoll
+		if v.cfg.Role == Bulk {
+			v.phase = phRespond
+			t += v.cfg.BulkGap
+		}
+	}
+	limit := now + v.cfg.Quantum
+	if v.backup != nil {
+		limit = min(limit, v.backup.NextCheckpoint())
+	}
+	for t < limit {
+		switch v.phase {
+		case phPoll:
+			t = v.poll(t)
+		case phServe:
+			t = v.serve(t, limit)
+		case phRespond:
+			t = v.respond(t)
+		}
+		switch v.phase {
+		case phIdle, phWaitTx:
+			v.busy.Add(uint64(t - now))
+			v.adapter.EnableIRQ(v.vf) // may interrupt at once, rescheduling us
+			return
+		case phDoorbell:
+			v.busy.Add(uint64(t - now))
+			v.busyUntil(t)
+			return
+		}
+	}
+	v.busy.Add(uint64(t - now))
+	v.busyUntil(t)
+}
+
+// load and store are the guest's accesses at host physical pa.
+func (v *NetVCPU) load(t sim.Time, pa uint64) sim.Time {
+	return v.port.Access(t, cache.Access{Addr: pa, Mode: cache.Guest, VM: v.vm.ID, Thread: uint16(v.cfg.Core)})
+}
+
+// store writes data at pa (functionally and through the caches, one access
+// per line) and covers n bytes of timing.
+func (v *NetVCPU) store(t sim.Time, pa uint64, data []byte, n uint64) sim.Time {
+	if len(data) > 0 {
+		v.mem.Write(pa, data)
+	}
+	if v.backup != nil {
+		v.backup.NoteWrite(pa, n)
+	}
+	line := v.port.Levels()[0].Config().LineSize
+	done := t
+	for a := pa &^ (line - 1); a < pa+n; a += line {
+		done = max(done, v.port.Access(t, cache.Access{Addr: a, Write: true, Mode: cache.Guest, VM: v.vm.ID, Thread: uint16(v.cfg.Core)}))
+	}
+	return done
+}
+
+func (v *NetVCPU) postRx(i uint32) {
+	nic.EncodeDesc(v.desc[:], v.rx.BufAddr(i), uint32(v.rx.BufBytes), 0)
+	v.mem.Write(v.rx.DescAddr(i), v.desc[:])
+	if v.backup != nil {
+		v.backup.NoteWrite(v.rx.DescAddr(i), nic.DescBytes)
+	}
+}
+
+// poll reclaims completed transmit descriptors and takes the next request
+// off the receive ring; with none, the vCPU goes idle.
+func (v *NetVCPU) poll(t sim.Time) sim.Time {
+	t = v.reclaim(t)
+	t = v.load(t, v.rx.DescAddr(v.rxNext))
+	v.mem.Read(v.rx.DescAddr(v.rxNext), v.desc[:])
+	buf, n, flags := nic.DecodeDesc(v.desc[:])
+	if flags&nic.FlagDone == 0 {
+		v.phase = phIdle
+		return t
+	}
+	t = v.load(t, buf)
+	v.mem.Read(buf, v.hdr[:])
+	v.req = nic.DecodeHeader(v.hdr[:])
+	v.req.Bytes = n
+	// Give the buffer back: the descriptor is rewritten and posted again.
+	v.postRx(v.rxNext)
+	t = v.store(t, v.rx.DescAddr(v.rxNext), nil, nic.DescBytes)
+	v.rxNext++
+	v.adapter.PostRx(v.vf, v.rxNext+v.rx.Entries)
+	t += v.freq.CyclesToTime(v.cfg.PacketCycles)
+	v.requests.Inc()
+	v.opsLeft = v.cfg.Service.Ops
+	v.opGap = v.cfg.Service.Draw(v.rng) / sim.Time(v.opsLeft+1)
+	v.reqStart = t
+	v.phase = phServe
+	return t
+}
+
+// reclaim reads transmit descriptors the adapter has completed.
+func (v *NetVCPU) reclaim(t sim.Time) sim.Time {
+	for v.txDone != v.txTail {
+		a := v.tx.DescAddr(v.txDone)
+		t = v.load(t, a)
+		v.mem.Read(a, v.desc[:])
+		if _, _, f := nic.DecodeDesc(v.desc[:]); f&nic.FlagDone == 0 {
+			break
+		}
+		v.txDone++
+	}
+	return t
+}
+
+// serve runs the request's memory operations, computing between them,
+// until they are done or limit is reached.
+func (v *NetVCPU) serve(t, limit sim.Time) sim.Time {
+	for v.opsLeft > 0 && t < limit {
+		t += v.opGap
+		off, write := v.stream.Next()
+		kind := memory.Read
+		if write {
+			kind = memory.Write
+		}
+		pa, walk, fault := v.mmu.Translate(off, kind)
+		if fault != nil {
+			panic(fmt.Sprintf("hypervisor: %s: synthetic access faulted: %v", v.scope.Name(), fault))
+		}
+		t += v.freq.CyclesToTime(walk)
+		if write {
+			v.seq++
+			var w [8]byte
+			putU64(w[:], v.seq*0x9E3779B97F4A7C15^uint64(v.cfg.Core))
+			t = v.store(t, pa&^7, w[:], 8)
+		} else {
+			t = v.load(t, pa)
+		}
+		v.opsLeft--
+	}
+	if v.opsLeft == 0 && t < limit {
+		t += v.opGap
+		v.phase = phRespond
+	}
+	return t
+}
+
+// respond puts the response (or the next bulk packet) on the transmit ring
+// and has the doorbell rung; with a full ring the vCPU waits for
+// completions. Under software buffering a checkpointing VM's response goes
+// to the hypervisor instead.
+func (v *NetVCPU) respond(t sim.Time) sim.Time {
+	p := nic.Packet{Src: v.mac}
+	if v.cfg.Role == Bulk {
+		v.seq++
+		p.Dst, p.Bytes, p.Tag, p.ID = v.cfg.BulkDst, v.cfg.BulkBytes, v.seq, v.seq
+	} else {
+		p.Dst, p.Bytes, p.Tag, p.ID = v.req.Src, v.cfg.Service.ResponseBytes, v.req.Tag, v.req.ID
+	}
+	if v.soft != nil {
+		nic.EncodeHeader(v.hdr[:], &p)
+		t = v.store(t, v.tx.BufAddr(0), v.hdr[:], uint64(nic.PacketHeaderLen)+uint64(p.Bytes))
+		t = v.soft.Capture(t, v, p, v.tx.BufAddr(0))
+		v.finish(t)
+		v.phase = phPoll
+		return t
+	}
+	t = v.reclaim(t)
+	if v.txTail-v.txDone == v.tx.Entries {
+		v.ringFull.Inc()
+		v.phase = phWaitTx
+		if v.posted > 0 { // ring for what was posted first
+			v.phase = phDoorbell
+		}
+		return t
+	}
+	nic.EncodeHeader(v.hdr[:], &p)
+	i := v.txTail
+	t = v.store(t, v.tx.BufAddr(i), v.hdr[:], uint64(nic.PacketHeaderLen)+uint64(p.Bytes))
+	nic.EncodeDesc(v.desc[:], v.tx.BufAddr(i), p.Bytes, 0)
+	t = v.store(t, v.tx.DescAddr(i), v.desc[:], nic.DescBytes)
+	v.txTail++
+	v.posted++
+	t += v.freq.CyclesToTime(v.cfg.PacketCycles)
+	v.finish(t)
+	if v.cfg.Role == Bulk && v.cfg.BulkGap == 0 && v.posted < bulkBatch && v.txTail-v.txDone < v.tx.Entries {
+		return t // post more before ringing, as a driver with more to send does
+	}
+	v.phase = phDoorbell
+	return t + v.freq.CyclesToTime(v.cfg.DoorbellCycles)
+}
+
+// bulkBatch is how many packets a saturating bulk sender posts per doorbell.
+const bulkBatch = 16
+
+func (v *NetVCPU) finish(t sim.Time) {
+	if v.cfg.Role == Bulk {
+		v.bulkSent.Inc()
+		return
+	}
+	v.responses.Inc()
+	v.serviceTime.Record(uint64(t - v.reqStart))
+}
+
+func putU64(b []byte, x uint64) {
+	for i := range 8 {
+		b[i] = byte(x >> (8 * i))
+	}
+}

@@ -1,0 +1,35 @@
+package workloads
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"gonum.org/v1/gonum/stat"
+
+	"github.com/twinsim/twinsim/sim"
+)
+
+// TestServiceDraws: each distribution has the configured mean, and the
+// coefficient of variation it promises (0, 1, 1), over many draws.
+func TestServiceDraws(t *testing.T) {
+	for _, tt := range []struct {
+		dist ServiceDist
+		cv   float64
+	}{{Constant, 0}, {Exponential, 1}, {Lognormal, 1}} {
+		c := ServiceConfig{Dist: tt.dist, Mean: 20 * sim.Microsecond, Ops: 4, ResponseBytes: 100}
+		require.NoError(t, c.Validate())
+		rng := sim.NewRNG(3, "service")
+		xs := make([]float64, 200000)
+		for i := range xs {
+			xs[i] = float64(c.Draw(rng))
+		}
+		mean, std := stat.MeanStdDev(xs, nil)
+		require.InDelta(t, float64(c.Mean), mean, 0.02*float64(c.Mean), tt.dist.String())
+		require.InDelta(t, tt.cv, std/mean, 0.05, tt.dist.String())
+	}
+	_, err := ParseServiceDist("pareto")
+	require.ErrorContains(t, err, "constant, exponential, lognormal")
+	d, err := ParseServiceDist("lognormal")
+	require.NoError(t, err)
+	require.Equal(t, Lognormal, d)
+}
