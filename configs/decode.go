@@ -304,8 +304,11 @@ func expected(t reflect.Type, sf reflect.StructField) string {
 // elemDefault returns the value an array element starts from before its
 // table is decoded onto it.
 func elemDefault(t reflect.Type) reflect.Value {
-	if t == reflect.TypeFor[VMConfig]() {
+	switch t {
+	case reflect.TypeFor[VMConfig]():
 		return reflect.ValueOf(DefaultVM())
+	case reflect.TypeFor[ClientConfig]():
+		return reflect.ValueOf(DefaultClient())
 	}
 	return reflect.Zero(t)
 }

@@ -26,13 +26,17 @@ type Config struct {
 	Hypervisor HypervisorConfig `toml:"hypervisor" doc:"hypervisor (privilege-mode) activity mixed into each core's stream"`
 	VMs        []VMConfig       `toml:"vm" doc:"one table per VM; keys missing from a table take the defaults shown; any [[vm]] table replaces the default list (protected on core 0, unprotected on core 1); the exec scenario runs none and does not check them"`
 	Exec       ExecConfig       `toml:"exec" doc:"guest programs on the timing cores (run.scenario = \"exec\")"`
+	NIC        NICConfig        `toml:"nic" doc:"the SR-IOV adapter of each host and its checkpoint packet buffer (patent family 2; run.scenario = \"ha-nic\")"`
+	HA         HAConfig         `toml:"ha" doc:"replication of checkpoints to the secondary host (run.scenario = \"ha-nic\"); the epochs are backup.interval long and pause for backup.suspend"`
+	Network    NetworkConfig    `toml:"network" doc:"the switch joining the hosts and the external hosts (run.scenario = \"ha-nic\")"`
+	Clients    []ClientConfig   `toml:"client" doc:"one table per external client host sending requests to a service VM (run.scenario = \"ha-nic\"); keys missing from a table take the defaults shown"`
 	Output     OutputConfig     `toml:"output" doc:"what a run writes besides config.toml, stats and meta.json"`
 }
 
 // RunConfig names a run and fixes its seed and length.
 type RunConfig struct {
 	Name     string   `toml:"name" doc:"scenario name used in output directory names" rule:"1..40 characters from a-z, 0-9, _ and -"`
-	Scenario string   `toml:"scenario" doc:"what runs: backup (VMs with synthetic workloads backed up by image-modification flags) or exec (guest programs on the timing cores, [exec])" enum:"backup,exec"`
+	Scenario string   `toml:"scenario" doc:"what runs: backup (VMs with synthetic workloads backed up by image-modification flags), exec (guest programs on the timing cores, [exec]) or ha-nic (a primary host whose checkpointed VMs serve clients through an SR-IOV adapter that holds their output until each checkpoint commits on the secondary host: [nic], [ha], [network], [[client]])" enum:"backup,exec,ha-nic"`
 	Seed     uint64   `toml:"seed" doc:"run seed; every random stream derives from it" range:"0..9223372036854775807"`
 	Duration Duration `toml:"duration" doc:"simulated time to run (exec: at most; the run ends when every program has exited)" range:"1us..3600s"`
 }
@@ -194,8 +198,80 @@ type VMConfig struct {
 	Name     string         `toml:"name" doc:"VM name, unique" rule:"1..40 characters from a-z, 0-9, _ and -"`
 	BackedUp bool           `toml:"backed_up" doc:"whether this VM's image is backed up (checkpointed)"`
 	Memory   Size           `toml:"memory" doc:"image size" range:"1MiB..64GiB" rule:"a multiple of host.page_size; all VMs together at most host.memory"`
-	Cores    []int          `toml:"cores" doc:"indices of the cores that run this VM" rule:"non-empty; each 0..host.cores - 1; a core runs at most one VM"`
-	Workload WorkloadConfig `toml:"workload" doc:"the VM's synthetic memory workload"`
+	Cores    []int          `toml:"cores" doc:"indices of the cores that run this VM" rule:"non-empty; each 0..host.cores - 1; a core runs at most one VM; exactly one for service and bulk VMs"`
+	Workload WorkloadConfig `toml:"workload" doc:"the VM's synthetic memory workload (a service VM's requests draw their memory operations from it)"`
+	Role     string         `toml:"role" doc:"what the VM runs: memory (its workload's access stream without pause), service (answers requests from [[client]] hosts, ha-nic) or bulk (sends packets to an external sink as fast as bulk.rate allows, ha-nic)" enum:"memory,service,bulk" rule:"memory outside ha-nic"`
+	VF       bool           `toml:"vf" doc:"the VM has a virtual function of the host's adapter, with its own MAC and descriptor rings in its memory (ha-nic)" rule:"true for service and bulk VMs, and for backed-up VMs in ha-nic"`
+	Service  ServiceConfig  `toml:"service" doc:"the request/response service of a service VM"`
+	Bulk     BulkConfig     `toml:"bulk" doc:"the traffic of a bulk VM"`
+}
+
+// ServiceConfig describes a service VM's work per request.
+type ServiceConfig struct {
+	Dist          string   `toml:"dist" doc:"distribution of the compute time per request" enum:"constant,exponential,lognormal"`
+	Time          Duration `toml:"time" doc:"mean compute time per request" range:"0s..1s"`
+	Ops           int      `toml:"ops" doc:"memory operations per request, drawn from the VM's workload stream (its stores dirty the image a checkpoint replicates)" range:"0..1000000"`
+	ResponseBytes Size     `toml:"response_bytes" doc:"response payload" range:"1B..9000B" rule:"at most nic.mtu"`
+}
+
+// BulkConfig describes a bulk VM's traffic.
+type BulkConfig struct {
+	Rate        Bandwidth `toml:"rate" doc:"payload rate to send at (0B/s: as fast as the transmit ring drains)" range:"0B/s..1TB/s"`
+	PacketBytes Size      `toml:"packet_bytes" doc:"payload per packet" range:"1B..9000B" rule:"at most nic.mtu"`
+}
+
+// NICConfig describes the SR-IOV adapter of each host.
+type NICConfig struct {
+	Buffering       string    `toml:"buffering" doc:"where a checkpointing VM's output waits for its checkpoint to commit: nic (the adapter's checkpoint packet buffer, patent family 2), software (the hypervisor copies and holds each packet, as Remus does), none (not held: clients may see output of state that a failover would lose)" enum:"nic,software,none"`
+	Scheduler       string    `toml:"scheduler" doc:"transmit scheduler: strict-priority (released checkpoint packets before other VFs' packets, steps 506-514), fifo (in the order they became ready: the no-priority baseline) or drr (deficit round robin by quantum_high : quantum_low bytes)" enum:"strict-priority,fifo,drr"`
+	QuantumHigh     Size      `toml:"quantum_high" doc:"drr: bytes a round for released checkpoint packets" range:"64B..1MiB"`
+	QuantumLow      Size      `toml:"quantum_low" doc:"drr: bytes a round for other VFs' packets" range:"64B..1MiB"`
+	MTU             Size      `toml:"mtu" doc:"largest frame payload" range:"46B..9000B"`
+	Buffer          Size      `toml:"buffer" doc:"checkpoint packet buffer capacity in frame bytes" range:"64B..16GiB" rule:"at least one frame of the MTU (nic.mtu + 18 bytes)"`
+	BufferPackets   int       `toml:"buffer_packets" doc:"checkpoint packet buffer capacity in packets (descriptors)" range:"1..100000000"`
+	Overflow        string    `toml:"overflow" doc:"when the checkpoint buffer is full: backpressure (the VF's transmit ring stops draining; the VM sees a full ring), spill (to host memory over DMA), drop (counted as data loss)" enum:"backpressure,spill,drop"`
+	SpillBandwidth  Bandwidth `toml:"spill_bandwidth" doc:"spill: DMA bandwidth to host memory and back" range:"100MB/s..1TB/s"`
+	SpillLatency    Duration  `toml:"spill_latency" doc:"spill: DMA latency each way" range:"0s..1ms"`
+	Bandwidth       Bandwidth `toml:"bandwidth" doc:"the adapter's port: wire bandwidth" range:"1MB/s..1TB/s"`
+	Latency         Duration  `toml:"latency" doc:"the port's wire: propagation delay to the switch" range:"0s..10ms"`
+	RingEntries     int       `toml:"ring_entries" doc:"descriptors in each VF's transmit and receive ring (each with a buffer of the MTU in the VM's memory)" range:"8..4096" rule:"a power of two"`
+	DMALatency      Duration  `toml:"dma_latency" doc:"I/O bus latency added to every DMA transfer, before the memory system's own" range:"0s..100us"`
+	CoalescePackets int       `toml:"coalesce_packets" doc:"interrupt coalescing: completions that raise a VF's interrupt at once" range:"1..4096"`
+	CoalesceTime    Duration  `toml:"coalesce_time" doc:"interrupt coalescing: longest a completion waits for its interrupt (0s: none)" range:"0s..10ms"`
+	IRQCycles       uint64    `toml:"irq_cycles" doc:"guest driver cost to take an interrupt, in core cycles" range:"0..1000000"`
+	PacketCycles    uint64    `toml:"packet_cycles" doc:"guest driver (and stack) cost per packet sent or received, in core cycles" range:"0..1000000"`
+	DoorbellCycles  uint64    `toml:"doorbell_cycles" doc:"cost of a doorbell write to the adapter, in core cycles" range:"0..1000000"`
+}
+
+// HAConfig describes how checkpoints reach the secondary host.
+type HAConfig struct {
+	Method            string    `toml:"method" doc:"what a checkpoint replicates: line-log (the lines in the image-modification log), page-4k or page-64k (dirty pages), full (the whole image)" enum:"line-log,page-4k,page-64k,full"`
+	CopyBandwidth     Bandwidth `toml:"copy_bandwidth" doc:"how fast the paused primary copies the modified state into its send buffer (adds to the pause)" range:"100MB/s..1TB/s"`
+	LinkBandwidth     Bandwidth `toml:"link_bandwidth" doc:"replication link bandwidth, each way" range:"1MB/s..1TB/s"`
+	LinkLatency       Duration  `toml:"link_latency" doc:"replication link latency, each way" range:"0s..100ms"`
+	ApplyBandwidth    Bandwidth `toml:"apply_bandwidth" doc:"how fast the secondary writes received state into the backup image before it acknowledges" range:"100MB/s..1TB/s"`
+	AckBytes          Size      `toml:"ack_bytes" doc:"the acknowledgement message" range:"1B..64KiB"`
+	Verify            bool      `toml:"verify" doc:"check after every acknowledged checkpoint that the backup image equals the primary's as of that checkpoint (a SHA-256 digest of each image's written memory: costs host time)"`
+	SoftExitCycles    uint64    `toml:"soft_exit_cycles" doc:"software buffering: VM exit and return per packet sent, in core cycles" range:"0..10000000"`
+	SoftPacketCycles  uint64    `toml:"soft_packet_cycles" doc:"software buffering: the hypervisor's handling per packet captured (besides copying it), in core cycles" range:"0..10000000"`
+	SoftReleaseCycles uint64    `toml:"soft_release_cycles" doc:"software buffering: the hypervisor's work per packet released after a commit, in core cycles" range:"0..10000000"`
+}
+
+// NetworkConfig describes the switch and the external hosts' links.
+type NetworkConfig struct {
+	SwitchLatency   Duration  `toml:"switch_latency" doc:"forwarding latency of the switch" range:"0s..1ms"`
+	ClientBandwidth Bandwidth `toml:"client_bandwidth" doc:"each external host's link to the switch, each way" range:"1MB/s..1TB/s"`
+	ClientLatency   Duration  `toml:"client_latency" doc:"each external host's link latency" range:"0s..100ms"`
+}
+
+// ClientConfig describes an external client host.
+type ClientConfig struct {
+	Name         string  `toml:"name" doc:"client name, unique" rule:"1..40 characters from a-z, 0-9, _ and -"`
+	VM           string  `toml:"vm" doc:"the service VM it sends requests to" rule:"names a vm with role service"`
+	Mode         string  `toml:"mode" doc:"open (requests arrive as a Poisson process of rate a second, whatever the responses do) or closed (outstanding requests in flight at all times)" enum:"open,closed"`
+	Rate         float64 `toml:"rate" doc:"open: requests a second" range:"0.001..100000000"`
+	Outstanding  int     `toml:"outstanding" doc:"closed: requests in flight" range:"1..1000000"`
+	RequestBytes Size    `toml:"request_bytes" doc:"request payload" range:"1B..9000B" rule:"at most nic.mtu"`
 }
 
 // Pattern is a synthetic workload's address pattern.
@@ -261,7 +337,24 @@ func Default() Config {
 		Exec:       ExecConfig{Copies: 1},
 		Translator: TranslatorConfig{Strategy: "adaptive", RegenThreshold: 16},
 		Output:     OutputConfig{Series: true},
+		NIC: NICConfig{Buffering: "nic", Scheduler: "strict-priority", QuantumHigh: 3 * KiB, QuantumLow: 3 * KiB,
+			MTU: 1500, Buffer: 4 * MiB, BufferPackets: 65536, Overflow: "backpressure",
+			SpillBandwidth: 8_000_000_000, SpillLatency: Duration(500 * sim.Nanosecond),
+			Bandwidth: 1_250_000_000, Latency: Duration(sim.Microsecond), RingEntries: 512,
+			DMALatency: Duration(250 * sim.Nanosecond), CoalescePackets: 16, CoalesceTime: Duration(20 * sim.Microsecond),
+			IRQCycles: 2000, PacketCycles: 1500, DoorbellCycles: 300},
+		HA: HAConfig{Method: "line-log", CopyBandwidth: 10_000_000_000, LinkBandwidth: 1_250_000_000,
+			LinkLatency: Duration(10 * sim.Microsecond), ApplyBandwidth: 10_000_000_000, AckBytes: 64,
+			SoftExitCycles: 3000, SoftPacketCycles: 2000, SoftReleaseCycles: 2000},
+		Network: NetworkConfig{SwitchLatency: Duration(sim.Microsecond), ClientBandwidth: 1_250_000_000,
+			ClientLatency: Duration(5 * sim.Microsecond)},
 	}
+}
+
+// DefaultClient returns the per-client defaults: an open-loop client
+// sending 1000 requests a second of 128 bytes to the VM "web".
+func DefaultClient() ClientConfig {
+	return ClientConfig{Name: "client", VM: "web", Mode: "open", Rate: 1000, Outstanding: 1, RequestBytes: 128}
 }
 
 // DefaultVM returns the per-VM defaults, which are also the first default VM:
@@ -271,5 +364,8 @@ func DefaultVM() VMConfig {
 		Name: "protected", BackedUp: true, Memory: 256 * MiB, Cores: []int{0},
 		Workload: WorkloadConfig{Pattern: PatternZipf, Footprint: 16 * MiB, WriteFraction: 0.3,
 			ZipfS: 1.2, Stride: 4 * KiB, AccessSize: 8, GapCycles: 2},
+		Role: "memory", VF: true,
+		Service: ServiceConfig{Dist: "exponential", Time: Duration(20 * sim.Microsecond), Ops: 200, ResponseBytes: 1024},
+		Bulk:    BulkConfig{PacketBytes: 1500},
 	}
 }

@@ -202,6 +202,97 @@ func (v *validator) rules(c Config) {
 	if c.Run.Scenario != "exec" { // the exec scenario runs no VMs
 		v.vmRules(c)
 	}
+	v.nicRules(c)
+}
+
+// FrameOverhead is the bytes an Ethernet frame adds to its payload (header
+// and FCS).
+const FrameOverhead = 18
+
+// RingBufBytes is the size of each descriptor's buffer in a VF's rings: the
+// MTU and the packet header, rounded up to whole cache lines.
+func RingBufBytes(c Config) uint64 {
+	line := uint64(c.Cache.LineSize)
+	return (uint64(c.NIC.MTU) + 32 + line - 1) / line * line
+}
+
+// RingBytes is the memory a VF's two rings and their buffers take at the top
+// of its VM's image.
+func RingBytes(c Config) uint64 {
+	return 2 * uint64(c.NIC.RingEntries) * (16 + RingBufBytes(c))
+}
+
+// nicRules checks the adapter, the clients and the VMs' network roles.
+func (v *validator) nicRules(c Config) {
+	n := c.NIC
+	if v.ok("nic.buffer", "nic.mtu") && uint64(n.Buffer) < uint64(n.MTU)+FrameOverhead {
+		v.fail("nic.buffer", "%s is not allowed; the checkpoint buffer must hold at least one frame of the MTU (nic.mtu + %d bytes = %s)",
+			n.Buffer, FrameOverhead, Size(uint64(n.MTU)+FrameOverhead))
+	}
+	if v.ok("nic.ring_entries") && !isPow2(uint64(n.RingEntries)) {
+		v.fail("nic.ring_entries", "%d is not allowed; must be a power of two", n.RingEntries)
+	}
+	ha := c.Run.Scenario == "ha-nic"
+	mtuOK := v.ok("nic.mtu")
+	services := map[string]bool{}
+	for i, vm := range c.VMs {
+		p := fmt.Sprintf("vm[%d]", i)
+		if !ha {
+			if vm.Role != "memory" && c.Run.Scenario != "exec" && v.ok(p+".role") {
+				v.fail(p+".role", "%s is not allowed; run.scenario is %s, whose VMs run their memory workload (role \"memory\"); service and bulk VMs need ha-nic",
+					tomlString(vm.Role), c.Run.Scenario)
+			}
+			continue
+		}
+		network := vm.Role == "service" || vm.Role == "bulk"
+		switch {
+		case network && !vm.VF:
+			v.fail(p+".vf", "false is not allowed; a %s VM sends and receives through its own virtual function", vm.Role)
+		case vm.BackedUp && c.Backup.Enabled && !vm.VF:
+			v.fail(p+".vf", "false is not allowed; vm %s is backed up (checkpointed), so its output must be held until each checkpoint commits, which needs a virtual function", vm.Name)
+		}
+		if network && len(vm.Cores) != 1 && v.ok(p+".cores") {
+			v.fail(p+".cores", "%d cores are not allowed; a %s VM runs on exactly one core", len(vm.Cores), vm.Role)
+		}
+		if vm.Role == "service" {
+			services[vm.Name] = true
+			if mtuOK && vm.Service.ResponseBytes > n.MTU {
+				v.fail(p+".service.response_bytes", "%s is not allowed; must be at most nic.mtu (%s)", vm.Service.ResponseBytes, n.MTU)
+			}
+		}
+		if vm.Role == "bulk" && mtuOK && vm.Bulk.PacketBytes > n.MTU {
+			v.fail(p+".bulk.packet_bytes", "%s is not allowed; must be at most nic.mtu (%s)", vm.Bulk.PacketBytes, n.MTU)
+		}
+		if vm.VF && v.ok(p+".memory", p+".workload.footprint", "nic.mtu", "nic.ring_entries", "cache.line_size") {
+			if need := uint64(vm.Workload.Footprint) + RingBytes(c); need > uint64(vm.Memory) {
+				v.fail(p+".memory", "%s is not allowed; the workload footprint (%s) and the VF's rings at the top of the image (%s) need %s",
+					vm.Memory, vm.Workload.Footprint, Size(RingBytes(c)), Size(need))
+			}
+		}
+	}
+	if !ha {
+		return
+	}
+	if !c.Cache.L3.Enabled {
+		v.fail("cache.l3.enabled", "false is not allowed; run.scenario is ha-nic, whose adapter's DMA goes through the shared L3")
+	}
+	names := map[string]int{}
+	for i, cl := range c.Clients {
+		p := fmt.Sprintf("client[%d]", i)
+		if !nameRE.MatchString(cl.Name) {
+			v.fail(p+".name", "%s is not allowed; must be %s", tomlString(cl.Name), nameRule)
+		} else if j, dup := names[cl.Name]; dup {
+			v.fail(p+".name", "%s is not allowed; client[%d] already has that name (names must be unique)", tomlString(cl.Name), j)
+		} else {
+			names[cl.Name] = i
+		}
+		if !services[cl.VM] {
+			v.fail(p+".vm", "%s is not allowed; must name a [[vm]] with role \"service\" (and a virtual function)", tomlString(cl.VM))
+		}
+		if mtuOK && cl.RequestBytes > n.MTU {
+			v.fail(p+".request_bytes", "%s is not allowed; must be at most nic.mtu (%s)", cl.RequestBytes, n.MTU)
+		}
+	}
 }
 
 func (v *validator) cacheRules(c Config) {

@@ -27,6 +27,20 @@ type backupHost struct {
 	vcpus   []*hypervisor.VCPU
 	backup  *hypervisor.Backup // nil when backup is disabled
 	layout  layout
+	l3      *cache.Cache // nil when there is none
+	dram    *memory.DRAM
+	// net holds the core of each service or bulk VM (by VM index), for
+	// the ha-nic scenario to run a network vCPU on.
+	net map[int]netCore
+}
+
+// netCore is what a network VM's vCPU runs on.
+type netCore struct {
+	core   int
+	scope  sim.Scope
+	port   *cache.Port
+	mmu    *memory.MMU
+	stream *workloads.Stream
 }
 
 // layout is where things live in host physical memory.
@@ -76,7 +90,7 @@ func alignUp(x, a uint64) uint64 { return (x + a - 1) / a * a }
 
 func buildBackupHost(env *sim.Env, cfg configs.Config) (*backupHost, error) {
 	host := env.Scope("host0")
-	h := &backupHost{cfg: cfg, scope: host}
+	h := &backupHost{cfg: cfg, scope: host, net: map[int]netCore{}}
 	pageSize := uint64(cfg.Host.PageSize)
 	lineSize := uint64(cfg.Cache.LineSize)
 	freq := sim.Freq(cfg.Host.Freq)
@@ -130,11 +144,23 @@ func buildBackupHost(env *sim.Env, cfg configs.Config) (*backupHost, error) {
 			return nil, err
 		}
 	}
+	h.l3, h.dram = l3, dram
 	if cfg.Backup.Enabled {
-		if h.backup, err = hypervisor.NewBackup(host.Child("backup"), hypervisor.BackupConfig{
+		bc := hypervisor.BackupConfig{
 			Interval: sim.Time(cfg.Backup.Interval), Suspend: sim.Time(cfg.Backup.Suspend),
 			DrainCyclesPerEntry: cfg.Backup.DrainCyclesPerEntry, LineSize: lineSize, Verify: true,
-		}, freq, h.ctl, h.mem, h.replica, h.vms); err != nil {
+		}
+		if cfg.Run.Scenario == "ha-nic" {
+			// Checkpoints travel to the secondary host's memory (the replica).
+			if bc.Method, err = hypervisor.ParseMethod(cfg.HA.Method); err != nil {
+				return nil, fmt.Errorf("ha.method: %w", err)
+			}
+			bc.Verify = cfg.HA.Verify
+			bc.Link = &hypervisor.ReplicationConfig{CopyBytesPerSec: uint64(cfg.HA.CopyBandwidth),
+				BytesPerSec: uint64(cfg.HA.LinkBandwidth), Latency: sim.Time(cfg.HA.LinkLatency),
+				ApplyBytesPerSec: uint64(cfg.HA.ApplyBandwidth), AckBytes: uint64(cfg.HA.AckBytes)}
+		}
+		if h.backup, err = hypervisor.NewBackup(host.Child("backup"), bc, freq, h.ctl, h.mem, h.replica, h.vms); err != nil {
 			return nil, err
 		}
 	}
@@ -195,6 +221,10 @@ func buildBackupHost(env *sim.Env, cfg configs.Config) (*backupHost, error) {
 		}, sim.NewRNG(env.Seed, vscope.Name()+".stream"))
 		if err != nil {
 			return nil, fmt.Errorf("vm %s: workload: %w", vc.Name, err)
+		}
+		if vc.Role != "memory" {
+			h.net[vi] = netCore{core: c, scope: vscope, port: port, mmu: mmu, stream: stream}
+			continue
 		}
 		v, err := hypervisor.NewVCPU(vscope, hypervisor.VCPUConfig{
 			Core: c, Quantum: sim.Time(cfg.Host.Quantum), GapCycles: w.GapCycles, AccessSize: uint64(w.AccessSize),

@@ -88,8 +88,11 @@ func summaryHeader(w io.Writer, r *Result) {
 
 // buildScenario builds what cfg.Run.Scenario names.
 func buildScenario(env *sim.Env, cfg configs.Config) (scenario, error) {
-	if cfg.Run.Scenario == "exec" {
+	switch cfg.Run.Scenario {
+	case "exec":
 		return buildExecHost(env, cfg)
+	case "ha-nic":
+		return buildHANIC(env, cfg)
 	}
 	return buildBackupHost(env, cfg)
 }

@@ -107,10 +107,12 @@ type NetVCPU struct {
 	reqStart sim.Time
 	opsLeft  int
 	opGap    sim.Time
-	posted   int // bulk: packets posted since the last doorbell
+	posted   int      // bulk: packets posted since the last doorbell
+	nextBulk sim.Time // bulk: when the next packet may start, at its rate
+	paced    sim.Time // bulk: idle time waiting for nextBulk in this stretch
 	seq      uint64
-	hdr    [nic.PacketHeaderLen]byte
-	desc   [nic.DescBytes]byte
+	hdr      [nic.PacketHeaderLen]byte
+	desc     [nic.DescBytes]byte
 
 	requests, responses, bulkSent, ringFull, busy *sim.Counter
 	serviceTime                                   *sim.Histogram
@@ -191,13 +193,13 @@ func (v *NetVCPU) Handle(ev sim.Event) {
 		return
 	}
 	t := now
+	v.paced = 0
 	if v.phase == phDoorbell {
 		v.adapter.Doorbell(v.vf, v.txTail)
 		v.posted = 0
 		v.phase = phPoll
 		if v.cfg.Role == Bulk {
 			v.phase = phRespond
-			t += v.cfg.BulkGap
 		}
 	}
 	limit := now + v.cfg.Quantum
@@ -215,16 +217,16 @@ func (v *NetVCPU) Handle(ev sim.Event) {
 		}
 		switch v.phase {
 		case phIdle, phWaitTx:
-			v.busy.Add(uint64(t - now))
+			v.busy.Add(uint64(t - now - v.paced))
 			v.adapter.EnableIRQ(v.vf) // may interrupt at once, rescheduling us
 			return
 		case phDoorbell:
-			v.busy.Add(uint64(t - now))
+			v.busy.Add(uint64(t - now - v.paced))
 			v.busyUntil(t)
 			return
 		}
 	}
-	v.busy.Add(uint64(t - now))
+	v.busy.Add(uint64(t - now - v.paced))
 	v.busyUntil(t)
 }
 
@@ -340,6 +342,10 @@ func (v *NetVCPU) serve(t, limit sim.Time) sim.Time {
 func (v *NetVCPU) respond(t sim.Time) sim.Time {
 	p := nic.Packet{Src: v.mac}
 	if v.cfg.Role == Bulk {
+		if t < v.nextBulk {
+			v.paced += v.nextBulk - t
+			return v.nextBulk // paced at its rate: idle until then
+		}
 		v.seq++
 		p.Dst, p.Bytes, p.Tag, p.ID = v.cfg.BulkDst, v.cfg.BulkBytes, v.seq, v.seq
 	} else {
@@ -369,6 +375,7 @@ func (v *NetVCPU) respond(t sim.Time) sim.Time {
 	t = v.store(t, v.tx.DescAddr(i), v.desc[:], nic.DescBytes)
 	v.txTail++
 	v.posted++
+	v.nextBulk = max(v.nextBulk, t) + v.cfg.BulkGap
 	t += v.freq.CyclesToTime(v.cfg.PacketCycles)
 	v.finish(t)
 	if v.cfg.Role == Bulk && v.cfg.BulkGap == 0 && v.posted < bulkBatch && v.txTail-v.txDone < v.tx.Entries {
@@ -377,6 +384,8 @@ func (v *NetVCPU) respond(t sim.Time) sim.Time {
 	v.phase = phDoorbell
 	return t + v.freq.CyclesToTime(v.cfg.DoorbellCycles)
 }
+
+
 
 // bulkBatch is how many packets a saturating bulk sender posts per doorbell.
 const bulkBatch = 16

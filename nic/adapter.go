@@ -99,11 +99,11 @@ type vf struct {
 	tx, rx ring
 	// Transmit descriptors fetched, in ring order; readyCount of them have
 	// arrived, inFlight are still being read.
-	fetched             queue
-	fetchInFlight       bool
+	fetched              queue
+	fetchInFlight        bool
 	inFlight, readyCount int
-	rxInFlight          queue    // packets being written into receive buffers
-	rxLast              sim.Time // when the last of them completes
+	rxInFlight           queue    // packets being written into receive buffers
+	rxLast               sim.Time // when the last of them completes
 	// The VF's interrupt: completions not yet signalled, whether the
 	// coalescing timer runs (and its generation), whether the driver has
 	// it masked.
@@ -132,6 +132,7 @@ const (
 // histograms of how long packets were held and of their latency from Send
 // to arrival at the far end of the wire; the buffer's peak occupancy.
 type Adapter struct {
+	name   string
 	cfg    Config
 	engine *sim.Engine
 	id     sim.HandlerID
@@ -184,7 +185,7 @@ func New(scope sim.Scope, cfg Config) (*Adapter, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &Adapter{cfg: cfg, engine: scope.Engine(), wire: wire, byMAC: map[uint64]int{},
+	a := &Adapter{name: scope.Name(), cfg: cfg, engine: scope.Engine(), wire: wire, byMAC: map[uint64]int{},
 		sched: scheduler{kind: cfg.Scheduler, quantum: cfg.Quantum}}
 	if cfg.Overflow == Spill {
 		if a.dma, err = sim.NewLink(scope.Child("spill_dma"), cfg.SpillLatency, cfg.SpillBytesPerSec); err != nil {
@@ -213,6 +214,9 @@ func New(scope sim.Scope, cfg Config) (*Adapter, error) {
 	scope.Value("buffer_bytes", "checkpoint-buffer memory in use", func() float64 { return float64(a.occBytes) })
 	return a, nil
 }
+
+// Name returns the adapter's scope name, under which its statistics are.
+func (a *Adapter) Name() string { return a.name }
 
 // AddVF adds a virtual function with MAC mac whose VM checkpoints or not,
 // and returns its number.

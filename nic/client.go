@@ -62,6 +62,20 @@ func NewClient(scope sim.Scope, cfg ClientConfig, send func(Packet)) (*Client, e
 	c.sent = scope.Counter("requests", "requests sent")
 	c.done = scope.Counter("responses", "responses received")
 	c.latency = scope.Histogram("latency", "ps", "time from a request to its response")
+	// More points of the latency distribution than the histogram's own
+	// (p50, p90, p99, p999), for CDF plots.
+	for _, q := range []struct {
+		name string
+		q    float64
+	}{{"p10", 0.1}, {"p25", 0.25}, {"p75", 0.75}, {"p95", 0.95}} {
+		scope.Value("latency_"+q.name, "ps: the "+q.name+" of the latency", func() float64 { return c.latency.Quantile(q.q) })
+	}
+	scope.Value("throughput", "responses a simulated second", func() float64 {
+		if now := c.engine.Now(); now > 0 {
+			return float64(c.done.Value()) / now.Seconds()
+		}
+		return 0
+	})
 	return c, nil
 }
 
@@ -89,7 +103,7 @@ func (c *Client) request() {
 	c.next++
 	c.pending[c.next] = c.engine.Now()
 	c.sent.Inc()
-	c.send(Packet{ID: c.next, Dst: c.cfg.Server, Bytes: c.cfg.RequestBytes, Tag: c.next, Sent: c.engine.Now()})
+	c.send(Packet{ID: c.next, Dst: c.cfg.Server, Src: c.cfg.MAC, Bytes: c.cfg.RequestBytes, Tag: c.next, Sent: c.engine.Now()})
 }
 
 // Handle implements sim.Handler: the next open-loop arrival.
@@ -116,3 +130,32 @@ func (c *Client) Receive(p Packet, at sim.Time) {
 
 // MAC returns the client's address.
 func (c *Client) MAC() uint64 { return c.cfg.MAC }
+
+// Sink is an external host that receives bulk traffic and counts it.
+//
+// Statistics under its scope: frames and payload bytes received, and
+// "goodput" (payload bytes a simulated second).
+type Sink struct {
+	engine        *sim.Engine
+	frames, bytes *sim.Counter
+}
+
+// NewSink returns a sink with statistics under scope.
+func NewSink(scope sim.Scope) *Sink {
+	s := &Sink{engine: scope.Engine()}
+	s.frames = scope.Counter("frames", "frames received")
+	s.bytes = scope.Counter("bytes", "payload bytes received")
+	scope.Value("goodput", "payload bytes received a simulated second", func() float64 {
+		if now := s.engine.Now(); now > 0 {
+			return float64(s.bytes.Value()) / now.Seconds()
+		}
+		return 0
+	})
+	return s
+}
+
+// Receive takes a frame arriving now.
+func (s *Sink) Receive(p Packet, _ sim.Time) {
+	s.frames.Inc()
+	s.bytes.Add(uint64(p.Bytes))
+}

@@ -1,0 +1,319 @@
+package experiment
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/twinsim/twinsim/cache"
+	"github.com/twinsim/twinsim/configs"
+	"github.com/twinsim/twinsim/hypervisor"
+	"github.com/twinsim/twinsim/memory"
+	"github.com/twinsim/twinsim/nic"
+	"github.com/twinsim/twinsim/sim"
+	"github.com/twinsim/twinsim/workloads"
+)
+
+// haNIC is the checkpoint-HA scenario with network output commit (patent
+// family 2): the primary host of the backup scenario, whose VMs also have
+// virtual functions of an SR-IOV adapter, a switch joining it to external
+// client hosts and bulk sinks, and the secondary host that receives each
+// checkpoint over the replication link, applies it to the backup image and
+// acknowledges it — the acknowledgement being the adapter's commit notice.
+type haNIC struct {
+	*backupHost
+	adapter *nic.Adapter
+	sw      *nic.Switch
+	soft    *hypervisor.SoftBuffer
+	clients []*nic.Client
+	net     []*hypervisor.NetVCPU
+	ckptVFs []int // VFs whose packets the adapter holds
+}
+
+// MAC addresses: VMs, clients and bulk sinks, each numbered from 1.
+const (
+	macVM     = 0x02_00_00_00_00_00
+	macClient = 0x02_00_00_01_00_00
+	macSink   = 0x02_00_00_02_00_00
+)
+
+func buildHANIC(env *sim.Env, cfg configs.Config) (*haNIC, error) {
+	h, err := buildBackupHost(env, cfg)
+	if err != nil {
+		return nil, err
+	}
+	s := &haNIC{backupHost: h}
+	n := cfg.NIC
+	sched, err := nic.ParseScheduler(n.Scheduler)
+	if err != nil {
+		return nil, fmt.Errorf("nic.scheduler: %w", err)
+	}
+	overflow, err := nic.ParseOverflow(n.Overflow)
+	if err != nil {
+		return nil, fmt.Errorf("nic.overflow: %w", err)
+	}
+	s.adapter, err = nic.New(h.scope.Child("nic"), nic.Config{
+		MTU: uint32(n.MTU), BufferBytes: uint64(n.Buffer), BufferPackets: n.BufferPackets, Overflow: overflow,
+		SpillBytesPerSec: uint64(n.SpillBandwidth), SpillLatency: sim.Time(n.SpillLatency),
+		Scheduler: sched, Quantum: [2]uint64{uint64(n.QuantumHigh), uint64(n.QuantumLow)},
+		WireBytesPerSec: uint64(n.Bandwidth), WireLatency: sim.Time(n.Latency),
+		CoalescePackets: n.CoalescePackets, CoalesceTime: sim.Time(n.CoalesceTime)})
+	if err != nil {
+		return nil, fmt.Errorf("nic: %w", err)
+	}
+	if n.Buffering == "software" && h.backup != nil {
+		s.soft, err = hypervisor.NewSoftBuffer(h.scope.Child("softbuf"), hypervisor.SoftConfig{
+			ExitCycles: cfg.HA.SoftExitCycles, PacketCycles: cfg.HA.SoftPacketCycles, ReleaseCycles: cfg.HA.SoftReleaseCycles,
+			Base: h.layout.hypBase, Size: h.layout.hypSize}, sim.Freq(cfg.Host.Freq), h.backup, s.adapter)
+		if err != nil {
+			return nil, err
+		}
+	}
+
+	s.sw = nic.NewSwitch(env.Scope("network.switch"), sim.Time(cfg.Network.SwitchLatency))
+	s.adapter.Deliver = func(p nic.Packet, _ sim.Time) { s.sw.Receive(p) }
+	dma, err := cache.NewPort(sim.Freq(cfg.Host.Freq), []*cache.Cache{h.l3}, h.dram, h.ctl)
+	if err != nil {
+		return nil, fmt.Errorf("nic dma: %w", err)
+	}
+	mem := &dmaPath{port: dma, mem: h.mem, backup: h.backup, vms: h.vms, latency: sim.Time(n.DMALatency),
+		line: uint64(cfg.Cache.LineSize)}
+
+	byVF := map[int]*hypervisor.NetVCPU{}
+	var vmMACs []uint64
+	serverMAC := map[string]uint64{}
+	sinks := 0
+	for i, vc := range cfg.VMs {
+		if !vc.VF {
+			continue
+		}
+		vm := h.vms[i]
+		mac := uint64(macVM + i + 1)
+		ckpt := vm.BackedUp && n.Buffering == "nic"
+		vf, err := s.adapter.AddVF(mac, ckpt)
+		if err != nil {
+			return nil, err
+		}
+		vmMACs = append(vmMACs, mac)
+		if ckpt {
+			s.ckptVFs = append(s.ckptVFs, vf)
+		}
+		nc, network := h.net[i]
+		if !network {
+			continue // a memory VM: a VF it does not use
+		}
+		tx, rx := rings(cfg, vm)
+		if err := s.adapter.AttachRings(vf, mem, tx, rx); err != nil {
+			return nil, fmt.Errorf("vm %s: %w", vc.Name, err)
+		}
+		nCfg := hypervisor.NetConfig{Core: nc.core, Quantum: sim.Time(cfg.Host.Quantum),
+			IRQCycles: n.IRQCycles, PacketCycles: n.PacketCycles, DoorbellCycles: n.DoorbellCycles}
+		if vc.Role == "bulk" {
+			sinks++
+			sinkMAC := uint64(macSink + sinks)
+			sink := nic.NewSink(env.Scope("network.sink_" + vc.Name))
+			if _, err := s.sw.AddPort(uint64(cfg.Network.ClientBandwidth), sim.Time(cfg.Network.ClientLatency), sink.Receive, sinkMAC); err != nil {
+				return nil, err
+			}
+			nCfg.Role, nCfg.BulkDst, nCfg.BulkBytes = hypervisor.Bulk, sinkMAC, uint32(vc.Bulk.PacketBytes)
+			if r := uint64(vc.Bulk.Rate); r > 0 {
+				nCfg.BulkGap = sim.Time(uint64(vc.Bulk.PacketBytes) * uint64(sim.Second) / r)
+			}
+		} else {
+			dist, err := workloads.ParseServiceDist(vc.Service.Dist)
+			if err != nil {
+				return nil, fmt.Errorf("vm %s: service.dist: %w", vc.Name, err)
+			}
+			nCfg.Service = workloads.ServiceConfig{Dist: dist, Mean: sim.Time(vc.Service.Time), Ops: vc.Service.Ops,
+				ResponseBytes: uint32(vc.Service.ResponseBytes)}
+			serverMAC[vc.Name] = mac
+		}
+		backup := h.backup
+		if !vm.BackedUp {
+			backup = nil
+		}
+		v, err := hypervisor.NewNetVCPU(nc.scope, nCfg, sim.Freq(cfg.Host.Freq), vm, nc.stream, nc.mmu, nc.port, h.mem,
+			backup, s.adapter, vf, mac, tx, rx)
+		if err != nil {
+			return nil, err
+		}
+		if s.soft != nil && vm.BackedUp {
+			v.SetSoftBuffer(s.soft)
+		}
+		byVF[vf] = v
+		s.net = append(s.net, v)
+	}
+	s.adapter.OnInterrupt = func(vf int, at sim.Time) {
+		if v := byVF[vf]; v != nil {
+			v.Interrupt(at)
+		}
+	}
+	if _, err := s.sw.AddPort(uint64(n.Bandwidth), sim.Time(n.Latency), func(p nic.Packet, _ sim.Time) { s.adapter.Receive(p) },
+		vmMACs...); err != nil {
+		return nil, err
+	}
+
+	for j, cc := range cfg.Clients {
+		scope := env.Scope("clients." + cc.Name)
+		up, err := s.sw.Uplink(scope.Child("uplink"), uint64(cfg.Network.ClientBandwidth), sim.Time(cfg.Network.ClientLatency))
+		if err != nil {
+			return nil, err
+		}
+		c, err := nic.NewClient(scope, nic.ClientConfig{MAC: uint64(macClient + j + 1), Server: serverMAC[cc.VM],
+			RequestBytes: uint32(cc.RequestBytes), OpenLoop: cc.Mode == "open", Rate: cc.Rate, Outstanding: cc.Outstanding}, up)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := s.sw.AddPort(uint64(cfg.Network.ClientBandwidth), sim.Time(cfg.Network.ClientLatency), c.Receive, c.MAC()); err != nil {
+			return nil, err
+		}
+		s.clients = append(s.clients, c)
+	}
+
+	if b := h.backup; b != nil {
+		b.OnEpoch = func(e uint64) {
+			for _, vf := range s.ckptVFs {
+				if err := s.adapter.StartEpoch(vf, e); err != nil {
+					panic(fmt.Sprintf("experiment: %v", err)) // epochs only increase
+				}
+			}
+		}
+		b.OnCommit = func(e uint64) {
+			for _, vf := range s.ckptVFs {
+				s.adapter.Commit(vf, e)
+			}
+			if s.soft != nil {
+				s.soft.Commit(e)
+			}
+		}
+	}
+	return s, nil
+}
+
+// rings places a VF's transmit and receive rings, descriptors then
+// buffers, at the top of its VM's image.
+func rings(cfg configs.Config, vm *hypervisor.VM) (tx, rx nic.RingConfig) {
+	entries := uint32(cfg.NIC.RingEntries)
+	buf := configs.RingBufBytes(cfg)
+	base := vm.Base + vm.Size - configs.RingBytes(cfg)
+	one := uint64(entries) * (nic.DescBytes + buf)
+	tx = nic.RingConfig{Desc: base, Bufs: base + uint64(entries)*nic.DescBytes, Entries: entries, BufBytes: buf}
+	rx = nic.RingConfig{Desc: base + one, Bufs: base + one + uint64(entries)*nic.DescBytes, Entries: entries, BufBytes: buf}
+	return tx, rx
+}
+
+// dmaPath is the adapter's DMA: across the I/O bus (latency each way) and
+// through the shared L3, line by line, as the VM whose image it touches (so
+// that writes into a backed-up image set image-modification flags and mark
+// the dirty-page trackers, as the checkpoint must see them).
+type dmaPath struct {
+	port    *cache.Port
+	mem     *memory.Physical
+	backup  *hypervisor.Backup
+	vms     []*hypervisor.VM
+	latency sim.Time
+	line    uint64
+}
+
+func (d *dmaPath) owner(addr uint64) uint16 {
+	for _, vm := range d.vms {
+		if vm.Contains(addr) {
+			return vm.ID
+		}
+	}
+	return 0
+}
+
+func (d *dmaPath) access(at sim.Time, addr, n uint64, write bool) sim.Time {
+	a := cache.Access{Write: write, Mode: cache.Guest, VM: d.owner(addr)}
+	done := at
+	for l := addr &^ (d.line - 1); l < addr+n; l += d.line {
+		a.Addr = l
+		done = max(done, d.port.Access(at, a))
+	}
+	return done
+}
+
+// DMARead implements nic.HostMemory.
+func (d *dmaPath) DMARead(now sim.Time, addr uint64, buf []byte, n uint64) sim.Time {
+	d.mem.Read(addr, buf)
+	return d.access(now+d.latency, addr, n, false) + d.latency
+}
+
+// DMAWrite implements nic.HostMemory: a posted write.
+func (d *dmaPath) DMAWrite(now sim.Time, addr uint64, data []byte, n uint64) sim.Time {
+	d.mem.Write(addr, data)
+	if d.backup != nil {
+		d.backup.NoteWrite(addr, n)
+	}
+	return d.access(now+d.latency, addr, n, true)
+}
+
+func (s *haNIC) start() {
+	s.backupHost.start()
+	for _, v := range s.net {
+		v.Start()
+	}
+	for _, c := range s.clients {
+		c.Start()
+	}
+}
+
+// summary prints each client's latency percentiles and throughput, the
+// checkpoint buffer's statistics and the checkpoints'.
+func (s *haNIC) summary(w io.Writer, r *Result) {
+	cfg := s.cfg
+	summaryHeader(w, r)
+	secs := r.SimTime.Seconds()
+	mode := cfg.NIC.Buffering
+	if s.backup == nil {
+		mode = "no checkpointing"
+	}
+	fmt.Fprintf(w, "output commit: %s buffering, scheduler %s\n\n", mode, cfg.NIC.Scheduler)
+	fmt.Fprintf(w, "%-12s %-8s %10s %10s %10s %10s %10s %10s\n", "client", "vm", "req/s", "resp/s", "mean", "p50", "p99", "p999")
+	for i := range s.clients {
+		p := "clients." + cfg.Clients[i].Name
+		fmt.Fprintf(w, "%-12s %-8s %10.0f %10.0f %10s %10s %10s %10s\n", cfg.Clients[i].Name, cfg.Clients[i].VM,
+			s.stat(p, "requests")/secs, s.stat(p, "responses")/secs, fmtTime(s.stat(p, "latency.mean")),
+			fmtTime(s.stat(p, "latency.p50")), fmtTime(s.stat(p, "latency.p99")), fmtTime(s.stat(p, "latency.p999")))
+	}
+	for _, vc := range cfg.VMs {
+		if vc.Role == "bulk" {
+			fmt.Fprintf(w, "bulk vm %s: %.2f Gb/s delivered to its sink\n", vc.Name,
+				8*s.stat("network.sink_"+vc.Name, "goodput")/1e9)
+		}
+	}
+	np := s.adapter.Name()
+	fmt.Fprintf(w, "\nadapter: %.0f frames sent (%.2f Gb/s of wire), %.0f received, %.0f interrupts (%.1f completions each)\n",
+		s.stat(np, "tx_packets"), 8*s.stat(np, "tx_bytes")/secs/1e9, s.stat(np, "rx_packets"), s.stat(np, "interrupts"),
+		s.stat(np, "completions_per_interrupt.mean"))
+	if s.backup != nil && cfg.NIC.Buffering == "nic" {
+		fmt.Fprintf(w, "checkpoint buffer: %.0f packets held, %.0f released, mean hold %s, peak %s of %s; %s overflow: %.0f refused, %.0f spilled, %.0f dropped\n",
+			s.stat(np, "held_packets"), s.stat(np, "released_packets"), fmtTime(s.stat(np, "hold_time.mean")),
+			fmtBytes(s.stat(np, "peak_buffer_bytes")), fmtBytes(float64(cfg.NIC.Buffer)), cfg.NIC.Overflow,
+			s.stat(np, "backpressure_refusals"), s.stat(np, "spilled_packets"), s.stat(np, "dropped_packets"))
+		fmt.Fprintf(w, "output commit check: %.0f packets left before their checkpoint committed\n", s.stat(np, "output_commit_violations"))
+	}
+	if s.soft != nil {
+		sp := s.scope.Child("softbuf").Name()
+		fmt.Fprintf(w, "hypervisor buffer: %.0f packets captured, %.0f released, mean hold %s, peak %s\n",
+			s.stat(sp, "captured_packets"), s.stat(sp, "released_packets"), fmtTime(s.stat(sp, "hold_time.mean")),
+			fmtBytes(s.stat(sp, "peak_buffer_bytes")))
+		fmt.Fprintf(w, "output commit check: %.0f packets left before their checkpoint committed\n", s.stat(sp, "output_commit_violations"))
+	}
+	if s.backup == nil {
+		return
+	}
+	bp := s.scope.Child("backup").Name()
+	n := s.stat(bp, "checkpoints")
+	fmt.Fprintf(w, "\ncheckpoints: %.0f every %v, mean pause %s; %s: %s replicated per checkpoint (mean), committed %s after the checkpoint (mean, %.0f acknowledged)\n",
+		n, sim.Time(cfg.Backup.Interval), fmtTime(s.stat(bp, "pause.mean")), cfg.HA.Method,
+		fmtBytes(s.stat(bp, "ckpt_replicated_bytes.mean")), fmtTime(s.stat(bp, "commit_delay.mean")), s.stat(bp, "commits"))
+	switch {
+	case !cfg.HA.Verify:
+		fmt.Fprintln(w, "backup image check: off (ha.verify = false)")
+	case s.stat(bp, "image_mismatches") == 0:
+		fmt.Fprintf(w, "backup image check: equal to the primary's as of each of the %.0f acknowledged checkpoints\n", s.stat(bp, "commits"))
+	default:
+		fmt.Fprintf(w, "backup image check: DIFFERED after %.0f checkpoints\n", s.stat(bp, "image_mismatches"))
+	}
+}
