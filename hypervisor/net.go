@@ -385,8 +385,6 @@ func (v *NetVCPU) respond(t sim.Time) sim.Time {
 	return t + v.freq.CyclesToTime(v.cfg.DoorbellCycles)
 }
 
-
-
 // bulkBatch is how many packets a saturating bulk sender posts per doorbell.
 const bulkBatch = 16
 
