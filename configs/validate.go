@@ -246,10 +246,10 @@ func (v *validator) nicRules(c Config) {
 		}
 		network := vm.Role == "service" || vm.Role == "bulk"
 		switch {
-		case network && !vm.VF:
-			v.fail(p+".vf", "false is not allowed; a %s VM sends and receives through its own virtual function", vm.Role)
 		case vm.BackedUp && c.Backup.Enabled && !vm.VF:
 			v.fail(p+".vf", "false is not allowed; vm %s is backed up (checkpointed), so its output must be held until each checkpoint commits, which needs a virtual function", vm.Name)
+		case network && !vm.VF:
+			v.fail(p+".vf", "false is not allowed; a %s VM sends and receives through its own virtual function", vm.Role)
 		}
 		if network && len(vm.Cores) != 1 && v.ok(p+".cores") {
 			v.fail(p+".cores", "%d cores are not allowed; a %s VM runs on exactly one core", len(vm.Cores), vm.Role)

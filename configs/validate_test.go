@@ -189,3 +189,37 @@ func TestCoreRules(t *testing.T) {
 	_, err = Load("default", []string{"host.cores=1", "run.scenario=exec", `exec.command="sieve"`})
 	require.NoError(t, err)
 }
+
+// TestHANICRules: the combinations the ha-nic scenario cannot run are
+// errors naming the key: a checkpoint buffer smaller than one frame, a
+// checkpointing VM without a virtual function, an interval of 0, and
+// clients or VMs that do not fit the network.
+func TestHANICRules(t *testing.T) {
+	for _, tc := range []struct {
+		sets []string
+		err  string
+	}{
+		{[]string{"nic.buffer=1KiB"}, "nic.buffer: 1KiB is not allowed; the checkpoint buffer must hold at least one frame of the MTU (nic.mtu + 18 bytes = 1518B)"},
+		{[]string{"vm[0].vf=false"}, "vm[0].vf: false is not allowed; vm web0 is backed up (checkpointed), so its output must be held until each checkpoint commits, which needs a virtual function"},
+		{[]string{"vm[2].vf=false"}, "vm[2].vf: false is not allowed; a service VM sends and receives through its own virtual function"},
+		{[]string{"backup.interval=0s"}, "backup.interval: 0s is not allowed; must be 1us..10s"},
+		{[]string{"client[0].vm=bulk"}, `client[0].vm: "bulk" is not allowed; must name a [[vm]] with role "service" (and a virtual function)`},
+		{[]string{"client[1].name=c-web0"}, `client[1].name: "c-web0" is not allowed; client[0] already has that name (names must be unique)`},
+		{[]string{"client[0].request_bytes=1600B"}, "client[0].request_bytes: 1600B is not allowed; must be at most nic.mtu (1500B)"},
+		{[]string{"nic.ring_entries=100"}, "nic.ring_entries: 100 is not allowed; must be a power of two"},
+		{[]string{"vm[0].memory=16MiB"}, "vm[0].memory: 16MiB is not allowed; the workload footprint (16MiB) and the VF's rings at the top of the image (1552KiB) need 17936KiB"},
+		{[]string{"cache.l3.enabled=false"}, "cache.l3.enabled: false is not allowed; run.scenario is ha-nic, whose adapter's DMA goes through the shared L3"},
+		{[]string{"nic.coalesce_packets=0"}, "nic.coalesce_packets: 0 is not allowed; must be 1..4096"},
+	} {
+		_, err := Load("ha-nic", tc.sets)
+		require.Error(t, err, tc.sets)
+		require.Contains(t, err.Error(), tc.err, tc.sets)
+	}
+	// Outside ha-nic, VMs run their memory workload only.
+	_, err := Load("default", []string{"vm[0].role=bulk"})
+	require.ErrorContains(t, err, `vm[0].role: "bulk" is not allowed; run.scenario is backup`)
+	// Without checkpoints no VM must have a VF for its output's sake, but a
+	// service VM still needs one to be reached.
+	_, err = Load("ha-nic", []string{"backup.enabled=false", "vm[0].vf=false"})
+	require.ErrorContains(t, err, "vm[0].vf: false is not allowed; a service VM")
+}

@@ -162,13 +162,15 @@ func (v *NetVCPU) Interrupt(at sim.Time) {
 // Start posts every receive buffer and begins: a service waits for
 // requests, a bulk sender starts sending.
 func (v *NetVCPU) Start() {
+	t := v.eng.Now()
 	for i := range v.rx.Entries {
 		v.postRx(i)
+		t = v.store(t, v.rx.DescAddr(i), nil, nic.DescBytes)
 	}
 	v.adapter.PostRx(v.vf, v.rx.Entries)
 	if v.cfg.Role == Bulk {
 		v.phase = phRespond
-		v.busyUntil(v.eng.Now())
+		v.busyUntil(t)
 		return
 	}
 	v.phase = phIdle

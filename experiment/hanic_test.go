@@ -1,0 +1,157 @@
+package experiment
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
+
+	"github.com/twinsim/twinsim/configs"
+	"github.com/twinsim/twinsim/sim"
+)
+
+// haSmall is the embedded ha-nic scenario, shortened, with the backup-image
+// check on.
+func haSmall(t require.TestingT, sets ...string) configs.Config {
+	base := []string{"run.duration=60ms", "backup.interval=10ms", "ha.verify=true"}
+	cfg, err := configs.Load("ha-nic", append(base, sets...))
+	require.NoError(t, err)
+	return cfg
+}
+
+func haRun(t require.TestingT, cfg configs.Config) func(path, name string) float64 {
+	res, err := Run(cfg, Options{})
+	require.NoError(t, err)
+	return func(path, name string) float64 {
+		v, ok := res.Env.Stats.Lookup(path, name)
+		require.True(t, ok, "%s.%s", path, name)
+		return v
+	}
+}
+
+// TestHANICHoldsOutputUntilCommit runs the scenario with each kind of
+// output buffering: the protected VMs' responses wait for their epoch's
+// commit (about half an interval and the commit delay on average), the
+// unprotected VM's do not, no packet leaves early, and the backup image
+// equals the primary's as of every acknowledged checkpoint.
+func TestHANICHoldsOutputUntilCommit(t *testing.T) {
+	for _, mode := range []string{"nic", "software", "none"} {
+		t.Run(mode, func(t *testing.T) {
+			get := haRun(t, haSmall(t, "nic.buffering="+mode))
+			commits := get("host0.backup", "commits")
+			require.GreaterOrEqual(t, commits, 5.0)
+			require.Zero(t, get("host0.backup", "image_mismatches"))
+			require.Zero(t, get("host0.nic", "output_commit_violations"))
+			for _, c := range []string{"c-web0", "c-web1", "c-plain"} {
+				require.Positive(t, get("clients."+c, "responses"), c)
+			}
+			protected, plain := get("clients.c-web0", "latency.mean"), get("clients.c-plain", "latency.mean")
+			require.Less(t, plain, float64(sim.Millisecond), "the unprotected VM's responses are not held")
+			switch mode {
+			case "none":
+				require.Less(t, protected, float64(2*sim.Millisecond), "nothing held")
+			case "nic":
+				require.Greater(t, protected, float64(4*sim.Millisecond), "held for their commit")
+				require.Positive(t, get("host0.nic", "held_packets"))
+			case "software":
+				require.Greater(t, protected, float64(4*sim.Millisecond), "held for their commit")
+				require.Zero(t, get("host0.softbuf", "output_commit_violations"))
+				require.Positive(t, get("host0.softbuf", "captured_packets"))
+				require.Zero(t, get("host0.nic", "held_packets"), "the adapter holds nothing itself")
+			}
+		})
+	}
+}
+
+// TestHANICSameSeedSameBytes: the scenario's result files are
+// byte-identical for one seed, and differ for another.
+func TestHANICSameSeedSameBytes(t *testing.T) {
+	cfg := haSmall(t, "run.duration=30ms")
+	a, b := runTo(t, cfg, t.TempDir()), runTo(t, cfg, t.TempDir())
+	for _, f := range []string{"stats.json", "stats.csv", "series-host0.backup.per_checkpoint.csv"} {
+		da, err := os.ReadFile(filepath.Join(a, f))
+		require.NoError(t, err)
+		db, err := os.ReadFile(filepath.Join(b, f))
+		require.NoError(t, err)
+		require.Equal(t, string(da), string(db), f)
+	}
+	c := runTo(t, haSmall(t, "run.duration=30ms", "run.seed=9"), t.TempDir())
+	sa, _ := os.ReadFile(filepath.Join(a, "stats.json"))
+	sc, _ := os.ReadFile(filepath.Join(c, "stats.json"))
+	require.NotEqual(t, string(sa), string(sc))
+}
+
+// TestHANICAddedLatencyIsAnalytic: at a low open-loop load, a response
+// waits on average half an interval for its epoch to end, then the pause,
+// the transfer of the checkpoint, its application and the acknowledgement:
+// the measured added latency is within 10 % of that sum.
+func TestHANICAddedLatencyIsAnalytic(t *testing.T) {
+	const interval = 8 * sim.Millisecond
+	sets := []string{"run.duration=1s", fmt.Sprintf("backup.interval=%dus", interval/sim.Microsecond),
+		"ha.verify=false", "client[0].rate=500", "client[1].rate=1", "client[2].rate=1", "vm[3].bulk.rate=1MB/s"}
+	base := haRun(t, haSmall(t, append(sets, "backup.enabled=false")...))
+	held := haRun(t, haSmall(t, sets...))
+	added := held("clients.c-web0", "latency.mean") - base("clients.c-web0", "latency.mean")
+
+	cfg := haSmall(t)
+	ps := func(bytes, bytesPerSec float64) float64 { return bytes / bytesPerSec * float64(sim.Second) }
+	bytes := held("host0.backup", "ckpt_replicated_bytes.mean")
+	wire := bytes * (1 + 8/float64(cfg.Cache.LineSize)) // each line's address travels with it
+	latency := float64(cfg.HA.LinkLatency)
+	want := float64(interval)/2 + held("host0.backup", "pause.mean") +
+		ps(wire, float64(cfg.HA.LinkBandwidth)) + latency + // the transfer
+		ps(bytes, float64(cfg.HA.ApplyBandwidth)) + // applying it
+		ps(float64(cfg.HA.AckBytes), float64(cfg.HA.LinkBandwidth)) + latency // the acknowledgement
+	t.Logf("added %.0f us, analytic %.0f us", added/1e6, want/1e6)
+	require.InDelta(t, want, added, 0.1*want)
+}
+
+// TestHANICOutputCommitProperty draws random workloads, intervals, buffer
+// sizes, overflow policies, schedulers and buffering: no packet ever leaves
+// before its checkpoint commits, the backup image always equals the
+// primary's as of the acknowledged checkpoint, and only the drop policy
+// loses packets.
+func TestHANICOutputCommitProperty(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		overflow := rapid.SampledFrom([]string{"backpressure", "spill", "drop"}).Draw(rt, "overflow")
+		sets := []string{
+			"run.duration=30ms",
+			fmt.Sprintf("run.seed=%d", rapid.IntRange(1, 1000).Draw(rt, "seed")),
+			fmt.Sprintf("backup.interval=%dus", rapid.IntRange(1000, 15000).Draw(rt, "interval_us")),
+			"nic.buffering=" + rapid.SampledFrom([]string{"nic", "software"}).Draw(rt, "buffering"),
+			"nic.scheduler=" + rapid.SampledFrom([]string{"strict-priority", "fifo", "drr"}).Draw(rt, "scheduler"),
+			"nic.overflow=" + overflow,
+			fmt.Sprintf("nic.buffer=%dB", rapid.IntRange(1518, 256<<10).Draw(rt, "buffer")),
+			fmt.Sprintf("nic.buffer_packets=%d", rapid.IntRange(1, 4096).Draw(rt, "buffer_packets")),
+			fmt.Sprintf("nic.coalesce_packets=%d", rapid.IntRange(1, 64).Draw(rt, "coalesce")),
+			"ha.method=" + rapid.SampledFrom([]string{"line-log", "page-4k", "page-64k", "full"}).Draw(rt, "method"),
+			"ha.link_bandwidth=" + rapid.SampledFrom([]string{"125MB/s", "1.25GB/s"}).Draw(rt, "link"),
+			fmt.Sprintf("client[0].rate=%d", rapid.IntRange(100, 20000).Draw(rt, "rate0")),
+			"client[1].mode=" + rapid.SampledFrom([]string{"open", "closed"}).Draw(rt, "mode1"),
+			fmt.Sprintf("client[1].outstanding=%d", rapid.IntRange(1, 32).Draw(rt, "outstanding1")),
+			"vm[0].workload.pattern=" + rapid.SampledFrom([]string{"uniform", "zipf", "sequential"}).Draw(rt, "pattern"),
+			"vm[0].workload.footprint=" + rapid.SampledFrom([]string{"256KiB", "1MiB", "4MiB"}).Draw(rt, "footprint0"),
+			"vm[1].workload.footprint=1MiB",
+			fmt.Sprintf("vm[0].service.ops=%d", rapid.IntRange(0, 400).Draw(rt, "ops")),
+			"vm[0].service.dist=" + rapid.SampledFrom([]string{"constant", "exponential", "lognormal"}).Draw(rt, "dist"),
+			fmt.Sprintf("vm[0].service.response_bytes=%d", rapid.IntRange(1, 1500).Draw(rt, "response")),
+			fmt.Sprintf("vm[2].backed_up=%t", rapid.Bool().Draw(rt, "plain_backed_up")),
+			"vm[3].bulk.rate=" + rapid.SampledFrom([]string{"0B/s", "100MB/s"}).Draw(rt, "bulk"),
+		}
+		get := haRun(rt, haSmall(rt, sets...))
+		require.Positive(rt, get("host0.backup", "checkpoints"))
+		require.Zero(rt, get("host0.backup", "image_mismatches"))
+		require.Zero(rt, get("host0.nic", "output_commit_violations"))
+		if strings.Contains(strings.Join(sets, " "), "buffering=software") {
+			require.Zero(rt, get("host0.softbuf", "output_commit_violations"))
+		}
+		if overflow != "drop" {
+			require.Zero(rt, get("host0.nic", "dropped_packets"))
+		}
+		require.LessOrEqual(rt, get("clients.c-web0", "responses"), get("clients.c-web0", "requests"))
+	})
+}
