@@ -298,7 +298,8 @@ type WorkloadConfig struct {
 
 // OutputConfig says what a run writes.
 type OutputConfig struct {
-	Series bool `toml:"series" doc:"write per-checkpoint time-series CSVs"`
+	Series bool     `toml:"series" doc:"write time-series CSVs: per checkpoint, and in ha-nic the buffered output over time"`
+	Sample Duration `toml:"sample" doc:"ha-nic: how often the buffered output is sampled into its time series (each row holds the peak since the previous one)" range:"1us..1s"`
 }
 
 // Default returns the default configuration: a 2-core 3GHz host with 64KiB
@@ -336,7 +337,7 @@ func Default() Config {
 		VMs:        []VMConfig{DefaultVM(), unprotected},
 		Exec:       ExecConfig{Copies: 1},
 		Translator: TranslatorConfig{Strategy: "adaptive", RegenThreshold: 16},
-		Output:     OutputConfig{Series: true},
+		Output:     OutputConfig{Series: true, Sample: Duration(100 * sim.Microsecond)},
 		NIC: NICConfig{Buffering: "nic", Scheduler: "strict-priority", QuantumHigh: 3 * KiB, QuantumLow: 3 * KiB,
 			MTU: 1500, Buffer: 4 * MiB, BufferPackets: 65536, Overflow: "backpressure",
 			SpillBandwidth: 8_000_000_000, SpillLatency: Duration(500 * sim.Nanosecond),

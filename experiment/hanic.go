@@ -186,7 +186,29 @@ func buildHANIC(env *sim.Env, cfg configs.Config) (*haNIC, error) {
 			}
 		}
 	}
+	if cfg.Output.Series {
+		s.sampler(env.Scope("host0.buffered"), sim.Time(cfg.Output.Sample))
+	}
 	return s, nil
+}
+
+// sampler records the output held for commit — in the adapter's buffer, or
+// the hypervisor's with software buffering — every period: the peak since
+// the previous row, as a time series.
+func (s *haNIC) sampler(scope sim.Scope, period sim.Time) {
+	series := scope.Series("occupancy", "output held for commit, sampled", "nic_peak_bytes", "nic_bytes", "nic_packets", "software_peak_bytes")
+	eng := scope.Engine()
+	var id sim.HandlerID
+	id = eng.Register(sim.HandlerFunc(func(ev sim.Event) {
+		bytes, packets := s.adapter.Buffered()
+		var soft uint64
+		if s.soft != nil {
+			soft = s.soft.TakePeak()
+		}
+		series.Append(ev.Time, float64(s.adapter.TakePeak()), float64(bytes), float64(packets), float64(soft))
+		eng.Schedule(sim.Event{Time: ev.Time + period, Handler: id})
+	}))
+	eng.Schedule(sim.Event{Time: period, Handler: id})
 }
 
 // rings places a VF's transmit and receive rings, descriptors then

@@ -41,6 +41,7 @@ type SoftBuffer struct {
 	releaseFree sim.Time
 	heldBytes   uint64
 	peak        uint64
+	windowPeak  uint64
 
 	captured, released, violations *sim.Counter
 	holdTime                       *sim.Histogram
@@ -69,6 +70,14 @@ func NewSoftBuffer(scope sim.Scope, cfg SoftConfig, freq sim.Freq, backup *Backu
 	return s, nil
 }
 
+// TakePeak returns the most packet bytes held since the last call, and
+// starts a new window at the bytes held now.
+func (s *SoftBuffer) TakePeak() uint64 {
+	p := max(s.windowPeak, s.heldBytes)
+	s.windowPeak = s.heldBytes
+	return p
+}
+
 // Capture takes packet p, whose header and payload vCPU v wrote at buf, at
 // time t on v's core: the VM exit, the hypervisor's handling and the copy
 // (loads of the guest's buffer, stores into hypervisor memory in privilege
@@ -90,6 +99,7 @@ func (s *SoftBuffer) Capture(t sim.Time, v *NetVCPU, p nic.Packet, buf uint64) s
 	s.captured.Inc()
 	s.heldBytes += uint64(p.Bytes)
 	s.peak = max(s.peak, s.heldBytes)
+	s.windowPeak = max(s.windowPeak, s.heldBytes)
 	return t
 }
 

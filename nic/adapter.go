@@ -174,6 +174,7 @@ type Adapter struct {
 	rxPackets, rxUnknown, rxNoBuffer, txCompletions, interrupts     *sim.Counter
 	holdTime, latency, irqEvents                                    *sim.Histogram
 	peakBytes                                                       uint64
+	windowPeak                                                      uint64 // since the last TakePeak
 }
 
 // New returns an adapter with no VFs, with statistics under scope.
@@ -296,6 +297,15 @@ func (a *Adapter) take(size uint64) {
 	a.occBytes += size
 	a.occPackets++
 	a.peakBytes = max(a.peakBytes, a.occBytes)
+	a.windowPeak = max(a.windowPeak, a.occBytes)
+}
+
+// TakePeak returns the most checkpoint-buffer memory in use since the last
+// call (or the start), and starts a new window at the present occupancy.
+func (a *Adapter) TakePeak() uint64 {
+	p := max(a.windowPeak, a.occBytes)
+	a.windowPeak = a.occBytes
+	return p
 }
 
 // Commit is the notice that the checkpoint of VF n's epoch has committed
