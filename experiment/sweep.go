@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -343,6 +344,16 @@ func parseSeeds(raw any) ([]uint64, error) {
 
 // parseAxis reads one axis: a list of values or a range table. Every value
 // must be valid on its own over the base scenario.
+// zipped reports whether axis key is in a zip group.
+func (s *Sweep) zipped(key string) bool {
+	for _, g := range s.Zip {
+		if slices.Contains(g, key) {
+			return true
+		}
+	}
+	return false
+}
+
 func (s *Sweep) parseAxis(key string, raw any) (Axis, error) {
 	if key == "run.seed" {
 		return Axis{}, fmt.Errorf("vary seeds with sweep.seeds, not as an axis")
@@ -411,7 +422,9 @@ func (s *Sweep) parseAxis(key string, raw any) (Axis, error) {
 		if err := configs.Dump(&b, cfg); err != nil {
 			return ax, err
 		}
-		if prev, dup := seen[b.String()]; dup {
+		if prev, dup := seen[b.String()]; dup && !s.zipped(key) {
+			// (A zipped axis may repeat a value: its points are its group's
+			// tuples, which the point check keeps distinct.)
 			if prev == val {
 				return ax, fmt.Errorf("value %s is listed twice", val)
 			}

@@ -873,3 +873,18 @@ func FuzzParseSweep(f *testing.F) {
 		}
 	})
 }
+
+// TestZippedAxesMayRepeatValues: an axis in a zip group may list a value
+// twice, since its points are the group's tuples; a tuple listed twice is
+// still one configuration twice.
+func TestZippedAxesMayRepeatValues(t *testing.T) {
+	sweep := func(b string) string {
+		return "[sweep]\nname = \"z\"\nbase = \"default\"\nzip = [[\"backup.interval\", \"backup.suspend\"]]\n[axes]\n" +
+			"\"backup.interval\" = [\"1ms\", \"1ms\", \"2ms\"]\n\"backup.suspend\" = " + b + "\n"
+	}
+	s, err := ParseSweep([]byte(sweep(`["10us", "20us", "10us"]`)), "z.toml", "", false)
+	require.NoError(t, err)
+	require.Len(t, s.Points(), 3)
+	_, err = ParseSweep([]byte(sweep(`["10us", "10us", "20us"]`)), "z.toml", "", false)
+	require.ErrorContains(t, err, "are the same configuration")
+}

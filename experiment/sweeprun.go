@@ -258,6 +258,9 @@ func writeSweepMeta(dir string, m sweepMeta) error {
 	return WriteFileAtomic(filepath.Join(dir, sweepMetaFile), append(data, '\n'))
 }
 
+// PointDir returns the run directory of point p of a sweep written to out.
+func PointDir(out string, p Point) string { return filepath.Join(out, pointsDir, p.Name) }
+
 // runPoint runs one point and writes its directory. A failure of the point
 // itself (an invalid combination, a run error, a twinsim panic) is written
 // as the point's result and reported as failed; only a failure to write

@@ -254,10 +254,158 @@ func f4() *Figure {
 	}
 }
 
+// latencyCDF is a client's latency distribution as quantile points, from
+// its minimum to its maximum.
+func latencyCDF(client string) []Quantile {
+	p := "clients." + client + "."
+	return []Quantile{{p + "latency.min", 0}, {p + "latency_p10", 0.1}, {p + "latency_p25", 0.25},
+		{p + "latency.p50", 0.5}, {p + "latency_p75", 0.75}, {p + "latency.p90", 0.9}, {p + "latency_p95", 0.95},
+		{p + "latency.p99", 0.99}, {p + "latency.p999", 0.999}, {p + "latency.max", 1}}
+}
+
+// outputModes are F5's four ways of handling a protected VM's output.
+var outputModes = []struct {
+	label string
+	match map[string]string
+}{
+	{"no checkpointing", map[string]string{"backup.enabled": "false"}},
+	{"software buffering (hypervisor)", map[string]string{"backup.enabled": "true", "nic.buffering": "software"}},
+	{"NIC buffer, FIFO", map[string]string{"backup.enabled": "true", "nic.buffering": "nic", "nic.scheduler": "fifo"}},
+	{"NIC buffer, priority", map[string]string{"backup.enabled": "true", "nic.buffering": "nic", "nic.scheduler": "strict-priority"}},
+}
+
+// f5 is PATENTS.md F5: client latency with output commit.
+func f5() *Figure {
+	f := &Figure{
+		Name:  "f5",
+		Title: "F5  Client latency with output commit",
+		Caption: "The ha-nic scenario: two protected web VMs checkpointed every 25 ms (Remus's 40 Hz) or 5 ms, " +
+			"with a 100 us suspend and line-log replication over 10 Gb/s, beside an unprotected web VM and a bulk " +
+			"VM that sends 1500-byte packets as fast as its ring drains, all through one 10 Gb/s port; open-loop " +
+			"clients send 8,000, 8,000 and 4,000 requests a second. Each line is a latency distribution (y: share " +
+			"of requests answered within x). Every checkpointing mode holds a protected VM's response until its " +
+			"epoch's checkpoint is acknowledged, so its distribution spans an epoch (half an interval plus the " +
+			"commit delay on average). Beyond that, the NIC's buffer sent in FIFO order queues each released " +
+			"epoch behind the bulk VM's packets already waiting at the port (about a ring of them), and software " +
+			"buffering also goes out behind them after the hypervisor's per-packet exits, copies and releases; " +
+			"priority (steps 506-514) sends the released packets first, the lowest of the three, which shows most " +
+			"at 5 ms epochs where the wait for the epoch is shorter. Right: the unprotected VM's client, whose " +
+			"responses queue behind the bulk traffic whatever the mode.",
+		Sweep: "f5-latency-cdf",
+		Cols:  3,
+	}
+	for _, c := range []struct{ client, title, interval string }{
+		{"c-web0", "protected VM (web0), 25 ms epochs", "25ms"},
+		{"c-web0", "protected VM (web0), 5 ms epochs", "5ms"},
+		{"c-plain", "unprotected VM (plain), 25 ms epochs", "25ms"},
+	} {
+		p := Panel{Title: c.title, Where: map[string]string{"backup.interval": c.interval},
+			X: XAxis{Label: "request latency (ms)", Scale: 1 / float64(sim.Millisecond)},
+			Y: YAxis{Label: "requests answered (%)", Scale: 100, Ticks: percent}}
+		for _, m := range outputModes {
+			p.Series = append(p.Series, Series{Label: m.label, Quantiles: latencyCDF(c.client), Match: m.match})
+		}
+		f.Panels = append(f.Panels, p)
+	}
+	return f
+}
+
+// f6 is PATENTS.md F6: the checkpoint buffer's occupancy and overflow.
+func f6() *Figure {
+	x := XAxis{Key: "nic.buffer", Label: "checkpoint buffer capacity", Value: sizeKiB, Log: true, Tick: shortSize}
+	return &Figure{
+		Name:  "f6",
+		Title: "F6  Checkpoint buffer occupancy and overflow",
+		Caption: "The ha-nic scenario (16,000 requests a second to the protected VMs, 1 KiB responses) at three " +
+			"checkpoint intervals. Left: the output the NIC holds for commit over the first 250 ms, with a 2 MiB " +
+			"buffer that never fills (the peak in each 100 us sample): it ramps through each epoch and falls when " +
+			"the epoch's checkpoint is acknowledged, a commit delay after it ends; the peak grows with the " +
+			"interval. Middle: overflow against the buffer's capacity, as the share of time the protected VFs' " +
+			"rings are stopped (backpressure: a full buffer refuses the next packet, and the ring stops draining " +
+			"until a commit makes room); each interval needs a buffer about the output of an epoch and its commit " +
+			"delay, and the overflow grows as the capacity falls below it. Right: the protected VM's client's 99th-percentile latency: once the " +
+			"buffer overflows, responses wait in the VM for a later epoch.",
+		Sweep: "f6-buffer",
+		Cols:  3,
+		Panels: []Panel{
+			{
+				Title: "held output over time (2 MiB buffer)",
+				X:     XAxis{Label: "time (ms)", Scale: 1 / float64(sim.Millisecond)},
+				Y:     YAxis{Label: "held (KiB)", Scale: 1.0 / 1024},
+				Series: []Series{{Label: "interval %s", By: "backup.interval", Match: map[string]string{"nic.buffer": "2MiB"},
+					Trace: &Trace{File: "series-host0.buffered.occupancy.csv", Column: "nic_peak_bytes"}}},
+			},
+			{
+				Title:  "overflow: protected rings stopped",
+				X:      x,
+				Y:      YAxis{Label: "time stopped (%)", Scale: 100, Ticks: percent},
+				Series: []Series{{Label: "interval %s", Metric: "host0.nic.backpressure_share", By: "backup.interval"}},
+			},
+			{
+				Title:  "protected client's p99 latency",
+				X:      x,
+				Y:      YAxis{Label: "p99 latency (ms)", Scale: 1 / float64(sim.Millisecond), Log: true},
+				Series: []Series{{Label: "interval %s", Metric: "clients.c-web0.latency.p99", By: "backup.interval"}},
+			},
+		},
+	}
+}
+
+// hertz reads a checkpoint interval axis value ("25ms") as a frequency.
+func hertz(label string) (float64, error) {
+	ms, err := durationMs(label)
+	return 1000 / ms, err
+}
+
+// f7 is PATENTS.md F7: throughput and latency against checkpoint frequency.
+func f7() *Figure {
+	x := XAxis{Key: "backup.interval", Label: "checkpoints a second (Hz)", Value: hertz,
+		Tick: func(label string) string { hz, _ := hertz(label); return trimFloat(math.Round(hz)) }}
+	modes := []struct {
+		label  string
+		match  map[string]string
+		dashed bool
+	}{
+		{"no checkpointing", map[string]string{"backup.enabled": "false"}, true},
+		{"NIC buffer, priority", map[string]string{"backup.enabled": "true", "nic.buffering": "nic"}, false},
+		{"software buffering", map[string]string{"nic.buffering": "software"}, false},
+		{"pauses only (output not held)", map[string]string{"backup.enabled": "true", "nic.buffering": "none"}, false},
+	}
+	series := func(metric string) []Series {
+		var out []Series
+		for _, m := range modes {
+			out = append(out, Series{Label: m.label, Metric: metric, Match: m.match, Dashed: m.dashed})
+		}
+		return out
+	}
+	return &Figure{
+		Name:  "f7",
+		Title: "F7  Throughput and latency vs checkpoint frequency",
+		Caption: "The ha-nic scenario at 10, 20, 30 and 40 checkpoints a second. Left: throughput of web1's " +
+			"closed-loop client (32 requests in flight): with output held for commit, every request waits for " +
+			"an epoch to end and its checkpoint to be acknowledged, so throughput is the requests in flight over " +
+			"that wait and rises with the frequency, far below the unbuffered cases — the Remus effect of network " +
+			"buffering. Middle: mean latency of web0's open-loop client, about half an interval plus the commit " +
+			"delay. Right: share of time the protected VMs spend paused for checkpoints (suspend, cache scan, copy " +
+			"of the modified lines), which grows with the frequency: the cost that bounds how often one can " +
+			"checkpoint. It is highest when output is not held, because the VMs then serve more requests and " +
+			"dirty more lines per epoch.",
+		Sweep: "f7-frequency",
+		Cols:  3,
+		Panels: []Panel{
+			{Title: "closed-loop throughput", X: x, Y: YAxis{Label: "responses / s", Log: true}, Series: series("clients.c-web1.throughput")},
+			{Title: "open-loop mean latency", X: x, Y: YAxis{Label: "mean latency (ms)", Scale: 1 / float64(sim.Millisecond), Log: true},
+				Series: series("clients.c-web0.latency.mean")},
+			{Title: "time paused for checkpoints", X: x, Y: YAxis{Label: "paused (% of time)", Scale: 100, Ticks: percent},
+				Series: series("host0.backup.pause_share")},
+		},
+	}
+}
+
 // catalog lists every figure by name.
 func catalog() map[string]*Figure {
 	out := map[string]*Figure{}
-	for _, f := range []*Figure{f0(), f1(), f2(), f3(), f4()} {
+	for _, f := range []*Figure{f0(), f1(), f2(), f3(), f4(), f5(), f6(), f7()} {
 		out[f.Name] = f
 	}
 	return out

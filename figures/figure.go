@@ -5,8 +5,12 @@ import (
 	"encoding/csv"
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 )
 
 var nanValue = math.NaN()
@@ -30,9 +34,11 @@ type Panel struct {
 	Series []Series
 }
 
-// XAxis takes x values from one sweep axis.
+// XAxis takes x values from one sweep axis, or (Key empty) from what the
+// panel's series measure: quantile metrics or the time of a trace.
 type XAxis struct {
-	Key   string                              // the sweep axis
+	Key   string                              // the sweep axis; "" for quantile and trace panels
+	Scale float64                             // without Key: x = the measured value × Scale (1 when 0)
 	Label string                              // axis label, with its unit
 	Value func(label string) (float64, error) // converts an axis value as written ("250us") to x; nil parses a plain number
 	Log   bool
@@ -59,13 +65,38 @@ type Series struct {
 	// whose axis values are the same except these (a baseline such as
 	// {"host.page_size": "4KiB"}): a slowdown rather than a value.
 	RelativeTo map[string]string
+
+	// Quantiles, if set, draws a distribution instead: for the one summary
+	// row that matches the panel's Where, Match and By value, a point per
+	// quantile at x = its metric, y = its fraction (a CDF).
+	Quantiles []Quantile
+	// Trace, if set, draws a time series each run writes: for the summary
+	// row that matches, the first seed's run's file, x = its time.
+	Trace *Trace
+	// Match keeps only the summary rows with these axis values (with
+	// Quantiles or Trace, it must leave exactly one per line).
+	Match map[string]string
+}
+
+// Quantile is one point of a distribution: Metric is the value below which
+// a fraction Q of the samples lie.
+type Quantile struct {
+	Metric string
+	Q      float64
+}
+
+// Trace is a column of a time-series CSV in a run's directory (a file such
+// as series-host0.buffered.occupancy.csv, whose first column is time_ps).
+type Trace struct {
+	File, Column string
 }
 
 // line is one drawn line: its legend label and its points.
 type line struct {
-	label  string
-	dashed bool
-	pts    []point
+	label   string
+	dashed  bool
+	noMarks bool // a dense trace: no point markers or error bars
+	pts     []point
 }
 
 type point struct {
@@ -82,10 +113,30 @@ func (f *Figure) check(s *Summary) error {
 				return fmt.Errorf("figure %s panel %d: the sweep has no axis %q", f.Name, pi+1, k)
 			}
 		}
-		if !s.hasAxis(p.X.Key) {
+		if p.X.Key != "" && !s.hasAxis(p.X.Key) {
 			return fmt.Errorf("figure %s panel %d: the sweep has no axis %q for x", f.Name, pi+1, p.X.Key)
 		}
 		for _, se := range p.Series {
+			measured := se.Quantiles != nil || se.Trace != nil
+			if measured != (p.X.Key == "") {
+				return fmt.Errorf("figure %s panel %d: series %q: quantile and trace series need a panel without an x axis key, and only they", f.Name, pi+1, se.Label)
+			}
+			for k := range se.Match {
+				if !s.hasAxis(k) {
+					return fmt.Errorf("figure %s panel %d: the sweep has no axis %q", f.Name, pi+1, k)
+				}
+			}
+			for _, q := range se.Quantiles {
+				if !s.hasMetric(q.Metric) {
+					return fmt.Errorf("figure %s panel %d: the sweep reports no metric %q", f.Name, pi+1, q.Metric)
+				}
+			}
+			if se.Trace != nil && s.points == nil {
+				return fmt.Errorf("figure %s panel %d: a trace needs the sweep's run directories", f.Name, pi+1)
+			}
+			if measured {
+				continue
+			}
 			if !s.hasMetric(se.Metric) {
 				return fmt.Errorf("figure %s panel %d: the sweep reports no metric %q", f.Name, pi+1, se.Metric)
 			}
@@ -117,8 +168,16 @@ func (p *Panel) lines(s *Summary) ([]line, error) {
 			if se.By != "" {
 				l.label = fmt.Sprintf(se.Label, bv)
 			}
+			if se.Quantiles != nil || se.Trace != nil {
+				ml, err := p.measured(s, se, bv, l, scale)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, ml)
+				continue
+			}
 			for _, r := range s.Rows {
-				if !matches(r, p.Where) || se.By != "" && r.Labels[se.By] != bv {
+				if !matches(r, p.Where) || !matches(r, se.Match) || se.By != "" && r.Labels[se.By] != bv {
 					continue
 				}
 				xl := r.Labels[p.X.Key]
@@ -145,6 +204,75 @@ func (p *Panel) lines(s *Summary) ([]line, error) {
 				out = append(out, l)
 			}
 		}
+	}
+	return out, nil
+}
+
+// measured builds a quantile or trace line for the row matching the panel,
+// the series and the By value bv.
+func (p *Panel) measured(s *Summary, se Series, bv string, l line, yScale float64) (line, error) {
+	var rows []SummaryRow
+	for _, r := range s.Rows {
+		if matches(r, p.Where) && matches(r, se.Match) && (se.By == "" || r.Labels[se.By] == bv) {
+			rows = append(rows, r)
+		}
+	}
+	if len(rows) != 1 {
+		return l, fmt.Errorf("series %q: %d summary rows match %v %v; want exactly one", l.label, len(rows), p.Where, se.Match)
+	}
+	r := rows[0]
+	xScale := p.X.Scale
+	if xScale == 0 {
+		xScale = 1
+	}
+	if se.Trace == nil {
+		for _, q := range se.Quantiles {
+			l.pts = append(l.pts, point{x: r.Mean[q.Metric] * xScale, y: q.Q * yScale, ci: nanValue, n: r.N, xLabel: q.Metric})
+		}
+		sort.SliceStable(l.pts, func(i, j int) bool { return l.pts[i].x < l.pts[j].x })
+		return l, nil
+	}
+	dir, ok := s.pointDir(r.Labels)
+	if !ok {
+		return l, fmt.Errorf("series %q: no run directory for %v", l.label, r.Labels)
+	}
+	ts, err := readTrace(filepath.Join(dir, se.Trace.File), se.Trace.Column)
+	if err != nil {
+		return l, fmt.Errorf("series %q: %w", l.label, err)
+	}
+	l.noMarks = true
+	for _, tv := range ts {
+		l.pts = append(l.pts, point{x: tv[0] * xScale, y: tv[1] * yScale, ci: nanValue, n: 1})
+	}
+	return l, nil
+}
+
+// readTrace reads the time_ps column and column col of a time-series CSV.
+func readTrace(path, col string) ([][2]float64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(recs) == 0 || recs[0][0] != "time_ps" {
+		return nil, fmt.Errorf("%s: not a time series (want a time_ps column first)", path)
+	}
+	c := slices.Index(recs[0], col)
+	if c < 0 {
+		return nil, fmt.Errorf("%s: no column %q (has %s)", path, col, strings.Join(recs[0], ", "))
+	}
+	out := make([][2]float64, 0, len(recs)-1)
+	for i, rec := range recs[1:] {
+		t, err1 := strconv.ParseFloat(rec[0], 64)
+		v, err2 := strconv.ParseFloat(rec[c], 64)
+		if err1 != nil || err2 != nil {
+			return nil, fmt.Errorf("%s: line %d: not numbers", path, i+2)
+		}
+		out = append(out, [2]float64{t, v})
 	}
 	return out, nil
 }

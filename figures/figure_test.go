@@ -153,12 +153,12 @@ func TestRenderErrors(t *testing.T) {
 }
 
 func TestCatalog(t *testing.T) {
-	require.Equal(t, []string{"f0", "f1", "f2", "f3", "f4"}, Names())
+	require.Equal(t, []string{"f0", "f1", "f2", "f3", "f4", "f5", "f6", "f7"}, Names())
 	f, err := Lookup("F3")
 	require.NoError(t, err)
 	require.Equal(t, "f3-bytes-vs-interval", f.Sweep)
 	_, err = Lookup("f9")
-	require.EqualError(t, err, `no figure "f9"; the figures are f0, f1, f2, f3, f4`)
+	require.EqualError(t, err, `no figure "f9"; the figures are f0, f1, f2, f3, f4, f5, f6, f7`)
 	pct, err := mixPercent("mixpages mix 25 200000")
 	require.NoError(t, err)
 	require.Equal(t, 25.0, pct)
@@ -344,4 +344,62 @@ func readF(t *testing.T, path string) [][]string {
 	rows, err := csv.NewReader(f).ReadAll()
 	require.NoError(t, err)
 	return rows
+}
+
+// TestQuantileAndTraceSeries: a distribution drawn from quantile metrics of
+// one matching row, and a time series read from the run directory of the
+// lowest seed of the matching point; both refuse ambiguous or missing data.
+func TestQuantileAndTraceSeries(t *testing.T) {
+	s, err := ReadSummary(writeSummary(t, `mode,size,n,failed,p10.mean,p10.std,p10.ci95,p90.mean,p90.std,p90.ci95
+fifo,1,1,0,2000,,,9000,,
+prio,1,1,0,1000,,,4000,,
+prio,2,1,0,1500,,,5000,,
+`))
+	require.NoError(t, err)
+	q := []Quantile{{"p90", 0.9}, {"p10", 0.1}}
+	p := Panel{X: XAxis{Scale: 1e-3}, Y: YAxis{Scale: 100}, Series: []Series{
+		{Label: "FIFO", Quantiles: q, Match: map[string]string{"mode": "fifo"}},
+		{Label: "priority", Quantiles: q, Match: map[string]string{"mode": "prio", "size": "2"}},
+	}}
+	require.NoError(t, (&Figure{Panels: []Panel{p}}).check(s))
+	lines, err := p.lines(s)
+	require.NoError(t, err)
+	require.Len(t, lines, 2)
+	require.Equal(t, []point{{x: 2, y: 10}, {x: 9, y: 90}}, stripped(lines[0].pts))
+	require.Equal(t, []point{{x: 1.5, y: 10}, {x: 5, y: 90}}, stripped(lines[1].pts))
+	p.Series[1].Match = map[string]string{"mode": "prio"}
+	_, err = p.lines(s)
+	require.ErrorContains(t, err, "2 summary rows match")
+	p.X.Key = "size"
+	require.ErrorContains(t, (&Figure{Panels: []Panel{p}}).check(s), "need a panel without an x axis key")
+
+	// Traces: seed 2's directory is ignored for seed 1's.
+	dirs := []string{t.TempDir(), t.TempDir(), t.TempDir()}
+	for i, d := range dirs {
+		require.NoError(t, os.WriteFile(filepath.Join(d, "series-x.csv"),
+			[]byte("time_ps,held\n1000,"+strconv.Itoa(10*(i+1))+"\n2000,5\n"), 0o644))
+	}
+	tr := Panel{X: XAxis{}, Series: []Series{{Label: "size %s", By: "size", Match: map[string]string{"mode": "prio"},
+		Trace: &Trace{File: "series-x.csv", Column: "held"}}}}
+	require.ErrorContains(t, (&Figure{Panels: []Panel{tr}}).check(s), "needs the sweep's run directories")
+	s.SetPoints([]map[string]string{{"mode": "prio", "size": "1"}, {"mode": "prio", "size": "1"}, {"mode": "prio", "size": "2"}},
+		[]uint64{2, 1, 1}, dirs)
+	lines, err = tr.lines(s)
+	require.NoError(t, err)
+	require.Len(t, lines, 2)
+	require.Equal(t, []point{{x: 1000, y: 20}, {x: 2000, y: 5}}, stripped(lines[0].pts), "seed 1 of size 1")
+	require.Equal(t, []point{{x: 1000, y: 30}, {x: 2000, y: 5}}, stripped(lines[1].pts))
+	require.True(t, lines[0].noMarks)
+	tr.Series[0].Trace.Column = "nope"
+	_, err = tr.lines(s)
+	require.ErrorContains(t, err, `no column "nope"`)
+}
+
+// stripped keeps a point's x and y.
+func stripped(pts []point) []point {
+	out := make([]point, len(pts))
+	for i, p := range pts {
+		out[i] = point{x: p.x, y: p.y}
+	}
+	return out
 }

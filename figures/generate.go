@@ -84,6 +84,18 @@ func Generate(names []string, opt Options) ([]Output, error) {
 		if err != nil {
 			return nil, fmt.Errorf("figure %s: %w", f.Name, err)
 		}
+		var labels []map[string]string
+		var seeds []uint64
+		var dirs []string
+		for _, pt := range s.Points() {
+			m := map[string]string{}
+			for i, ax := range s.Axes {
+				m[ax.Key] = pt.Labels[i]
+			}
+			labels, seeds = append(labels, m), append(seeds, pt.Seed)
+			dirs = append(dirs, experiment.PointDir(dir, pt))
+		}
+		sum.SetPoints(labels, seeds, dirs)
 		r, err := Render(f, sum, size)
 		if err != nil {
 			return nil, err

@@ -44,25 +44,42 @@ func Render(f *Figure, s *Summary, size Size) (*Rendered, error) {
 	for r := range grid {
 		grid[r] = make([]*plot.Plot, cols)
 	}
-	// When every panel draws the same series (same labels, order and
-	// colours), one legend below the panels serves them all; otherwise
-	// each panel carries its own.
+	// A label keeps its colour in every panel. When every panel draws the
+	// series of the fullest one, or some of them (a line with no data in a
+	// panel is left out), one legend below the panels serves them all;
+	// otherwise each panel carries its own.
+	colour := map[string]int{}
+	for i := range f.Panels {
+		lines, err := f.Panels[i].lines(s)
+		if err != nil {
+			return nil, fmt.Errorf("figure %s panel %d: %w", f.Name, i+1, err)
+		}
+		for _, l := range lines {
+			if _, ok := colour[l.label]; !ok {
+				colour[l.label] = len(colour)
+			}
+		}
+	}
 	var keys []legendEntry
 	perPanel := make([][]legendEntry, len(f.Panels))
-	shared := true
+	fullest := 0
 	for i := range f.Panels {
-		p, entries, err := f.panelPlot(&f.Panels[i], s)
+		p, entries, err := f.panelPlot(&f.Panels[i], s, colour)
 		if err != nil {
 			return nil, fmt.Errorf("figure %s panel %d: %w", f.Name, i+1, err)
 		}
 		perPanel[i] = entries
-		if i > 0 && !sameLabels(entries, perPanel[0]) {
-			shared = false
+		if len(entries) > len(perPanel[fullest]) {
+			fullest = i
 		}
 		grid[i/cols][i%cols] = p
 	}
+	shared := true
+	for _, entries := range perPanel {
+		shared = shared && subsequence(entries, perPanel[fullest])
+	}
 	if shared {
-		keys = perPanel[0]
+		keys = perPanel[fullest]
 	} else {
 		for i, entries := range perPanel {
 			pl := grid[i/cols][i%cols]
@@ -149,14 +166,17 @@ func Render(f *Figure, s *Summary, size Size) (*Rendered, error) {
 	return out, nil
 }
 
-func sameLabels(a, b []legendEntry) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i].label != b[i].label {
+// subsequence reports whether a's labels appear in b in the same order.
+func subsequence(a, b []legendEntry) bool {
+	j := 0
+	for _, e := range a {
+		for j < len(b) && b[j].label != e.label {
+			j++
+		}
+		if j == len(b) {
 			return false
 		}
+		j++
 	}
 	return true
 }
@@ -170,7 +190,7 @@ type legendEntry struct {
 // panelPlot builds one panel: a line with points per series, error bars
 // for the 95 % confidence intervals, log axes where asked. It returns the
 // legend entries of its lines.
-func (f *Figure) panelPlot(p *Panel, s *Summary) (*plot.Plot, []legendEntry, error) {
+func (f *Figure) panelPlot(p *Panel, s *Summary, colour map[string]int) (*plot.Plot, []legendEntry, error) {
 	lines, err := p.lines(s)
 	if err != nil {
 		return nil, nil, err
@@ -185,7 +205,8 @@ func (f *Figure) panelPlot(p *Panel, s *Summary) (*plot.Plot, []legendEntry, err
 	pl.Add(plotter.NewGrid())
 	ymin, ymax := math.Inf(1), math.Inf(-1)
 	xticks := map[float64]string{}
-	for i, l := range lines {
+	for _, l := range lines {
+		i := colour[l.label]
 		xys := make(plotter.XYs, len(l.pts))
 		errs := make(plotter.YErrors, len(l.pts))
 		for j, pt := range l.pts {
@@ -224,11 +245,22 @@ func (f *Figure) panelPlot(p *Panel, s *Summary) (*plot.Plot, []legendEntry, err
 			return nil, nil, err
 		}
 		eb.Color = col
+		if l.noMarks {
+			pl.Add(ln)
+			legend = append(legend, legendEntry{l.label, []plot.Thumbnailer{ln}})
+			continue
+		}
 		pl.Add(ln, sc, eb)
 		legend = append(legend, legendEntry{l.label, []plot.Thumbnailer{ln, sc}})
 	}
 	if p.X.Log {
 		pl.X.Scale = plot.LogScale{}
+	}
+	if p.X.Key == "" { // a measured x: ordinary ticks
+		xticks = nil
+		if p.X.Log {
+			pl.X.Tick.Marker = labelTicks{log: true, format: trimFloat}
+		}
 	}
 	// The x ticks are the swept values, labelled as the sweep writes them.
 	var xt plot.ConstantTicks
@@ -239,7 +271,9 @@ func (f *Figure) panelPlot(p *Panel, s *Summary) (*plot.Plot, []legendEntry, err
 		xt = append(xt, plot.Tick{Value: x, Label: lab})
 	}
 	sort.Slice(xt, func(i, j int) bool { return xt[i].Value < xt[j].Value })
-	pl.X.Tick.Marker = xt
+	if xticks != nil {
+		pl.X.Tick.Marker = xt
+	}
 	pad := 0.08
 	if p.Y.Log {
 		pl.Y.Scale = plot.LogScale{}

@@ -16,6 +16,36 @@ type Summary struct {
 	Metrics []string // metric names
 	Rows    []SummaryRow
 	source  string
+	points  []pointRun // the sweep's run directories, when known (SetPoints)
+}
+
+// pointRun is one run of the sweep: its axis values, seed and directory.
+type pointRun struct {
+	labels map[string]string
+	seed   uint64
+	dir    string
+}
+
+// SetPoints tells the summary where the sweep's runs are: for each, its
+// axis values (keyed as the summary's axes), seed and directory. Trace
+// series read their time series from there.
+func (s *Summary) SetPoints(labels []map[string]string, seeds []uint64, dirs []string) {
+	s.points = s.points[:0]
+	for i := range labels {
+		s.points = append(s.points, pointRun{labels[i], seeds[i], dirs[i]})
+	}
+}
+
+// pointDir returns the directory of the lowest-seeded run with the given
+// axis values.
+func (s *Summary) pointDir(labels map[string]string) (string, bool) {
+	best, found := pointRun{}, false
+	for _, p := range s.points {
+		if matches(SummaryRow{Labels: p.labels}, labels) && (!found || p.seed < best.seed) {
+			best, found = p, true
+		}
+	}
+	return best.dir, found
 }
 
 // SummaryRow is one combination of axis values.

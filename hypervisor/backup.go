@@ -269,6 +269,12 @@ func NewBackup(scope sim.Scope, cfg BackupConfig, freq sim.Freq, ctl *cache.Cont
 		}
 		return float64(b.freq.CyclesToTime(b.scanCyc.Value())) / float64(b.checkpoints.Value()*uint64(b.cfg.Interval))
 	})
+	scope.Value("pause_share", "fraction of the time so far the backed-up VMs were paused for checkpoints", func() float64 {
+		if now := b.eng.Now(); now > 0 {
+			return b.hPause.Sum() / float64(now)
+		}
+		return 0
+	})
 	scope.Value("evict_share", "fraction of log entries written at eviction rather than by checkpoint scans", func() float64 {
 		if b.logEntries.Value() == 0 {
 			return 0

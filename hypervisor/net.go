@@ -155,6 +155,9 @@ func (v *NetVCPU) SetSoftBuffer(s *SoftBuffer) { v.soft = s }
 func (v *NetVCPU) Interrupt(at sim.Time) {
 	if v.phase == phIdle || v.phase == phWaitTx {
 		v.phase = phPoll
+		if v.cfg.Role == Bulk {
+			v.phase = phRespond // a bulk sender only waits for ring space
+		}
 		v.busyUntil(at + v.freq.CyclesToTime(v.cfg.IRQCycles))
 	}
 }

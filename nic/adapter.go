@@ -93,6 +93,7 @@ type vf struct {
 	held             queue  // packets awaiting commit, in send order
 	spilled          []bool // beside held: whether each is in host memory
 	blocked          bool   // backpressure: refusing packets until there is room
+	blockedAt        sim.Time
 
 	// Rings in guest memory (mem is nil without them).
 	mem    HostMemory
@@ -175,6 +176,7 @@ type Adapter struct {
 	holdTime, latency, irqEvents                                    *sim.Histogram
 	peakBytes                                                       uint64
 	windowPeak                                                      uint64 // since the last TakePeak
+	stalledPS                                                       uint64 // backpressure: VF time spent refusing, ended stalls
 }
 
 // New returns an adapter with no VFs, with statistics under scope.
@@ -212,6 +214,22 @@ func New(scope sim.Scope, cfg Config) (*Adapter, error) {
 	a.holdTime = scope.Histogram("hold_time", "ps", "time a held packet waited for its commit")
 	a.latency = scope.Histogram("latency", "ps", "time from Send to the last byte's arrival at the far end of the wire")
 	scope.Value("peak_buffer_bytes", "most checkpoint-buffer memory in use at once", func() float64 { return float64(a.peakBytes) })
+	scope.Value("backpressure_share", "share of the checkpointing VFs' time spent refusing packets (backpressure)", func() float64 {
+		now := a.engine.Now()
+		stalled, n := float64(a.stalledPS), 0
+		for _, v := range a.vfs {
+			if v.ckpt {
+				n++
+				if v.blocked {
+					stalled += float64(now - v.blockedAt)
+				}
+			}
+		}
+		if n == 0 || now == 0 {
+			return 0
+		}
+		return stalled / (float64(n) * float64(now))
+	})
 	scope.Value("buffer_bytes", "checkpoint-buffer memory in use", func() float64 { return float64(a.occBytes) })
 	return a, nil
 }
@@ -273,7 +291,7 @@ func (a *Adapter) Send(n int, p Packet) bool {
 	if !a.fits(size) {
 		switch a.cfg.Overflow {
 		case Backpressure:
-			v.blocked = true
+			v.blocked, v.blockedAt = true, a.engine.Now()
 			a.refused.Inc()
 			return false
 		case Drop:
@@ -413,6 +431,7 @@ func (a *Adapter) unblock() {
 	for n, v := range a.vfs {
 		if v.blocked {
 			v.blocked = false
+			a.stalledPS += uint64(a.engine.Now() - v.blockedAt)
 			if v.mem != nil {
 				a.txReady(n)
 			}

@@ -198,6 +198,7 @@ func TestRingBackpressure(t *testing.T) {
 	require.Equal(t, 4, d.completed, "four fit in the buffer; the ring stopped")
 	require.Empty(t, *got)
 	require.Equal(t, 1.0, stat(t, env, "backpressure_refusals"))
+	require.InDelta(t, 1.0, stat(t, env, "backpressure_share"), 0.01, "stopped from the fifth packet, microseconds in")
 	require.NoError(t, a.StartEpoch(vf, 1))
 	a.Commit(vf, 0)
 	env.Engine.RunUntil(2 * sim.Millisecond)
