@@ -75,3 +75,32 @@ metrics = ["host0.backup.checkpoints", "host0.backup.mean_bytes_line_log"]
 		})
 	}
 }
+
+// BenchmarkHANICSecond runs the embedded ha-nic scenario for one simulated
+// second per iteration — two hosts (the primary's four VMs and the
+// secondary applying 40 checkpoints), three clients sending 20,000
+// requests a second and a bulk VM — and reports the wall seconds per
+// simulated second (the target is at most 10) and the events per wall
+// second.
+func BenchmarkHANICSecond(b *testing.B) {
+	cfg, err := configs.Load("ha-nic", []string{"run.duration=1s"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var events, reqs float64
+	for b.Loop() {
+		res, err := Run(cfg, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		events += float64(res.Env.Engine.Handled())
+		for _, c := range cfg.Clients {
+			v, _ := res.Env.Stats.Lookup("clients."+c.Name, "responses")
+			reqs += v
+		}
+	}
+	n := float64(b.N)
+	b.ReportMetric(b.Elapsed().Seconds()/n, "wall-s/sim-s")
+	b.ReportMetric(events/b.Elapsed().Seconds()/1e6, "Mevents/s")
+	b.ReportMetric(reqs/n, "responses/sim-s")
+}

@@ -168,7 +168,10 @@ type Adapter struct {
 	OnInterrupt func(vf int, at sim.Time)
 
 	byMAC   map[uint64]int
+	// DMA buffers: the transfers copy at once, so one of each serves all.
 	scratch [descBatch * DescBytes]byte
+	hdr     [PacketHeaderLen]byte
+	desc    [DescBytes]byte
 
 	sent, sentBytes, held, released, spilled, dropped, droppedBytes *sim.Counter
 	refused, violations                                             *sim.Counter

@@ -139,9 +139,9 @@ func (a *Adapter) fetch(n int) {
 	ready := t
 	for i := range k {
 		buf, length, _ := DecodeDesc(descs[i*DescBytes:])
-		var hdr [PacketHeaderLen]byte
-		done := v.mem.DMARead(t, buf, hdr[:], uint64(PacketHeaderLen)+uint64(length))
-		p := DecodeHeader(hdr[:])
+		hdr := a.hdr[:]
+		done := v.mem.DMARead(t, buf, hdr, uint64(PacketHeaderLen)+uint64(length))
+		p := DecodeHeader(hdr)
 		p.Bytes, p.desc, p.fromRing = length, v.tx.head+i, true
 		v.fetched.push(p)
 		ready = max(ready, done) // packets become ready in ring order
@@ -183,9 +183,9 @@ func (a *Adapter) completeTx(n int, i uint32) {
 
 // writeBack marks a descriptor done with length, over DMA.
 func (a *Adapter) writeBack(v *vf, desc, buf uint64, length uint32) {
-	var d [DescBytes]byte
-	EncodeDesc(d[:], buf, length, FlagDone)
-	v.mem.DMAWrite(a.engine.Now(), desc, d[:], DescBytes)
+	d := a.desc[:]
+	EncodeDesc(d, buf, length, FlagDone)
+	v.mem.DMAWrite(a.engine.Now(), desc, d, DescBytes)
 }
 
 // Receive takes a frame arriving from the wire now: it is written into the
@@ -203,9 +203,9 @@ func (a *Adapter) Receive(p Packet) {
 	}
 	i := v.rx.head
 	v.rx.head++
-	var hdr [PacketHeaderLen]byte
-	EncodeHeader(hdr[:], &p)
-	done := v.mem.DMAWrite(a.engine.Now(), v.rx.BufAddr(i), hdr[:], uint64(PacketHeaderLen)+uint64(p.Bytes))
+	hdr := a.hdr[:]
+	EncodeHeader(hdr, &p)
+	done := v.mem.DMAWrite(a.engine.Now(), v.rx.BufAddr(i), hdr, uint64(PacketHeaderLen)+uint64(p.Bytes))
 	done = max(done, v.rxLast) // descriptors complete in order
 	v.rxLast = done
 	p.desc = i
