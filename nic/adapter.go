@@ -167,7 +167,7 @@ type Adapter struct {
 	// stays masked until the driver calls EnableIRQ.
 	OnInterrupt func(vf int, at sim.Time)
 
-	byMAC   map[uint64]int
+	byMAC map[uint64]int
 	// DMA buffers: the transfers copy at once, so one of each serves all.
 	scratch [descBatch * DescBytes]byte
 	hdr     [PacketHeaderLen]byte
