@@ -13,7 +13,17 @@
 // 64 KiB and a full-image copy — and checks that the backup image equals the
 // primary image after every checkpoint.
 //
-// It does not model hardware structures (those are memory and cache), the
-// network transfer of checkpoint state, failover, or application-failure
-// recovery; those come with the high-availability scenarios.
+// For high availability (patent family 2) the controller can instead
+// collect by page dirty tracking or full copy, and replicate each
+// checkpoint over a link to the secondary host: the state is copied while
+// the VMs are paused, streamed, applied to the backup image and
+// acknowledged, and the acknowledgement (OnCommit) is the network
+// adapter's commit notice; a digest of each image as of the checkpoint
+// checks the backup. NetVCPU runs a network VM — a request/response
+// service or a bulk sender — as a guest driver over its virtual function's
+// rings, and SoftBuffer is the software-buffering baseline (the hypervisor
+// holds output, as Remus does).
+//
+// It does not model hardware structures (those are memory, cache and nic),
+// failover, or application-failure recovery.
 package hypervisor

@@ -24,16 +24,27 @@
 //     packet of a checkpointing VF is checked against the output-commit
 //     rule (a violation would be a twinsim bug, and is counted).
 //
+//   - Rings: each VF's transmit and receive descriptor rings live in its
+//     VM's memory. The driver posts descriptors and rings a doorbell; the
+//     adapter fetches them in batches over DMA (HostMemory: the I/O bus and
+//     the memory system), reads each packet's header back from the buffer,
+//     writes received frames into posted buffers, writes descriptors back
+//     done and raises the VF's interrupt after CoalescePackets completions
+//     or CoalesceTime, masked until the driver enables it again. A
+//     checkpointing VF's transmit descriptor completes when its packet is
+//     in the checkpoint buffer; another VF's when the packet has been sent.
+//
 //   - Switch: output-queued, forwarding by learned MAC after a latency,
 //     each port's wire serialising its frames; Uplink carries a device's
 //     frames into it.
 //
 //   - Client: an external host sending requests to a server's MAC,
 //     open-loop (Poisson) or closed-loop (N outstanding), recording each
-//     request's latency until its response arrives.
+//     request's latency until its response arrives. Sink: an external host
+//     counting bulk traffic.
 //
-// What is not here yet: descriptor rings in guest memory and DMA of
-// ordinary packets, interrupts, the hypervisor's checkpoint controller that
-// sends the commit notices (tests play its part), the software-buffering
-// baseline, and a scenario that assembles them.
+// When a checkpoint commits is not decided here: the hypervisor's
+// checkpoint controller calls StartEpoch and Commit (experiment's ha-nic
+// scenario wires them), and the software-buffering baseline lives in the
+// hypervisor too.
 package nic
