@@ -257,7 +257,7 @@ func TestEveryEnumValue(t *testing.T) {
 	require.Equal(t, []string{"run.scenario", "host.page_size", "core.model", "core.predictor", "translator.strategy", "cache.l1.replacement",
 		"cache.l1.write_policy", "cache.l1i.replacement", "cache.l1i.write_policy", "cache.l2.replacement", "cache.l2.write_policy", "cache.l3.replacement", "cache.l3.write_policy",
 		"backup.overflow", "vm[0].workload.pattern", "vm[0].role", "vm[0].service.dist", "nic.buffering", "nic.scheduler",
-		"nic.overflow", "ha.method", "client[0].mode"}, paths)
+		"nic.overflow", "ha.method", "ha.transport", "client[0].mode"}, paths)
 
 	for _, k := range keys {
 		for _, v := range strings.Split(k.tag, ",") {

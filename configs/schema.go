@@ -246,9 +246,10 @@ type NICConfig struct {
 // HAConfig describes how checkpoints reach the secondary host.
 type HAConfig struct {
 	Method            string    `toml:"method" doc:"what a checkpoint replicates: line-log (the lines in the image-modification log), page-4k or page-64k (dirty pages), full (the whole image)" enum:"line-log,page-4k,page-64k,full"`
+	Transport         string    `toml:"transport" doc:"how checkpoints reach the secondary host: dedicated (a link of their own, link_bandwidth and link_latency each way) or network (through the hosts' adapters and the switch, sharing the primary's port with the VMs' traffic at the low priority)" enum:"dedicated,network"`
 	CopyBandwidth     Bandwidth `toml:"copy_bandwidth" doc:"how fast the paused primary copies the modified state into its send buffer (adds to the pause)" range:"100MB/s..1TB/s"`
-	LinkBandwidth     Bandwidth `toml:"link_bandwidth" doc:"replication link bandwidth, each way" range:"1MB/s..1TB/s"`
-	LinkLatency       Duration  `toml:"link_latency" doc:"replication link latency, each way" range:"0s..100ms"`
+	LinkBandwidth     Bandwidth `toml:"link_bandwidth" doc:"dedicated transport: the replication link's bandwidth, each way" range:"1MB/s..1TB/s"`
+	LinkLatency       Duration  `toml:"link_latency" doc:"dedicated transport: the replication link's latency, each way" range:"0s..100ms"`
 	ApplyBandwidth    Bandwidth `toml:"apply_bandwidth" doc:"how fast the secondary writes received state into the backup image before it acknowledges" range:"100MB/s..1TB/s"`
 	AckBytes          Size      `toml:"ack_bytes" doc:"the acknowledgement message" range:"1B..64KiB"`
 	Verify            bool      `toml:"verify" doc:"check after every acknowledged checkpoint that the backup image equals the primary's as of that checkpoint (a SHA-256 digest of each image's written memory: costs host time)"`
@@ -344,7 +345,7 @@ func Default() Config {
 			Bandwidth: 1_250_000_000, Latency: Duration(sim.Microsecond), RingEntries: 512,
 			DMALatency: Duration(250 * sim.Nanosecond), CoalescePackets: 16, CoalesceTime: Duration(20 * sim.Microsecond),
 			IRQCycles: 2000, PacketCycles: 1500, DoorbellCycles: 300},
-		HA: HAConfig{Method: "line-log", CopyBandwidth: 10_000_000_000, LinkBandwidth: 1_250_000_000,
+		HA: HAConfig{Method: "line-log", Transport: "dedicated", CopyBandwidth: 10_000_000_000, LinkBandwidth: 1_250_000_000,
 			LinkLatency: Duration(10 * sim.Microsecond), ApplyBandwidth: 10_000_000_000, AckBytes: 64,
 			SoftExitCycles: 3000, SoftPacketCycles: 2000, SoftReleaseCycles: 2000},
 		Network: NetworkConfig{SwitchLatency: Duration(sim.Microsecond), ClientBandwidth: 1_250_000_000,

@@ -88,7 +88,10 @@ func newLevel(scope sim.Scope, l configs.CacheLevel, key string, lineSize uint64
 
 func alignUp(x, a uint64) uint64 { return (x + a - 1) / a * a }
 
-func buildBackupHost(env *sim.Env, cfg configs.Config) (*backupHost, error) {
+// buildBackupHost builds the primary host. With a transport (the ha-nic
+// scenario) checkpoints travel over it to the secondary host, which
+// applies and acknowledges them; without, they are applied at once.
+func buildBackupHost(env *sim.Env, cfg configs.Config, transport hypervisor.Transport) (*backupHost, error) {
 	host := env.Scope("host0")
 	h := &backupHost{cfg: cfg, scope: host, net: map[int]netCore{}}
 	pageSize := uint64(cfg.Host.PageSize)
@@ -150,14 +153,13 @@ func buildBackupHost(env *sim.Env, cfg configs.Config) (*backupHost, error) {
 			Interval: sim.Time(cfg.Backup.Interval), Suspend: sim.Time(cfg.Backup.Suspend),
 			DrainCyclesPerEntry: cfg.Backup.DrainCyclesPerEntry, LineSize: lineSize, Verify: true,
 		}
-		if cfg.Run.Scenario == "ha-nic" {
+		if transport != nil {
 			// Checkpoints travel to the secondary host's memory (the replica).
 			if bc.Method, err = hypervisor.ParseMethod(cfg.HA.Method); err != nil {
 				return nil, fmt.Errorf("ha.method: %w", err)
 			}
 			bc.Verify = cfg.HA.Verify
-			bc.Link = &hypervisor.ReplicationConfig{CopyBytesPerSec: uint64(cfg.HA.CopyBandwidth),
-				BytesPerSec: uint64(cfg.HA.LinkBandwidth), Latency: sim.Time(cfg.HA.LinkLatency),
+			bc.Link = &hypervisor.ReplicationConfig{CopyBytesPerSec: uint64(cfg.HA.CopyBandwidth), Transport: transport,
 				ApplyBytesPerSec: uint64(cfg.HA.ApplyBandwidth), AckBytes: uint64(cfg.HA.AckBytes)}
 		}
 		if h.backup, err = hypervisor.NewBackup(host.Child("backup"), bc, freq, h.ctl, h.mem, h.replica, h.vms); err != nil {

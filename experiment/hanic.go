@@ -21,7 +21,9 @@ import (
 // acknowledges it — the acknowledgement being the adapter's commit notice.
 type haNIC struct {
 	*backupHost
-	adapter *nic.Adapter
+	adapter *nic.Adapter // the primary's
+	pf      int          // its physical function
+	second  *nic.Adapter // the secondary's
 	sw      *nic.Switch
 	soft    *hypervisor.SoftBuffer
 	clients []*nic.Client
@@ -29,15 +31,30 @@ type haNIC struct {
 	ckptVFs []int // VFs whose packets the adapter holds
 }
 
-// MAC addresses: VMs, clients and bulk sinks, each numbered from 1.
+// MAC addresses: hosts' physical functions (0 and 1), VMs, clients and
+// bulk sinks, each numbered from 1.
 const (
+	macHost   = 0x02_00_00_03_00_00
 	macVM     = 0x02_00_00_00_00_00
 	macClient = 0x02_00_00_01_00_00
 	macSink   = 0x02_00_00_02_00_00
 )
 
 func buildHANIC(env *sim.Env, cfg configs.Config) (*haNIC, error) {
-	h, err := buildBackupHost(env, cfg)
+	var transport hypervisor.Transport
+	var overNet *netTransport
+	if cfg.HA.Transport == "network" {
+		overNet = &netTransport{eng: env.Engine, mtu: uint64(cfg.NIC.MTU), pending: map[uint64]*netMessage{}}
+		overNet.id = env.Engine.Register(overNet)
+		transport = overNet
+	} else {
+		lt, err := hypervisor.NewLinkTransport(env.Scope("replication"), sim.Time(cfg.HA.LinkLatency), uint64(cfg.HA.LinkBandwidth))
+		if err != nil {
+			return nil, fmt.Errorf("ha: %w", err)
+		}
+		transport = lt
+	}
+	h, err := buildBackupHost(env, cfg, transport)
 	if err != nil {
 		return nil, err
 	}
@@ -51,19 +68,36 @@ func buildHANIC(env *sim.Env, cfg configs.Config) (*haNIC, error) {
 	if err != nil {
 		return nil, fmt.Errorf("nic.overflow: %w", err)
 	}
-	s.adapter, err = nic.New(h.scope.Child("nic"), nic.Config{
+	ncfg := nic.Config{
 		MTU: uint32(n.MTU), BufferBytes: uint64(n.Buffer), BufferPackets: n.BufferPackets, Overflow: overflow,
 		SpillBytesPerSec: uint64(n.SpillBandwidth), SpillLatency: sim.Time(n.SpillLatency),
 		Scheduler: sched, Quantum: [2]uint64{uint64(n.QuantumHigh), uint64(n.QuantumLow)},
 		WireBytesPerSec: uint64(n.Bandwidth), WireLatency: sim.Time(n.Latency),
-		CoalescePackets: n.CoalescePackets, CoalesceTime: sim.Time(n.CoalesceTime)})
-	if err != nil {
+		CoalescePackets: n.CoalescePackets, CoalesceTime: sim.Time(n.CoalesceTime)}
+	if s.adapter, err = nic.New(h.scope.Child("nic"), ncfg); err != nil {
 		return nil, fmt.Errorf("nic: %w", err)
+	}
+	// The secondary host's adapter: its physical function receives the
+	// checkpoints when they go over the network.
+	if s.second, err = nic.New(env.Scope("host1.nic"), ncfg); err != nil {
+		return nil, fmt.Errorf("nic: %w", err)
+	}
+	if s.pf, err = s.adapter.AddPF(macHost); err != nil {
+		return nil, err
+	}
+	pf1, err := s.second.AddPF(macHost + 1)
+	if err != nil {
+		return nil, err
+	}
+	if overNet != nil {
+		overNet.primary, overNet.secondary = end{s.adapter, s.pf, macHost}, end{s.second, pf1, macHost + 1}
+		s.adapter.OnReceive = func(_ int, p nic.Packet) { overNet.receive(p) }
+		s.second.OnReceive = func(_ int, p nic.Packet) { overNet.receive(p) }
 	}
 	if n.Buffering == "software" && h.backup != nil {
 		s.soft, err = hypervisor.NewSoftBuffer(h.scope.Child("softbuf"), hypervisor.SoftConfig{
 			ExitCycles: cfg.HA.SoftExitCycles, PacketCycles: cfg.HA.SoftPacketCycles, ReleaseCycles: cfg.HA.SoftReleaseCycles,
-			Base: h.layout.hypBase, Size: h.layout.hypSize}, sim.Freq(cfg.Host.Freq), h.backup, s.adapter)
+			Base: h.layout.hypBase, Size: h.layout.hypSize}, sim.Freq(cfg.Host.Freq), h.backup, s.adapter, s.pf)
 		if err != nil {
 			return nil, err
 		}
@@ -71,6 +105,11 @@ func buildHANIC(env *sim.Env, cfg configs.Config) (*haNIC, error) {
 
 	s.sw = nic.NewSwitch(env.Scope("network.switch"), sim.Time(cfg.Network.SwitchLatency))
 	s.adapter.Deliver = func(p nic.Packet, _ sim.Time) { s.sw.Receive(p) }
+	s.second.Deliver = s.adapter.Deliver
+	if _, err := s.sw.AddPort(uint64(n.Bandwidth), sim.Time(n.Latency), func(p nic.Packet, _ sim.Time) { s.second.Receive(p) },
+		macHost+1); err != nil {
+		return nil, err
+	}
 	dma, err := cache.NewPort(sim.Freq(cfg.Host.Freq), []*cache.Cache{h.l3}, h.dram, h.ctl)
 	if err != nil {
 		return nil, fmt.Errorf("nic dma: %w", err)
@@ -79,7 +118,7 @@ func buildHANIC(env *sim.Env, cfg configs.Config) (*haNIC, error) {
 		line: uint64(cfg.Cache.LineSize)}
 
 	byVF := map[int]*hypervisor.NetVCPU{}
-	var vmMACs []uint64
+	vmMACs := []uint64{macHost}
 	serverMAC := map[string]uint64{}
 	sinks := 0
 	for i, vc := range cfg.VMs {
@@ -211,6 +250,77 @@ func (s *haNIC) sampler(scope sim.Scope, period sim.Time) {
 	eng.Schedule(sim.Event{Time: period, Handler: id})
 }
 
+// netTransport carries checkpoints and acknowledgements between the hosts'
+// physical functions through their adapters and the switch (ha.transport
+// = "network"): the state shares the primary's port with the VMs' traffic,
+// at the low priority, cut into frames of the MTU.
+type netTransport struct {
+	eng                *sim.Engine
+	id                 sim.HandlerID
+	mtu                uint64
+	primary, secondary end
+	seq                uint64
+	pending            map[uint64]*netMessage
+}
+
+// end is one host's side: its adapter, physical function and MAC.
+type end struct {
+	a   *nic.Adapter
+	pf  int
+	mac uint64
+}
+
+// netMessage is a message in flight: its route, size and frames still to
+// arrive, and what to do when the last has.
+type netMessage struct {
+	from, to end
+	bytes    uint64
+	left     uint64
+	arrived  func()
+}
+
+func (t *netTransport) send(from, to end, at sim.Time, bytes uint64, arrived func()) {
+	t.seq++
+	frames := max((bytes+t.mtu-1)/t.mtu, 1)
+	t.pending[t.seq] = &netMessage{from: from, to: to, bytes: bytes, left: frames, arrived: arrived}
+	t.eng.Schedule(sim.Event{Time: at, Handler: t.id, Arg: t.seq})
+}
+
+// ToSecondary implements hypervisor.Transport.
+func (t *netTransport) ToSecondary(at sim.Time, bytes uint64, arrived func()) {
+	t.send(t.primary, t.secondary, at, bytes, arrived)
+}
+
+// ToPrimary implements hypervisor.Transport.
+func (t *netTransport) ToPrimary(at sim.Time, bytes uint64, arrived func()) {
+	t.send(t.secondary, t.primary, at, bytes, arrived)
+}
+
+// Handle implements sim.Handler: a message's time to leave has come; its
+// frames go to the sending adapter's physical function.
+func (t *netTransport) Handle(ev sim.Event) {
+	m := t.pending[ev.Arg]
+	for left := m.bytes; ; left -= min(left, t.mtu) {
+		p := nic.Packet{Dst: m.to.mac, Src: m.from.mac, Bytes: uint32(max(min(left, t.mtu), 1)), ID: ev.Arg}
+		m.from.a.Send(m.from.pf, p)
+		if left <= t.mtu {
+			break
+		}
+	}
+}
+
+// receive takes a frame arriving at a physical function.
+func (t *netTransport) receive(p nic.Packet) {
+	m, ok := t.pending[p.ID]
+	if !ok {
+		return
+	}
+	if m.left--; m.left == 0 {
+		delete(t.pending, p.ID)
+		m.arrived()
+	}
+}
+
 // rings places a VF's transmit and receive rings, descriptors then
 // buffers, at the top of its VM's image.
 func rings(cfg configs.Config, vm *hypervisor.VM) (tx, rx nic.RingConfig) {
@@ -327,9 +437,9 @@ func (s *haNIC) summary(w io.Writer, r *Result) {
 	}
 	bp := s.scope.Child("backup").Name()
 	n := s.stat(bp, "checkpoints")
-	fmt.Fprintf(w, "\ncheckpoints: %.0f every %v, mean pause %s; %s: %s replicated per checkpoint (mean), committed %s after the checkpoint (mean, %.0f acknowledged)\n",
+	fmt.Fprintf(w, "\ncheckpoints: %.0f every %v, mean pause %s; %s: %s replicated per checkpoint (mean) over the %s transport, committed %s after the checkpoint (mean, %.0f acknowledged)\n",
 		n, sim.Time(cfg.Backup.Interval), fmtTime(s.stat(bp, "pause.mean")), cfg.HA.Method,
-		fmtBytes(s.stat(bp, "ckpt_replicated_bytes.mean")), fmtTime(s.stat(bp, "commit_delay.mean")), s.stat(bp, "commits"))
+		fmtBytes(s.stat(bp, "ckpt_replicated_bytes.mean")), cfg.HA.Transport, fmtTime(s.stat(bp, "commit_delay.mean")), s.stat(bp, "commits"))
 	switch {
 	case !cfg.HA.Verify:
 		fmt.Fprintln(w, "backup image check: off (ha.verify = false)")

@@ -94,7 +94,7 @@ func buildScenario(env *sim.Env, cfg configs.Config) (scenario, error) {
 	case "ha-nic":
 		return buildHANIC(env, cfg)
 	}
-	return buildBackupHost(env, cfg)
+	return buildBackupHost(env, cfg, nil)
 }
 
 // Name returns the run directory name: the scenario name, the seed and the

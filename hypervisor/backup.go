@@ -29,12 +29,71 @@ type ReplicationConfig struct {
 	// CopyBytesPerSec is how fast the paused primary copies the modified
 	// state into its send buffer (part of the pause).
 	CopyBytesPerSec uint64
-	BytesPerSec     uint64   // the replication link, both ways
-	Latency         sim.Time // its one-way latency
+	// Transport carries the state to the secondary and the
+	// acknowledgement back.
+	Transport Transport
 	// ApplyBytesPerSec is how fast the secondary writes received state
 	// into the backup image before it acknowledges.
 	ApplyBytesPerSec uint64
 	AckBytes         uint64 // the acknowledgement message
+}
+
+// Transport carries messages between the primary and the secondary host.
+// Each call sends a message of bytes starting at at (not before now) and
+// calls arrived, on the engine, when its last byte has reached the other
+// host; messages in one direction arrive in the order they were sent.
+type Transport interface {
+	ToSecondary(at sim.Time, bytes uint64, arrived func())
+	ToPrimary(at sim.Time, bytes uint64, arrived func())
+}
+
+// LinkTransport is a dedicated replication link, one per direction.
+type LinkTransport struct {
+	to, back linkDir
+}
+
+type linkDir struct {
+	link    *sim.Link
+	eng     *sim.Engine
+	id      sim.HandlerID
+	pending sim.FIFO[func()]
+}
+
+// NewLinkTransport returns a dedicated link of the given one-way latency
+// and bandwidth each way, with statistics under scope ("to_secondary",
+// "to_primary").
+func NewLinkTransport(scope sim.Scope, latency sim.Time, bytesPerSec uint64) (*LinkTransport, error) {
+	t := &LinkTransport{}
+	for _, d := range []struct {
+		dir  *linkDir
+		name string
+	}{{&t.to, "to_secondary"}, {&t.back, "to_primary"}} {
+		l, err := sim.NewLink(scope.Child(d.name), latency, bytesPerSec)
+		if err != nil {
+			return nil, err
+		}
+		d.dir.link, d.dir.eng = l, scope.Engine()
+		d.dir.id = d.dir.eng.Register(d.dir)
+	}
+	return t, nil
+}
+
+func (d *linkDir) send(at sim.Time, bytes uint64, arrived func()) {
+	d.pending.Push(arrived)
+	d.eng.Schedule(sim.Event{Time: d.link.Send(at, bytes), Handler: d.id})
+}
+
+// Handle implements sim.Handler: the oldest message has arrived.
+func (d *linkDir) Handle(sim.Event) { d.pending.Pop()() }
+
+// ToSecondary implements Transport.
+func (t *LinkTransport) ToSecondary(at sim.Time, bytes uint64, arrived func()) {
+	t.to.send(at, bytes, arrived)
+}
+
+// ToPrimary implements Transport.
+func (t *LinkTransport) ToPrimary(at sim.Time, bytes uint64, arrived func()) {
+	t.back.send(at, bytes, arrived)
 }
 
 // Method is how a checkpoint collects the modified state it replicates.
@@ -83,8 +142,8 @@ func (c BackupConfig) Validate() error {
 		return fmt.Errorf("line size %d is not a power of two", c.LineSize)
 	case c.Method > Full:
 		return fmt.Errorf("unknown checkpoint method %d", c.Method)
-	case c.Link != nil && (c.Link.BytesPerSec == 0 || c.Link.CopyBytesPerSec == 0 || c.Link.ApplyBytesPerSec == 0):
-		return fmt.Errorf("replication needs copy, link and apply bandwidths")
+	case c.Link != nil && (c.Link.Transport == nil || c.Link.CopyBytesPerSec == 0 || c.Link.ApplyBytesPerSec == 0):
+		return fmt.Errorf("replication needs a transport and copy and apply bandwidths")
 	}
 	return nil
 }
@@ -99,7 +158,6 @@ const (
 const (
 	evCheckpoint uint32 = iota
 	evApplied           // a checkpoint is written into the backup image
-	evAcked             // its acknowledgement reached the primary
 )
 
 // span is a range of host physical memory a checkpoint replicates.
@@ -140,15 +198,12 @@ type Backup struct {
 	inCkpt      bool // a checkpoint is running: its own drain empties the log
 	drainCycles uint64
 
-	// Replication: the links both ways, the checkpoints in flight in
-	// order, when the secondary finishes applying the last, and spare
-	// buffers.
-	toSecondary, toPrimary *sim.Link
-	flights                sim.FIFO[*inFlight]
-	acks                   sim.FIFO[uint64]
-	applyFree              sim.Time
-	spare                  []*inFlight
-	epoch                  uint64 // the epoch running now
+	// Replication: the checkpoints being applied by the secondary, in
+	// order, when it finishes applying the last, and spare buffers.
+	flights   sim.FIFO[*inFlight]
+	applyFree sim.Time
+	spare     []*inFlight
+	epoch     uint64 // the epoch running now
 
 	// OnEpoch, if set, is told at each checkpoint that epoch has begun
 	// (the previous one ended); OnCommit that the checkpoint ending epoch
@@ -192,7 +247,6 @@ func NewBackup(scope sim.Scope, cfg BackupConfig, freq sim.Freq, ctl *cache.Cont
 		return nil, fmt.Errorf("%s: %w", scope.Name(), err)
 	}
 	b := &Backup{cfg: cfg, scope: scope, eng: scope.Engine(), freq: freq, ctl: ctl, primary: primary, replica: replica}
-	var err error
 	for _, vm := range vms {
 		if !vm.BackedUp {
 			continue
@@ -220,14 +274,6 @@ func NewBackup(scope sim.Scope, cfg BackupConfig, freq sim.Freq, ctl *cache.Cont
 		return nil, fmt.Errorf("%s: %w", scope.Name(), err)
 	}
 	b.id = b.eng.Register(b)
-	if l := cfg.Link; l != nil {
-		if b.toSecondary, err = sim.NewLink(scope.Child("link"), l.Latency, l.BytesPerSec); err != nil {
-			return nil, err
-		}
-		if b.toPrimary, err = sim.NewLink(scope.Child("ack_link"), l.Latency, l.BytesPerSec); err != nil {
-			return nil, err
-		}
-	}
 	b.sentBytes = scope.Counter("replicated_bytes", "bytes of checkpoint state sent to the secondary ("+cfg.Method.String()+")")
 	b.commits = scope.Counter("commits", "checkpoints acknowledged by the secondary")
 	b.hSent = scope.Histogram("ckpt_replicated_bytes", "bytes", "checkpoint state sent per checkpoint")
@@ -347,9 +393,6 @@ func (b *Backup) Handle(ev sim.Event) {
 	switch ev.Kind {
 	case evApplied:
 		b.applied()
-	case evAcked:
-		epoch := b.acks.Pop()
-		b.commit(epoch, sim.Time(b.acks.Pop()))
 	default:
 		if ev.Arg != b.gen {
 			return // superseded by an early checkpoint
@@ -427,10 +470,12 @@ func (b *Backup) checkpoint(t sim.Time) {
 		if b.cfg.Method == Full {
 			wire = sent
 		}
-		arrival := b.toSecondary.Send(t+pause, wire)
-		b.applyFree = max(arrival, b.applyFree) + bytesTime(sent, l.ApplyBytesPerSec)
-		b.flights.Push(f)
-		b.eng.Schedule(sim.Event{Time: b.applyFree, Handler: b.id, Kind: evApplied})
+		l.Transport.ToSecondary(t+pause, wire, func() {
+			// The secondary applies checkpoints one after another.
+			b.applyFree = max(b.eng.Now(), b.applyFree) + bytesTime(sent, l.ApplyBytesPerSec)
+			b.flights.Push(f)
+			b.eng.Schedule(sim.Event{Time: b.applyFree, Handler: b.id, Kind: evApplied})
+		})
 	} else {
 		mismatch = b.apply(f)
 		b.commit(f.epoch, t)
@@ -582,11 +627,9 @@ func (b *Backup) release(f *inFlight) { b.spare = append(b.spare, f) }
 func (b *Backup) applied() {
 	f := b.flights.Pop()
 	b.apply(f)
-	at := b.toPrimary.Send(b.eng.Now(), b.cfg.Link.AckBytes)
-	b.acks.Push(f.epoch)
-	b.acks.Push(uint64(f.taken))
+	epoch, taken := f.epoch, f.taken
 	b.release(f)
-	b.eng.Schedule(sim.Event{Time: at, Handler: b.id, Kind: evAcked})
+	b.cfg.Link.Transport.ToPrimary(b.eng.Now(), b.cfg.Link.AckBytes, func() { b.commit(epoch, taken) })
 }
 
 func (b *Backup) inImage(pa uint64) bool {

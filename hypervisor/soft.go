@@ -21,8 +21,8 @@ type SoftConfig struct {
 
 // SoftBuffer is the software-buffering baseline of output commit: the
 // hypervisor holds checkpointing VMs' packets in its memory and releases
-// them through the adapter (as packets of VFs that do not checkpoint) once
-// their epoch's checkpoint is acknowledged.
+// them through the adapter's physical function (which does not
+// checkpoint) once their epoch's checkpoint is acknowledged.
 //
 // Statistics under its scope: packets captured and released, the hold-time
 // histogram, the most bytes held at once, and output-commit violations (a
@@ -34,6 +34,7 @@ type SoftBuffer struct {
 	freq    sim.Freq
 	backup  *Backup
 	adapter *nic.Adapter
+	pf      int    // the adapter function the released packets leave by
 	slot    uint64 // next copy destination, cycling through the region
 
 	held, out   sim.FIFO[softPacket]
@@ -49,18 +50,18 @@ type SoftBuffer struct {
 
 type softPacket struct {
 	p     nic.Packet
-	vf    int
 	epoch uint64
 	at    sim.Time
 }
 
 // NewSoftBuffer returns a software buffer whose packets leave through
-// adapter and whose epochs are backup's.
-func NewSoftBuffer(scope sim.Scope, cfg SoftConfig, freq sim.Freq, backup *Backup, adapter *nic.Adapter) (*SoftBuffer, error) {
+// function pf of adapter (the hypervisor's physical function) and whose
+// epochs are backup's.
+func NewSoftBuffer(scope sim.Scope, cfg SoftConfig, freq sim.Freq, backup *Backup, adapter *nic.Adapter, pf int) (*SoftBuffer, error) {
 	if cfg.Size < 2048 {
 		return nil, fmt.Errorf("%s: software buffer region of %d bytes is too small", scope.Name(), cfg.Size)
 	}
-	s := &SoftBuffer{cfg: cfg, eng: scope.Engine(), freq: freq, backup: backup, adapter: adapter}
+	s := &SoftBuffer{cfg: cfg, eng: scope.Engine(), freq: freq, backup: backup, adapter: adapter, pf: pf}
 	s.id = s.eng.Register(s)
 	s.captured = scope.Counter("captured_packets", "packets the hypervisor copied into its buffer")
 	s.released = scope.Counter("released_packets", "packets released after their epoch committed")
@@ -95,7 +96,7 @@ func (s *SoftBuffer) Capture(t sim.Time, v *NetVCPU, p nic.Packet, buf uint64) s
 		t = v.load(t, buf+off)
 		t = v.port.Access(t, cache.Access{Addr: dst + off, Write: true, Mode: cache.Hypervisor, VM: v.vm.ID, Thread: uint16(v.cfg.Core)})
 	}
-	s.held.Push(softPacket{p: p, vf: v.vf, epoch: s.backup.Epoch(), at: t})
+	s.held.Push(softPacket{p: p, epoch: s.backup.Epoch(), at: t})
 	s.captured.Inc()
 	s.heldBytes += uint64(p.Bytes)
 	s.peak = max(s.peak, s.heldBytes)
@@ -126,5 +127,5 @@ func (s *SoftBuffer) Handle(sim.Event) {
 	}
 	s.released.Inc()
 	s.heldBytes -= uint64(sp.p.Bytes)
-	s.adapter.Send(sp.vf, sp.p)
+	s.adapter.Send(s.pf, sp.p)
 }

@@ -166,6 +166,10 @@ type Adapter struct {
 	// OnInterrupt, if set, receives each VF's interrupts; the interrupt
 	// stays masked until the driver calls EnableIRQ.
 	OnInterrupt func(vf int, at sim.Time)
+	// OnReceive, if set, receives the frames for functions without rings
+	// (the physical function, which host software drives) when they
+	// arrive.
+	OnReceive func(vf int, p Packet)
 
 	byMAC map[uint64]int
 	// DMA buffers: the transfers copy at once, so one of each serves all.
@@ -239,6 +243,11 @@ func New(scope sim.Scope, cfg Config) (*Adapter, error) {
 
 // Name returns the adapter's scope name, under which its statistics are.
 func (a *Adapter) Name() string { return a.name }
+
+// AddPF adds the physical function, which the host (the hypervisor) uses:
+// it does not checkpoint, and it has no rings, so frames for it go to
+// OnReceive. It returns its number.
+func (a *Adapter) AddPF(mac uint64) (int, error) { return a.AddVF(mac, false) }
 
 // AddVF adds a virtual function with MAC mac whose VM checkpoints or not,
 // and returns its number.

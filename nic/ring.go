@@ -197,6 +197,11 @@ func (a *Adapter) Receive(p Packet) {
 		return
 	}
 	v := a.vfs[n]
+	if v.mem == nil && a.OnReceive != nil {
+		a.rxPackets.Inc()
+		a.OnReceive(n, p)
+		return
+	}
 	if v.mem == nil || v.rx.head == v.rx.tail {
 		a.rxNoBuffer.Inc()
 		return
