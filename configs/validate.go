@@ -155,6 +155,18 @@ const nameRule = "1..40 characters from a-z, 0-9, _ and -"
 
 func isPow2(x uint64) bool { return x != 0 && x&(x-1) == 0 }
 
+// uniqueName checks the name of element i of table array kind: its
+// characters, and that no earlier element in names has it.
+func (v *validator) uniqueName(path, kind, name string, i int, names map[string]int) {
+	if !nameRE.MatchString(name) {
+		v.fail(path, "%s is not allowed; must be %s", tomlString(name), nameRule)
+	} else if j, dup := names[name]; dup {
+		v.fail(path, "%s is not allowed; %s[%d] already has that name (names must be unique)", tomlString(name), kind, j)
+	} else {
+		names[name] = i
+	}
+}
+
 // rules checks the constraints that the tags cannot express.
 func (v *validator) rules(c Config) {
 	if !nameRE.MatchString(c.Run.Name) {
@@ -279,13 +291,7 @@ func (v *validator) nicRules(c Config) {
 	names := map[string]int{}
 	for i, cl := range c.Clients {
 		p := fmt.Sprintf("client[%d]", i)
-		if !nameRE.MatchString(cl.Name) {
-			v.fail(p+".name", "%s is not allowed; must be %s", tomlString(cl.Name), nameRule)
-		} else if j, dup := names[cl.Name]; dup {
-			v.fail(p+".name", "%s is not allowed; client[%d] already has that name (names must be unique)", tomlString(cl.Name), j)
-		} else {
-			names[cl.Name] = i
-		}
+		v.uniqueName(p+".name", "client", cl.Name, i, names)
 		if !services[cl.VM] {
 			v.fail(p+".vm", "%s is not allowed; must name a [[vm]] with role \"service\" (and a virtual function)", tomlString(cl.VM))
 		}
@@ -384,13 +390,7 @@ func (v *validator) vmRules(c Config) {
 	memOK := v.ok("host.memory")
 	for i, vm := range c.VMs {
 		p := fmt.Sprintf("vm[%d]", i)
-		if !nameRE.MatchString(vm.Name) {
-			v.fail(p+".name", "%s is not allowed; must be %s", tomlString(vm.Name), nameRule)
-		} else if j, dup := names[vm.Name]; dup {
-			v.fail(p+".name", "%s is not allowed; vm[%d] already has that name (names must be unique)", tomlString(vm.Name), j)
-		} else {
-			names[vm.Name] = i
-		}
+		v.uniqueName(p+".name", "vm", vm.Name, i, names)
 		if v.ok("host.page_size", p+".memory") && vm.Memory%c.Host.PageSize != 0 {
 			v.fail(p+".memory", "%s is not allowed; must be a multiple of host.page_size (%s)", vm.Memory, c.Host.PageSize)
 		}

@@ -5,7 +5,6 @@ import (
 	"encoding/csv"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -249,14 +248,9 @@ func (p *Panel) measured(s *Summary, se Series, bv string, l line, yScale float6
 
 // readTrace reads the time_ps column and column col of a time-series CSV.
 func readTrace(path, col string) ([][2]float64, error) {
-	f, err := os.Open(path)
+	recs, err := readCSV(path)
 	if err != nil {
 		return nil, err
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if len(recs) == 0 || recs[0][0] != "time_ps" {
 		return nil, fmt.Errorf("%s: not a time series (want a time_ps column first)", path)

@@ -58,14 +58,9 @@ type SummaryRow struct {
 
 // ReadSummary reads path, a summary.csv written by a sweep.
 func ReadSummary(path string) (*Summary, error) {
-	f, err := os.Open(path)
+	recs, err := readCSV(path)
 	if err != nil {
 		return nil, err
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if len(recs) == 0 {
 		return nil, fmt.Errorf("%s: empty file", path)
@@ -147,4 +142,18 @@ func (s *Summary) hasMetric(m string) bool {
 		}
 	}
 	return false
+}
+
+// readCSV reads every record of the CSV file at path.
+func readCSV(path string) ([][]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return recs, nil
 }

@@ -1,6 +1,7 @@
 package hypervisor
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 
@@ -313,20 +314,12 @@ func (v *NetVCPU) reclaim(t sim.Time) sim.Time {
 func (v *NetVCPU) serve(t, limit sim.Time) sim.Time {
 	for v.opsLeft > 0 && t < limit {
 		t += v.opGap
-		off, write := v.stream.Next()
-		kind := memory.Read
-		if write {
-			kind = memory.Write
-		}
-		pa, walk, fault := v.mmu.Translate(off, kind)
-		if fault != nil {
-			panic(fmt.Sprintf("hypervisor: %s: synthetic access faulted: %v", v.scope.Name(), fault))
-		}
+		pa, write, walk := nextAccess(v.stream, v.mmu, v.scope)
 		t += v.freq.CyclesToTime(walk)
 		if write {
 			v.seq++
 			var w [8]byte
-			putU64(w[:], v.seq*0x9E3779B97F4A7C15^uint64(v.cfg.Core))
+			binary.LittleEndian.PutUint64(w[:], storeValue(v.seq, v.cfg.Core))
 			t = v.store(t, pa&^7, w[:], 8)
 		} else {
 			t = v.load(t, pa)
@@ -400,10 +393,4 @@ func (v *NetVCPU) finish(t sim.Time) {
 	}
 	v.responses.Inc()
 	v.serviceTime.Record(uint64(t - v.reqStart))
-}
-
-func putU64(b []byte, x uint64) {
-	for i := range 8 {
-		b[i] = byte(x >> (8 * i))
-	}
 }

@@ -132,16 +132,7 @@ func (v *VCPU) step(t sim.Time) sim.Time {
 		v.hypStores.Inc()
 		return v.port.Access(t, cache.Access{Addr: pa, Write: true, Mode: cache.Hypervisor, VM: v.vm.ID, Thread: uint16(v.cfg.Core)})
 	}
-	off, write := v.stream.Next()
-	kind := memory.Read
-	if write {
-		kind = memory.Write
-	}
-	pa, walk, fault := v.mmu.Translate(off, kind)
-	if fault != nil {
-		// The stream stays inside the VM's mapped image by construction.
-		panic(fmt.Sprintf("hypervisor: %s: synthetic access faulted: %v", v.scope.Name(), fault))
-	}
+	pa, write, walk := nextAccess(v.stream, v.mmu, v.scope)
 	t += v.freq.CyclesToTime(walk)
 	if write {
 		v.stores.Inc()
@@ -158,7 +149,7 @@ func (v *VCPU) step(t sim.Time) sim.Time {
 // writeValue stores a value unique to this store into functional memory, so
 // that a backup image missing the store differs from the primary.
 func (v *VCPU) writeValue(pa uint64) {
-	val := v.seq*0x9E3779B97F4A7C15 ^ uint64(v.cfg.Core)
+	val := storeValue(v.seq, v.cfg.Core)
 	if v.cfg.AccessSize == 8 {
 		v.mem.WriteU64(pa, val)
 		return
@@ -171,3 +162,24 @@ func (v *VCPU) writeValue(pa uint64) {
 	}
 	v.mem.Write(pa, p)
 }
+
+// nextAccess takes the next access of a synthetic stream and translates it
+// through the vCPU's MMU: its host physical address, whether it is a store,
+// and the page-walk cycles it cost.
+func nextAccess(stream *workloads.Stream, mmu *memory.MMU, scope sim.Scope) (pa uint64, write bool, walk uint64) {
+	off, write := stream.Next()
+	kind := memory.Read
+	if write {
+		kind = memory.Write
+	}
+	pa, walk, fault := mmu.Translate(off, kind)
+	if fault != nil {
+		// The stream stays inside the VM's mapped image by construction.
+		panic(fmt.Sprintf("hypervisor: %s: synthetic access faulted: %v", scope.Name(), fault))
+	}
+	return pa, write, walk
+}
+
+// storeValue is the value a vCPU's seq-th store writes: unique to it, so
+// that a backup image missing the store differs from the primary.
+func storeValue(seq uint64, core int) uint64 { return seq*0x9E3779B97F4A7C15 ^ uint64(core) }
