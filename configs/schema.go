@@ -252,6 +252,7 @@ type HAConfig struct {
 	LinkLatency       Duration  `toml:"link_latency" doc:"dedicated transport: the replication link's latency, each way" range:"0s..100ms"`
 	ApplyBandwidth    Bandwidth `toml:"apply_bandwidth" doc:"how fast the secondary writes received state into the backup image before it acknowledges" range:"100MB/s..1TB/s"`
 	AckBytes          Size      `toml:"ack_bytes" doc:"the acknowledgement message" range:"1B..64KiB"`
+	MaxInFlight       int       `toml:"max_in_flight" doc:"checkpoints that may await their acknowledgement at once; a checkpoint falling due while this many do is deferred (its epoch runs on) until the oldest is acknowledged" range:"1..64"`
 	Verify            bool      `toml:"verify" doc:"check after every acknowledged checkpoint that the backup image equals the primary's as of that checkpoint (a SHA-256 digest of each image's written memory: costs host time)"`
 	SoftExitCycles    uint64    `toml:"soft_exit_cycles" doc:"software buffering: VM exit and return per packet sent, in core cycles" range:"0..10000000"`
 	SoftPacketCycles  uint64    `toml:"soft_packet_cycles" doc:"software buffering: the hypervisor's handling per packet captured (besides copying it), in core cycles" range:"0..10000000"`
@@ -263,6 +264,7 @@ type NetworkConfig struct {
 	SwitchLatency   Duration  `toml:"switch_latency" doc:"forwarding latency of the switch" range:"0s..1ms"`
 	ClientBandwidth Bandwidth `toml:"client_bandwidth" doc:"each external host's link to the switch, each way" range:"1MB/s..1TB/s"`
 	ClientLatency   Duration  `toml:"client_latency" doc:"each external host's link latency" range:"0s..100ms"`
+	Warmup          Duration  `toml:"warmup" doc:"the clients' statistics (latency, responses, throughput) count only responses arriving from this time on; throughput divides them by the time from warmup to the end" range:"0s..3600s" rule:"less than run.duration"`
 }
 
 // ClientConfig describes an external client host.
@@ -346,7 +348,7 @@ func Default() Config {
 			DMALatency: Duration(250 * sim.Nanosecond), CoalescePackets: 16, CoalesceTime: Duration(20 * sim.Microsecond),
 			IRQCycles: 2000, PacketCycles: 1500, DoorbellCycles: 300},
 		HA: HAConfig{Method: "line-log", Transport: "dedicated", CopyBandwidth: 10_000_000_000, LinkBandwidth: 1_250_000_000,
-			LinkLatency: Duration(10 * sim.Microsecond), ApplyBandwidth: 10_000_000_000, AckBytes: 64,
+			LinkLatency: Duration(10 * sim.Microsecond), ApplyBandwidth: 10_000_000_000, AckBytes: 64, MaxInFlight: 1,
 			SoftExitCycles: 3000, SoftPacketCycles: 2000, SoftReleaseCycles: 2000},
 		Network: NetworkConfig{SwitchLatency: Duration(sim.Microsecond), ClientBandwidth: 1_250_000_000,
 			ClientLatency: Duration(5 * sim.Microsecond)},

@@ -217,21 +217,31 @@ func (v *validator) rules(c Config) {
 	v.nicRules(c)
 }
 
-// FrameOverhead is the bytes an Ethernet frame adds to its payload (header
-// and FCS).
-const FrameOverhead = 18
+// The adapter's layouts the configuration sizes memory by (the nic
+// package's FrameBytes overhead, PacketHeaderLen and DescBytes; a test in
+// experiment checks that they agree).
+const (
+	// FrameOverhead is the bytes an Ethernet frame adds to its payload
+	// (header and FCS).
+	FrameOverhead = 18
+	// PacketHeaderBytes is the packet header a driver writes at the start
+	// of each ring buffer.
+	PacketHeaderBytes = 40
+	// DescBytes is one ring descriptor.
+	DescBytes = 16
+)
 
 // RingBufBytes is the size of each descriptor's buffer in a VF's rings: the
 // MTU and the packet header, rounded up to whole cache lines.
 func RingBufBytes(c Config) uint64 {
 	line := uint64(c.Cache.LineSize)
-	return (uint64(c.NIC.MTU) + 32 + line - 1) / line * line
+	return (uint64(c.NIC.MTU) + PacketHeaderBytes + line - 1) / line * line
 }
 
 // RingBytes is the memory a VF's two rings and their buffers take at the top
 // of its VM's image.
 func RingBytes(c Config) uint64 {
-	return 2 * uint64(c.NIC.RingEntries) * (16 + RingBufBytes(c))
+	return 2 * uint64(c.NIC.RingEntries) * (DescBytes + RingBufBytes(c))
 }
 
 // nicRules checks the adapter, the clients and the VMs' network roles.
@@ -288,7 +298,16 @@ func (v *validator) nicRules(c Config) {
 	if !c.Cache.L3.Enabled {
 		v.fail("cache.l3.enabled", "false is not allowed; run.scenario is ha-nic, whose adapter's DMA goes through the shared L3")
 	}
+	if n.Buffering == "software" && c.Backup.Enabled && mtuOK && v.ok("hypervisor.footprint") &&
+		uint64(c.Hypervisor.Footprint) < uint64(n.MTU)+PacketHeaderBytes {
+		v.fail("hypervisor.footprint", "%s is not allowed; with nic.buffering = \"software\" the hypervisor copies each packet into this memory, which must hold one of the MTU with its header (nic.mtu + %d bytes = %s)",
+			c.Hypervisor.Footprint, PacketHeaderBytes, Size(uint64(n.MTU)+PacketHeaderBytes))
+	}
+	if v.ok("network.warmup", "run.duration") && c.Network.Warmup >= c.Run.Duration {
+		v.fail("network.warmup", "%s is not allowed; must be shorter than run.duration (%s)", c.Network.Warmup, c.Run.Duration)
+	}
 	names := map[string]int{}
+	inFlight := map[string]int{} // closed-loop requests in flight to each service VM
 	for i, cl := range c.Clients {
 		p := fmt.Sprintf("client[%d]", i)
 		v.uniqueName(p+".name", "client", cl.Name, i, names)
@@ -297,6 +316,17 @@ func (v *validator) nicRules(c Config) {
 		}
 		if mtuOK && cl.RequestBytes > n.MTU {
 			v.fail(p+".request_bytes", "%s is not allowed; must be at most nic.mtu (%s)", cl.RequestBytes, n.MTU)
+		}
+		if cl.Mode != "closed" || !v.ok(p+".outstanding", "nic.ring_entries") {
+			continue
+		}
+		// A closed-loop client has no retransmission: a request its
+		// server's receive ring has no buffer for would be lost, and the
+		// client would run one short from then on.
+		inFlight[cl.VM] += cl.Outstanding
+		if inFlight[cl.VM] > n.RingEntries {
+			v.fail(p+".outstanding", "%d is not allowed; the closed-loop clients of vm %s would keep %d requests in flight, more than its receive ring holds (nic.ring_entries = %d)",
+				cl.Outstanding, cl.VM, inFlight[cl.VM], n.RingEntries)
 		}
 	}
 }

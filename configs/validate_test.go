@@ -207,9 +207,15 @@ func TestHANICRules(t *testing.T) {
 		{[]string{"client[1].name=c-web0"}, `client[1].name: "c-web0" is not allowed; client[0] already has that name (names must be unique)`},
 		{[]string{"client[0].request_bytes=1600B"}, "client[0].request_bytes: 1600B is not allowed; must be at most nic.mtu (1500B)"},
 		{[]string{"nic.ring_entries=100"}, "nic.ring_entries: 100 is not allowed; must be a power of two"},
-		{[]string{"vm[0].memory=16MiB"}, "vm[0].memory: 16MiB is not allowed; the workload footprint (16MiB) and the VF's rings at the top of the image (1552KiB) need 17936KiB"},
+		{[]string{"vm[0].memory=16MiB"}, "vm[0].memory: 16MiB is not allowed; the workload footprint (16MiB) and the VF's rings at the top of the image (1680KiB) need 18064KiB"},
 		{[]string{"cache.l3.enabled=false"}, "cache.l3.enabled: false is not allowed; run.scenario is ha-nic, whose adapter's DMA goes through the shared L3"},
 		{[]string{"nic.coalesce_packets=0"}, "nic.coalesce_packets: 0 is not allowed; must be 1..4096"},
+		{[]string{"nic.buffering=software", "hypervisor.footprint=4KiB", "nic.mtu=9000B"},
+			`hypervisor.footprint: 4KiB is not allowed; with nic.buffering = "software" the hypervisor copies each packet into this memory, which must hold one of the MTU with its header (nic.mtu + 40 bytes = 9040B)`},
+		{[]string{"client[0].mode=closed", "client[0].outstanding=300", "client[1].mode=closed", "client[1].vm=web0", "client[1].outstanding=300"},
+			"client[1].outstanding: 300 is not allowed; the closed-loop clients of vm web0 would keep 600 requests in flight, more than its receive ring holds (nic.ring_entries = 512)"},
+		{[]string{"network.warmup=1s"}, "network.warmup: 1s is not allowed; must be shorter than run.duration (1s)"},
+		{[]string{"ha.max_in_flight=0"}, "ha.max_in_flight: 0 is not allowed; must be 1..64"},
 	} {
 		_, err := Load("ha-nic", tc.sets)
 		require.Error(t, err, tc.sets)

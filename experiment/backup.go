@@ -160,7 +160,7 @@ func buildBackupHost(env *sim.Env, cfg configs.Config, transport hypervisor.Tran
 			}
 			bc.Verify = cfg.HA.Verify
 			bc.Link = &hypervisor.ReplicationConfig{CopyBytesPerSec: uint64(cfg.HA.CopyBandwidth), Transport: transport,
-				ApplyBytesPerSec: uint64(cfg.HA.ApplyBandwidth), AckBytes: uint64(cfg.HA.AckBytes)}
+				ApplyBytesPerSec: uint64(cfg.HA.ApplyBandwidth), AckBytes: uint64(cfg.HA.AckBytes), MaxInFlight: cfg.HA.MaxInFlight}
 		}
 		if h.backup, err = hypervisor.NewBackup(host.Child("backup"), bc, freq, h.ctl, h.mem, h.replica, h.vms); err != nil {
 			return nil, err

@@ -29,6 +29,30 @@ type haNIC struct {
 	clients []*nic.Client
 	net     []*hypervisor.NetVCPU
 	ckptVFs []int // VFs whose packets the adapter holds
+	check   *commitCheck
+}
+
+// commitCheck is the end-to-end output-commit check, independent of the
+// adapter's and the software buffer's own bookkeeping: every frame of a
+// backed-up VM reaching the switch carries in Packet.Stamp the epoch its
+// vCPU produced it in, and the secondary's backup image must already hold
+// that epoch's state (Backup.Backed), or a failover at that moment would
+// lose state a client has seen the effects of.
+type commitCheck struct {
+	backup              *hypervisor.Backup
+	protected           []bool // by VM index: backed up
+	checked, violations *sim.Counter
+}
+
+func (c *commitCheck) frame(p nic.Packet) {
+	i := p.Src - macVM - 1
+	if p.Src <= macVM || i >= uint64(len(c.protected)) || !c.protected[i] {
+		return
+	}
+	c.checked.Inc()
+	if p.Stamp >= c.backup.Backed() {
+		c.violations.Inc()
+	}
 }
 
 // MAC addresses: hosts' physical functions (0 and 1), VMs, clients and
@@ -97,15 +121,28 @@ func buildHANIC(env *sim.Env, cfg configs.Config) (*haNIC, error) {
 	if n.Buffering == "software" && h.backup != nil {
 		s.soft, err = hypervisor.NewSoftBuffer(h.scope.Child("softbuf"), hypervisor.SoftConfig{
 			ExitCycles: cfg.HA.SoftExitCycles, PacketCycles: cfg.HA.SoftPacketCycles, ReleaseCycles: cfg.HA.SoftReleaseCycles,
-			Base: h.layout.hypBase, Size: h.layout.hypSize}, sim.Freq(cfg.Host.Freq), h.backup, s.adapter, s.pf)
+			Base: h.layout.hypBase, Size: h.layout.hypSize, MTU: uint32(n.MTU)}, sim.Freq(cfg.Host.Freq), h.backup, s.adapter, s.pf)
 		if err != nil {
 			return nil, err
 		}
 	}
 
 	s.sw = nic.NewSwitch(env.Scope("network.switch"), sim.Time(cfg.Network.SwitchLatency))
-	s.adapter.Deliver = func(p nic.Packet, _ sim.Time) { s.sw.Receive(p) }
-	s.second.Deliver = s.adapter.Deliver
+	s.second.Deliver = func(p nic.Packet, _ sim.Time) { s.sw.Receive(p) }
+	s.adapter.Deliver = s.second.Deliver
+	if h.backup != nil {
+		scope := env.Scope("network.output_commit")
+		s.check = &commitCheck{backup: h.backup,
+			checked: scope.Counter("checked", "frames of backed-up VMs checked as they reached the switch"),
+			violations: scope.Counter("violations", "of those, frames that reached the switch before the secondary held the state of the epoch they were produced in (0 unless output is not held: nic.buffering = \"none\")")}
+		for _, vm := range h.vms {
+			s.check.protected = append(s.check.protected, vm.BackedUp)
+		}
+		s.adapter.Deliver = func(p nic.Packet, _ sim.Time) {
+			s.check.frame(p)
+			s.sw.Receive(p)
+		}
+	}
 	if _, err := s.sw.AddPort(uint64(n.Bandwidth), sim.Time(n.Latency), func(p nic.Packet, _ sim.Time) { s.second.Receive(p) },
 		macHost+1); err != nil {
 		return nil, err
@@ -149,13 +186,13 @@ func buildHANIC(env *sim.Env, cfg configs.Config) (*haNIC, error) {
 		if vc.Role == "bulk" {
 			sinks++
 			sinkMAC := uint64(macSink + sinks)
-			sink := nic.NewSink(env.Scope("network.sink_" + vc.Name))
+			sink := nic.NewSink(env.Scope("network.sink_"+vc.Name), sim.Time(cfg.Network.Warmup))
 			if _, err := s.sw.AddPort(uint64(cfg.Network.ClientBandwidth), sim.Time(cfg.Network.ClientLatency), sink.Receive, sinkMAC); err != nil {
 				return nil, err
 			}
 			nCfg.Role, nCfg.BulkDst, nCfg.BulkBytes = hypervisor.Bulk, sinkMAC, uint32(vc.Bulk.PacketBytes)
 			if r := uint64(vc.Bulk.Rate); r > 0 {
-				nCfg.BulkGap = sim.Time(uint64(vc.Bulk.PacketBytes) * uint64(sim.Second) / r)
+				nCfg.BulkGap = sim.BytesTime(uint64(vc.Bulk.PacketBytes), r)
 			}
 		} else {
 			dist, err := workloads.ParseServiceDist(vc.Service.Dist)
@@ -198,7 +235,8 @@ func buildHANIC(env *sim.Env, cfg configs.Config) (*haNIC, error) {
 			return nil, err
 		}
 		c, err := nic.NewClient(scope, nic.ClientConfig{MAC: uint64(macClient + j + 1), Server: serverMAC[cc.VM],
-			RequestBytes: uint32(cc.RequestBytes), OpenLoop: cc.Mode == "open", Rate: cc.Rate, Outstanding: cc.Outstanding}, up)
+			RequestBytes: uint32(cc.RequestBytes), OpenLoop: cc.Mode == "open", Rate: cc.Rate, Outstanding: cc.Outstanding,
+			Warmup: sim.Time(cfg.Network.Warmup)}, up)
 		if err != nil {
 			return nil, err
 		}
@@ -401,12 +439,16 @@ func (s *haNIC) summary(w io.Writer, r *Result) {
 		mode = "no checkpointing"
 	}
 	fmt.Fprintf(w, "output commit: %s buffering, scheduler %s\n\n", mode, cfg.NIC.Scheduler)
-	fmt.Fprintf(w, "%-12s %-8s %10s %10s %10s %10s %10s %10s\n", "client", "vm", "req/s", "resp/s", "mean", "p50", "p99", "p999")
+	fmt.Fprintf(w, "%-12s %-8s %10s %10s %10s %10s %10s %10s %10s\n", "client", "vm", "req/s", "resp/s", "mean", "p50", "p99", "p999", "unanswered")
 	for i := range s.clients {
 		p := "clients." + cfg.Clients[i].Name
-		fmt.Fprintf(w, "%-12s %-8s %10.0f %10.0f %10s %10s %10s %10s\n", cfg.Clients[i].Name, cfg.Clients[i].VM,
-			s.stat(p, "requests")/secs, s.stat(p, "responses")/secs, fmtTime(s.stat(p, "latency.mean")),
-			fmtTime(s.stat(p, "latency.p50")), fmtTime(s.stat(p, "latency.p99")), fmtTime(s.stat(p, "latency.p999")))
+		fmt.Fprintf(w, "%-12s %-8s %10.0f %10.0f %10s %10s %10s %10s %10.0f\n", cfg.Clients[i].Name, cfg.Clients[i].VM,
+			s.stat(p, "requests")/secs, s.stat(p, "throughput"), fmtTime(s.stat(p, "latency.mean")),
+			fmtTime(s.stat(p, "latency.p50")), fmtTime(s.stat(p, "latency.p99")), fmtTime(s.stat(p, "latency.p999")),
+			s.stat(p, "unanswered"))
+	}
+	if wu := sim.Time(cfg.Network.Warmup); wu > 0 {
+		fmt.Fprintf(w, "(responses, latency and throughput from the warm-up at %v on; unanswered: in flight at the end, or lost)\n", wu)
 	}
 	for _, vc := range cfg.VMs {
 		if vc.Role == "bulk" {
@@ -415,31 +457,43 @@ func (s *haNIC) summary(w io.Writer, r *Result) {
 		}
 	}
 	np := s.adapter.Name()
-	fmt.Fprintf(w, "\nadapter: %.0f frames sent (%.2f Gb/s of wire), %.0f received, %.0f interrupts (%.1f completions each)\n",
+	fmt.Fprintf(w, "\nadapter: %.0f frames sent (%.2f Gb/s of frames), %.0f received, %.0f interrupts (%.1f completions each)\n",
 		s.stat(np, "tx_packets"), 8*s.stat(np, "tx_bytes")/secs/1e9, s.stat(np, "rx_packets"), s.stat(np, "interrupts"),
 		s.stat(np, "completions_per_interrupt.mean"))
+	if lost := s.stat(np, "rx_no_buffer"); lost > 0 {
+		fmt.Fprintf(w, "adapter: %.0f received frames dropped for want of a posted receive buffer (nic.ring_entries)\n", lost)
+	}
 	if s.backup != nil && cfg.NIC.Buffering == "nic" {
 		fmt.Fprintf(w, "checkpoint buffer: %.0f packets held, %.0f released, mean hold %s, peak %s of %s; %s overflow: %.0f refused, %.0f spilled, %.0f dropped\n",
 			s.stat(np, "held_packets"), s.stat(np, "released_packets"), fmtTime(s.stat(np, "hold_time.mean")),
 			fmtBytes(s.stat(np, "peak_buffer_bytes")), fmtBytes(float64(cfg.NIC.Buffer)), cfg.NIC.Overflow,
 			s.stat(np, "backpressure_refusals"), s.stat(np, "spilled_packets"), s.stat(np, "dropped_packets"))
-		fmt.Fprintf(w, "output commit check: %.0f packets left before their checkpoint committed\n", s.stat(np, "output_commit_violations"))
 	}
 	if s.soft != nil {
 		sp := s.scope.Child("softbuf").Name()
 		fmt.Fprintf(w, "hypervisor buffer: %.0f packets captured, %.0f released, mean hold %s, peak %s\n",
 			s.stat(sp, "captured_packets"), s.stat(sp, "released_packets"), fmtTime(s.stat(sp, "hold_time.mean")),
 			fmtBytes(s.stat(sp, "peak_buffer_bytes")))
-		fmt.Fprintf(w, "output commit check: %.0f packets left before their checkpoint committed\n", s.stat(sp, "output_commit_violations"))
 	}
 	if s.backup == nil {
 		return
 	}
+	oc := "network.output_commit"
+	fmt.Fprintf(w, "output commit check: %.0f of %.0f frames of backed-up VMs reached the switch before the secondary held the state they reflect",
+		s.stat(oc, "violations"), s.stat(oc, "checked"))
+	if cfg.NIC.Buffering == "none" {
+		fmt.Fprint(w, " (nic.buffering = \"none\" holds nothing)")
+	}
+	fmt.Fprintln(w)
 	bp := s.scope.Child("backup").Name()
 	n := s.stat(bp, "checkpoints")
 	fmt.Fprintf(w, "\ncheckpoints: %.0f every %v, mean pause %s; %s: %s replicated per checkpoint (mean) over the %s transport, committed %s after the checkpoint (mean, %.0f acknowledged)\n",
 		n, sim.Time(cfg.Backup.Interval), fmtTime(s.stat(bp, "pause.mean")), cfg.HA.Method,
 		fmtBytes(s.stat(bp, "ckpt_replicated_bytes.mean")), cfg.HA.Transport, fmtTime(s.stat(bp, "commit_delay.mean")), s.stat(bp, "commits"))
+	if d := s.stat(bp, "deferred_checkpoints"); d > 0 {
+		fmt.Fprintf(w, "checkpoints: %.0f deferred because %d awaited their acknowledgement (ha.max_in_flight; ended deferrals lasted %s on average): replication is slower than the checkpoints\n",
+			d, cfg.HA.MaxInFlight, fmtTime(s.stat(bp, "deferral.mean")))
+	}
 	switch {
 	case !cfg.HA.Verify:
 		fmt.Fprintln(w, "backup image check: off (ha.verify = false)")

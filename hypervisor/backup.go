@@ -36,6 +36,12 @@ type ReplicationConfig struct {
 	// into the backup image before it acknowledges.
 	ApplyBytesPerSec uint64
 	AckBytes         uint64 // the acknowledgement message
+	// MaxInFlight is how many checkpoints may await their acknowledgement
+	// at once. A checkpoint that falls due while that many do is deferred
+	// (its epoch runs on) until the oldest is acknowledged, so a
+	// replication path slower than the checkpoints cannot queue them
+	// without bound.
+	MaxInFlight int
 }
 
 // Transport carries messages between the primary and the secondary host.
@@ -144,6 +150,8 @@ func (c BackupConfig) Validate() error {
 		return fmt.Errorf("unknown checkpoint method %d", c.Method)
 	case c.Link != nil && (c.Link.Transport == nil || c.Link.CopyBytesPerSec == 0 || c.Link.ApplyBytesPerSec == 0):
 		return fmt.Errorf("replication needs a transport and copy and apply bandwidths")
+	case c.Link != nil && c.Link.MaxInFlight < 1:
+		return fmt.Errorf("replication needs at least 1 checkpoint in flight, not %d", c.Link.MaxInFlight)
 	}
 	return nil
 }
@@ -204,6 +212,12 @@ type Backup struct {
 	applyFree sim.Time
 	spare     []*inFlight
 	epoch     uint64 // the epoch running now
+	backed    uint64 // epochs below are in the secondary's backup image
+	unacked   int    // checkpoints sent and not yet acknowledged
+	// A checkpoint deferred because MaxInFlight were unacknowledged, and
+	// since when.
+	deferred      bool
+	deferredSince sim.Time
 
 	// OnEpoch, if set, is told at each checkpoint that epoch has begun
 	// (the previous one ended); OnCommit that the checkpoint ending epoch
@@ -219,8 +233,8 @@ type Backup struct {
 	bytesFull, foreignC               *sim.Counter
 	logEntries, logEvict, scanCyc     *sim.Counter
 	hLine, hSmall, hLarge, hPause     *sim.Histogram
-	sentBytes, commits                *sim.Counter
-	hCommit, hSent                    *sim.Histogram
+	sentBytes, commits, deferrals     *sim.Counter
+	hCommit, hSent, hDefer            *sim.Histogram
 
 	// deltas of the cache controller's log statistics between checkpoints
 	last logCounters
@@ -278,6 +292,8 @@ func NewBackup(scope sim.Scope, cfg BackupConfig, freq sim.Freq, ctl *cache.Cont
 	b.commits = scope.Counter("commits", "checkpoints acknowledged by the secondary")
 	b.hSent = scope.Histogram("ckpt_replicated_bytes", "bytes", "checkpoint state sent per checkpoint")
 	b.hCommit = scope.Histogram("commit_delay", "ps", "time from a checkpoint to its acknowledgement")
+	b.deferrals = scope.Counter("deferred_checkpoints", "checkpoints put off because ha.max_in_flight checkpoints awaited their acknowledgement")
+	b.hDefer = scope.Histogram("deferral", "ps", "how long a deferred checkpoint was put off")
 	b.series = scope.Series("per_checkpoint", "one row per checkpoint", seriesColumns...)
 	b.checkpoints = scope.Counter("checkpoints", "checkpoints taken")
 	b.early = scope.Counter("early_checkpoints", "checkpoints brought forward by a log-overflow interrupt")
@@ -344,7 +360,9 @@ func (b *Backup) schedule(t sim.Time) {
 }
 
 // NextCheckpoint returns the time of the next checkpoint: backed-up vCPUs do
-// not run past it.
+// not run past it. While a checkpoint is deferred (see
+// ReplicationConfig.MaxInFlight) its time is not known, and this is
+// sim.MaxTime.
 func (b *Backup) NextCheckpoint() sim.Time { return b.next }
 
 // PausedUntil returns the time the backed-up VMs resume after the last
@@ -423,6 +441,15 @@ func (b *Backup) logCounters() logCounters {
 // the configured method (and measures the others), replicates it and
 // resumes the VMs.
 func (b *Backup) checkpoint(t sim.Time) {
+	if l := b.cfg.Link; l != nil && b.unacked >= l.MaxInFlight {
+		// Wait for the oldest acknowledgement (commit takes it from here).
+		if !b.deferred {
+			b.deferrals.Inc()
+			b.deferred, b.deferredSince = true, t
+		}
+		b.next = sim.MaxTime
+		return
+	}
 	b.inCkpt = true
 	lines, _, scanCycles := b.ctl.Scan(t)
 	drainCycles := b.drain() + b.drainCycles
@@ -463,21 +490,24 @@ func (b *Backup) checkpoint(t sim.Time) {
 	}
 	mismatch := 0.0
 	if l := b.cfg.Link; l != nil {
-		// Copy into the send buffer while paused, then stream it and let the
-		// secondary apply and acknowledge it.
-		pause += bytesTime(f.bytes(), l.CopyBytesPerSec)
+		// Copy into the send buffer while paused (the whole image, for a
+		// full copy), then stream it and let the secondary apply and
+		// acknowledge it.
+		pause += sim.BytesTime(sent, l.CopyBytesPerSec)
 		wire := sent + 8*uint64(len(f.spans)) // each span's address
 		if b.cfg.Method == Full {
 			wire = sent
 		}
+		b.unacked++
 		l.Transport.ToSecondary(t+pause, wire, func() {
 			// The secondary applies checkpoints one after another.
-			b.applyFree = max(b.eng.Now(), b.applyFree) + bytesTime(sent, l.ApplyBytesPerSec)
+			b.applyFree = max(b.eng.Now(), b.applyFree) + sim.BytesTime(sent, l.ApplyBytesPerSec)
 			b.flights.Push(f)
 			b.eng.Schedule(sim.Event{Time: b.applyFree, Handler: b.id, Kind: evApplied})
 		})
 	} else {
 		mismatch = b.apply(f)
+		b.backed = f.epoch + 1
 		b.commit(f.epoch, t)
 		b.release(f)
 	}
@@ -516,10 +546,6 @@ func (b *Backup) checkpoint(t sim.Time) {
 		b.OnEpoch(b.epoch)
 	}
 	b.schedule(max(t+b.cfg.Interval, b.pausedUntil))
-}
-
-func bytesTime(n, bytesPerSec uint64) sim.Time {
-	return sim.Time((n*uint64(sim.Second) + bytesPerSec - 1) / bytesPerSec)
 }
 
 // collect gathers the checkpoint of the epoch ending at t: the spans of the
@@ -613,10 +639,20 @@ func (b *Backup) apply(f *inFlight) float64 {
 // commit records that the checkpoint of epoch, taken at taken, has been
 // acknowledged now.
 func (b *Backup) commit(epoch uint64, taken sim.Time) {
+	now := b.eng.Now()
 	b.commits.Inc()
-	b.hCommit.Record(uint64(b.eng.Now() - taken))
+	b.hCommit.Record(uint64(now - taken))
 	if b.OnCommit != nil {
 		b.OnCommit(epoch)
+	}
+	if b.cfg.Link == nil {
+		return
+	}
+	b.unacked--
+	if b.deferred {
+		b.deferred = false
+		b.hDefer.Record(uint64(now - b.deferredSince))
+		b.schedule(now)
 	}
 }
 
@@ -627,6 +663,7 @@ func (b *Backup) release(f *inFlight) { b.spare = append(b.spare, f) }
 func (b *Backup) applied() {
 	f := b.flights.Pop()
 	b.apply(f)
+	b.backed = f.epoch + 1
 	epoch, taken := f.epoch, f.taken
 	b.release(f)
 	b.cfg.Link.Transport.ToPrimary(b.eng.Now(), b.cfg.Link.AckBytes, func() { b.commit(epoch, taken) })
@@ -665,3 +702,9 @@ func (b *Backup) NoteWrite(pa, n uint64) {
 
 // Epoch returns the epoch running now (the number of checkpoints taken).
 func (b *Backup) Epoch() uint64 { return b.epoch }
+
+// Backed returns how many epochs the secondary's backup image holds: the
+// state of every epoch below it has been applied there (acknowledged or
+// not). Output a VM produced in epoch e may only be seen outside once
+// Backed() > e; a failover would lose it otherwise.
+func (b *Backup) Backed() uint64 { return b.backed }

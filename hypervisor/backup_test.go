@@ -28,6 +28,13 @@ type testHost struct {
 
 func newTestHost(t *testing.T, logSize uint64, overflow cache.OverflowPolicy) *testHost {
 	t.Helper()
+	return newTestHostWith(t, logSize, overflow, func(sim.Scope, *BackupConfig) {})
+}
+
+// newTestHostWith is newTestHost with the checkpoint policy changed by mod,
+// which is given the host's scope.
+func newTestHostWith(t *testing.T, logSize uint64, overflow cache.OverflowPolicy, mod func(sim.Scope, *BackupConfig)) *testHost {
+	t.Helper()
 	env := sim.NewEnv(1)
 	h := &testHost{env: env}
 	var err error
@@ -53,8 +60,10 @@ func newTestHost(t *testing.T, logSize uint64, overflow cache.OverflowPolicy) *t
 	require.NoError(t, err)
 	h.port, err = cache.NewPort(sim.GHz, []*cache.Cache{l1, l2}, dram, h.ctl)
 	require.NoError(t, err)
-	h.backup, err = NewBackup(host.Child("backup"), BackupConfig{Interval: sim.Millisecond, Suspend: 10 * sim.Microsecond,
-		DrainCyclesPerEntry: 4, LineSize: testLine, Verify: true}, sim.GHz, h.ctl, h.mem, h.replica, []*VM{h.protected, h.other})
+	bc := BackupConfig{Interval: sim.Millisecond, Suspend: 10 * sim.Microsecond,
+		DrainCyclesPerEntry: 4, LineSize: testLine, Verify: true}
+	mod(host, &bc)
+	h.backup, err = NewBackup(host.Child("backup"), bc, sim.GHz, h.ctl, h.mem, h.replica, []*VM{h.protected, h.other})
 	require.NoError(t, err)
 	h.backup.Start()
 	return h

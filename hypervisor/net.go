@@ -98,8 +98,12 @@ type NetVCPU struct {
 	mac     uint64
 	tx, rx  nic.RingConfig
 
-	phase          int
-	scheduled      bool
+	phase     int
+	scheduled bool
+	until     sim.Time // when the last stretch ended
+	// A response (or bulk packet) is ready but found the transmit ring
+	// full: after the interrupt the vCPU posts it before anything else.
+	txPending      bool
 	txTail, txDone uint32 // posted and completed transmit descriptors
 	rxNext         uint32 // next receive descriptor to read
 	// The request being served: its client, tag, memory operations left
@@ -153,14 +157,22 @@ func NewNetVCPU(scope sim.Scope, cfg NetConfig, freq sim.Freq, vm *VM, stream *w
 func (v *NetVCPU) SetSoftBuffer(s *SoftBuffer) { v.soft = s }
 
 // Interrupt is the VF's interrupt (nic.Adapter.OnInterrupt for this VF).
+// The vCPU takes it no earlier than the end of its last stretch.
 func (v *NetVCPU) Interrupt(at sim.Time) {
 	if v.phase == phIdle || v.phase == phWaitTx {
-		v.phase = phPoll
-		if v.cfg.Role == Bulk {
-			v.phase = phRespond // a bulk sender only waits for ring space
-		}
-		v.busyUntil(at + v.freq.CyclesToTime(v.cfg.IRQCycles))
+		v.phase = v.afterWait()
+		v.busyUntil(max(at, v.until) + v.freq.CyclesToTime(v.cfg.IRQCycles))
 	}
+}
+
+// afterWait is where the vCPU carries on after a doorbell or an interrupt:
+// posting what is ready to send (a bulk sender always has a packet), or
+// polling its rings.
+func (v *NetVCPU) afterWait() int {
+	if v.txPending || v.cfg.Role == Bulk {
+		return phRespond
+	}
+	return phPoll
 }
 
 // Start posts every receive buffer and begins: a service waits for
@@ -203,10 +215,7 @@ func (v *NetVCPU) Handle(ev sim.Event) {
 	if v.phase == phDoorbell {
 		v.adapter.Doorbell(v.vf, v.txTail)
 		v.posted = 0
-		v.phase = phPoll
-		if v.cfg.Role == Bulk {
-			v.phase = phRespond
-		}
+		v.phase = v.afterWait()
 	}
 	limit := now + v.cfg.Quantum
 	if v.backup != nil {
@@ -224,15 +233,18 @@ func (v *NetVCPU) Handle(ev sim.Event) {
 		switch v.phase {
 		case phIdle, phWaitTx:
 			v.busy.Add(uint64(t - now - v.paced))
+			v.until = t
 			v.adapter.EnableIRQ(v.vf) // may interrupt at once, rescheduling us
 			return
 		case phDoorbell:
 			v.busy.Add(uint64(t - now - v.paced))
+			v.until = t
 			v.busyUntil(t)
 			return
 		}
 	}
 	v.busy.Add(uint64(t - now - v.paced))
+	v.until = t
 	v.busyUntil(t)
 }
 
@@ -339,6 +351,9 @@ func (v *NetVCPU) serve(t, limit sim.Time) sim.Time {
 // to the hypervisor instead.
 func (v *NetVCPU) respond(t sim.Time) sim.Time {
 	p := nic.Packet{Src: v.mac}
+	if v.backup != nil {
+		p.Stamp = v.backup.Epoch() // the epoch whose state this output reflects
+	}
 	if v.cfg.Role == Bulk {
 		if t < v.nextBulk {
 			v.paced += v.nextBulk - t
@@ -360,12 +375,14 @@ func (v *NetVCPU) respond(t sim.Time) sim.Time {
 	t = v.reclaim(t)
 	if v.txTail-v.txDone == v.tx.Entries {
 		v.ringFull.Inc()
+		v.txPending = true
 		v.phase = phWaitTx
 		if v.posted > 0 { // ring for what was posted first
 			v.phase = phDoorbell
 		}
 		return t
 	}
+	v.txPending = false
 	nic.EncodeHeader(v.hdr[:], &p)
 	i := v.txTail
 	t = v.store(t, v.tx.BufAddr(i), v.hdr[:], uint64(nic.PacketHeaderLen)+uint64(p.Bytes))

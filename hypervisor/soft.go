@@ -17,6 +17,7 @@ type SoftConfig struct {
 	PacketCycles  uint64 // the hypervisor's per-packet handling at capture
 	ReleaseCycles uint64 // per packet at release, on the hypervisor's thread
 	Base, Size    uint64 // hypervisor memory the copies go to
+	MTU           uint32 // largest payload: Size must hold one packet of it
 }
 
 // SoftBuffer is the software-buffering baseline of output commit: the
@@ -25,8 +26,9 @@ type SoftConfig struct {
 // checkpoint) once their epoch's checkpoint is acknowledged.
 //
 // Statistics under its scope: packets captured and released, the hold-time
-// histogram, the most bytes held at once, and output-commit violations (a
-// twinsim bug if not 0).
+// histogram, the most frame bytes held at once (counted as the adapter
+// counts its buffer), and output-commit violations against its own epoch
+// record (a twinsim bug if not 0).
 type SoftBuffer struct {
 	cfg     SoftConfig
 	eng     *sim.Engine
@@ -58,8 +60,9 @@ type softPacket struct {
 // function pf of adapter (the hypervisor's physical function) and whose
 // epochs are backup's.
 func NewSoftBuffer(scope sim.Scope, cfg SoftConfig, freq sim.Freq, backup *Backup, adapter *nic.Adapter, pf int) (*SoftBuffer, error) {
-	if cfg.Size < 2048 {
-		return nil, fmt.Errorf("%s: software buffer region of %d bytes is too small", scope.Name(), cfg.Size)
+	if need := uint64(cfg.MTU) + nic.PacketHeaderLen; cfg.Size < need {
+		return nil, fmt.Errorf("%s: software buffer region of %d bytes cannot hold one packet of the MTU (%d bytes with its header)",
+			scope.Name(), cfg.Size, need)
 	}
 	s := &SoftBuffer{cfg: cfg, eng: scope.Engine(), freq: freq, backup: backup, adapter: adapter, pf: pf}
 	s.id = s.eng.Register(s)
@@ -67,11 +70,11 @@ func NewSoftBuffer(scope sim.Scope, cfg SoftConfig, freq sim.Freq, backup *Backu
 	s.released = scope.Counter("released_packets", "packets released after their epoch committed")
 	s.violations = scope.Counter("output_commit_violations", "packets released before their epoch committed (a bug if not 0)")
 	s.holdTime = scope.Histogram("hold_time", "ps", "time a packet waited in the hypervisor for its commit")
-	scope.Value("peak_buffer_bytes", "most packet bytes held at once", func() float64 { return float64(s.peak) })
+	scope.Value("peak_buffer_bytes", "most frame bytes held at once", func() float64 { return float64(s.peak) })
 	return s, nil
 }
 
-// TakePeak returns the most packet bytes held since the last call, and
+// TakePeak returns the most frame bytes held since the last call, and
 // starts a new window at the bytes held now.
 func (s *SoftBuffer) TakePeak() uint64 {
 	p := max(s.windowPeak, s.heldBytes)
@@ -98,7 +101,7 @@ func (s *SoftBuffer) Capture(t sim.Time, v *NetVCPU, p nic.Packet, buf uint64) s
 	}
 	s.held.Push(softPacket{p: p, epoch: s.backup.Epoch(), at: t})
 	s.captured.Inc()
-	s.heldBytes += uint64(p.Bytes)
+	s.heldBytes += p.FrameBytes()
 	s.peak = max(s.peak, s.heldBytes)
 	s.windowPeak = max(s.windowPeak, s.heldBytes)
 	return t
@@ -126,6 +129,6 @@ func (s *SoftBuffer) Handle(sim.Event) {
 		s.violations.Inc()
 	}
 	s.released.Inc()
-	s.heldBytes -= uint64(sp.p.Bytes)
+	s.heldBytes -= sp.p.FrameBytes()
 	s.adapter.Send(s.pf, sp.p)
 }

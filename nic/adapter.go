@@ -90,9 +90,8 @@ type vf struct {
 	// epoch is the VM's current epoch; committed is one more than the
 	// last epoch whose checkpoint has committed (0: none).
 	epoch, committed uint64
-	held             queue  // packets awaiting commit, in send order
-	spilled          []bool // beside held: whether each is in host memory
-	blocked          bool   // backpressure: refusing packets until there is room
+	held             queue // packets awaiting commit, in send order
+	blocked          bool  // backpressure: refusing packets until there is room
 	blockedAt        sim.Time
 
 	// Rings in guest memory (mem is nil without them).
@@ -151,10 +150,8 @@ type Adapter struct {
 	inflight   queue  // frames on the wire, in order
 	// Released packets waiting behind a spilled one being read back from
 	// host memory (so that no VF's packets overtake each other), in
-	// order, with whether each was spilled; readBack is when the last of
-	// them is ready.
+	// order; readBack is when the last of them is ready.
 	spillReady queue
-	wasSpilled []bool
 	readBack   sim.Time
 
 	// Deliver, if set, receives each packet when its last byte arrives at
@@ -299,7 +296,6 @@ func (a *Adapter) Send(n int, p Packet) bool {
 	}
 	p.Epoch = v.epoch
 	size := p.FrameBytes()
-	spill := false
 	if !a.fits(size) {
 		switch a.cfg.Overflow {
 		case Backpressure:
@@ -311,7 +307,7 @@ func (a *Adapter) Send(n int, p Packet) bool {
 			a.droppedBytes.Add(uint64(p.Bytes))
 			return true
 		}
-		spill = true
+		p.spilled = true
 		a.spilled.Inc()
 		a.dma.Send(a.engine.Now(), size) // written out to host memory
 	} else {
@@ -319,7 +315,6 @@ func (a *Adapter) Send(n int, p Packet) bool {
 	}
 	a.held.Inc()
 	v.held.push(p)
-	v.spilled = append(v.spilled, spill)
 	return true
 }
 
@@ -340,27 +335,25 @@ func (a *Adapter) TakePeak() uint64 {
 
 // Commit is the notice that the checkpoint of VF n's epoch has committed
 // (step 418): the packets of that epoch and earlier are released at the
-// high priority (422, 506); spilled ones once read back from host memory.
+// high priority (422, 506); spilled ones once read back from host memory,
+// straight into the transmit path (they do not take buffer memory again).
 func (a *Adapter) Commit(n int, epoch uint64) {
 	v := a.vfs[n]
 	v.committed = max(v.committed, epoch+1)
 	now := a.engine.Now()
 	for v.held.len() > 0 && v.held.front().Epoch < v.committed {
 		p := v.held.pop()
-		spilled := v.spilled[0]
-		v.spilled = v.spilled[1:]
 		a.released.Inc()
 		a.holdTime.Record(uint64(now - p.Sent))
-		if spilled || a.spillReady.len() > 0 {
+		if p.spilled || a.spillReady.len() > 0 {
 			// A spilled packet is read back over DMA; packets released after
 			// it wait behind it.
 			ready := max(now, a.readBack)
-			if spilled {
+			if p.spilled {
 				ready = max(ready, a.dma.Send(now, p.FrameBytes()))
 			}
 			a.readBack = ready
 			a.spillReady.push(p)
-			a.wasSpilled = append(a.wasSpilled, spilled)
 			a.engine.Schedule(sim.Event{Time: ready, Handler: a.id, Kind: evSpillReady})
 			continue
 		}
@@ -380,7 +373,7 @@ func (a *Adapter) kick() {
 	}
 	now := a.engine.Now()
 	arrival := a.wire.Send(now, p.WireBytes())
-	a.txBusy, a.txFromBuf, a.txBytes, a.txPkt = true, prio == high, p.FrameBytes(), p
+	a.txBusy, a.txFromBuf, a.txBytes, a.txPkt = true, prio == high && !p.spilled, p.FrameBytes(), p
 	a.sent.Inc()
 	a.sentBytes.Add(p.FrameBytes())
 	a.inflight.push(p)
@@ -409,12 +402,7 @@ func (a *Adapter) Handle(ev sim.Event) {
 			a.Deliver(p, ev.Time)
 		}
 	case evSpillReady:
-		p := a.spillReady.pop()
-		if a.wasSpilled[0] {
-			a.take(p.FrameBytes()) // back in the buffer's memory
-		}
-		a.wasSpilled = a.wasSpilled[1:]
-		a.sched.push(p, high)
+		a.sched.push(a.spillReady.pop(), high)
 		a.kick()
 	case evTxFetched:
 		n := int(ev.Arg)

@@ -17,6 +17,9 @@ type ClientConfig struct {
 	Rate         float64 // open loop: requests a second
 	Outstanding  int     // closed loop: requests in flight at all times
 	Requests     uint64  // stop after this many (0: no limit)
+	// Warmup: responses arriving before it are not counted (latency,
+	// responses, throughput); throughput is over the time after it.
+	Warmup sim.Time
 }
 
 // Validate names the first value out of range.
@@ -35,9 +38,11 @@ func (c ClientConfig) Validate() error {
 // Client is an external client host. Its requests carry their sequence
 // number in Packet.Tag; a response with the same Tag completes one.
 //
-// Statistics under its scope: requests sent, responses received, and the
-// "latency" histogram (ps from sending a request to its response's
-// arrival: p50, p99, p999).
+// Statistics under its scope: requests sent, responses received (from the
+// warm-up on), the "latency" histogram (ps from sending a request to its
+// response's arrival: p50, p99, p999), throughput, and the requests still
+// unanswered (at the end of a run: in flight, or lost — a client does not
+// retransmit).
 type Client struct {
 	cfg     ClientConfig
 	engine  *sim.Engine
@@ -60,7 +65,7 @@ func NewClient(scope sim.Scope, cfg ClientConfig, send func(Packet)) (*Client, e
 	c := &Client{cfg: cfg, engine: scope.Engine(), rng: scope.RNG(), send: send, pending: map[uint64]sim.Time{}}
 	c.id = c.engine.Register(c)
 	c.sent = scope.Counter("requests", "requests sent")
-	c.done = scope.Counter("responses", "responses received")
+	c.done = scope.Counter("responses", "responses received from the warm-up on")
 	c.latency = scope.Histogram("latency", "ps", "time from a request to its response")
 	// More points of the latency distribution than the histogram's own
 	// (p50, p90, p99, p999), for CDF plots.
@@ -70,13 +75,21 @@ func NewClient(scope sim.Scope, cfg ClientConfig, send func(Packet)) (*Client, e
 	}{{"p10", 0.1}, {"p25", 0.25}, {"p75", 0.75}, {"p95", 0.95}} {
 		scope.Value("latency_"+q.name, "ps: the "+q.name+" of the latency", func() float64 { return c.latency.Quantile(q.q) })
 	}
-	scope.Value("throughput", "responses a simulated second", func() float64 {
-		if now := c.engine.Now(); now > 0 {
-			return float64(c.done.Value()) / now.Seconds()
-		}
-		return 0
+	scope.Value("throughput", "responses a simulated second, from the warm-up on", func() float64 {
+		return perSecond(c.done.Value(), c.engine.Now(), cfg.Warmup)
+	})
+	scope.Value("unanswered", "requests sent and not answered (at the end: in flight, or lost)", func() float64 {
+		return float64(len(c.pending))
 	})
 	return c, nil
+}
+
+// perSecond is n events over the simulated time from warmup to now.
+func perSecond(n uint64, now, warmup sim.Time) float64 {
+	if now <= warmup {
+		return 0
+	}
+	return float64(n) / (now - warmup).Seconds()
 }
 
 // Start begins sending: the first open-loop arrival, or the closed loop's
@@ -121,8 +134,10 @@ func (c *Client) Receive(p Packet, at sim.Time) {
 		return // not ours, or a duplicate
 	}
 	delete(c.pending, p.Tag)
-	c.done.Inc()
-	c.latency.Record(uint64(at - sent))
+	if at >= c.cfg.Warmup {
+		c.done.Inc()
+		c.latency.Record(uint64(at - sent))
+	}
 	if !c.cfg.OpenLoop {
 		c.request()
 	}
@@ -133,29 +148,31 @@ func (c *Client) MAC() uint64 { return c.cfg.MAC }
 
 // Sink is an external host that receives bulk traffic and counts it.
 //
-// Statistics under its scope: frames and payload bytes received, and
-// "goodput" (payload bytes a simulated second).
+// Statistics under its scope: frames and payload bytes received from the
+// warm-up on, and "goodput" (those bytes a simulated second after it).
 type Sink struct {
 	engine        *sim.Engine
+	warmup        sim.Time
 	frames, bytes *sim.Counter
 }
 
-// NewSink returns a sink with statistics under scope.
-func NewSink(scope sim.Scope) *Sink {
-	s := &Sink{engine: scope.Engine()}
-	s.frames = scope.Counter("frames", "frames received")
-	s.bytes = scope.Counter("bytes", "payload bytes received")
-	scope.Value("goodput", "payload bytes received a simulated second", func() float64 {
-		if now := s.engine.Now(); now > 0 {
-			return float64(s.bytes.Value()) / now.Seconds()
-		}
-		return 0
+// NewSink returns a sink with statistics under scope that counts frames
+// arriving from warmup on.
+func NewSink(scope sim.Scope, warmup sim.Time) *Sink {
+	s := &Sink{engine: scope.Engine(), warmup: warmup}
+	s.frames = scope.Counter("frames", "frames received from the warm-up on")
+	s.bytes = scope.Counter("bytes", "payload bytes received from the warm-up on")
+	scope.Value("goodput", "payload bytes received a simulated second, from the warm-up on", func() float64 {
+		return perSecond(s.bytes.Value(), s.engine.Now(), s.warmup)
 	})
 	return s
 }
 
-// Receive takes a frame arriving now.
-func (s *Sink) Receive(p Packet, _ sim.Time) {
+// Receive takes a frame arriving at at.
+func (s *Sink) Receive(p Packet, at sim.Time) {
+	if at < s.warmup {
+		return
+	}
 	s.frames.Inc()
 	s.bytes.Add(uint64(p.Bytes))
 }

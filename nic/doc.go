@@ -20,9 +20,13 @@
 //     robin. The buffer has a capacity in bytes and packets, and an
 //     overflow policy — backpressure (the VF stops taking packets until
 //     there is room), spill (to host memory over DMA, with its bandwidth
-//     and latency) or drop (counted as data loss). Every transmitted
-//     packet of a checkpointing VF is checked against the output-commit
-//     rule (a violation would be a twinsim bug, and is counted).
+//     and latency; a released packet is read back from host memory
+//     straight into the transmit path) or drop (counted as data loss).
+//     Every transmitted packet of a checkpointing VF is checked against
+//     its own epoch tag (a violation would be a twinsim bug, and is
+//     counted); Packet.Stamp lets a receiver check output commit
+//     end to end, independently of the adapter (experiment's ha-nic
+//     scenario does).
 //
 //   - Rings: each VF's transmit and receive descriptor rings live in its
 //     VM's memory. The driver posts descriptors and rings a doorbell; the
@@ -34,9 +38,10 @@
 //     checkpointing VF's transmit descriptor completes when its packet is
 //     in the checkpoint buffer; another VF's when the packet has been sent.
 //
-//   - Switch: output-queued, forwarding by learned MAC after a latency,
-//     each port's wire serialising its frames; Uplink carries a device's
-//     frames into it.
+//   - Switch: output-queued, forwarding by a static table of the MACs
+//     behind each port (frames for an unknown MAC are counted and
+//     dropped, not flooded) after a latency, each port's wire serialising
+//     its frames; Uplink carries a device's frames into it.
 //
 //   - Client: an external host sending requests to a server's MAC,
 //     open-loop (Poisson) or closed-loop (N outstanding), recording each

@@ -233,6 +233,7 @@ func TestOutputCommitProperty(t *testing.T) {
 		commitAt := map[[2]uint64]sim.Time{} // (vf, epoch) → when it committed
 		committed := make([]uint64, nvf)     // epochs below are committed
 		accepted := map[uint64]bool{}
+		sentIn := map[uint64]uint64{} // packet ID → the VF's epoch when it was sent (the test's own record)
 		id := uint64(0)
 		ops := rapid.IntRange(1, 200).Draw(rt, "ops")
 		h := env.Engine.Register(sim.HandlerFunc(func(sim.Event) {}))
@@ -254,6 +255,7 @@ func TestOutputCommitProperty(t *testing.T) {
 				id++
 				if a.Send(n, Packet{ID: id, Bytes: uint32(rapid.IntRange(1, 1500).Draw(rt, "bytes"))}) {
 					accepted[id] = true
+					sentIn[id] = epoch[n]
 				}
 			}
 			env.Engine.Schedule(sim.Event{Time: env.Engine.Now() + sim.Time(rapid.IntRange(0, 3000).Draw(rt, "gap"))*sim.Nanosecond, Handler: h})
@@ -271,11 +273,16 @@ func TestOutputCommitProperty(t *testing.T) {
 		env.Engine.Run()
 		require.Zero(rt, stat(rt, env, "output_commit_violations"))
 		last := map[int]uint64{}
+		require.LessOrEqual(rt, stat(rt, env, "peak_buffer_bytes"), float64(cfg.BufferBytes), "occupancy within capacity")
 		for _, d := range *got {
 			if ckpt[d.p.VF] {
-				at, ok := commitAt[[2]uint64{uint64(d.p.VF), d.p.Epoch}]
+				e := sentIn[d.p.ID]
+				require.Equal(rt, e, d.p.Epoch, "tagged with the epoch it was sent in")
+				at, ok := commitAt[[2]uint64{uint64(d.p.VF), e}]
 				require.True(rt, ok, "delivered before any commit of its epoch")
-				require.GreaterOrEqual(rt, d.at, at)
+				// The frame's first bit left the port after the commit.
+				left := d.at - cfg.WireLatency - sim.Time(d.p.WireBytes()*uint64(sim.Second)/cfg.WireBytesPerSec)
+				require.GreaterOrEqual(rt, left+sim.Nanosecond, at, "packet %d left at %v, its epoch %d committed at %v", d.p.ID, left, e, at)
 			}
 			require.Greater(rt, d.p.ID, last[d.p.VF], "per-VF order")
 			last[d.p.VF] = d.p.ID

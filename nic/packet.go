@@ -21,9 +21,15 @@ type Packet struct {
 	Sent  sim.Time // when the VM handed it to its VF
 	Epoch uint64   // a checkpointing VF's epoch when it was sent
 	Tag   uint64   // the sender's own datum (a request number, say)
+	// Stamp is a second datum of the sender's, which the adapter carries
+	// without reading: a checkpointing VM's vCPU puts there the epoch it
+	// produced the packet in, so that receivers can check output commit
+	// independently of the adapter's own epoch tag.
+	Stamp uint64
 
 	desc     uint32 // the ring descriptor it came from or went into
 	fromRing bool   // it was fetched from a VF's transmit ring
+	spilled  bool   // held in host memory, not in the buffer (spill)
 }
 
 // FrameBytes is the frame's length: the payload with the header and FCS,

@@ -12,11 +12,11 @@ import (
 // A descriptor is DescBytes: the buffer's host physical address (8 bytes),
 // the frame payload length (4) and flags (4). A buffer starts with the
 // packet header the driver writes and the adapter reads back (or the
-// adapter writes, on receive): destination MAC, source MAC, tag and ID, 8
-// bytes each; the payload follows.
+// adapter writes, on receive): destination MAC, source MAC, tag, ID and
+// stamp, 8 bytes each; the payload follows.
 const (
 	DescBytes       = 16
-	PacketHeaderLen = 32
+	PacketHeaderLen = 40
 
 	// FlagDone is set by the adapter when it has finished with a descriptor:
 	// a transmit descriptor's packet is taken (buffered or sent), a receive
@@ -66,12 +66,14 @@ func EncodeHeader(b []byte, p *Packet) {
 	binary.LittleEndian.PutUint64(b[8:], p.Src)
 	binary.LittleEndian.PutUint64(b[16:], p.Tag)
 	binary.LittleEndian.PutUint64(b[24:], p.ID)
+	binary.LittleEndian.PutUint64(b[32:], p.Stamp)
 }
 
 // DecodeHeader reads a header written by EncodeHeader.
 func DecodeHeader(b []byte) Packet {
 	return Packet{Dst: binary.LittleEndian.Uint64(b[0:]), Src: binary.LittleEndian.Uint64(b[8:]),
-		Tag: binary.LittleEndian.Uint64(b[16:]), ID: binary.LittleEndian.Uint64(b[24:])}
+		Tag: binary.LittleEndian.Uint64(b[16:]), ID: binary.LittleEndian.Uint64(b[24:]),
+		Stamp: binary.LittleEndian.Uint64(b[32:])}
 }
 
 // EncodeDesc writes a descriptor into b.

@@ -8,7 +8,8 @@ import (
 
 // Switch is an output-queued Ethernet switch: a frame it receives is
 // forwarded, after the switch's latency, onto the wire of the port its
-// destination MAC was learned on, where frames for that port queue one
+// destination MAC is configured on (a static table: frames for an unknown
+// MAC are counted and dropped), where frames for that port queue one
 // behind another. Hosts and clients attach to ports with a function that
 // receives the frames delivered to them.
 type Switch struct {
@@ -38,8 +39,8 @@ func NewSwitch(scope sim.Scope, latency sim.Time) *Switch {
 }
 
 // AddPort adds a port whose wire to the attached device has the given
-// bandwidth and latency, delivering frames to deliver, and learns macs on
-// it. It returns the port's number.
+// bandwidth and latency, delivering frames to deliver, with macs behind
+// it in the forwarding table. It returns the port's number.
 func (s *Switch) AddPort(bytesPerSec uint64, latency sim.Time, deliver func(Packet, sim.Time), macs ...uint64) (int, error) {
 	n := len(s.ports)
 	wire, err := sim.NewLink(s.scope.Child(fmt.Sprintf("port%d", n)), latency, bytesPerSec)

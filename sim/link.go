@@ -58,13 +58,7 @@ func (l *Link) FreeAt() Time { return l.busyUntil }
 
 // SerialisationTime returns how long the link takes to put bytes on the
 // wire: ⌈bytes·10^12 / bytesPerSec⌉ ps.
-func (l *Link) SerialisationTime(bytes uint64) Time {
-	q, ok := MulDivCeil(bytes, uint64(Second), l.bytesPerSec)
-	if !ok {
-		panic(fmt.Sprintf("sim: %d bytes at %d bytes/s overflow simulated time", bytes, l.bytesPerSec))
-	}
-	return Time(q)
-}
+func (l *Link) SerialisationTime(bytes uint64) Time { return BytesTime(bytes, l.bytesPerSec) }
 
 // Send transmits a message of the given size offered at time now and returns
 // the time its last byte arrives at the far end. Serialisation starts when

@@ -183,6 +183,20 @@ func (f Freq) CyclesToTime(n uint64) Time {
 	return Time(q)
 }
 
+// BytesTime returns how long moving n bytes at bytesPerSec takes:
+// ⌈n·10^12 / bytesPerSec⌉ ps, exact for any n (a 512 MiB image at 10 GB/s
+// overflows 64-bit picosecond arithmetic done the obvious way).
+func BytesTime(n, bytesPerSec uint64) Time {
+	if bytesPerSec == 0 {
+		panic("sim: BytesTime at zero bandwidth")
+	}
+	q, ok := MulDivCeil(n, uint64(Second), bytesPerSec)
+	if !ok {
+		panic(fmt.Sprintf("sim: %d bytes at %d bytes/s overflow simulated time", n, bytesPerSec))
+	}
+	return Time(q)
+}
+
 // MulDivCeil returns ⌈a·b/d⌉ computed exactly in 128 bits; ok is false when
 // the result does not fit in 64 bits. It converts amounts to time without
 // floating point: cycles at a frequency, bytes at a bandwidth. d must not be

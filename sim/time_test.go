@@ -558,3 +558,13 @@ func TestParseFreqStringRoundTrip(t *testing.T) {
 		require.Equal(t, f, got)
 	})
 }
+
+// TestBytesTime: exact ceiling division, beyond where bytes·10^12 fits in
+// 64 bits.
+func TestBytesTime(t *testing.T) {
+	require.Equal(t, Time(1000), BytesTime(1, 1e9))
+	require.Equal(t, Time(1), BytesTime(1, 1e12))
+	require.Equal(t, Time(2), BytesTime(3, 2e12), "rounded up")
+	require.Equal(t, Time(536870912)*100, BytesTime(512<<20, 10e9), "512 MiB at 10 GB/s: 53.7 ms")
+	require.Panics(t, func() { BytesTime(1<<63, 1) })
+}
