@@ -323,8 +323,10 @@ func f6() *Figure {
 			"interval. Middle: overflow against the buffer's capacity, as the share of time the protected VFs' " +
 			"rings are stopped (backpressure: a full buffer refuses the next packet, and the ring stops draining " +
 			"until a commit makes room); each interval needs a buffer about the output of an epoch and its commit " +
-			"delay, and the overflow grows as the capacity falls below it. Right: the protected VM's client's 99th-percentile latency: once the " +
-			"buffer overflows, responses wait in the VM for a later epoch.",
+			"delay, and the overflow grows as the capacity falls below it. Right: the protected VM's client's " +
+			"99th-percentile latency of the requests answered: once the buffer overflows, responses wait in the " +
+			"VM's stopped transmit ring for a later epoch's room, and requests arriving meanwhile overflow its " +
+			"receive ring and go unanswered (the run's clients.*.unanswered and host0.nic.rx_no_buffer).",
 		Sweep: "f6-buffer",
 		Cols:  3,
 		Panels: []Panel{
@@ -368,7 +370,8 @@ func f7() *Figure {
 	}{
 		{"no checkpointing", map[string]string{"backup.enabled": "false"}, true},
 		{"NIC buffer, priority", map[string]string{"backup.enabled": "true", "nic.buffering": "nic"}, false},
-		{"software buffering", map[string]string{"nic.buffering": "software"}, false},
+		// Dashed: it runs along the NIC buffer's line, which shows through.
+		{"software buffering", map[string]string{"nic.buffering": "software"}, true},
 		{"pauses only (output not held)", map[string]string{"backup.enabled": "true", "nic.buffering": "none"}, false},
 	}
 	series := func(metric string) []Series {
@@ -381,20 +384,23 @@ func f7() *Figure {
 	return &Figure{
 		Name:  "f7",
 		Title: "F7  Throughput and latency vs checkpoint frequency",
-		Caption: "The ha-nic scenario at 10, 20, 30 and 40 checkpoints a second. Left: throughput of web1's " +
-			"closed-loop client (32 requests in flight): with output held for commit, every request waits for " +
-			"an epoch to end and its checkpoint to be acknowledged, so throughput is the requests in flight over " +
-			"that wait and rises with the frequency, far below the unbuffered cases — the Remus effect of network " +
-			"buffering. Middle: mean latency of web0's open-loop client, about half an interval plus the commit " +
-			"delay. Right: share of time the protected VMs spend paused for checkpoints (suspend, cache scan, copy " +
-			"of the modified lines), which grows with the frequency: the cost that bounds how often one can " +
-			"checkpoint. It is highest when output is not held, because the VMs then serve more requests and " +
-			"dirty more lines per epoch.",
+		Caption: "The ha-nic scenario at 10, 20, 30 and 40 checkpoints a second, measured after a 100 ms warm-up " +
+			"over a whole number of epochs. Left: throughput of web1's closed-loop client (256 requests in flight). " +
+			"With output held for commit, a request's response leaves only when its epoch's checkpoint is " +
+			"acknowledged, so the client gets its 256 responses once an epoch: throughput is 256 times the " +
+			"frequency, rising with it yet a tenth to a third of the unbuffered rate — the Remus effect of network " +
+			"buffering. The NIC's buffer and software buffering coincide (the per-packet exits and copies cost " +
+			"little next to the epoch; F5 shows where they differ). Without output held (pauses only) the pauses " +
+			"barely dent throughput. Middle: mean latency of web0's open-loop client (8,000 requests a second): " +
+			"half an interval plus the commit delay when output is held. Right: share of time the protected VMs " +
+			"spend paused for checkpoints (suspend, cache scan, copy of the modified lines), which grows with the " +
+			"frequency: the cost that bounds how often one can checkpoint. It is highest when output is not held, " +
+			"because the VMs then serve more requests and dirty more lines per epoch.",
 		Sweep: "f7-frequency",
 		Cols:  3,
 		Panels: []Panel{
 			{Title: "closed-loop throughput", X: x, Y: YAxis{Label: "responses / s", Log: true}, Series: series("clients.c-web1.throughput")},
-			{Title: "open-loop mean latency", X: x, Y: YAxis{Label: "mean latency (ms)", Scale: 1 / float64(sim.Millisecond), Log: true},
+			{Title: "open-loop mean latency", X: x, Y: YAxis{Label: "mean latency (ms)", Scale: 1 / float64(sim.Millisecond)},
 				Series: series("clients.c-web0.latency.mean")},
 			{Title: "time paused for checkpoints", X: x, Y: YAxis{Label: "paused (% of time)", Scale: 100, Ticks: percent},
 				Series: series("host0.backup.pause_share")},
