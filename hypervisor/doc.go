@@ -19,7 +19,10 @@
 // the VMs are paused, streamed, applied to the backup image and
 // acknowledged, and the acknowledgement (OnCommit) is the network
 // adapter's commit notice; a digest of each image as of the checkpoint
-// checks the backup. NetVCPU runs a network VM — a request/response
+// checks the backup. Backed says which epochs the secondary holds, for
+// checks of output commit that do not trust the commit path, and at most
+// MaxInFlight checkpoints await acknowledgement at once (a later one is
+// deferred). NetVCPU runs a network VM — a request/response
 // service or a bulk sender — as a guest driver over its virtual function's
 // rings, and SoftBuffer is the software-buffering baseline (the hypervisor
 // holds output, as Remus does).
