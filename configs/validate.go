@@ -317,16 +317,17 @@ func (v *validator) nicRules(c Config) {
 		if mtuOK && cl.RequestBytes > n.MTU {
 			v.fail(p+".request_bytes", "%s is not allowed; must be at most nic.mtu (%s)", cl.RequestBytes, n.MTU)
 		}
-		if cl.Mode != "closed" || !v.ok(p+".outstanding", "nic.ring_entries") {
-			continue
-		}
 		// A closed-loop client has no retransmission: a request its
-		// server's receive ring has no buffer for would be lost, and the
-		// client would run one short from then on.
-		inFlight[cl.VM] += cl.Outstanding
-		if inFlight[cl.VM] > n.RingEntries {
-			v.fail(p+".outstanding", "%d is not allowed; the closed-loop clients of vm %s would keep %d requests in flight, more than its receive ring holds (nic.ring_entries = %d)",
-				cl.Outstanding, cl.VM, inFlight[cl.VM], n.RingEntries)
+		// server's receive ring has no buffer for is lost, and the client
+		// runs one short from then on. The closed-loop clients alone must
+		// therefore fit the ring (open-loop ones sharing the VM can still
+		// fill it: their losses are counted, rx_no_buffer).
+		if cl.Mode == "closed" && v.ok(p+".outstanding", "nic.ring_entries") {
+			inFlight[cl.VM] += cl.Outstanding
+			if inFlight[cl.VM] > n.RingEntries {
+				v.fail(p+".outstanding", "%d is not allowed; the closed-loop clients of vm %s would keep %d requests in flight, more than its receive ring holds (nic.ring_entries = %d)",
+					cl.Outstanding, cl.VM, inFlight[cl.VM], n.RingEntries)
+			}
 		}
 	}
 }

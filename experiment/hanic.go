@@ -34,10 +34,10 @@ type haNIC struct {
 
 // commitCheck is the end-to-end output-commit check, independent of the
 // adapter's and the software buffer's own bookkeeping: every frame of a
-// backed-up VM reaching the switch carries in Packet.Stamp the epoch its
-// vCPU produced it in, and the secondary's backup image must already hold
-// that epoch's state (Backup.Backed), or a failover at that moment would
-// lose state a client has seen the effects of.
+// backed-up VM leaving the primary's port carries in Packet.Stamp the
+// epoch its vCPU produced it in, and the secondary's backup image must
+// already hold that epoch's state (Backup.Backed), or a failover at that
+// moment would lose state a client may see the effects of.
 type commitCheck struct {
 	backup              *hypervisor.Backup
 	protected           []bool // by VM index: backed up
@@ -133,15 +133,12 @@ func buildHANIC(env *sim.Env, cfg configs.Config) (*haNIC, error) {
 	if h.backup != nil {
 		scope := env.Scope("network.output_commit")
 		s.check = &commitCheck{backup: h.backup,
-			checked: scope.Counter("checked", "frames of backed-up VMs checked as they reached the switch"),
-			violations: scope.Counter("violations", "of those, frames that reached the switch before the secondary held the state of the epoch they were produced in (0 unless output is not held: nic.buffering = \"none\")")}
+			checked: scope.Counter("checked", "frames of backed-up VMs checked as they left the primary's port"),
+			violations: scope.Counter("violations", "of those, frames that left before the secondary held the state of the epoch they were produced in (0 unless output is not held: nic.buffering = \"none\")")}
 		for _, vm := range h.vms {
 			s.check.protected = append(s.check.protected, vm.BackedUp)
 		}
-		s.adapter.Deliver = func(p nic.Packet, _ sim.Time) {
-			s.check.frame(p)
-			s.sw.Receive(p)
-		}
+		s.adapter.OnTransmit = s.check.frame
 	}
 	if _, err := s.sw.AddPort(uint64(n.Bandwidth), sim.Time(n.Latency), func(p nic.Packet, _ sim.Time) { s.second.Receive(p) },
 		macHost+1); err != nil {
@@ -443,12 +440,12 @@ func (s *haNIC) summary(w io.Writer, r *Result) {
 	for i := range s.clients {
 		p := "clients." + cfg.Clients[i].Name
 		fmt.Fprintf(w, "%-12s %-8s %10.0f %10.0f %10s %10s %10s %10s %10.0f\n", cfg.Clients[i].Name, cfg.Clients[i].VM,
-			s.stat(p, "requests")/secs, s.stat(p, "throughput"), fmtTime(s.stat(p, "latency.mean")),
+			s.stat(p, "request_rate"), s.stat(p, "throughput"), fmtTime(s.stat(p, "latency.mean")),
 			fmtTime(s.stat(p, "latency.p50")), fmtTime(s.stat(p, "latency.p99")), fmtTime(s.stat(p, "latency.p999")),
 			s.stat(p, "unanswered"))
 	}
 	if wu := sim.Time(cfg.Network.Warmup); wu > 0 {
-		fmt.Fprintf(w, "(responses, latency and throughput from the warm-up at %v on; unanswered: in flight at the end, or lost)\n", wu)
+		fmt.Fprintf(w, "(rates and latency from the warm-up at %v on; unanswered: in flight at the end, or lost)\n", wu)
 	}
 	for _, vc := range cfg.VMs {
 		if vc.Role == "bulk" {
@@ -479,7 +476,7 @@ func (s *haNIC) summary(w io.Writer, r *Result) {
 		return
 	}
 	oc := "network.output_commit"
-	fmt.Fprintf(w, "output commit check: %.0f of %.0f frames of backed-up VMs reached the switch before the secondary held the state they reflect",
+	fmt.Fprintf(w, "output commit check: %.0f of %.0f frames of backed-up VMs left the port before the secondary held the state they reflect",
 		s.stat(oc, "violations"), s.stat(oc, "checked"))
 	if cfg.NIC.Buffering == "none" {
 		fmt.Fprint(w, " (nic.buffering = \"none\" holds nothing)")
@@ -487,7 +484,7 @@ func (s *haNIC) summary(w io.Writer, r *Result) {
 	fmt.Fprintln(w)
 	bp := s.scope.Child("backup").Name()
 	n := s.stat(bp, "checkpoints")
-	fmt.Fprintf(w, "\ncheckpoints: %.0f every %v, mean pause %s; %s: %s replicated per checkpoint (mean) over the %s transport, committed %s after the checkpoint (mean, %.0f acknowledged)\n",
+	fmt.Fprintf(w, "\ncheckpoints: %.0f at an interval of %v, mean pause %s; %s: %s replicated per checkpoint (mean) over the %s transport, committed %s after the checkpoint (mean, %.0f acknowledged)\n",
 		n, sim.Time(cfg.Backup.Interval), fmtTime(s.stat(bp, "pause.mean")), cfg.HA.Method,
 		fmtBytes(s.stat(bp, "ckpt_replicated_bytes.mean")), cfg.HA.Transport, fmtTime(s.stat(bp, "commit_delay.mean")), s.stat(bp, "commits"))
 	if d := s.stat(bp, "deferred_checkpoints"); d > 0 {

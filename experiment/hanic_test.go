@@ -91,6 +91,24 @@ func TestHANICHoldsOutputUntilCommit(t *testing.T) {
 	}
 }
 
+// TestHANICFullRingKeepsResponses: with a checkpoint buffer of one frame
+// and rings of 8, the protected VMs' transmit rings fill (backpressure);
+// each vCPU keeps its response until the ring has room, so every request
+// it took is answered but the one in hand, and the requests that arrive
+// meanwhile overflow the receive ring and are counted.
+func TestHANICFullRingKeepsResponses(t *testing.T) {
+	get := haRun(t, haSmall(t, "nic.buffer=1518B", "nic.buffer_packets=1", "nic.ring_entries=8"))
+	for _, c := range []string{"host0.core0.vcpu", "host0.core1.vcpu"} {
+		require.Positive(t, get(c, "tx_ring_full"), c)
+		require.Positive(t, get(c, "responses"), c)
+	}
+	requireServed(t, get, 3)
+	require.Positive(t, get("host0.nic", "rx_no_buffer"))
+	require.Positive(t, get("clients.c-web0", "unanswered"))
+	require.Zero(t, get("network.output_commit", "violations"))
+	require.Zero(t, get("host0.backup", "image_mismatches"))
+}
+
 // TestHANICNetworkTransport: checkpoints sent through the adapters and the
 // switch arrive, apply and commit as over the dedicated link, in frames of
 // the MTU from the primary's port, with one acknowledgement frame back from

@@ -37,9 +37,9 @@ type ReplicationConfig struct {
 	ApplyBytesPerSec uint64
 	AckBytes         uint64 // the acknowledgement message
 	// MaxInFlight is how many checkpoints may await their acknowledgement
-	// at once. A checkpoint that falls due while that many do is deferred
-	// (its epoch runs on) until the oldest is acknowledged, so a
-	// replication path slower than the checkpoints cannot queue them
+	// at once (0 means 1). A checkpoint that falls due while that many do
+	// is deferred (its epoch runs on) until the oldest is acknowledged, so
+	// a replication path slower than the checkpoints cannot queue them
 	// without bound.
 	MaxInFlight int
 }
@@ -150,7 +150,7 @@ func (c BackupConfig) Validate() error {
 		return fmt.Errorf("unknown checkpoint method %d", c.Method)
 	case c.Link != nil && (c.Link.Transport == nil || c.Link.CopyBytesPerSec == 0 || c.Link.ApplyBytesPerSec == 0):
 		return fmt.Errorf("replication needs a transport and copy and apply bandwidths")
-	case c.Link != nil && c.Link.MaxInFlight < 1:
+	case c.Link != nil && c.Link.MaxInFlight < 0:
 		return fmt.Errorf("replication needs at least 1 checkpoint in flight, not %d", c.Link.MaxInFlight)
 	}
 	return nil
@@ -218,6 +218,10 @@ type Backup struct {
 	// since when.
 	deferred      bool
 	deferredSince sim.Time
+	// When the last checkpoint (or Start) was, and the time the epochs
+	// ended so far took: an interval each, unless brought forward by the
+	// log or deferred.
+	lastCkpt, epochSpan sim.Time
 
 	// OnEpoch, if set, is told at each checkpoint that epoch has begun
 	// (the previous one ended); OnCommit that the checkpoint ending epoch
@@ -325,11 +329,11 @@ func NewBackup(scope sim.Scope, cfg BackupConfig, freq sim.Freq, ctl *cache.Cont
 	scope.Value("mean_bytes_full_copy", "mean full-copy bytes per checkpoint", perCkpt(b.bytesFull))
 	scope.Value("mean_log_entries", "mean modification-log entries per checkpoint", perCkpt(b.logEntries))
 	scope.Value("mean_scan_cycles", "mean checkpoint-scan cycles per checkpoint", perCkpt(b.scanCyc))
-	scope.Value("scan_share", "time spent scanning the cache at checkpoints as a fraction of the time between checkpoints", func() float64 {
-		if b.checkpoints.Value() == 0 {
+	scope.Value("scan_share", "time spent scanning the cache at checkpoints as a fraction of the epochs they ended", func() float64 {
+		if b.epochSpan == 0 {
 			return 0
 		}
-		return float64(b.freq.CyclesToTime(b.scanCyc.Value())) / float64(b.checkpoints.Value()*uint64(b.cfg.Interval))
+		return float64(b.freq.CyclesToTime(b.scanCyc.Value())) / float64(b.epochSpan)
 	})
 	scope.Value("pause_share", "fraction of the time so far the backed-up VMs were paused for checkpoints", func() float64 {
 		if now := b.eng.Now(); now > 0 {
@@ -350,7 +354,8 @@ func alignUp(x, a uint64) uint64 { return (x + a - 1) &^ (a - 1) }
 
 // Start schedules the first checkpoint one interval after now.
 func (b *Backup) Start() {
-	b.schedule(b.eng.Now() + b.cfg.Interval)
+	b.lastCkpt = b.eng.Now()
+	b.schedule(b.lastCkpt + b.cfg.Interval)
 }
 
 func (b *Backup) schedule(t sim.Time) {
@@ -398,8 +403,8 @@ func (b *Backup) onFull(now sim.Time) uint64 {
 // onInterrupt is the interrupt-checkpoint hook: the log's guard band was
 // reached, so the next checkpoint is brought forward to now.
 func (b *Backup) onInterrupt(now sim.Time) {
-	if b.requested || b.inCkpt {
-		return
+	if b.requested || b.inCkpt || b.deferred {
+		return // a checkpoint is coming (a deferred one, at the acknowledgement)
 	}
 	b.requested = true
 	b.early.Inc()
@@ -441,7 +446,7 @@ func (b *Backup) logCounters() logCounters {
 // the configured method (and measures the others), replicates it and
 // resumes the VMs.
 func (b *Backup) checkpoint(t sim.Time) {
-	if l := b.cfg.Link; l != nil && b.unacked >= l.MaxInFlight {
+	if l := b.cfg.Link; l != nil && b.unacked >= max(l.MaxInFlight, 1) {
 		// Wait for the oldest acknowledgement (commit takes it from here).
 		if !b.deferred {
 			b.deferrals.Inc()
@@ -451,6 +456,8 @@ func (b *Backup) checkpoint(t sim.Time) {
 		return
 	}
 	b.inCkpt = true
+	b.epochSpan += t - b.lastCkpt
+	b.lastCkpt = t
 	lines, _, scanCycles := b.ctl.Scan(t)
 	drainCycles := b.drain() + b.drainCycles
 	b.drainCycles = 0

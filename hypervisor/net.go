@@ -146,7 +146,7 @@ func NewNetVCPU(scope sim.Scope, cfg NetConfig, freq sim.Freq, vm *VM, stream *w
 	v.requests = scope.Counter("requests", "requests received")
 	v.responses = scope.Counter("responses", "responses sent")
 	v.bulkSent = scope.Counter("bulk_packets", "bulk packets sent")
-	v.ringFull = scope.Counter("tx_ring_full", "times the transmit ring was full when the VM had a packet to send")
+	v.ringFull = scope.Counter("tx_ring_full", "packets that found the transmit ring full (each waited for room)")
 	v.busy = scope.Counter("busy_ps", "simulated time spent running")
 	v.serviceTime = scope.Histogram("service_time", "ps", "time from taking a request off the ring to posting its response")
 	return v, nil
@@ -374,7 +374,9 @@ func (v *NetVCPU) respond(t sim.Time) sim.Time {
 	}
 	t = v.reclaim(t)
 	if v.txTail-v.txDone == v.tx.Entries {
-		v.ringFull.Inc()
+		if !v.txPending {
+			v.ringFull.Inc()
+		}
 		v.txPending = true
 		v.phase = phWaitTx
 		if v.posted > 0 { // ring for what was posted first

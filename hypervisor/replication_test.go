@@ -13,7 +13,13 @@ import (
 // link of bytesPerSec and 10 us each way, copied and applied at 100 GB/s.
 func replicated(t *testing.T, method Method, bytesPerSec uint64, maxInFlight int) *testHost {
 	t.Helper()
-	return newTestHostWith(t, 64<<10, cache.Stall, func(host sim.Scope, bc *BackupConfig) {
+	return replicatedLog(t, method, bytesPerSec, maxInFlight, 64<<10, cache.Stall)
+}
+
+// replicatedLog is replicated with the given modification log.
+func replicatedLog(t *testing.T, method Method, bytesPerSec uint64, maxInFlight int, logSize uint64, overflow cache.OverflowPolicy) *testHost {
+	t.Helper()
+	return newTestHostWith(t, logSize, overflow, func(host sim.Scope, bc *BackupConfig) {
 		link, err := NewLinkTransport(host.Child("replication"), 10*sim.Microsecond, bytesPerSec)
 		require.NoError(t, err)
 		bc.Method = method
@@ -99,11 +105,33 @@ func TestSlowReplicationDefersCheckpoints(t *testing.T) {
 	require.Greater(t, q.stat("checkpoints"), 2.0)
 }
 
+// TestLogInterruptWhileDeferred: a log-overflow interrupt while a
+// checkpoint is deferred does not bring another forward (the deferred one
+// runs at the acknowledgement); it is not counted as an early checkpoint.
+func TestLogInterruptWhileDeferred(t *testing.T) {
+	h := replicatedLog(t, Full, 1e9, 1, 4<<10, cache.InterruptCheckpoint)
+	h.env.Engine.RunUntil(2*sim.Millisecond + sim.Microsecond) // the second checkpoint is deferred
+	require.Equal(t, 1.0, h.stat("deferred_checkpoints"))
+	for i := range uint64(2000) { // more lines than the 512-entry log holds
+		h.store(h.protected, i*testLine*8, i, cache.Guest)
+	}
+	irq, ok := h.env.Stats.Lookup("host0.imlog", "interrupts")
+	require.True(t, ok)
+	require.Positive(t, irq, "the log raised its interrupt")
+	require.Zero(t, h.stat("early_checkpoints"))
+	require.Equal(t, 1.0, h.stat("checkpoints"))
+	h.env.Engine.RunUntil(7 * sim.Millisecond)
+	require.Equal(t, 2.0, h.stat("checkpoints"), "taken at the acknowledgement")
+	require.Zero(t, h.stat("image_mismatches"))
+}
+
 func TestReplicationConfigErrors(t *testing.T) {
 	link, err := NewLinkTransport(sim.NewEnv(1).Scope("r"), 0, 1e9)
 	require.NoError(t, err)
 	bc := BackupConfig{Interval: sim.Millisecond, LineSize: testLine,
 		Link: &ReplicationConfig{CopyBytesPerSec: 1e9, Transport: link, ApplyBytesPerSec: 1e9, AckBytes: 64}}
+	require.NoError(t, bc.Validate(), "0 in flight means 1")
+	bc.Link.MaxInFlight = -1
 	require.ErrorContains(t, bc.Validate(), "at least 1 checkpoint in flight")
 	bc.Link.MaxInFlight, bc.Link.ApplyBytesPerSec = 1, 0
 	require.ErrorContains(t, bc.Validate(), "copy and apply bandwidths")

@@ -157,6 +157,9 @@ type Adapter struct {
 	// Deliver, if set, receives each packet when its last byte arrives at
 	// the far end of the wire.
 	Deliver func(p Packet, at sim.Time)
+	// OnTransmit, if set, sees each packet as its first bit leaves the
+	// port (for checks made outside the adapter).
+	OnTransmit func(p Packet)
 	// OnRoom, if set, is told when a VF refused by backpressure may send
 	// again.
 	OnRoom func(vf int)
@@ -370,6 +373,9 @@ func (a *Adapter) kick() {
 	p, prio := a.sched.pop()
 	if v := a.vfs[p.VF]; v.ckpt && p.Epoch >= v.committed {
 		a.violations.Inc()
+	}
+	if a.OnTransmit != nil {
+		a.OnTransmit(p)
 	}
 	now := a.engine.Now()
 	arrival := a.wire.Send(now, p.WireBytes())

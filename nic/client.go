@@ -39,7 +39,8 @@ func (c ClientConfig) Validate() error {
 // number in Packet.Tag; a response with the same Tag completes one.
 //
 // Statistics under its scope: requests sent, responses received (from the
-// warm-up on), the "latency" histogram (ps from sending a request to its
+// warm-up on), request_rate and throughput (a second, from the warm-up
+// on), the "latency" histogram (ps from sending a request to its
 // response's arrival: p50, p99, p999), throughput, and the requests still
 // unanswered (at the end of a run: in flight, or lost — a client does not
 // retransmit).
@@ -51,6 +52,7 @@ type Client struct {
 	send    func(Packet)
 	pending map[uint64]sim.Time // tag → when sent
 	next    uint64
+	late    uint64 // requests sent from the warm-up on
 
 	sent, done *sim.Counter
 	latency    *sim.Histogram
@@ -75,6 +77,9 @@ func NewClient(scope sim.Scope, cfg ClientConfig, send func(Packet)) (*Client, e
 	}{{"p10", 0.1}, {"p25", 0.25}, {"p75", 0.75}, {"p95", 0.95}} {
 		scope.Value("latency_"+q.name, "ps: the "+q.name+" of the latency", func() float64 { return c.latency.Quantile(q.q) })
 	}
+	scope.Value("request_rate", "requests sent a simulated second, from the warm-up on", func() float64 {
+		return perSecond(c.late, c.engine.Now(), cfg.Warmup)
+	})
 	scope.Value("throughput", "responses a simulated second, from the warm-up on", func() float64 {
 		return perSecond(c.done.Value(), c.engine.Now(), cfg.Warmup)
 	})
@@ -116,6 +121,9 @@ func (c *Client) request() {
 	c.next++
 	c.pending[c.next] = c.engine.Now()
 	c.sent.Inc()
+	if c.engine.Now() >= c.cfg.Warmup {
+		c.late++
+	}
 	c.send(Packet{ID: c.next, Dst: c.cfg.Server, Src: c.cfg.MAC, Bytes: c.cfg.RequestBytes, Tag: c.next, Sent: c.engine.Now()})
 }
 

@@ -136,6 +136,45 @@ func TestSwitchAndClosedLoopClient(t *testing.T) {
 	require.ErrorContains(t, err, "positive rate")
 }
 
+// TestWarmup: a client and a sink count only what arrives from the
+// warm-up on, and their rates divide it by the time after the warm-up.
+func TestWarmup(t *testing.T) {
+	env := sim.NewEnv(1)
+	eng := env.Engine
+	const warmup = 10 * sim.Microsecond
+	var c *Client
+	// A server that answers each request 1 us after it is sent.
+	answer := eng.Register(sim.HandlerFunc(func(ev sim.Event) {
+		c.Receive(Packet{Tag: ev.Arg, Bytes: 100}, eng.Now())
+	}))
+	c, err := NewClient(env.Scope("client"), ClientConfig{MAC: 1, Server: 2, RequestBytes: 64, Outstanding: 1, Requests: 30,
+		Warmup: warmup}, func(p Packet) { eng.Schedule(sim.Event{Time: eng.Now() + sim.Microsecond, Handler: answer, Arg: p.Tag}) })
+	require.NoError(t, err)
+	sink := NewSink(env.Scope("sink"), warmup)
+	stat := func(path, name string) float64 {
+		v, ok := env.Stats.Lookup(path, name)
+		require.True(t, ok, name)
+		return v
+	}
+	require.Zero(t, stat("client", "throughput"), "nothing before the warm-up ends")
+	c.Start()
+	for i := range 30 { // one frame a microsecond, from 0.5 us
+		eng.Schedule(sim.Event{Time: sim.Time(i)*sim.Microsecond + 500*sim.Nanosecond, Handler: eng.Register(sim.HandlerFunc(func(sim.Event) {
+			sink.Receive(Packet{Bytes: 1000}, eng.Now())
+		}))})
+	}
+	eng.Run()
+	// Responses arrive at 1, 2, ..., 30 us: those at 10 us and later count.
+	require.Equal(t, 30*sim.Microsecond, eng.Now())
+	require.Equal(t, 30.0, stat("client", "requests"))
+	require.Equal(t, 21.0, stat("client", "responses"))
+	require.Equal(t, 21.0, stat("client", "latency.count"))
+	require.InEpsilon(t, 21/(20e-6), stat("client", "throughput"), 1e-9)
+	require.InEpsilon(t, 20/(20e-6), stat("client", "request_rate"), 1e-9, "sent at 10..29 us")
+	require.Equal(t, 20.0, stat("sink", "frames"), "frames at 10.5 .. 29.5 us")
+	require.InEpsilon(t, 20*1000/(20e-6), stat("sink", "goodput"), 1e-9)
+}
+
 // BenchmarkRequestResponse is the cost of one request and its response
 // through a switch and a checkpointing VF whose epochs commit every
 // millisecond (four events and two wire reservations each way, plus the

@@ -281,8 +281,8 @@ func TestOutputCommitProperty(t *testing.T) {
 				at, ok := commitAt[[2]uint64{uint64(d.p.VF), e}]
 				require.True(rt, ok, "delivered before any commit of its epoch")
 				// The frame's first bit left the port after the commit.
-				left := d.at - cfg.WireLatency - sim.Time(d.p.WireBytes()*uint64(sim.Second)/cfg.WireBytesPerSec)
-				require.GreaterOrEqual(rt, left+sim.Nanosecond, at, "packet %d left at %v, its epoch %d committed at %v", d.p.ID, left, e, at)
+				left := d.at - cfg.WireLatency - sim.BytesTime(d.p.WireBytes(), cfg.WireBytesPerSec)
+				require.GreaterOrEqual(rt, left, at, "packet %d left at %v, its epoch %d committed at %v", d.p.ID, left, e, at)
 			}
 			require.Greater(rt, d.p.ID, last[d.p.VF], "per-VF order")
 			last[d.p.VF] = d.p.ID
