@@ -133,7 +133,7 @@ func buildHANIC(env *sim.Env, cfg configs.Config) (*haNIC, error) {
 	if h.backup != nil {
 		scope := env.Scope("network.output_commit")
 		s.check = &commitCheck{backup: h.backup,
-			checked: scope.Counter("checked", "frames of backed-up VMs checked as they left the primary's port"),
+			checked:    scope.Counter("checked", "frames of backed-up VMs checked as they left the primary's port"),
 			violations: scope.Counter("violations", "of those, frames that left before the secondary held the state of the epoch they were produced in (0 unless output is not held: nic.buffering = \"none\")")}
 		for _, vm := range h.vms {
 			s.check.protected = append(s.check.protected, vm.BackedUp)

@@ -148,7 +148,9 @@ func TestWarmup(t *testing.T) {
 		c.Receive(Packet{Tag: ev.Arg, Bytes: 100}, eng.Now())
 	}))
 	c, err := NewClient(env.Scope("client"), ClientConfig{MAC: 1, Server: 2, RequestBytes: 64, Outstanding: 1, Requests: 30,
-		Warmup: warmup}, func(p Packet) { eng.Schedule(sim.Event{Time: eng.Now() + sim.Microsecond, Handler: answer, Arg: p.Tag}) })
+		Warmup: warmup}, func(p Packet) {
+		eng.Schedule(sim.Event{Time: eng.Now() + sim.Microsecond, Handler: answer, Arg: p.Tag})
+	})
 	require.NoError(t, err)
 	sink := NewSink(env.Scope("sink"), warmup)
 	stat := func(path, name string) float64 {
