@@ -160,10 +160,9 @@ func TestWarmup(t *testing.T) {
 	}
 	require.Zero(t, stat("client", "throughput"), "nothing before the warm-up ends")
 	c.Start()
+	frame := eng.Register(sim.HandlerFunc(func(sim.Event) { sink.Receive(Packet{Bytes: 1000}, eng.Now()) }))
 	for i := range 30 { // one frame a microsecond, from 0.5 us
-		eng.Schedule(sim.Event{Time: sim.Time(i)*sim.Microsecond + 500*sim.Nanosecond, Handler: eng.Register(sim.HandlerFunc(func(sim.Event) {
-			sink.Receive(Packet{Bytes: 1000}, eng.Now())
-		}))})
+		eng.Schedule(sim.Event{Time: sim.Time(i)*sim.Microsecond + 500*sim.Nanosecond, Handler: frame})
 	}
 	eng.Run()
 	// Responses arrive at 1, 2, ..., 30 us: those at 10 us and later count.
