@@ -18,7 +18,8 @@ type ClientConfig struct {
 	Outstanding  int     // closed loop: requests in flight at all times
 	Requests     uint64  // stop after this many (0: no limit)
 	// Warmup: responses arriving before it are not counted (latency,
-	// responses, throughput); throughput is over the time after it.
+	// responses, throughput), nor requests sent before it (request_rate);
+	// the rates are over the time after it.
 	Warmup sim.Time
 }
 
@@ -41,8 +42,7 @@ func (c ClientConfig) Validate() error {
 // Statistics under its scope: requests sent, responses received (from the
 // warm-up on), request_rate and throughput (a second, from the warm-up
 // on), the "latency" histogram (ps from sending a request to its
-// response's arrival: p50, p99, p999), throughput, and the requests still
-// unanswered (at the end of a run: in flight, or lost — a client does not
+// response's arrival: p50, p99, p999), and the requests still unanswered (at the end of a run: in flight, or lost — a client does not
 // retransmit).
 type Client struct {
 	cfg     ClientConfig
