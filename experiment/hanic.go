@@ -29,7 +29,6 @@ type haNIC struct {
 	clients []*nic.Client
 	net     []*hypervisor.NetVCPU
 	ckptVFs []int // VFs whose packets the adapter holds
-	check   *commitCheck
 }
 
 // commitCheck is the end-to-end output-commit check, independent of the
@@ -132,13 +131,13 @@ func buildHANIC(env *sim.Env, cfg configs.Config) (*haNIC, error) {
 	s.adapter.Deliver = s.second.Deliver
 	if h.backup != nil {
 		scope := env.Scope("network.output_commit")
-		s.check = &commitCheck{backup: h.backup,
+		check := &commitCheck{backup: h.backup,
 			checked:    scope.Counter("checked", "frames of backed-up VMs checked as they left the primary's port"),
 			violations: scope.Counter("violations", "of those, frames that left before the secondary held the state of the epoch they were produced in (0 unless output is not held: nic.buffering = \"none\")")}
 		for _, vm := range h.vms {
-			s.check.protected = append(s.check.protected, vm.BackedUp)
+			check.protected = append(check.protected, vm.BackedUp)
 		}
-		s.adapter.OnTransmit = s.check.frame
+		s.adapter.OnTransmit = check.frame
 	}
 	if _, err := s.sw.AddPort(uint64(n.Bandwidth), sim.Time(n.Latency), func(p nic.Packet, _ sim.Time) { s.second.Receive(p) },
 		macHost+1); err != nil {

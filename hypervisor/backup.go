@@ -514,7 +514,6 @@ func (b *Backup) checkpoint(t sim.Time) {
 		})
 	} else {
 		mismatch = b.apply(f)
-		b.backed = f.epoch + 1
 		b.commit(f.epoch, t)
 		b.release(f)
 	}
@@ -609,11 +608,13 @@ func (f *inFlight) bytes() uint64 {
 	return n
 }
 
-// apply writes checkpoint f into the backup image and, with Verify, checks
+// apply writes checkpoint f into the backup image (which then holds its
+// epoch: Backed) and, with Verify, checks
 // the image against the primary as it was when f was taken — compared
 // directly when applied at once, by digest when it travelled — and returns
 // 1 on a mismatch.
 func (b *Backup) apply(f *inFlight) float64 {
+	b.backed = f.epoch + 1
 	if b.cfg.Link == nil {
 		for _, sp := range f.spans {
 			b.primary.Copy(b.replica, sp.addr, sp.addr, sp.n)
@@ -670,7 +671,6 @@ func (b *Backup) release(f *inFlight) { b.spare = append(b.spare, f) }
 func (b *Backup) applied() {
 	f := b.flights.Pop()
 	b.apply(f)
-	b.backed = f.epoch + 1
 	epoch, taken := f.epoch, f.taken
 	b.release(f)
 	b.cfg.Link.Transport.ToPrimary(b.eng.Now(), b.cfg.Link.AckBytes, func() { b.commit(epoch, taken) })

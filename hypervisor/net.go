@@ -230,22 +230,23 @@ func (v *NetVCPU) Handle(ev sim.Event) {
 		case phRespond:
 			t = v.respond(t)
 		}
-		switch v.phase {
-		case phIdle, phWaitTx:
-			v.busy.Add(uint64(t - now - v.paced))
-			v.until = t
+		if v.phase == phIdle || v.phase == phWaitTx {
+			v.endStretch(now, t)
 			v.adapter.EnableIRQ(v.vf) // may interrupt at once, rescheduling us
 			return
-		case phDoorbell:
-			v.busy.Add(uint64(t - now - v.paced))
-			v.until = t
-			v.busyUntil(t)
-			return
+		}
+		if v.phase == phDoorbell {
+			break
 		}
 	}
+	v.endStretch(now, t)
+	v.busyUntil(t)
+}
+
+// endStretch accounts the stretch run from now to t.
+func (v *NetVCPU) endStretch(now, t sim.Time) {
 	v.busy.Add(uint64(t - now - v.paced))
 	v.until = t
-	v.busyUntil(t)
 }
 
 // load and store are the guest's accesses at host physical pa.
