@@ -59,6 +59,9 @@ type Core struct {
 	Retired   uint64 // host instructions executed
 	TLBMisses uint64
 	TimerDiv  uint64 // instructions per tick of the time CSR; 100 (1 GHz beside 10 MHz) when 0
+	// ClockBase is added to the cycle and time CSRs' cycles: the clock of
+	// a run resumed from a snapshot goes on from where it stood.
+	ClockBase uint64
 
 	GuestRetired uint64 // guest instructions of blocks left (RunBlock)
 	timer        Timing // timing model fed every executed instruction; nil in functional mode
@@ -140,6 +143,13 @@ func (c *Core) walked(f func() bool) bool {
 	}
 	return ok
 }
+
+// Reservation returns the load reservation of LR/SC: the reserved address
+// plus one, 0 when there is none.
+func (c *Core) Reservation() uint64 { return c.resv }
+
+// SetReservation restores a load reservation Reservation returned.
+func (c *Core) SetReservation(r uint64) { c.resv = r }
 
 // SetTimer attaches a timing model that sees every instruction the core
 // executes (nil detaches it: functional mode).
@@ -733,6 +743,7 @@ func (c *Core) csr(n int64) uint64 {
 		if c.timer != nil {
 			cycles = c.timer.Now()
 		}
+		cycles += c.ClockBase
 		if n == CSRCycle {
 			return cycles
 		}

@@ -104,7 +104,8 @@ func (t *InOrder) step(in *Inst, x *[NumRegs]uint64, pc uint64) {
 		t.stats.Stores++
 		done := issue + 1
 		if t.mem != nil {
-			done = issue + t.mem.Access(effAddr(in, x), true, issue).Cycles
+			addr := effAddr(in, x)
+			done = issue + max(t.mem.Access(addr, true, issue).Cycles, t.storeTail(in, addr, issue))
 		}
 		t.sb.put(done)
 	}
@@ -134,6 +135,9 @@ func (t *InOrder) leave(in *Inst, x *[NumRegs]uint64, pc, target uint64) {
 
 // FirmwareWrite implements Timing.
 func (t *InOrder) FirmwareWrite(addr, n uint64) { t.writeLines(addr, n, t.cycle) }
+
+// GuestAccess implements Timing.
+func (t *InOrder) GuestAccess(addr, n uint64, write bool) { t.guestLines(addr, n, write, t.cycle) }
 
 // Firmware implements Timing.
 func (t *InOrder) Firmware(cycles uint64) {

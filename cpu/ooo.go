@@ -250,7 +250,7 @@ func (t *OutOfOrder) step(in *Inst, x *[NumRegs]uint64, pc uint64) {
 		// ahead of the memory.
 		free := r
 		if t.mem != nil {
-			free += t.mem.Access(addr, true, r).Cycles
+			free += max(t.mem.Access(addr, true, r).Cycles, t.storeTail(in, addr, r))
 		}
 		t.sq.put(free)
 		w := addr>>3 + 1
@@ -288,6 +288,9 @@ func (t *OutOfOrder) leave(in *Inst, x *[NumRegs]uint64, pc, target uint64) {
 
 // FirmwareWrite implements Timing.
 func (t *OutOfOrder) FirmwareWrite(addr, n uint64) { t.writeLines(addr, n, t.fe) }
+
+// GuestAccess implements Timing.
+func (t *OutOfOrder) GuestAccess(addr, n uint64, write bool) { t.guestLines(addr, n, write, t.fe) }
 
 // Firmware implements Timing: the pipeline drains (every instruction
 // retires), the firmware runs, and dispatch resumes after it.

@@ -38,9 +38,16 @@ type Timing interface {
 	Predictor() Predictor
 	// FirmwareWrite writes n bytes at addr through the data memory, as the
 	// firmware does when it emits translated code (which instruction
-	// fetch then finds in the shared levels). Its time is part of the
-	// firmware's cost.
+	// fetch then finds in the shared levels), in the hypervisor's
+	// privilege mode when the memory tells modes apart
+	// (FirmwareMemory). Its time is part of the firmware's cost.
 	FirmwareWrite(addr, n uint64)
+	// GuestAccess reads or writes n bytes at addr through the data
+	// memory on the guest's behalf, as the firmware does when it completes
+	// a system call's transfer into guest memory: in the guest's mode, so
+	// that a store sets the image-modification flag of every line it
+	// touches. Its time is part of the firmware's cost.
+	GuestAccess(addr, n uint64, write bool)
 
 	// step times one instruction at host address pc; x holds the
 	// registers as the instruction reads them.
@@ -261,14 +268,33 @@ type PortTiming struct {
 	// translator's redirection of pages in mixed host pages); the TLB
 	// translates the address as issued, the caches see the mapped one.
 	Map AddressMap
+	// Tracker, if set, is told of every store in the guest's mode.
+	Tracker WriteTracker
 	// Walks counts TLB misses; WalkTotal the cycles they cost.
 	Walks, WalkTotal uint64
 	names            []string
+	line             uint64 // the first level's line size (Tracker's unit)
 }
 
-// AddressMap gives the host address behind an address a core issues.
+// AddressMap gives the host address behind an address a core issues, and
+// false when nothing is mapped there (the access faults in the MMU and
+// never reaches the caches).
 type AddressMap interface {
-	HostAddress(va uint64) uint64
+	HostAddress(va uint64) (uint64, bool)
+}
+
+// WriteTracker is told of every store a port passes to the caches in the
+// guest's mode, at its host address: page dirty tracking of the kind
+// Intel's page-modification logging does in the MMU.
+type WriteTracker interface {
+	NoteWrite(pa, n uint64)
+}
+
+// FirmwareMemory is a MemoryTiming that also takes the firmware's own
+// accesses, made in the hypervisor's privilege mode: they set no
+// image-modification flag and reach no WriteTracker.
+type FirmwareMemory interface {
+	FirmwareAccess(addr uint64, write bool, cycle uint64) Latency
 }
 
 // DefaultPageTableBase is where PortTiming's host page table lives when
@@ -297,8 +323,18 @@ func (p *PortTiming) walk(addr uint64, now sim.Time) uint64 {
 	return p.Freq.Cycles(t - now + p.Freq.CyclesToTime(1)/2)
 }
 
-// Access implements MemoryTiming.
+// Access implements MemoryTiming: an access in the guest's mode.
 func (p *PortTiming) Access(addr uint64, write bool, cycle uint64) Latency {
+	return p.access(addr, write, cycle, cache.Guest)
+}
+
+// FirmwareAccess implements FirmwareMemory: an access in the hypervisor's
+// mode.
+func (p *PortTiming) FirmwareAccess(addr uint64, write bool, cycle uint64) Latency {
+	return p.access(addr, write, cycle, cache.Hypervisor)
+}
+
+func (p *PortTiming) access(addr uint64, write bool, cycle uint64, mode cache.Mode) Latency {
 	var walk uint64
 	if p.TLB != nil {
 		if _, hit := p.TLB.Lookup(addr); !hit {
@@ -310,9 +346,24 @@ func (p *PortTiming) Access(addr uint64, write bool, cycle uint64) Latency {
 	}
 	now := p.Freq.CyclesToTime(cycle + walk)
 	if p.Map != nil {
-		addr = p.Map.HostAddress(addr)
+		pa, ok := p.Map.HostAddress(addr)
+		if !ok {
+			// A fault in the MMU: the firmware takes it; the caches see
+			// nothing.
+			return Latency{Cycles: max(walk, 1), Walk: walk}
+		}
+		addr = pa
 	}
-	done := p.Port.Access(now, cache.Access{Addr: addr, Write: write, Mode: cache.Guest, VM: p.VM})
+	if write && mode == cache.Guest && p.Tracker != nil {
+		if p.line == 0 {
+			p.line = 64
+			if lv := p.Port.Levels(); len(lv) > 0 {
+				p.line = lv[0].Config().LineSize
+			}
+		}
+		p.Tracker.NoteWrite(addr&^(p.line-1), p.line)
+	}
+	done := p.Port.Access(now, cache.Access{Addr: addr, Write: write, Mode: mode, VM: p.VM})
 	// To the nearest cycle: a time converted from whole cycles is rounded
 	// up to the picosecond, so it may exceed them by a fraction.
 	return Latency{Cycles: walk + max(1, p.Freq.Cycles(done-now+p.Freq.CyclesToTime(1)/2)), Walk: walk,
@@ -466,16 +517,55 @@ func (f *frontEnd) SetFetch(m MemoryTiming, lineBytes uint64) {
 func (f *frontEnd) Predictor() Predictor { return f.pred }
 
 // writeLines writes the lines of [addr, addr+n) through the data memory
-// at cycle.
+// at cycle, as the firmware (in the hypervisor's mode, when the memory
+// tells modes apart).
 func (f *frontEnd) writeLines(addr, n, cycle uint64) {
 	if f.mem == nil || n == 0 {
 		return
 	}
-	size := uint64(1) << max(f.lineShift, 3)
+	fw, ok := f.mem.(FirmwareMemory)
+	size := f.lineBytes()
 	for line := addr &^ (size - 1); line < addr+n; line += size {
-		f.mem.Access(line, true, cycle)
+		if ok {
+			fw.FirmwareAccess(line, true, cycle)
+		} else {
+			f.mem.Access(line, true, cycle)
+		}
 	}
 }
+
+// guestLines reads or writes the lines of [addr, addr+n) through the data
+// memory at cycle, in the guest's mode.
+func (f *frontEnd) guestLines(addr, n uint64, write bool, cycle uint64) {
+	if f.mem == nil || n == 0 {
+		return
+	}
+	size := f.lineBytes()
+	for line := addr &^ (size - 1); line < addr+n; line += size {
+		f.mem.Access(line, write, cycle)
+	}
+}
+
+// lineBytes is the cache line size the front end was given (SetFetch), at
+// least 8 bytes.
+func (f *frontEnd) lineBytes() uint64 { return uint64(1) << max(f.lineShift, 3) }
+
+// storeTail writes the second line of a store of in at addr that crosses
+// a line boundary (the first is the caller's), at cycle, and returns its
+// latency (0 if the store stays in one line).
+func (f *frontEnd) storeTail(in *Inst, addr, cycle uint64) uint64 {
+	size, line := accessBytes[in.Op], f.lineBytes()
+	if f.mem == nil || size <= 1 || addr&(line-1)+size <= line {
+		return 0
+	}
+	return f.mem.Access((addr|(line-1))+1, true, cycle).Cycles
+}
+
+// accessBytes is the bytes a load or store operation accesses.
+var accessBytes = [numOps]uint64{Lb: 1, Lh: 2, Lw: 4, Ld: 8, Lbu: 1, Lhu: 2, Lwu: 4, Sb: 1, Sh: 2, Sw: 4, Sd: 8,
+	Flw: 4, Fld: 8, Fsw: 4, Fsd: 8, LrW: 4, LrD: 8, ScW: 4, ScD: 8, AmoSwapW: 4, AmoAddW: 4, AmoXorW: 4, AmoAndW: 4,
+	AmoOrW: 4, AmoMinW: 4, AmoMaxW: 4, AmoMinuW: 4, AmoMaxuW: 4, AmoSwapD: 8, AmoAddD: 8, AmoXorD: 8, AmoAndD: 8,
+	AmoOrD: 8, AmoMinD: 8, AmoMaxD: 8, AmoMinuD: 8, AmoMaxuD: 8}
 
 // Stats implements Timing.
 func (f *frontEnd) Stats() *TimingStats { return &f.stats }

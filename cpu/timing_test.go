@@ -501,11 +501,11 @@ func TestStallsChargedToTheirCause(t *testing.T) {
 // aliasMap maps two addresses onto one.
 type aliasMap struct{ from, to uint64 }
 
-func (m aliasMap) HostAddress(va uint64) uint64 {
+func (m aliasMap) HostAddress(va uint64) (uint64, bool) {
 	if va == m.from {
-		return m.to
+		return m.to, true
 	}
-	return va
+	return va, true
 }
 
 // TestPortTimingMap: the caches see the mapped address, so an access whose

@@ -79,6 +79,13 @@ type MachineConfig struct {
 	// taken RegenThreshold faults on them (at least 1).
 	Strategy       Strategy
 	RegenThreshold int
+	// FirmwareBase relocates the translator's own memory — the code
+	// cache, the software TLB of inline walks and the redirection pool,
+	// all above GuestSpaceTop — for the caches: host address
+	// FirmwareBase | a for firmware address a. It keeps several guests on
+	// one host apart. 0 leaves the addresses as they are; otherwise it
+	// must be a multiple of 2^45.
+	FirmwareBase uint64
 }
 
 // Strategy is how the translator handles guest accesses to mixed host
@@ -325,7 +332,16 @@ func NewMachine(proc *Process, cfg MachineConfig, diag io.Writer) (*Machine, err
 	m := &Machine{cfg: cfg, proc: proc, codeNext: CodeCacheBase, mem: &guestMem{as: proc.AS, shift: shift, code: map[uint64]bool{}, class: map[uint64]hostClass{}},
 		blocks: map[uint64]*Block{}, pages: map[uint64][]*Block{}, diag: diag}
 	m.mem.permissive = cfg.Strategy == Permissive
+	if cfg.FirmwareBase%(1<<45) != 0 {
+		return nil, fmt.Errorf("firmware base %#x is not a multiple of 2^45", cfg.FirmwareBase)
+	}
 	m.redirect = newRedirector(shift)
+	if mem := proc.AS.mem; mem.InImage() {
+		// In a VM image the mapper's frame for a guest page is the page's
+		// own frame of the image: the guest's bytes stay where the
+		// checkpoint controller finds them.
+		m.redirect.place = mem.pa
+	}
 	m.view4k = pageView{g: m.mem}
 	m.core = cpu.NewCore(m.mem)
 	m.core.SetWalkMemory(m.view4k) // inline walks complete accesses the MMU refuses at the guest's granularity
@@ -336,15 +352,14 @@ func NewMachine(proc *Process, cfg MachineConfig, diag io.Writer) (*Machine, err
 		return nil, fmt.Errorf("host clock %v is below the 10 MHz of the guest's timer", cfg.Freq)
 	}
 	m.core.TimerDiv = uint64(cfg.Freq / (10 * sim.MHz))
-	if cfg.Timing != nil {
-		m.core.SetTimer(cfg.Timing)
+	if tm := cfg.Timing; tm != nil {
+		m.core.SetTimer(tm)
+		// The firmware's writes into guest memory go through the caches
+		// as the guest's.
+		proc.AS.mem.OnWrite = func(va, n uint64) { tm.GuestAccess(va, n, true) }
 	}
 	if proc.cfg.Now == nil {
-		if tm := cfg.Timing; tm != nil {
-			proc.cfg.Now = func() sim.Time { return cfg.Freq.CyclesToTime(tm.Now()) }
-		} else {
-			proc.cfg.Now = func() sim.Time { return cfg.Freq.CyclesToTime(m.core.Retired) }
-		}
+		proc.cfg.Now = func() sim.Time { return cfg.Freq.CyclesToTime(m.cycles()) }
 	}
 	proc.AS.OnChange = func(start, end uint64) {
 		m.mem.forget(start, end)
@@ -357,6 +372,20 @@ func NewMachine(proc *Process, cfg MachineConfig, diag io.Writer) (*Machine, err
 		return nil, m.refused
 	}
 	return m, nil
+}
+
+// cycles is the guest's clock in cycles: the timing model's (one an
+// instruction in functional mode), from where a resumed run's snapshot
+// stood.
+func (m *Machine) cycles() uint64 { return m.core.ClockBase + m.now() }
+
+// now is where RunUntil's limit is measured: the timing model's cycles,
+// or in functional mode the host instructions executed.
+func (m *Machine) now() uint64 {
+	if tm := m.cfg.Timing; tm != nil {
+		return tm.Now()
+	}
+	return m.core.Retired
 }
 
 // Stats returns the run's counts so far.
@@ -520,18 +549,20 @@ func (m *Machine) Run() (Result, error) {
 // Exited reports whether the guest has exited or died.
 func (m *Machine) Exited() bool { return m.exited }
 
-// RunUntil runs the guest until its timing model's Now reaches cycle (0:
-// no limit; functional mode has none) or it exits, and reports whether it
-// exited. It stops between blocks, so it may pass cycle by a block; a
-// later call continues where it stopped.
+// RunUntil runs the guest until its timing model's Now reaches cycle (in
+// functional mode: until the core has executed cycle host instructions;
+// 0: no limit) or it exits, and reports whether it exited. It stops
+// between blocks, so it may pass cycle by a block; a later call continues
+// where it stopped.
 func (m *Machine) RunUntil(cycle uint64) (res Result, exited bool, err error) {
 	if m.exited {
 		return m.result, true, nil
 	}
 	if m.cfg.Timing == nil {
-		cycle = 0
+		m.core.StopAt = cycle
+	} else {
+		m.core.StopCycle = cycle
 	}
-	m.core.StopCycle = cycle
 	res, exited, err = m.run(cycle)
 	m.exited, m.result = exited, res
 	return res, exited, err
@@ -539,16 +570,12 @@ func (m *Machine) RunUntil(cycle uint64) (res Result, exited bool, err error) {
 
 func (m *Machine) run(cycle uint64) (Result, bool, error) {
 	x := &m.core.X
-	if !m.started {
-		m.started = true
-		x[2] = m.proc.SP
-		m.pc, m.prevIdx = m.proc.Prog.Entry, -1
-	}
+	m.begin()
 	for {
 		if m.refused != nil {
 			return Result{}, false, m.refused
 		}
-		if cycle != 0 && m.cfg.Timing.Now() >= cycle {
+		if cycle != 0 && m.now() >= cycle {
 			return Result{}, false, nil
 		}
 		pc := m.pc
@@ -722,11 +749,21 @@ func (m *Machine) layoutChanged(start, end uint64) {
 	m.layout = append(m.layout, s)
 }
 
-// HostAddress returns the host address of guest address va: its frame
-// from the redirection page mapper if its host page is mixed, else va (a
-// direct mapping). The timing model's data side uses it
-// (cpu.PortTiming.Map).
-func (m *Machine) HostAddress(va uint64) uint64 { return m.redirect.HostAddr(va) }
+// HostAddress implements cpu.AddressMap for the timing model's data side
+// (cpu.PortTiming.Map): the host address of a guest address va — its frame
+// in the VM image (false if it has none: the access faults), or on an
+// identity backing its frame from the redirection page mapper if its host
+// page is mixed, else va (a direct mapping); the translator's own
+// addresses relocated by MachineConfig.FirmwareBase.
+func (m *Machine) HostAddress(va uint64) (uint64, bool) {
+	switch {
+	case va >= GuestSpaceTop:
+		return m.cfg.FirmwareBase | va, true
+	case m.proc.AS.mem.InImage():
+		return m.proc.AS.mem.PA(va)
+	}
+	return m.redirect.HostAddr(va), true
+}
 
 // regenerate discards b, whose accesses to mixed host pages have faulted
 // often enough, and translates its guest code again with every load and

@@ -62,7 +62,7 @@ type Area struct {
 // business: it follows every change through OnChange.
 type AddressSpace struct {
 	pt    *memory.PageTable
-	mem   *memory.Physical
+	mem   *Backing
 	areas []Area // sorted by Start, non-overlapping, adjacent equal areas merged
 
 	brkBase, brk uint64
@@ -73,21 +73,30 @@ type AddressSpace struct {
 	OnChange func(start, end uint64)
 }
 
-// NewAddressSpace returns an empty address space.
+// NewAddressSpace returns an empty address space on an identity backing.
 func NewAddressSpace() (*AddressSpace, error) {
-	pt, err := memory.NewPageTable(GuestPageSize)
+	mem, err := NewIdentityBacking()
 	if err != nil {
 		return nil, err
 	}
-	mem, err := memory.NewPhysical(GuestSpaceTop)
+	return NewAddressSpaceIn(mem)
+}
+
+// NewAddressSpaceIn returns an empty address space whose bytes mem holds.
+func NewAddressSpaceIn(mem *Backing) (*AddressSpace, error) {
+	pt, err := memory.NewPageTable(GuestPageSize)
 	if err != nil {
 		return nil, err
 	}
 	return &AddressSpace{pt: pt, mem: mem, mmapTop: MmapTop}, nil
 }
 
-// Memory returns the guest memory: the byte at guest address va is at va.
-func (as *AddressSpace) Memory() *memory.Physical { return as.mem }
+// Backing returns where the guest's bytes are.
+func (as *AddressSpace) Backing() *Backing { return as.mem }
+
+// Memory returns the host memory holding the guest's bytes (for an
+// identity backing, the byte at guest address va is at va).
+func (as *AddressSpace) Memory() *memory.Physical { return as.mem.Physical() }
 
 // PageTable returns the guest page table (4 KiB pages, identity physical
 // addresses, the guest's protections).
@@ -122,7 +131,7 @@ func (as *AddressSpace) LoadProgram(prog *Program) error {
 		if err := as.mapRange(start, end, perm, segmentName(s.Perm)); err != 0 {
 			return fmt.Errorf("mapping segment %#x..%#x: %s", s.Vaddr, s.Vaddr+s.Memsz, err)
 		}
-		as.mem.Write(s.Vaddr, s.Data)
+		as.mem.load(s.Vaddr, s.Data)
 	}
 	as.brkBase = prog.Brk()
 	as.brk = as.brkBase
@@ -147,7 +156,7 @@ func (as *AddressSpace) MapStack(sp uint64, image []byte) error {
 	if err := as.mapRange(start, end, PermR|PermW, "[stack]"); err != 0 {
 		return fmt.Errorf("mapping the stack: %s", err)
 	}
-	as.mem.Write(sp, image)
+	as.mem.load(sp, image)
 	return nil
 }
 
@@ -169,6 +178,9 @@ func (as *AddressSpace) mapRange(start, end uint64, perm Perm, name string) Errn
 		return ENOMEM
 	}
 	as.unmapRange(start, end)
+	if err := as.mem.reserve(start, end); err != 0 {
+		return err
+	}
 	hp := hostPerm(perm)
 	for va := start; va < end; va += GuestPageSize {
 		if err := as.pt.Map(va, va, hp); err != nil {
@@ -202,12 +214,19 @@ func (as *AddressSpace) unmapRange(start, end uint64) {
 			as.pt.Unmap(va)
 		}
 		as.mem.Zero(lo, hi-lo)
+		as.mem.release(lo, hi, as.mapped)
 	}
 	if touched {
 		as.areas = kept
 		as.normalize()
 		as.changed(start, end)
 	}
+}
+
+// mapped reports whether the guest page holding va is mapped.
+func (as *AddressSpace) mapped(va uint64) bool {
+	_, ok := as.pt.Lookup(va)
+	return ok
 }
 
 // normalize sorts the areas and merges neighbours with equal protection
@@ -391,7 +410,9 @@ func (as *AddressSpace) Brk(newBrk uint64) uint64 {
 		if len(as.overlapping(oldEnd, newEnd)) > 0 {
 			return as.brk
 		}
-		as.mapRange(oldEnd, newEnd, PermR|PermW, "[heap]")
+		if as.mapRange(oldEnd, newEnd, PermR|PermW, "[heap]") != 0 {
+			return as.brk // the VM's image is full
+		}
 	case newEnd < oldEnd:
 		as.unmapRange(newEnd, oldEnd)
 	}
@@ -428,7 +449,9 @@ func (as *AddressSpace) Mremap(old, oldLen, newLen uint64, flags uint64, newAddr
 			return old, 0
 		}
 		if old+newSize <= GuestSpaceTop && len(as.overlapping(old+oldSize, old+newSize)) == 0 {
-			as.mapRange(old+oldSize, old+newSize, a.Perm, a.Name)
+			if err := as.mapRange(old+oldSize, old+newSize, a.Perm, a.Name); err != 0 {
+				return 0, err
+			}
 			return old, 0
 		}
 		if flags&MremapMaymove == 0 {
@@ -450,8 +473,7 @@ func (as *AddressSpace) Mremap(old, oldLen, newLen uint64, flags uint64, newAddr
 	if err := as.mapRange(to, to+newSize, a.Perm, a.Name); err != 0 {
 		return 0, err
 	}
-	// Copy frame by frame: untouched (zero) memory costs nothing.
-	as.mem.Copy(as.mem, to, old, min(oldSize, newSize))
+	as.mem.move(to, old, min(oldSize, newSize))
 	as.unmapRange(old, old+oldSize)
 	return to, 0
 }

@@ -24,6 +24,9 @@ type redirector struct {
 	frames map[uint64]uint64 // guest page → its frame
 	free   []uint64          // frames given back, reused last-in first-out
 	next   uint64            // the next frame never used
+	// place, if set, gives each redirected guest page its frame instead
+	// of the pool (a guest in a VM image: the page's own frame there).
+	place func(gp uint64) uint64
 	// Allocated counts frames handed out (reuses included).
 	Allocated uint64
 }
@@ -73,7 +76,9 @@ func (r *redirector) update(pages []uint64) {
 	}
 	sort.Slice(gone, func(i, j int) bool { return gone[i] < gone[j] })
 	for _, gp := range gone {
-		r.free = append(r.free, r.frames[gp])
+		if r.place == nil {
+			r.free = append(r.free, r.frames[gp])
+		}
 		delete(r.frames, gp)
 	}
 	for _, gp := range pages {
@@ -81,6 +86,11 @@ func (r *redirector) update(pages []uint64) {
 			continue
 		}
 		var f uint64
+		if r.place != nil {
+			r.frames[gp] = r.place(gp)
+			r.Allocated++
+			continue
+		}
 		if n := len(r.free); n > 0 {
 			f, r.free = r.free[n-1], r.free[:n-1]
 		} else {

@@ -40,6 +40,9 @@ type ProcessConfig struct {
 	// Strict makes an unsupported system call an error that stops the run
 	// instead of returning -ENOSYS.
 	Strict bool
+	// Backing holds the guest's memory: nil for an identity backing of its
+	// own, or a VM image (NewImageBacking).
+	Backing *Backing
 	// OnCodeChange is called when guest code may have changed without a
 	// store the translator sees (riscv_flush_icache, mprotect adding
 	// execute permission, munmap).
@@ -55,6 +58,7 @@ type Process struct {
 	Prog  *Program
 	SP    uint64 // initial stack pointer
 	files []*guestFile
+	pcg   *rand.PCG // rng's source, whose state a snapshot carries
 	rng   *rand.Rand
 
 	sigactions [65][sigactionSize]byte
@@ -76,6 +80,7 @@ type guestFile struct {
 	name   string
 	stdNum int      // 0, 1, 2 for the standard streams; -1 otherwise
 	pipe   *pipeBuf // the write end of a pipe: closing it ends the reader's data
+	flags  int      // a host file: how it was opened (os.OpenFile's flags)
 }
 
 // UnsupportedSyscallError is returned by Syscall in strict mode.
@@ -90,15 +95,21 @@ func (e *UnsupportedSyscallError) Error() string {
 
 // NewProcess loads prog into a fresh address space and builds its stack.
 func NewProcess(prog *Program, cfg ProcessConfig) (*Process, error) {
-	as, err := NewAddressSpace()
+	mem := cfg.Backing
+	if mem == nil {
+		var err error
+		if mem, err = NewIdentityBacking(); err != nil {
+			return nil, err
+		}
+	}
+	as, err := NewAddressSpaceIn(mem)
 	if err != nil {
 		return nil, err
 	}
 	if err := as.LoadProgram(prog); err != nil {
 		return nil, err
 	}
-	p := &Process{cfg: cfg, AS: as, Prog: prog, rng: sim.NewRNG(cfg.Seed, "guest.random"),
-		calls: map[string]uint64{}, unknown: map[string]uint64{}}
+	p := newProcess(prog, cfg, as)
 	spec := StackSpec{Top: StackTop, Argv: cfg.Argv, Envp: cfg.Envp, ExecFn: cfg.Path, Aux: prog.Auxv()}
 	p.fillRandom(spec.Random[:])
 	sp, img, err := BuildStack(spec)
@@ -109,12 +120,25 @@ func NewProcess(prog *Program, cfg ProcessConfig) (*Process, error) {
 		return nil, err
 	}
 	p.SP = sp
-	p.files = []*guestFile{
-		{r: orEmpty(cfg.Stdin), name: "stdin", stdNum: 0},
-		{w: orDiscard(cfg.Stdout), name: "stdout", stdNum: 1},
-		{w: orDiscard(cfg.Stderr), name: "stderr", stdNum: 2},
-	}
+	p.files = p.stdFiles()
 	return p, nil
+}
+
+// newProcess returns a process in as with the random stream of cfg.Seed
+// and no files.
+func newProcess(prog *Program, cfg ProcessConfig, as *AddressSpace) *Process {
+	pcg := rand.NewPCG(sim.StreamSeed(cfg.Seed, "guest.random"))
+	return &Process{cfg: cfg, AS: as, Prog: prog, pcg: pcg, rng: rand.New(pcg),
+		calls: map[string]uint64{}, unknown: map[string]uint64{}}
+}
+
+// stdFiles returns descriptors 0, 1 and 2 on the configured streams.
+func (p *Process) stdFiles() []*guestFile {
+	return []*guestFile{
+		{r: orEmpty(p.cfg.Stdin), name: "stdin", stdNum: 0},
+		{w: orDiscard(p.cfg.Stdout), name: "stdout", stdNum: 1},
+		{w: orDiscard(p.cfg.Stderr), name: "stderr", stdNum: 2},
+	}
 }
 
 func orEmpty(r io.Reader) io.Reader {
@@ -512,7 +536,7 @@ func (p *Process) openat(dirfd int64, pathAddr, flags, mode uint64) uint64 {
 			return neg(ENOTDIR)
 		}
 	}
-	fd, e := p.addFile(&guestFile{f: f, name: path, stdNum: -1})
+	fd, e := p.addFile(&guestFile{f: f, name: path, stdNum: -1, flags: hf})
 	if e != 0 {
 		f.Close()
 		return neg(e)

@@ -1,0 +1,278 @@
+package dbt
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/twinsim/twinsim/memory"
+)
+
+// Snapshot is a guest's state at a checkpoint, apart from its memory: the
+// core's architectural state and the emulated process's state. With the
+// bytes of the guest's memory (a VM image, or an identity backing) it is
+// everything a fresh host needs to continue the run where it stood
+// (Resume). Translated code is not state: the resumed machine translates
+// afresh.
+type Snapshot struct {
+	// Architectural state: integer and floating-point registers, fcsr,
+	// the guest pc the run continues at, and the LR/SC reservation
+	// (address + 1; 0 for none).
+	X           [32]uint64
+	F           [32]uint64
+	FCSR        uint32
+	PC          uint64
+	Reservation uint64
+	// GuestInsts is the guest instructions completed before the snapshot;
+	// Cycles the guest's clock then, in cycles of its core.
+	GuestInsts, Cycles uint64
+
+	// The memory layout: areas, mapped pages with their page-table
+	// permissions, the program break and the mmap search start.
+	Areas                 []Area
+	Pages                 []PageState
+	BrkBase, Brk, MmapTop uint64
+	// Where an image backing placed guest memory: chunk → frame, the frames
+	// given back, the next never used.
+	Chunks    []ChunkState
+	FreeFrame []uint64
+	NextFrame uint64
+
+	// Files by descriptor (a zero FileState is a free descriptor).
+	Files []FileState
+	// The random stream of getrandom (rand.PCG's binary form).
+	RNG []byte
+	// Signal state and the thread's registered addresses.
+	Sigactions [65][sigactionSize]byte
+	Sigmask    uint64
+	TidAddress uint64
+	Robust     [2]uint64
+}
+
+// PageState is a mapped guest page and its page-table permissions.
+type PageState struct {
+	VA   uint64
+	Perm memory.Perm
+}
+
+// ChunkState is a chunk of guest addresses and the image frame holding it.
+type ChunkState struct{ Chunk, Frame uint64 }
+
+// FileKind says what a descriptor refers to.
+type FileKind uint8
+
+// File kinds.
+const (
+	FileNone     FileKind = iota // a free descriptor
+	FileStd                      // a standard stream: Std is 0, 1 or 2
+	FileHost                     // a host file: Name, Flags, Offset
+	FilePipeRead                 // a pipe's read end: Pipe
+	FilePipeWrite
+)
+
+// FileState is a descriptor. Pipe ends refer to pipes by index in
+// Snapshot.Pipes order; their contents travel with the snapshot.
+type FileState struct {
+	Kind   FileKind
+	Std    int
+	Name   string
+	Flags  int
+	Offset int64
+	Pipe   int
+	// Data and Closed are the pipe's contents and whether its write end
+	// is closed, on the first descriptor that refers to it.
+	Data   []byte
+	Closed bool
+}
+
+// Bytes returns the size of the snapshot as the checkpoint sends it:
+// registers, layout, placement and files, 8 bytes a word.
+func (s *Snapshot) Bytes() uint64 {
+	n := uint64(32+32+4)*8 + 4*8
+	for _, a := range s.Areas {
+		n += 3*8 + uint64(len(a.Name))
+	}
+	n += uint64(len(s.Pages))*9 + 3*8
+	n += uint64(len(s.Chunks))*16 + uint64(len(s.FreeFrame))*8 + 8
+	for _, f := range s.Files {
+		n += 4*8 + uint64(len(f.Name)+len(f.Data))
+	}
+	n += uint64(len(s.RNG)) + uint64(len(s.Sigactions))*sigactionSize + 4*8
+	return n
+}
+
+// begin sets up the first instruction's state, once.
+func (m *Machine) begin() {
+	if !m.started {
+		m.started = true
+		m.core.X[2] = m.proc.SP
+		m.pc, m.prevIdx = m.proc.Prog.Entry, -1
+	}
+}
+
+// Snapshot returns the guest's state now. It must be taken between
+// RunUntil calls (a block boundary) of a guest that has not exited; host
+// files are flushed to the host so that their offsets are exact.
+func (m *Machine) Snapshot() (*Snapshot, error) {
+	if m.exited {
+		return nil, fmt.Errorf("snapshot of a guest that has exited")
+	}
+	m.begin()
+	c := m.core
+	s := &Snapshot{F: c.F, FCSR: c.FCSR, PC: m.pc, Reservation: c.Reservation(), GuestInsts: m.Stats().GuestInsts,
+		Cycles: m.cycles()}
+	copy(s.X[:], c.X[:32]) // the translator's temporaries above are dead between blocks
+	as := m.proc.AS
+	s.Areas = as.Areas()
+	as.pt.Range(func(va uint64, pte memory.PTE) bool {
+		s.Pages = append(s.Pages, PageState{va, pte.Perm})
+		return true
+	})
+	s.BrkBase, s.Brk, s.MmapTop = as.brkBase, as.brk, as.mmapTop
+	if b := as.mem; b.image {
+		for c := range b.chunks {
+			s.Chunks = append(s.Chunks, ChunkState{c, b.chunks[c]})
+		}
+		sortChunks(s.Chunks)
+		s.FreeFrame = append([]uint64(nil), b.free...)
+		s.NextFrame = b.next
+	}
+	p := m.proc
+	pipes := map[*pipeBuf]int{}
+	for _, f := range p.files {
+		fs, err := fileState(f, pipes)
+		if err != nil {
+			return nil, err
+		}
+		s.Files = append(s.Files, fs)
+	}
+	rng, err := p.pcg.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	s.RNG = rng
+	s.Sigactions, s.Sigmask, s.TidAddress, s.Robust = p.sigactions, p.sigmask, p.tidAddress, p.robust
+	return s, nil
+}
+
+func sortChunks(cs []ChunkState) {
+	for i := 1; i < len(cs); i++ {
+		for j := i; j > 0 && cs[j].Chunk < cs[j-1].Chunk; j-- {
+			cs[j], cs[j-1] = cs[j-1], cs[j]
+		}
+	}
+}
+
+// fileState describes descriptor f; pipes numbers the pipes seen so far.
+func fileState(f *guestFile, pipes map[*pipeBuf]int) (FileState, error) {
+	pipe := func(b *pipeBuf, kind FileKind) FileState {
+		fs := FileState{Kind: kind}
+		i, seen := pipes[b]
+		if !seen {
+			i = len(pipes)
+			pipes[b] = i
+			fs.Data, fs.Closed = append([]byte(nil), b.data.Bytes()...), b.closed
+		}
+		fs.Pipe = i
+		return fs
+	}
+	switch {
+	case f == nil:
+		return FileState{}, nil
+	case f.stdNum >= 0:
+		return FileState{Kind: FileStd, Std: f.stdNum}, nil
+	case f.pipe != nil:
+		return pipe(f.pipe, FilePipeWrite), nil
+	case f.f != nil:
+		off, err := f.f.Seek(0, io.SeekCurrent)
+		if err != nil {
+			off = 0 // a directory: no offset
+		}
+		return FileState{Kind: FileHost, Name: f.name, Flags: f.flags, Offset: off}, nil
+	}
+	if r, ok := f.r.(pipeReader); ok {
+		return pipe(r.b, FilePipeRead), nil
+	}
+	return FileState{}, fmt.Errorf("snapshot: descriptor %q cannot be captured", f.name)
+}
+
+// Resume builds a machine that continues the guest of snapshot s on a
+// fresh host: prog is the program it runs, cfg its process configuration
+// (the standard streams, the seed's stream is replaced by the snapshot's)
+// whose Backing holds the guest's memory as of the snapshot — for an image
+// backing, over the same image range — and mc how the host runs it.
+func Resume(prog *Program, s *Snapshot, cfg ProcessConfig, mc MachineConfig, diag io.Writer) (*Machine, error) {
+	mem := cfg.Backing
+	if mem == nil {
+		return nil, fmt.Errorf("resume: no backing holds the guest's memory")
+	}
+	if mem.image {
+		mem.chunks = map[uint64]uint64{}
+		for _, c := range s.Chunks {
+			mem.chunks[c.Chunk] = c.Frame
+		}
+		mem.free = append([]uint64(nil), s.FreeFrame...)
+		mem.next = s.NextFrame
+	}
+	as, err := NewAddressSpaceIn(mem)
+	if err != nil {
+		return nil, err
+	}
+	for _, pg := range s.Pages {
+		if err := as.pt.Map(pg.VA, pg.VA, pg.Perm); err != nil {
+			return nil, fmt.Errorf("resume: page %#x: %w", pg.VA, err)
+		}
+	}
+	as.areas = append([]Area(nil), s.Areas...)
+	as.brkBase, as.brk, as.mmapTop = s.BrkBase, s.Brk, s.MmapTop
+	p := newProcess(prog, cfg, as)
+	if err := p.pcg.UnmarshalBinary(s.RNG); err != nil {
+		return nil, fmt.Errorf("resume: random stream: %w", err)
+	}
+	p.sigactions, p.sigmask, p.tidAddress, p.robust = s.Sigactions, s.Sigmask, s.TidAddress, s.Robust
+	std := p.stdFiles()
+	var pipes []*pipeBuf
+	for _, fs := range s.Files {
+		var f *guestFile
+		switch fs.Kind {
+		case FileStd:
+			f = std[fs.Std]
+		case FileHost:
+			hf, err := os.OpenFile(fs.Name, fs.Flags&^(os.O_CREATE|os.O_EXCL|os.O_TRUNC), 0)
+			if err != nil {
+				return nil, fmt.Errorf("resume: reopening %s: %w", fs.Name, err)
+			}
+			if _, err := hf.Seek(fs.Offset, io.SeekStart); err != nil && fs.Offset != 0 {
+				hf.Close()
+				return nil, fmt.Errorf("resume: %s: %w", fs.Name, err)
+			}
+			f = &guestFile{f: hf, name: fs.Name, stdNum: -1, flags: fs.Flags}
+		case FilePipeRead, FilePipeWrite:
+			if fs.Pipe == len(pipes) {
+				b := &pipeBuf{closed: fs.Closed}
+				b.data.Write(fs.Data)
+				pipes = append(pipes, b)
+			}
+			b := pipes[fs.Pipe]
+			if fs.Kind == FilePipeRead {
+				f = &guestFile{r: pipeReader{b}, name: "pipe", stdNum: -1}
+			} else {
+				f = &guestFile{w: pipeWriter{b}, name: "pipe", stdNum: -1, pipe: b}
+			}
+		}
+		p.files = append(p.files, f)
+	}
+	m, err := NewMachine(p, mc, diag)
+	if err != nil {
+		return nil, err
+	}
+	m.started = true
+	m.pc, m.prevIdx = s.PC, -1
+	c := m.core
+	copy(c.X[:32], s.X[:])
+	c.F, c.FCSR = s.F, s.FCSR
+	c.SetReservation(s.Reservation)
+	m.stats.GuestInsts = s.GuestInsts
+	c.ClockBase = s.Cycles - min(s.Cycles, m.cycles()) // the clock goes on from the snapshot's
+	return m, nil
+}
