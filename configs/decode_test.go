@@ -28,7 +28,7 @@ func TestParseErrors(t *testing.T) {
 		{"unknown top-level table", "[hots]\ncores = 4",
 			`t.toml: hots: unknown key (allowed keys at top level: backup, cache, client, core, dram, exec, ha, host, hypervisor, network, nic, output, run, tlb, translator, vm; did you mean "host"?)`},
 		{"unknown key in vm", "[[vm]]\nname = \"a\"\ncore = [0]",
-			`t.toml: vm[0].core: unknown key (allowed keys in vm[0]: backed_up, bulk, cores, memory, name, role, service, vf, workload; did you mean "cores"?)`},
+			`t.toml: vm[0].core: unknown key (allowed keys in vm[0]: backed_up, bulk, cores, memory, name, program, role, service, vf, workload; did you mean "cores"?)`},
 		{"string for integer", "[cache.l2]\nways = \"eight\"",
 			`t.toml: cache.l2.ways: "eight" has type string; must be an integer`},
 		{"float for integer", "[cache.l2]\nways = 8.0",
@@ -270,6 +270,9 @@ func TestEveryEnumValue(t *testing.T) {
 			}
 			if k.path == "vm[0].role" && v != "memory" {
 				sets = append(sets, "run.scenario=ha-nic") // network VMs run only there
+			}
+			if k.path == "vm[0].role" && v == "program" {
+				sets = append(sets, `vm[0].program="sieve"`)
 			}
 			cfg, err := Parse(nil, "t.toml", sets)
 			require.NoError(t, err, sets)

@@ -198,9 +198,10 @@ type VMConfig struct {
 	Name     string         `toml:"name" doc:"VM name, unique" rule:"1..40 characters from a-z, 0-9, _ and -"`
 	BackedUp bool           `toml:"backed_up" doc:"whether this VM's image is backed up (checkpointed)"`
 	Memory   Size           `toml:"memory" doc:"image size" range:"1MiB..64GiB" rule:"a multiple of host.page_size; all VMs together at most host.memory"`
-	Cores    []int          `toml:"cores" doc:"indices of the cores that run this VM" rule:"non-empty; each 0..host.cores - 1; a core runs at most one VM; exactly one for service and bulk VMs"`
+	Cores    []int          `toml:"cores" doc:"indices of the cores that run this VM" rule:"non-empty; each 0..host.cores - 1; a core runs at most one VM; exactly one for program, service and bulk VMs"`
 	Workload WorkloadConfig `toml:"workload" doc:"the VM's synthetic memory workload (a service VM's requests draw their memory operations from it)"`
-	Role     string         `toml:"role" doc:"what the VM runs: memory (its workload's access stream without pause), service (answers requests from [[client]] hosts, ha-nic) or bulk (sends packets to an external sink as fast as bulk.rate allows, ha-nic)" enum:"memory,service,bulk" rule:"memory outside ha-nic"`
+	Role     string         `toml:"role" doc:"what the VM runs: memory (its workload's access stream without pause), program (a guest program, run by the binary translator on the cycle-level core model), service (answers requests from [[client]] hosts, ha-nic) or bulk (sends packets to an external sink as fast as bulk.rate allows, ha-nic)" enum:"memory,program,service,bulk" rule:"memory or program outside ha-nic"`
+	Program  string         `toml:"program" doc:"a program VM's guest: a static RV64GC Linux program and its arguments, separated by spaces, as exec.command (a path, or the name of a committed workload); its image holds the guest's memory, its standard output and error go to vm-NAME.stdout and vm-NAME.stderr in the run directory" rule:"not empty for a program VM, empty otherwise"`
 	VF       bool           `toml:"vf" doc:"the VM has a virtual function of the host's adapter, with its own MAC and descriptor rings in its memory (ha-nic)" rule:"true for service and bulk VMs, and for backed-up VMs in ha-nic"`
 	Service  ServiceConfig  `toml:"service" doc:"the request/response service of a service VM"`
 	Bulk     BulkConfig     `toml:"bulk" doc:"the traffic of a bulk VM"`

@@ -244,6 +244,22 @@ func RingBytes(c Config) uint64 {
 	return 2 * uint64(c.NIC.RingEntries) * (DescBytes + RingBufBytes(c))
 }
 
+// programRules checks a program VM (vm at key path p).
+func (v *validator) programRules(c Config, p string, vm VMConfig) {
+	if strings.TrimSpace(vm.Program) == "" {
+		v.fail(p+".program", "\"\" is not allowed; a program VM needs a program to run (a path or a committed workload's name, then its arguments)")
+	}
+	if len(vm.Cores) != 1 && v.ok(p+".cores") {
+		v.fail(p+".cores", "%d cores are not allowed; a program VM runs on exactly one core", len(vm.Cores))
+	}
+	if v.ok(p+".memory") && vm.Memory%(64*KiB) != 0 {
+		v.fail(p+".memory", "%s is not allowed; a program VM's image is placed in 64 KiB frames, so must be a multiple of 64KiB", vm.Memory)
+	}
+	if c.Run.Scenario == "exec" && v.ok(p+".role") {
+		v.fail(p+".role", "\"program\" is not allowed; run.scenario is exec, which runs exec.command on bare cores: use backup or ha-nic for program VMs")
+	}
+}
+
 // nicRules checks the adapter, the clients and the VMs' network roles.
 func (v *validator) nicRules(c Config) {
 	n := c.NIC
@@ -259,9 +275,15 @@ func (v *validator) nicRules(c Config) {
 	services := map[string]bool{}
 	for i, vm := range c.VMs {
 		p := fmt.Sprintf("vm[%d]", i)
+		if vm.Role == "program" {
+			v.programRules(c, p, vm)
+		} else if vm.Program != "" && v.ok(p+".role") {
+			v.fail(p+".program", "%s is not allowed; only a VM with role \"program\" runs a program (this one's role is %s)",
+				tomlString(vm.Program), tomlString(vm.Role))
+		}
 		if !ha {
-			if vm.Role != "memory" && c.Run.Scenario != "exec" && v.ok(p+".role") {
-				v.fail(p+".role", "%s is not allowed; run.scenario is %s, whose VMs run their memory workload (role \"memory\"); service and bulk VMs need ha-nic",
+			if vm.Role != "memory" && vm.Role != "program" && c.Run.Scenario != "exec" && v.ok(p+".role") {
+				v.fail(p+".role", "%s is not allowed; run.scenario is %s, whose VMs run their memory workload (role \"memory\") or a program (role \"program\"); service and bulk VMs need ha-nic",
 					tomlString(vm.Role), c.Run.Scenario)
 			}
 			continue

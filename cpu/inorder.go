@@ -137,13 +137,21 @@ func (t *InOrder) leave(in *Inst, x *[NumRegs]uint64, pc, target uint64) {
 func (t *InOrder) FirmwareWrite(addr, n uint64) { t.writeLines(addr, n, t.cycle) }
 
 // GuestAccess implements Timing.
-func (t *InOrder) GuestAccess(addr, n uint64, write bool) { t.guestLines(addr, n, write, t.cycle) }
+func (t *InOrder) GuestAccess(addr, n uint64, write bool) {
+	t.Firmware(t.guestLines(addr, n, write, t.cycle))
+}
 
 // Firmware implements Timing.
 func (t *InOrder) Firmware(cycles uint64) {
 	t.stallFront(cycles, causeFirmware)
 	t.stats.FirmwareCycles += cycles
 	t.fetchLine = 0 // the firmware's own code has been through the L1I
+}
+
+// Idle implements Timing.
+func (t *InOrder) Idle(cycles uint64) {
+	t.stallFront(cycles, causeIdle)
+	t.fetchLine = 0
 }
 
 // Now implements Timing: the cycle instructions are issuing in.

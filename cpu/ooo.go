@@ -290,7 +290,9 @@ func (t *OutOfOrder) leave(in *Inst, x *[NumRegs]uint64, pc, target uint64) {
 func (t *OutOfOrder) FirmwareWrite(addr, n uint64) { t.writeLines(addr, n, t.fe) }
 
 // GuestAccess implements Timing.
-func (t *OutOfOrder) GuestAccess(addr, n uint64, write bool) { t.guestLines(addr, n, write, t.fe) }
+func (t *OutOfOrder) GuestAccess(addr, n uint64, write bool) {
+	t.Firmware(t.guestLines(addr, n, write, t.fe))
+}
 
 // Firmware implements Timing: the pipeline drains (every instruction
 // retires), the firmware runs, and dispatch resumes after it.
@@ -301,6 +303,16 @@ func (t *OutOfOrder) Firmware(cycles uint64) {
 	}
 	t.redirect(start+cycles, causeFirmware)
 	t.stats.FirmwareCycles += cycles
+	t.fetchLine = 0
+}
+
+// Idle implements Timing: as Firmware, charged to the idle row.
+func (t *OutOfOrder) Idle(cycles uint64) {
+	start := t.fe
+	if t.retiredAny {
+		start = max(start, t.retire+1)
+	}
+	t.redirect(start+cycles, causeIdle)
 	t.fetchLine = 0
 }
 

@@ -36,6 +36,11 @@ type Timing interface {
 	SetFetch(m MemoryTiming, lineBytes uint64)
 	// Predictor returns the conditional-branch predictor.
 	Predictor() Predictor
+	// Idle lets cycles pass in which the core runs none of the guest's
+	// instructions (its VM is paused for a checkpoint, or another VM has
+	// the core): the pipeline drains and the front end resumes after
+	// them, charged to the CPI stack's idle row.
+	Idle(cycles uint64)
 	// FirmwareWrite writes n bytes at addr through the data memory, as the
 	// firmware does when it emits translated code (which instruction
 	// fetch then finds in the shared levels), in the hypervisor's
@@ -46,7 +51,8 @@ type Timing interface {
 	// memory on the guest's behalf, as the firmware does when it completes
 	// a system call's transfer into guest memory: in the guest's mode, so
 	// that a store sets the image-modification flag of every line it
-	// touches. Its time is part of the firmware's cost.
+	// touches. The firmware issues a line a cycle and goes on when the
+	// last access is done: firmware time.
 	GuestAccess(addr, n uint64, write bool)
 
 	// step times one instruction at host address pc; x holds the
@@ -220,12 +226,13 @@ const (
 	causeICache            // instruction fetch beyond an L1I hit
 	causeITLB              // instruction TLB walks
 	causeDTLB              // data TLB walks
+	causeIdle              // running no guest: its VM paused or descheduled (Idle)
 	causeMem               // loads, by the level that served them
 	maxSources      = 8
 	numCauses       = causeMem + maxSources
 )
 
-var causeNames = [causeMem]string{"base", "dependence", "structural", "branch", "firmware", "icache", "itlb", "dtlb"}
+var causeNames = [causeMem]string{"base", "dependence", "structural", "branch", "firmware", "icache", "itlb", "dtlb", "idle"}
 
 // Latency is how long a memory access took and where it was served.
 type Latency struct {
@@ -251,9 +258,10 @@ type MemoryTiming interface {
 // its levels and DRAM), converting between cycles at Freq and the
 // hierarchy's picoseconds.
 type PortTiming struct {
-	Port *cache.Port
-	Freq sim.Freq
-	VM   uint16 // owner recorded in the cache rows
+	Port   *cache.Port
+	Freq   sim.Freq
+	VM     uint16 // owner recorded in the cache rows
+	Thread uint16 // thread id recorded in the cache rows (the core's)
 	// TLB, if set, is the port's TLB. A miss walks the host page table:
 	// WalkCycles of the walker's own, then WalkLevels dependent reads of
 	// page-table entries through Walker (the data side; nil: Port), one
@@ -363,7 +371,7 @@ func (p *PortTiming) access(addr uint64, write bool, cycle uint64, mode cache.Mo
 		}
 		p.Tracker.NoteWrite(addr&^(p.line-1), p.line)
 	}
-	done := p.Port.Access(now, cache.Access{Addr: addr, Write: write, Mode: mode, VM: p.VM})
+	done := p.Port.Access(now, cache.Access{Addr: addr, Write: write, Mode: mode, VM: p.VM, Thread: p.Thread})
 	// To the nearest cycle: a time converted from whole cycles is rounded
 	// up to the picosecond, so it may exceed them by a fraction.
 	return Latency{Cycles: walk + max(1, p.Freq.Cycles(done-now+p.Freq.CyclesToTime(1)/2)), Walk: walk,
@@ -535,15 +543,19 @@ func (f *frontEnd) writeLines(addr, n, cycle uint64) {
 }
 
 // guestLines reads or writes the lines of [addr, addr+n) through the data
-// memory at cycle, in the guest's mode.
-func (f *frontEnd) guestLines(addr, n uint64, write bool, cycle uint64) {
+// memory in the guest's mode, a line a cycle from cycle, and returns the
+// cycles until the last is done.
+func (f *frontEnd) guestLines(addr, n uint64, write bool, cycle uint64) uint64 {
 	if f.mem == nil || n == 0 {
-		return
+		return 0
 	}
 	size := f.lineBytes()
+	var done, i uint64
 	for line := addr &^ (size - 1); line < addr+n; line += size {
-		f.mem.Access(line, write, cycle)
+		done = max(done, i+f.mem.Access(line, write, cycle+i).Cycles)
+		i++
 	}
+	return done
 }
 
 // lineBytes is the cache line size the front end was given (SetFetch), at

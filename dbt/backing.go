@@ -39,6 +39,9 @@ type Backing struct {
 	chunks     map[uint64]uint64 // image: guest chunk number → host physical address
 	free       []uint64          // image: frames given back, reused last-in first-out
 	next       uint64            // image: offset of the next frame never used
+	// stale holds the host addresses of image pages that may hold a
+	// former mapping's bytes: cleared when a page is mapped there again.
+	stale map[uint64]struct{}
 	// OnWrite, if set, is told of every write the firmware makes into
 	// guest memory on the guest's behalf: the guest range written.
 	OnWrite func(va, n uint64)
@@ -64,7 +67,7 @@ func NewImageBacking(phys *memory.Physical, base, size uint64) (*Backing, error)
 	case !phys.Contains(base, size):
 		return nil, fmt.Errorf("guest image [%#x, +%#x) lies outside host memory of %#x bytes", base, size, phys.Size())
 	}
-	return &Backing{phys: phys, image: true, base: base, size: size, chunks: map[uint64]uint64{}}, nil
+	return &Backing{phys: phys, image: true, base: base, size: size, chunks: map[uint64]uint64{}, stale: map[uint64]struct{}{}}, nil
 }
 
 // Physical returns the host memory that holds the guest's bytes.
@@ -116,9 +119,6 @@ func (b *Backing) reserve(start, end uint64) Errno {
 		return ENOMEM
 	}
 	for _, c := range need {
-		// A frame given back reads as zeros already: every page of its
-		// chunk was zeroed when it was unmapped (unmapRange), and pages
-		// never mapped were never written.
 		if n := len(b.free); n > 0 {
 			b.chunks[c], b.free = b.free[n-1], b.free[:n-1]
 			continue
@@ -126,6 +126,38 @@ func (b *Backing) reserve(start, end uint64) Errno {
 		b.chunks[c], b.next = b.base+b.next, b.next+ChunkSize
 	}
 	return 0
+}
+
+// unmapped follows the unmapping of the pages of [start, end). Identity:
+// their bytes are zeroed and whole frames go back to the host, at no cost
+// to the guest. Image: the bytes stay, as in a kernel's freed pages, and
+// the pages are cleared when mapped again (mapped).
+func (b *Backing) unmapped(start, end uint64) {
+	if !b.image {
+		b.phys.Zero(start, end-start)
+		return
+	}
+	for va := start; va < end; va += GuestPageSize {
+		if pa, ok := b.PA(va); ok {
+			b.stale[pa] = struct{}{}
+		}
+	}
+}
+
+// mapped follows the mapping of the pages of [start, end): in an image, a
+// page whose frame held a former mapping is cleared, as the guest kernel
+// clears a page before handing it out (reported to OnWrite).
+func (b *Backing) mapped(start, end uint64) {
+	if !b.image || len(b.stale) == 0 {
+		return
+	}
+	for va := start; va < end; va += GuestPageSize {
+		pa := b.pa(va)
+		if _, ok := b.stale[pa]; ok {
+			delete(b.stale, pa)
+			b.Zero(va, GuestPageSize)
+		}
+	}
 }
 
 // release gives back the frames of the chunks of [start, end) in which

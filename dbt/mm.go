@@ -181,6 +181,7 @@ func (as *AddressSpace) mapRange(start, end uint64, perm Perm, name string) Errn
 	if err := as.mem.reserve(start, end); err != 0 {
 		return err
 	}
+	as.mem.mapped(start, end)
 	hp := hostPerm(perm)
 	for va := start; va < end; va += GuestPageSize {
 		if err := as.pt.Map(va, va, hp); err != nil {
@@ -213,7 +214,7 @@ func (as *AddressSpace) unmapRange(start, end uint64) {
 		for va := lo; va < hi; va += GuestPageSize {
 			as.pt.Unmap(va)
 		}
-		as.mem.Zero(lo, hi-lo)
+		as.mem.unmapped(lo, hi)
 		as.mem.release(lo, hi, as.mapped)
 	}
 	if touched {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/twinsim/twinsim/cache"
 	"github.com/twinsim/twinsim/configs"
+	"github.com/twinsim/twinsim/dbt"
 	"github.com/twinsim/twinsim/hypervisor"
 	"github.com/twinsim/twinsim/memory"
 	"github.com/twinsim/twinsim/sim"
@@ -32,6 +33,9 @@ type backupHost struct {
 	// net holds the core of each service or bulk VM (by VM index), for
 	// the ha-nic scenario to run a network vCPU on.
 	net map[int]netCore
+	// The VMs that run guest programs, in VM order, and what runs them.
+	programs []*programVM
+	runner   *programRunner
 }
 
 // netCore is what a network VM's vCPU runs on.
@@ -102,6 +106,9 @@ func buildBackupHost(env *sim.Env, cfg configs.Config, transport hypervisor.Tran
 	// Layout: VM images from 0, then hypervisor memory, then the log.
 	var next uint64
 	for i, vc := range cfg.VMs {
+		if vc.Role == "program" {
+			next = alignUp(next, dbt.ChunkSize) // the image backing's frames
+		}
 		vm, err := hypervisor.NewVM(uint16(i+1), vc.Name, vc.BackedUp && cfg.Backup.Enabled, next, uint64(vc.Memory), pageSize)
 		if err != nil {
 			return nil, err
@@ -124,10 +131,6 @@ func buildBackupHost(env *sim.Env, cfg configs.Config, transport hypervisor.Tran
 	if h.replica, err = memory.NewPhysical(memSize); err != nil {
 		return nil, fmt.Errorf("host.memory: %w", err)
 	}
-	dram, err := newDRAM(host.Child("dram"), cfg.DRAM)
-	if err != nil {
-		return nil, err
-	}
 	overflow, err := cache.ParseOverflowPolicy(string(cfg.Backup.Overflow))
 	if err != nil {
 		return nil, fmt.Errorf("backup.overflow: %w", err)
@@ -141,13 +144,23 @@ func buildBackupHost(env *sim.Env, cfg configs.Config, transport hypervisor.Tran
 		return nil, fmt.Errorf("backup: %w", err)
 	}
 
-	var l3 *cache.Cache
-	if cfg.Cache.L3.Enabled {
-		if l3, err = h.newCache(host.Child("l3"), cfg.Cache.L3, "cache.l3"); err != nil {
+	// Program VMs' guests are loaded into their images before the backup
+	// image is first synchronised.
+	for i, vc := range cfg.VMs {
+		if vc.Role != "program" {
+			continue
+		}
+		pv, err := loadProgramVM(env, cfg, h.mem, h.vms[i], vc)
+		if err != nil {
 			return nil, err
 		}
+		h.programs = append(h.programs, pv)
 	}
-	h.l3, h.dram = l3, dram
+	hw, err := NewHost(host, cfg, cfg.Host.Cores, h.ctl)
+	if err != nil {
+		return nil, err
+	}
+	h.l3, h.dram = hw.L3, hw.DRAM
 	if cfg.Backup.Enabled {
 		bc := hypervisor.BackupConfig{
 			Interval: sim.Time(cfg.Backup.Interval), Suspend: sim.Time(cfg.Backup.Suspend),
@@ -167,37 +180,16 @@ func buildBackupHost(env *sim.Env, cfg configs.Config, transport hypervisor.Tran
 		}
 	}
 
-	// Cores: private L1 and L2, a TLB and MMU each, one vCPU per core that
-	// runs a VM.
+	// One vCPU per core that runs a VM: a program on the core's timing
+	// model, or a synthetic stream through its data side.
 	vmOfCore := map[int]int{}
 	for i, vc := range cfg.VMs {
 		for _, c := range vc.Cores {
 			vmOfCore[c] = i
 		}
 	}
-	for c := 0; c < cfg.Host.Cores; c++ {
-		core := host.Child(fmt.Sprintf("core%d", c))
-		var levels []*cache.Cache
-		for _, lv := range []struct {
-			name string
-			cfg  configs.CacheLevel
-		}{{"l1", cfg.Cache.L1}, {"l2", cfg.Cache.L2}} {
-			if !lv.cfg.Enabled {
-				continue
-			}
-			cc, err := h.newCache(core.Child(lv.name), lv.cfg, "cache."+lv.name)
-			if err != nil {
-				return nil, err
-			}
-			levels = append(levels, cc)
-		}
-		if l3 != nil {
-			levels = append(levels, l3)
-		}
-		port, err := cache.NewPort(freq, levels, dram, h.ctl)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", core.Name(), err)
-		}
+	programs := h.programs
+	for c, tc := range hw.Cores {
 		vi, runs := vmOfCore[c]
 		if !runs {
 			continue
@@ -206,11 +198,16 @@ func buildBackupHost(env *sim.Env, cfg configs.Config, transport hypervisor.Tran
 		if cfg.Backup.ThreadIDs && vm.BackedUp {
 			h.ctl.SetThreadBackedUp(uint16(c), true)
 		}
-		tlb, err := memory.NewTLB(core.Child("tlb"), cfg.TLB.Entries, cfg.TLB.Ways, pageSize)
-		if err != nil {
-			return nil, fmt.Errorf("tlb: %w", err)
+		if vc.Role == "program" {
+			pv := programs[0]
+			programs = programs[1:]
+			if err := pv.boot(cfg, tc, h.backup); err != nil {
+				return nil, err
+			}
+			continue
 		}
-		mmu := memory.NewMMU(core.Child("mmu"), vm.PT, tlb, cfg.TLB.WalkLatency)
+		core, port := tc.Scope, tc.Data.Port
+		mmu := memory.NewMMU(core.Child("mmu"), vm.PT, tc.Data.TLB, cfg.TLB.WalkLatency)
 		w := vc.Workload
 		pattern, err := workloads.ParsePattern(string(w.Pattern))
 		if err != nil {
@@ -237,23 +234,27 @@ func buildBackupHost(env *sim.Env, cfg configs.Config, transport hypervisor.Tran
 		}
 		h.vcpus = append(h.vcpus, v)
 	}
+	if len(h.programs) > 0 {
+		h.runner = newProgramRunner(host, cfg, h.programs)
+	}
 	return h, nil
 }
 
-func (h *backupHost) newCache(scope sim.Scope, l configs.CacheLevel, key string) (*cache.Cache, error) {
-	c, err := newLevel(scope, l, key, uint64(h.cfg.Cache.LineSize), h.cfg.Backup.ThreadIDs)
-	if err != nil {
-		return nil, err
-	}
-	h.ctl.AddCache(c)
-	return c, nil
-}
+func (h *backupHost) files() []outFile { return programFiles(h.programs) }
 
-func (h *backupHost) files() []outFile { return nil }
+func (h *backupHost) failure() error {
+	if h.runner != nil {
+		return h.runner.failure()
+	}
+	return nil
+}
 
 func (h *backupHost) start() {
 	for _, v := range h.vcpus {
 		v.Start()
+	}
+	if h.runner != nil {
+		h.runner.start()
 	}
 	if h.backup != nil {
 		h.backup.Start()
@@ -266,6 +267,7 @@ func (h *backupHost) stat(path, name string) float64 { return lookupValue(h.scop
 func (h *backupHost) summary(w io.Writer, r *Result) {
 	cfg := h.cfg
 	summaryHeader(w, r)
+	programSummary(w, r.Env, h.programs)
 	if h.backup == nil {
 		fmt.Fprintln(w, "backup is disabled: no checkpoints were taken")
 		return

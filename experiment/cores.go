@@ -17,6 +17,7 @@ import (
 // same L2, L3 and DRAM, and the instruction TLB).
 type TimedCore struct {
 	Scope        sim.Scope // host0.coreN
+	Index        int       // N
 	Timing       cpu.Timing
 	Data, Fetch  *cpu.PortTiming
 	Levels       []string // the data side's cache levels, closest first (host0.core0.l1, ...)
@@ -36,64 +37,81 @@ func CoreTimingConfig(k configs.CoreConfig) cpu.Config {
 		ROB: k.ROB, LoadQueue: k.LoadQueue, StoreQueue: k.StoreQueue, RenameRegs: k.RenameRegs}
 }
 
-// NewTimedCores builds n cores of host0 as cfg describes them ([core],
-// [cache], [tlb], [dram], host.freq and host.page_size): private L1, L1I
-// and L2 each, one shared L3 and DRAM, statistics under host0.coreN and
-// host0.
-func NewTimedCores(env *sim.Env, cfg configs.Config, n int) ([]*TimedCore, error) {
-	host := env.Scope("host0")
+// Host is the processor side of one simulated host, built from [host],
+// [core], [cache], [tlb] and [dram]: cores with private L1, L1I and L2
+// caches and data and instruction TLBs, one shared L3 and DRAM. With a
+// cache controller (the image-modification log) every level a store
+// writes registers with it, so that flagged lines are logged on
+// eviction and scanned at checkpoints; the L1I, which stores never write,
+// does not.
+type Host struct {
+	Scope sim.Scope // host0
+	DRAM  *memory.DRAM
+	L3    *cache.Cache // nil when [cache.l3] is disabled
+	Cores []*TimedCore
+}
+
+// NewHost builds host scope's processor side with n cores; ctl may be nil
+// (no image-modification log).
+func NewHost(scope sim.Scope, cfg configs.Config, n int, ctl *cache.Controller) (*Host, error) {
+	h := &Host{Scope: scope}
 	lineSize := uint64(cfg.Cache.LineSize)
 	freq := sim.Freq(cfg.Host.Freq)
-	dram, err := newDRAM(host.Child("dram"), cfg.DRAM)
-	if err != nil {
+	threads := ctl != nil && cfg.Backup.ThreadIDs
+	var err error
+	if h.DRAM, err = newDRAM(scope.Child("dram"), cfg.DRAM); err != nil {
 		return nil, err
 	}
-	var l3 *cache.Cache
-	if cfg.Cache.L3.Enabled {
-		if l3, err = newLevel(host.Child("l3"), cfg.Cache.L3, "cache.l3", lineSize, false); err != nil {
+	// level builds one cache level; logged levels join the controller.
+	level := func(s sim.Scope, key string, l configs.CacheLevel, logged bool) (*cache.Cache, error) {
+		if !l.Enabled {
+			return nil, nil
+		}
+		c, err := newLevel(s, l, key, lineSize, threads)
+		if err != nil {
 			return nil, err
 		}
+		if logged && ctl != nil {
+			ctl.AddCache(c)
+		}
+		return c, nil
 	}
-	var cores []*TimedCore
+	if h.L3, err = level(scope.Child("l3"), "cache.l3", cfg.Cache.L3, true); err != nil {
+		return nil, err
+	}
 	for c := range n {
-		scope := host.Child(fmt.Sprintf("core%d", c))
-		level := func(name string, l configs.CacheLevel) (*cache.Cache, error) {
-			if !l.Enabled {
-				return nil, nil
-			}
-			return newLevel(scope.Child(name), l, "cache."+name, lineSize, false)
-		}
-		l1, err := level("l1", cfg.Cache.L1)
+		core := scope.Child(fmt.Sprintf("core%d", c))
+		l1, err := level(core.Child("l1"), "cache.l1", cfg.Cache.L1, true)
 		if err != nil {
 			return nil, err
 		}
-		l1i, err := level("l1i", cfg.Cache.L1I)
+		l1i, err := level(core.Child("l1i"), "cache.l1i", cfg.Cache.L1I, false)
 		if err != nil {
 			return nil, err
 		}
-		l2, err := level("l2", cfg.Cache.L2)
+		l2, err := level(core.Child("l2"), "cache.l2", cfg.Cache.L2, true)
 		if err != nil {
 			return nil, err
 		}
 		side := func(first *cache.Cache, tlbName string) (*cpu.PortTiming, error) {
 			var levels []*cache.Cache
-			for _, l := range []*cache.Cache{first, l2, l3} {
+			for _, l := range []*cache.Cache{first, l2, h.L3} {
 				if l != nil {
 					levels = append(levels, l)
 				}
 			}
-			port, err := cache.NewPort(freq, levels, dram, nil)
+			port, err := cache.NewPort(freq, levels, h.DRAM, ctl)
 			if err != nil {
-				return nil, fmt.Errorf("%s: %w", scope.Name(), err)
+				return nil, fmt.Errorf("%s: %w", core.Name(), err)
 			}
-			tlb, err := memory.NewTLB(scope.Child(tlbName), cfg.TLB.Entries, cfg.TLB.Ways, uint64(cfg.Host.PageSize))
+			tlb, err := memory.NewTLB(core.Child(tlbName), cfg.TLB.Entries, cfg.TLB.Ways, uint64(cfg.Host.PageSize))
 			if err != nil {
 				return nil, fmt.Errorf("tlb: %w", err)
 			}
-			return &cpu.PortTiming{Port: port, Freq: freq, VM: 1, TLB: tlb, WalkCycles: cfg.TLB.WalkLatency,
-				WalkLevels: cfg.TLB.WalkLevels}, nil
+			return &cpu.PortTiming{Port: port, Freq: freq, VM: 1, Thread: uint16(c), TLB: tlb,
+				WalkCycles: cfg.TLB.WalkLatency, WalkLevels: cfg.TLB.WalkLevels}, nil
 		}
-		tc := &TimedCore{Scope: scope, lineSize: lineSize, firmwareCost: firmwareCost{cfg.Core.TranslateCycles,
+		tc := &TimedCore{Scope: core, Index: c, lineSize: lineSize, firmwareCost: firmwareCost{cfg.Core.TranslateCycles,
 			cfg.Core.SyscallCycles, cfg.Core.FaultCycles}}
 		if tc.Data, err = side(l1, "dtlb"); err != nil {
 			return nil, err
@@ -117,9 +135,19 @@ func NewTimedCores(env *sim.Env, cfg configs.Config, n int) ([]*TimedCore, error
 		}
 		tc.Timing.SetMemory(tc.Data)
 		tc.Timing.SetFetch(tc.Fetch, lineSize)
-		cores = append(cores, tc)
+		h.Cores = append(h.Cores, tc)
 	}
-	return cores, nil
+	return h, nil
+}
+
+// NewTimedCores builds n cores of host0 without an image-modification log
+// (NewHost), as the exec scenario and `twinsim exec` run programs on.
+func NewTimedCores(env *sim.Env, cfg configs.Config, n int) ([]*TimedCore, error) {
+	h, err := NewHost(env.Scope("host0"), cfg, n, nil)
+	if err != nil {
+		return nil, err
+	}
+	return h.Cores, nil
 }
 
 // MachineConfig returns the translator's configuration for running a guest

@@ -120,17 +120,25 @@ func FindProgram(name string) (string, error) {
 
 // register publishes the core's statistics under host0.coreN.
 func (c *execCore) register() {
-	s, tm := c.tc.Scope, c.tc.Timing
-	st := tm.Stats()
-	f := sim.Freq(c.h.cfg.Host.Freq)
-	s.Value("cycles", "core cycles until the program exited (or the run ended)", func() float64 { return float64(tm.Finish()) })
-	s.Value("guest_instructions", "guest (RV64) instructions completed", func() float64 { return float64(c.m.Stats().GuestInsts) })
-	s.Value("host_instructions", "host instructions executed (translated code)", func() float64 { return float64(st.Insts) })
-	s.Value("ipc", "host instructions per cycle", func() float64 { return ratio(st.Insts, tm.Finish()) })
-	s.Value("guest_ipc", "guest instructions per cycle", func() float64 { return ratio(c.m.Stats().GuestInsts, tm.Finish()) })
+	s := c.tc.Scope
+	registerTiming(s, c.tc, sim.Freq(c.h.cfg.Host.Freq), func() uint64 { return c.m.Stats().GuestInsts })
 	s.Value("exited", "1 if the program exited before the run ended", func() float64 { return b2f(c.exited) })
 	s.Value("exit_code", "the program's exit status (128 + signal if killed)", func() float64 { return float64(c.res.ExitCode) })
 	s.Value("end_time_ps", "simulated time at which the program exited", func() float64 { return float64(c.endTime) })
+	registerTranslator(s, func() dbt.Stats { return c.m.Stats() })
+}
+
+// registerTiming publishes a timing core's statistics under s: cycles,
+// instructions, IPC, branch prediction, loads and stores, TLB walks and
+// the CPI stack; guestInsts counts the guest instructions it completed.
+func registerTiming(s sim.Scope, tc *TimedCore, f sim.Freq, guestInsts func() uint64) {
+	tm := tc.Timing
+	st := tm.Stats()
+	s.Value("cycles", "core cycles until the program exited (or the run ended)", func() float64 { return float64(tm.Finish()) })
+	s.Value("guest_instructions", "guest (RV64) instructions completed", func() float64 { return float64(guestInsts()) })
+	s.Value("host_instructions", "host instructions executed (translated code)", func() float64 { return float64(st.Insts) })
+	s.Value("ipc", "host instructions per cycle", func() float64 { return ratio(st.Insts, tm.Finish()) })
+	s.Value("guest_ipc", "guest instructions per cycle", func() float64 { return ratio(guestInsts(), tm.Finish()) })
 	s.Value("seconds", "the program's simulated run time, in seconds", func() float64 { return f.CyclesToTime(tm.Finish()).Seconds() })
 	s.Value("branches", "conditional branches", func() float64 { return float64(st.Branches) })
 	s.Value("mispredicts", "mispredicted conditional branches", func() float64 { return float64(st.Mispredicts) })
@@ -143,8 +151,20 @@ func (c *execCore) register() {
 	s.Value("stores", "stores timed", func() float64 { return float64(st.Stores) })
 	s.Value("firmware_cycles", "cycles in firmware: translation, system calls, faults", func() float64 { return float64(st.FirmwareCycles) })
 	s.Value("fetch_stall_cycles", "instruction fetch cycles beyond an L1I hit", func() float64 { return float64(st.FetchCycles) })
-	s.Value("dtlb_walks", "data TLB misses", func() float64 { return float64(c.tc.Data.Walks) })
-	s.Value("itlb_walks", "instruction TLB misses", func() float64 { return float64(c.tc.Fetch.Walks) })
+	s.Value("dtlb_walks", "data TLB misses", func() float64 { return float64(tc.Data.Walks) })
+	s.Value("itlb_walks", "instruction TLB misses", func() float64 { return float64(tc.Fetch.Walks) })
+	cpi := s.Child("cpi")
+	for _, row := range st.CPIRows() {
+		cpi.Value(statName(row), "cycles per host instruction lost to "+row+" (base: issuing)", func() float64 {
+			tm.Finish()
+			return st.CPIStack()[row]
+		})
+	}
+}
+
+// registerTranslator publishes a guest's translator statistics under s:
+// translations, the page-size manager's work and the regions of interest.
+func registerTranslator(s sim.Scope, stats func() dbt.Stats) {
 	for _, v := range []struct {
 		name, doc string
 		get       func(dbt.Stats) uint64
@@ -164,24 +184,17 @@ func (c *execCore) register() {
 		{"mixed_host_pages", "host pages holding guest pages that differ in protection, at the end", func(d dbt.Stats) uint64 { return d.MixedHostPages }},
 		{"uniform_host_pages", "host pages whose guest pages share one protection, at the end", func(d dbt.Stats) uint64 { return d.UniformHostPages }},
 	} {
-		s.Value(v.name, v.doc, func() float64 { return float64(v.get(c.m.Stats())) })
+		s.Value(v.name, v.doc, func() float64 { return float64(v.get(stats())) })
 	}
 	roi := s.Child("roi")
-	roi.Value("regions", "regions of interest the program marked (dbt.SysROI)", func() float64 { return float64(c.m.Stats().ROIs) })
-	roi.Value("cycles", "cycles inside the regions of interest", func() float64 { return float64(c.m.Stats().ROICycles) })
+	roi.Value("regions", "regions of interest the program marked (dbt.SysROI)", func() float64 { return float64(stats().ROIs) })
+	roi.Value("cycles", "cycles inside the regions of interest", func() float64 { return float64(stats().ROICycles) })
 	roi.Value("guest_instructions", "guest instructions inside the regions of interest", func() float64 {
-		return float64(c.m.Stats().ROIGuestInsts)
+		return float64(stats().ROIGuestInsts)
 	})
 	roi.Value("host_instructions", "host instructions inside the regions of interest", func() float64 {
-		return float64(c.m.Stats().ROIHostInsts)
+		return float64(stats().ROIHostInsts)
 	})
-	cpi := s.Child("cpi")
-	for _, row := range st.CPIRows() {
-		cpi.Value(statName(row), "cycles per host instruction lost to "+row+" (base: issuing)", func() float64 {
-			tm.Finish()
-			return st.CPIStack()[row]
-		})
-	}
 }
 
 // statName is a CPI-stack row as a statistic name ("dcache.l2" is
@@ -201,6 +214,8 @@ func b2f(b bool) float64 {
 	}
 	return 0
 }
+
+func (h *execHost) failure() error { return h.err }
 
 func (h *execHost) start() {
 	h.id = h.scope.Engine().Register(h)

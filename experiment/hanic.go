@@ -434,7 +434,9 @@ func (s *haNIC) summary(w io.Writer, r *Result) {
 	if s.backup == nil {
 		mode = "no checkpointing"
 	}
-	fmt.Fprintf(w, "output commit: %s buffering, scheduler %s\n\n", mode, cfg.NIC.Scheduler)
+	fmt.Fprintf(w, "output commit: %s buffering, scheduler %s\n", mode, cfg.NIC.Scheduler)
+	programSummary(w, r.Env, s.programs)
+	fmt.Fprintln(w)
 	fmt.Fprintf(w, "%-12s %-8s %10s %10s %10s %10s %10s %10s %10s\n", "client", "vm", "req/s", "resp/s", "mean", "p50", "p99", "p999", "unanswered")
 	for i := range s.clients {
 		p := "clients." + cfg.Clients[i].Name

@@ -40,6 +40,9 @@ type scenario interface {
 	start()
 	summary(w io.Writer, r *Result)
 	files() []outFile // besides config, stats and meta
+	// failure is a failure of the simulation itself that stopped the run
+	// (an unsupported system call in strict mode), not of a guest.
+	failure() error
 }
 
 // Run builds the scenario described by cfg, runs it for cfg.Run.Duration of
@@ -65,10 +68,10 @@ func Run(cfg configs.Config, opt Options) (*Result, error) {
 	env.Engine.RunUntil(sim.Time(cfg.Run.Duration))
 	wall := time.Since(begin)
 	simTime := env.Engine.Now()
+	if err := scen.failure(); err != nil {
+		return nil, err
+	}
 	if exec, ok := scen.(*execHost); ok {
-		if exec.err != nil {
-			return nil, exec.err
-		}
 		simTime = exec.endTime(simTime)
 	}
 	return &Result{Config: cfg, Env: env, Wall: wall, SimTime: simTime, scen: scen, cfgTOML: buf.Bytes()}, nil

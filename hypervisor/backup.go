@@ -182,6 +182,19 @@ type inFlight struct {
 	hashes [][32]byte
 }
 
+// StateSource is state a checkpoint carries beside the memory it
+// collects: the architectural and process state of VMs that run guest
+// programs.
+type StateSource interface {
+	// CaptureState is called at the checkpoint that ends epoch, while the
+	// backed-up VMs are paused, and returns the bytes the state adds to
+	// the checkpoint.
+	CaptureState(epoch uint64) uint64
+	// StateApplied is called when the secondary host has applied the
+	// checkpoint that ended epoch (its image holds that state now).
+	StateApplied(epoch uint64)
+}
+
 // Backup is the checkpoint controller for the backed-up VMs of one host.
 // It owns the consumer side of the cache controller's modification log.
 type Backup struct {
@@ -229,6 +242,8 @@ type Backup struct {
 	OnEpoch  func(epoch uint64)
 	OnCommit func(epoch uint64)
 
+	states []StateSource
+
 	series *sim.Series
 
 	checkpoints, early, mismatches    *sim.Counter
@@ -237,6 +252,7 @@ type Backup struct {
 	bytesFull, foreignC               *sim.Counter
 	logEntries, logEvict, scanCyc     *sim.Counter
 	hLine, hSmall, hLarge, hPause     *sim.Histogram
+	hState                            *sim.Histogram
 	sentBytes, commits, deferrals     *sim.Counter
 	hCommit, hSent, hDefer            *sim.Histogram
 
@@ -315,6 +331,7 @@ func NewBackup(scope sim.Scope, cfg BackupConfig, freq sim.Freq, ctl *cache.Cont
 	b.hSmall = scope.Histogram("ckpt_bytes_page_4k", "bytes", "4 KiB page-tracking bytes per checkpoint")
 	b.hLarge = scope.Histogram("ckpt_bytes_page_64k", "bytes", "64 KiB page-tracking bytes per checkpoint")
 	b.hPause = scope.Histogram("pause", "ps", "time the backed-up VMs are paused per checkpoint")
+	b.hState = scope.Histogram("ckpt_state_bytes", "bytes", "architectural and process state of program VMs per checkpoint")
 	perCkpt := func(c *sim.Counter) func() float64 {
 		return func() float64 {
 			if b.checkpoints.Value() == 0 {
@@ -351,6 +368,9 @@ func NewBackup(scope sim.Scope, cfg BackupConfig, freq sim.Freq, ctl *cache.Cont
 }
 
 func alignUp(x, a uint64) uint64 { return (x + a - 1) &^ (a - 1) }
+
+// AddState adds s to the state every checkpoint carries.
+func (b *Backup) AddState(s StateSource) { b.states = append(b.states, s) }
 
 // Start schedules the first checkpoint one interval after now.
 func (b *Backup) Start() {
@@ -490,11 +510,16 @@ func (b *Backup) checkpoint(t sim.Time) {
 		b.large[i].Reset()
 	}
 
+	var state uint64
+	for _, s := range b.states {
+		state += s.CaptureState(f.epoch)
+	}
 	pause := b.cfg.Suspend + b.freq.CyclesToTime(scanCycles+drainCycles)
 	sent := f.bytes()
 	if b.cfg.Method == Full {
 		sent = full
 	}
+	sent += state
 	mismatch := 0.0
 	if l := b.cfg.Link; l != nil {
 		// Copy into the send buffer while paused (the whole image, for a
@@ -529,6 +554,7 @@ func (b *Backup) checkpoint(t sim.Time) {
 	b.hSmall.Record(small)
 	b.hLarge.Record(large)
 	b.hPause.Record(uint64(pause))
+	b.hState.Record(state)
 
 	now := b.logCounters()
 	d := logCounters{now.evict - b.last.evict, now.scan - b.last.scan, now.bytes - b.last.bytes,
@@ -615,6 +641,9 @@ func (f *inFlight) bytes() uint64 {
 // 1 on a mismatch.
 func (b *Backup) apply(f *inFlight) float64 {
 	b.backed = f.epoch + 1
+	for _, s := range b.states {
+		s.StateApplied(f.epoch)
+	}
 	if b.cfg.Link == nil {
 		for _, sp := range f.spans {
 			b.primary.Copy(b.replica, sp.addr, sp.addr, sp.n)
