@@ -154,6 +154,20 @@ func NewController(scope sim.Scope, mem *memory.Physical, cfg LogConfig) (*Contr
 // Name returns the controller's hierarchical name.
 func (c *Controller) Name() string { return c.name }
 
+// LogCounts are the log's counts since it was built.
+type LogCounts struct {
+	Evict, Scan uint64 // entries logged at eviction and by checkpoint scans
+	Bytes       uint64 // bytes written to the log
+	Overflows   uint64 // appends that found the log full
+	Dropped     uint64 // addresses lost to a full log (drop policy)
+}
+
+// Counts returns the log's counts so far.
+func (c *Controller) Counts() LogCounts {
+	return LogCounts{Evict: c.srcCount[srcEvict].Value(), Scan: c.srcCount[srcScan].Value(), Bytes: c.logBytes.Value(),
+		Overflows: c.overflows.Value(), Dropped: c.dropped.Value()}
+}
+
 // Config returns the configuration the controller was built with.
 func (c *Controller) Config() LogConfig { return c.cfg }
 

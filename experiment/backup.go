@@ -172,6 +172,13 @@ func buildBackupHost(env *sim.Env, cfg configs.Config, transport hypervisor.Tran
 				return nil, fmt.Errorf("ha.method: %w", err)
 			}
 			bc.Verify = cfg.HA.Verify
+			if hw.L3 != nil {
+				// The hypervisor reads the state to send through the shared
+				// L3 and DRAM.
+				if bc.Reader, err = cache.NewPort(freq, []*cache.Cache{hw.L3}, hw.DRAM, h.ctl); err != nil {
+					return nil, fmt.Errorf("backup: %w", err)
+				}
+			}
 			bc.Link = &hypervisor.ReplicationConfig{CopyBytesPerSec: uint64(cfg.HA.CopyBandwidth), Transport: transport,
 				ApplyBytesPerSec: uint64(cfg.HA.ApplyBandwidth), AckBytes: uint64(cfg.HA.AckBytes), MaxInFlight: cfg.HA.MaxInFlight}
 		}
@@ -236,6 +243,7 @@ func buildBackupHost(env *sim.Env, cfg configs.Config, transport hypervisor.Tran
 	}
 	if len(h.programs) > 0 {
 		h.runner = newProgramRunner(host, cfg, h.programs)
+		h.runner.stopWhenDone = len(h.vcpus) == 0 && len(h.net) == 0
 	}
 	return h, nil
 }
@@ -277,6 +285,7 @@ func (h *backupHost) summary(w io.Writer, r *Result) {
 	n := h.stat(bp, "checkpoints")
 	fmt.Fprintf(w, "checkpoints: %.0f every %v (%.0f brought forward by log interrupts), mean pause %s\n",
 		n, sim.Time(cfg.Backup.Interval), h.stat(bp, "early_checkpoints"), fmtTime(h.stat(bp, "pause.mean")))
+	pauseBreakdown(w, h.scope.Env(), bp, cfg)
 	line := h.stat(bp, "mean_bytes_line_log")
 	fmt.Fprintf(w, "\n%-42s %12s %12s\n", "bytes to replicate per checkpoint (mean)", "bytes", "vs line log")
 	for _, m := range []struct{ label, stat string }{
@@ -307,6 +316,22 @@ func (h *backupHost) summary(w io.Writer, r *Result) {
 		fmt.Fprintf(w, "backup image check: equal to the primary after all %.0f checkpoints\n", n)
 	} else {
 		fmt.Fprintf(w, "backup image check: DIFFERED from the primary after %.0f of %.0f checkpoints (log entries were lost)\n", mism, n)
+	}
+}
+
+// pauseBreakdown prints the mean checkpoint pause part by part, the
+// program VMs' state and, with replication, the transfer.
+func pauseBreakdown(w io.Writer, env *sim.Env, bp string, cfg configs.Config) {
+	st := func(name string) float64 { return lookupValue(env, bp, name) }
+	fmt.Fprintf(w, "pause (mean) %s: suspend %s + cache scan %s + log drain %s + copy %s",
+		fmtTime(st("pause.mean")), fmtTime(float64(cfg.Backup.Suspend)), fmtTime(st("pause_scan.mean")),
+		fmtTime(st("pause_drain.mean")), fmtTime(st("pause_copy.mean")))
+	if n := st("transfer.count"); n > 0 {
+		fmt.Fprintf(w, "; then transfer %s", fmtTime(st("transfer.mean")))
+	}
+	fmt.Fprintln(w)
+	if s := st("ckpt_state_bytes.mean"); s > 0 {
+		fmt.Fprintf(w, "program VMs' architectural and process state: %s per checkpoint (mean)\n", fmtBytes(s))
 	}
 }
 

@@ -46,6 +46,9 @@ type programVM struct {
 	pending []capturedState
 	held    *capturedState
 	states  uint64 // checkpoints that carried this VM's state
+	// onApplied, if set, is told of each state the secondary applies, as
+	// it is applied (the replica's image holds its memory then).
+	onApplied func(capturedState)
 }
 
 // capturedState is a program VM's state as a checkpoint carried it: the
@@ -175,6 +178,9 @@ func (pv *programVM) StateApplied(epoch uint64) {
 		if pv.pending[0].epoch == epoch {
 			c := pv.pending[0]
 			pv.held = &c
+			if pv.onApplied != nil {
+				pv.onApplied(c)
+			}
 		}
 		pv.pending = pv.pending[1:]
 	}
@@ -182,7 +188,8 @@ func (pv *programVM) StateApplied(epoch uint64) {
 
 // programRunner runs a host's program VMs, each on its core, a quantum at
 // a time (host.quantum) in a fixed rotation of which goes first, as the
-// exec scenario runs its cores. A backed-up VM stops at each checkpoint
+// exec scenario runs its cores. When the host runs nothing but programs,
+// the run ends once the last has exited. A backed-up VM stops at each checkpoint
 // and does not run while paused: its core idles (the CPI stack's idle
 // row) until the VM resumes.
 type programRunner struct {
@@ -193,6 +200,9 @@ type programRunner struct {
 	id      sim.HandlerID
 	quanta  int
 	err     error
+	// stopWhenDone ends the run when the last program has exited: the
+	// host runs nothing else.
+	stopWhenDone bool
 }
 
 func newProgramRunner(host sim.Scope, cfg configs.Config, vms []*programVM) *programRunner {
@@ -239,8 +249,11 @@ func (r *programRunner) Handle(ev sim.Event) {
 		}
 	}
 	r.quanta++
-	if running {
+	switch {
+	case running:
 		r.scope.Engine().Schedule(sim.Event{Time: limit, Handler: r.id})
+	case r.stopWhenDone:
+		r.scope.Engine().Stop()
 	}
 }
 

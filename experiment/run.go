@@ -47,7 +47,10 @@ type scenario interface {
 
 // Run builds the scenario described by cfg, runs it for cfg.Run.Duration of
 // simulated time and returns the result.
-func Run(cfg configs.Config, opt Options) (*Result, error) {
+func Run(cfg configs.Config, opt Options) (*Result, error) { return run(cfg, opt, nil) }
+
+// run is Run, calling prepare (if set) with the scenario before it starts.
+func run(cfg configs.Config, opt Options, prepare func(scenario)) (*Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -62,6 +65,9 @@ func Run(cfg configs.Config, opt Options) (*Result, error) {
 	scen, err := buildScenario(env, cfg)
 	if err != nil {
 		return nil, err
+	}
+	if prepare != nil {
+		prepare(scen)
 	}
 	scen.start()
 	begin := time.Now()

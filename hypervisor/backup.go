@@ -21,6 +21,19 @@ type BackupConfig struct {
 	// secondary host, which applies it and acknowledges; without it a
 	// checkpoint is applied to the backup image at once.
 	Link *ReplicationConfig
+	// Reader, if set, is the hypervisor's path to memory (the shared L3
+	// and DRAM, contended by the cores that keep running) through which
+	// a replicated checkpoint's lines and pages are read into the send
+	// buffer, a line a cycle; the copy then takes as long as the reads or
+	// as Link.CopyBytesPerSec allows, whichever is longer. A full-image
+	// copy is timed by the bandwidth alone.
+	Reader Reader
+}
+
+// Reader is a path to memory: an access issued at a time completes at the
+// time it returns (cache.Port).
+type Reader interface {
+	Access(at sim.Time, a cache.Access) sim.Time
 }
 
 // ReplicationConfig is the path of checkpoint state to the secondary host
@@ -252,23 +265,20 @@ type Backup struct {
 	bytesFull, foreignC               *sim.Counter
 	logEntries, logEvict, scanCyc     *sim.Counter
 	hLine, hSmall, hLarge, hPause     *sim.Histogram
-	hState                            *sim.Histogram
+	hState, hScan, hDrain, hCopy      *sim.Histogram
+	hTransfer                         *sim.Histogram
 	sentBytes, commits, deferrals     *sim.Counter
 	hCommit, hSent, hDefer            *sim.Histogram
 
-	// deltas of the cache controller's log statistics between checkpoints
-	last logCounters
-}
-
-type logCounters struct {
-	evict, scan, bytes, overflows, dropped uint64
+	// the cache controller's log counts at the last checkpoint
+	last cache.LogCounts
 }
 
 // Series columns, one row per checkpoint.
 var seriesColumns = []string{
 	"epoch", "pause_ps", "lines_scanned", "entries_evict", "entries_scan", "log_bytes",
 	"unique_lines", "bytes_line_log", "bytes_page_4k", "bytes_page_64k", "bytes_full_copy",
-	"scan_cycles", "drain_cycles", "overflows", "dropped", "image_mismatch",
+	"scan_cycles", "drain_cycles", "overflows", "dropped", "image_mismatch", "copy_ps", "state_bytes",
 }
 
 // NewBackup builds the checkpoint controller. vms lists every VM on the host;
@@ -332,6 +342,10 @@ func NewBackup(scope sim.Scope, cfg BackupConfig, freq sim.Freq, ctl *cache.Cont
 	b.hLarge = scope.Histogram("ckpt_bytes_page_64k", "bytes", "64 KiB page-tracking bytes per checkpoint")
 	b.hPause = scope.Histogram("pause", "ps", "time the backed-up VMs are paused per checkpoint")
 	b.hState = scope.Histogram("ckpt_state_bytes", "bytes", "architectural and process state of program VMs per checkpoint")
+	b.hScan = scope.Histogram("pause_scan", "ps", "part of the pause spent scanning the caches for flagged lines")
+	b.hDrain = scope.Histogram("pause_drain", "ps", "part of the pause spent draining the modification log")
+	b.hCopy = scope.Histogram("pause_copy", "ps", "part of the pause spent copying the modified state into the send buffer (replication only)")
+	b.hTransfer = scope.Histogram("transfer", "ps", "time from sending a checkpoint to its last byte reaching the secondary (replication only)")
 	perCkpt := func(c *sim.Counter) func() float64 {
 		return func() float64 {
 			if b.checkpoints.Value() == 0 {
@@ -444,24 +458,6 @@ func (b *Backup) Handle(ev sim.Event) {
 	}
 }
 
-func (b *Backup) lookup(name string) uint64 {
-	v, ok := b.scope.Env().Stats.Lookup(b.ctl.Name(), name)
-	if !ok {
-		panic(fmt.Sprintf("hypervisor: cache controller has no statistic %q", name))
-	}
-	return uint64(v)
-}
-
-func (b *Backup) logCounters() logCounters {
-	return logCounters{
-		evict:     b.lookup("evict_entries"),
-		scan:      b.lookup("scan_entries"),
-		bytes:     b.lookup("log_bytes"),
-		overflows: b.lookup("overflows"),
-		dropped:   b.lookup("dropped"),
-	}
-}
-
 // checkpoint pauses the backed-up VMs at t, collects the modified state by
 // the configured method (and measures the others), replicates it and
 // resumes the VMs.
@@ -514,24 +510,35 @@ func (b *Backup) checkpoint(t sim.Time) {
 	for _, s := range b.states {
 		state += s.CaptureState(f.epoch)
 	}
-	pause := b.cfg.Suspend + b.freq.CyclesToTime(scanCycles+drainCycles)
+	// The pause, part by part: entering and leaving it, the cache scan,
+	// the log drain and, when the checkpoint travels, the copy of the
+	// modified state into the send buffer.
+	scan, drain := b.freq.CyclesToTime(scanCycles), b.freq.CyclesToTime(drainCycles)
+	pause := b.cfg.Suspend + scan + drain
 	sent := f.bytes()
 	if b.cfg.Method == Full {
 		sent = full
 	}
 	sent += state
 	mismatch := 0.0
+	var copied sim.Time
 	if l := b.cfg.Link; l != nil {
 		// Copy into the send buffer while paused (the whole image, for a
 		// full copy), then stream it and let the secondary apply and
 		// acknowledge it.
-		pause += sim.BytesTime(sent, l.CopyBytesPerSec)
+		copied = sim.BytesTime(sent, l.CopyBytesPerSec)
+		if b.cfg.Reader != nil && b.cfg.Method != Full {
+			copied = max(copied, b.read(t+pause, f.spans))
+		}
+		pause += copied
 		wire := sent + 8*uint64(len(f.spans)) // each span's address
 		if b.cfg.Method == Full {
 			wire = sent
 		}
 		b.unacked++
-		l.Transport.ToSecondary(t+pause, wire, func() {
+		sendAt := t + pause
+		l.Transport.ToSecondary(sendAt, wire, func() {
+			b.hTransfer.Record(uint64(b.eng.Now() - sendAt))
 			// The secondary applies checkpoints one after another.
 			b.applyFree = max(b.eng.Now(), b.applyFree) + sim.BytesTime(sent, l.ApplyBytesPerSec)
 			b.flights.Push(f)
@@ -555,18 +562,22 @@ func (b *Backup) checkpoint(t sim.Time) {
 	b.hLarge.Record(large)
 	b.hPause.Record(uint64(pause))
 	b.hState.Record(state)
+	b.hScan.Record(uint64(scan))
+	b.hDrain.Record(uint64(drain))
+	b.hCopy.Record(uint64(copied))
 
-	now := b.logCounters()
-	d := logCounters{now.evict - b.last.evict, now.scan - b.last.scan, now.bytes - b.last.bytes,
-		now.overflows - b.last.overflows, now.dropped - b.last.dropped}
+	now := b.ctl.Counts()
+	d := cache.LogCounts{Evict: now.Evict - b.last.Evict, Scan: now.Scan - b.last.Scan, Bytes: now.Bytes - b.last.Bytes,
+		Overflows: now.Overflows - b.last.Overflows, Dropped: now.Dropped - b.last.Dropped}
 	b.last = now
-	b.logEntries.Add(d.evict + d.scan)
-	b.logEvict.Add(d.evict)
+	b.logEntries.Add(d.Evict + d.Scan)
+	b.logEvict.Add(d.Evict)
 	b.scanCyc.Add(scanCycles)
 	b.series.Append(t, float64(b.checkpoints.Value()), float64(pause), float64(lines),
-		float64(d.evict), float64(d.scan), float64(d.bytes), float64(len(uniq)),
+		float64(d.Evict), float64(d.Scan), float64(d.Bytes), float64(len(uniq)),
 		float64(lineBytes), float64(small), float64(large), float64(full),
-		float64(scanCycles), float64(drainCycles), float64(d.overflows), float64(d.dropped), mismatch)
+		float64(scanCycles), float64(drainCycles), float64(d.Overflows), float64(d.Dropped), mismatch,
+		float64(copied), float64(state))
 	if tr := b.scope.Tracer(); tr != nil {
 		tr.Span(b.scope.Name(), "backup", "checkpoint", t, pause,
 			sim.TraceArg{Key: "lines", Value: float64(len(uniq))},
@@ -578,6 +589,21 @@ func (b *Backup) checkpoint(t sim.Time) {
 		b.OnEpoch(b.epoch)
 	}
 	b.schedule(max(t+b.cfg.Interval, b.pausedUntil))
+}
+
+// read reads the lines of spans through the Reader in the hypervisor's
+// mode, a line a cycle from at, and returns how long until the last is
+// done.
+func (b *Backup) read(at sim.Time, spans []span) sim.Time {
+	cycle, done := b.freq.CyclesToTime(1), at
+	issue := at
+	for _, sp := range spans {
+		for a := sp.addr &^ (b.cfg.LineSize - 1); a < sp.addr+sp.n; a += b.cfg.LineSize {
+			done = max(done, b.cfg.Reader.Access(issue, cache.Access{Addr: a, Mode: cache.Hypervisor}))
+			issue += cycle
+		}
+	}
+	return done - at
 }
 
 // collect gathers the checkpoint of the epoch ending at t: the spans of the
@@ -641,9 +667,11 @@ func (f *inFlight) bytes() uint64 {
 // 1 on a mismatch.
 func (b *Backup) apply(f *inFlight) float64 {
 	b.backed = f.epoch + 1
-	for _, s := range b.states {
-		s.StateApplied(f.epoch)
-	}
+	defer func() {
+		for _, s := range b.states {
+			s.StateApplied(f.epoch)
+		}
+	}()
 	if b.cfg.Link == nil {
 		for _, sp := range f.spans {
 			b.primary.Copy(b.replica, sp.addr, sp.addr, sp.n)

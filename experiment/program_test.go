@@ -1,0 +1,172 @@
+package experiment
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/twinsim/twinsim/configs"
+	"github.com/twinsim/twinsim/dbt"
+	"github.com/twinsim/twinsim/memory"
+	"github.com/twinsim/twinsim/sim"
+)
+
+// diffCase is a differential test case of workloads/cases.txt: its
+// expected output and status are qemu-riscv64's.
+type diffCase struct {
+	id, command string
+}
+
+func readCases(t *testing.T) []diffCase {
+	t.Helper()
+	data, err := os.ReadFile("../workloads/cases.txt")
+	require.NoError(t, err)
+	var out []diffCase
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 || strings.HasPrefix(f[0], "#") {
+			continue
+		}
+		out = append(out, diffCase{id: f[0], command: strings.Join(f[1:], " ")})
+	}
+	require.NotEmpty(t, out)
+	return out
+}
+
+func expected(t *testing.T, id string) (string, int) {
+	t.Helper()
+	out, err := os.ReadFile(filepath.Join("../workloads/expected", id+".out"))
+	require.NoError(t, err)
+	st, err := os.ReadFile(filepath.Join("../workloads/expected", id+".status"))
+	require.NoError(t, err)
+	status, err := strconv.Atoi(strings.TrimSpace(string(st)))
+	require.NoError(t, err)
+	return string(out), status
+}
+
+// programHost returns a backup-scenario configuration with one program VM
+// per command, each on its own core, backed up by the line log every
+// interval.
+func programHost(t *testing.T, commands []string, interval string, sets ...string) configs.Config {
+	t.Helper()
+	base := []string{"run.duration=10s", "backup.interval=" + interval, fmt.Sprintf("host.cores=%d", len(commands)),
+		"host.memory=4GiB"}
+	cfg, err := configs.Load("default", append(base, sets...))
+	require.NoError(t, err)
+	cfg.VMs = nil
+	for i, c := range commands {
+		vm := configs.DefaultVM()
+		vm.Name, vm.Role, vm.Program, vm.Cores, vm.Memory = fmt.Sprintf("vm%d", i), "program", c, []int{i}, 128*configs.MiB
+		cfg.VMs = append(cfg.VMs, vm)
+	}
+	require.NoError(t, cfg.Validate())
+	return cfg
+}
+
+// replicaSample is a checkpoint the secondary applied, drawn at random
+// (reservoir sampling over a VM's checkpoints): the state it carried and
+// a copy of the secondary's image as it held it.
+type replicaSample struct {
+	state capturedState
+	image *memory.Physical
+	seen  int
+}
+
+// TestProgramVMsMatchQemu runs every committed workload in a program VM,
+// eight VMs to a host sharing its L3 and DRAM, every other one backed up
+// by the line log, at 64 KiB and 4 KiB host pages: each one's output and
+// exit status are qemu-riscv64's, and the backup image equals the
+// primary's after every checkpoint. Then the strong property: each
+// backed-up VM, resumed on a fresh host from the secondary's image and
+// state at a checkpoint drawn at random, runs to the same output, exit
+// status and instruction count as it did uninterrupted.
+func TestProgramVMsMatchQemu(t *testing.T) {
+	cases := readCases(t)
+	for _, hp := range []string{"64KiB", "4KiB"} {
+		for lo := 0; lo < len(cases); lo += 8 {
+			group := cases[lo:min(lo+8, len(cases))]
+			t.Run(fmt.Sprintf("%s/%s", hp, group[0].id), func(t *testing.T) {
+				t.Parallel()
+				var commands []string
+				for _, c := range group {
+					commands = append(commands, c.command)
+				}
+				rng := rand.New(rand.NewPCG(uint64(lo), 7))
+				interval := sim.Time(200+rng.IntN(800)) * sim.Microsecond
+				cfg := programHost(t, commands, interval.String(), "host.page_size="+hp)
+				for i := range cfg.VMs {
+					cfg.VMs[i].BackedUp = i%2 == 0
+				}
+				samples := make([]*replicaSample, len(group))
+				r, err := run(cfg, Options{}, func(s scenario) {
+					h := s.(*backupHost)
+					for i, pv := range h.programs {
+						if !pv.backedUp {
+							continue
+						}
+						samples[i] = &replicaSample{}
+						pv.onApplied = func(c capturedState) {
+							sm := samples[i]
+							if sm.seen++; c.snap == nil || rng.IntN(sm.seen) != 0 {
+								return
+							}
+							img, err := memory.NewPhysical(h.replica.Size())
+							require.NoError(t, err)
+							h.replica.Copy(img, pv.vm.Base, pv.vm.Base, pv.vm.Size)
+							sm.state, sm.image = c, img
+						}
+					}
+				})
+				require.NoError(t, err)
+				h := r.scen.(*backupHost)
+				for i, c := range group {
+					pv := h.programs[i]
+					want, status := expected(t, c.id)
+					require.True(t, pv.exited, c.id)
+					require.Equal(t, want, pv.stdout.String(), c.id)
+					require.Equal(t, status, pv.res.ExitCode, "%s: %s", c.id, pv.stderr.String())
+					if pv.backedUp && pv.endTime > interval+sim.Millisecond {
+						require.NotNil(t, samples[i].image, "%s ran past its first checkpoint", c.id)
+					}
+					if sm := samples[i]; sm != nil && sm.image != nil {
+						out, code, insts := resumeReplica(t, hp, pv, sm)
+						require.Equal(t, want, out, "%s resumed at checkpoint %d", c.id, sm.state.epoch)
+						require.Equal(t, status, code, "%s resumed at checkpoint %d", c.id, sm.state.epoch)
+						require.Equal(t, pv.m.Stats().GuestInsts, insts, "%s resumed at checkpoint %d", c.id, sm.state.epoch)
+					}
+				}
+				require.Positive(t, runStat(t, r, "host0.backup", "checkpoints"))
+				require.Zero(t, runStat(t, r, "host0.backup", "image_mismatches"))
+				require.Zero(t, runStat(t, r, "host0.backup", "foreign_entries"))
+			})
+		}
+	}
+}
+
+// resumeReplica resumes pv on a fresh host (functional mode) from the
+// sampled checkpoint and runs it to its end: its whole output (before the
+// checkpoint, then after), exit status and guest instructions.
+func resumeReplica(t *testing.T, hostPage string, pv *programVM, sm *replicaSample) (string, int, uint64) {
+	t.Helper()
+	base, size := pv.mem.Image()
+	mem, err := dbt.NewImageBacking(sm.image, base, size)
+	require.NoError(t, err)
+	var out, errs bytes.Buffer
+	out.WriteString(pv.stdout.String()[:sm.state.stdout])
+	pc := pv.processConfig(0, mem)
+	pc.Stdout, pc.Stderr = &out, &errs
+	page, err := configs.ParseSize(hostPage)
+	require.NoError(t, err)
+	m, err := dbt.Resume(pv.prog, sm.state.snap, pc, dbt.MachineConfig{HostPageSize: uint64(page)}, &errs)
+	require.NoError(t, err)
+	res, err := m.Run()
+	require.NoError(t, err)
+	return out.String(), res.ExitCode, m.Stats().GuestInsts
+}
