@@ -188,8 +188,10 @@ type BackupConfig struct {
 // HypervisorConfig describes the hypervisor's own memory traffic, whose
 // stores never set image-modification flags.
 type HypervisorConfig struct {
-	StoreFraction float64 `toml:"store_fraction" doc:"fraction of each core's memory operations that are hypervisor (privilege-mode) stores to hypervisor memory" range:"0..1"`
-	Footprint     Size    `toml:"footprint" doc:"hypervisor memory those stores touch" range:"4KiB..1GiB"`
+	StoreFraction float64  `toml:"store_fraction" doc:"fraction of each core's memory operations that are hypervisor (privilege-mode) stores to hypervisor memory" range:"0..1"`
+	Footprint     Size     `toml:"footprint" doc:"hypervisor memory those stores touch" range:"4KiB..1GiB"`
+	Timeslice     Duration `toml:"timeslice" doc:"how long a program VM runs on a core it shares with other program VMs before the scheduler switches to the next ready one (3ms: Linux CFS's minimum granularity on an 8-CPU host, 0.75 ms × 4, under which KVM's vCPU threads run)" range:"1us..10s"`
+	SwitchCycles  uint64   `toml:"switch_cycles" doc:"core cycles to switch a shared core from one VM to another: VM exit, the scheduler, VM entry (assumed); the switch also empties the core's TLBs, which carry no VM tags" range:"0..100000000"`
 }
 
 // VMConfig describes one virtual machine. Keys missing from a [[vm]] table
@@ -198,7 +200,7 @@ type VMConfig struct {
 	Name     string         `toml:"name" doc:"VM name, unique" rule:"1..40 characters from a-z, 0-9, _ and -"`
 	BackedUp bool           `toml:"backed_up" doc:"whether this VM's image is backed up (checkpointed)"`
 	Memory   Size           `toml:"memory" doc:"image size" range:"1MiB..64GiB" rule:"a multiple of host.page_size; all VMs together at most host.memory"`
-	Cores    []int          `toml:"cores" doc:"indices of the cores that run this VM" rule:"non-empty; each 0..host.cores - 1; a core runs at most one VM; exactly one for program, service and bulk VMs"`
+	Cores    []int          `toml:"cores" doc:"indices of the cores that run this VM" rule:"non-empty; each 0..host.cores - 1; a core runs at most one VM, except that program VMs may share cores (time-sliced, hypervisor.timeslice); exactly one for program, service and bulk VMs"`
 	Workload WorkloadConfig `toml:"workload" doc:"the VM's synthetic memory workload (a service VM's requests draw their memory operations from it)"`
 	Role     string         `toml:"role" doc:"what the VM runs: memory (its workload's access stream without pause), program (a guest program, run by the binary translator on the cycle-level core model), service (answers requests from [[client]] hosts, ha-nic) or bulk (sends packets to an external sink as fast as bulk.rate allows, ha-nic)" enum:"memory,program,service,bulk" rule:"memory or program outside ha-nic"`
 	Program  string         `toml:"program" doc:"a program VM's guest: a static RV64GC Linux program and its arguments, separated by spaces, as exec.command (a path, or the name of a committed workload); its image holds the guest's memory, its standard output and error go to vm-NAME.stdout and vm-NAME.stderr in the run directory" rule:"not empty for a program VM, empty otherwise"`
@@ -337,7 +339,7 @@ func Default() Config {
 		Backup: BackupConfig{Enabled: true, Interval: Duration(sim.Millisecond), LogSize: 64 * KiB,
 			DedupWindow: 8, Batch: true, Overflow: OverflowInterruptCheckpoint, GuardEntries: 64,
 			ScanCyclesPerLine: 1, DrainCyclesPerEntry: 4, Suspend: Duration(100 * sim.Microsecond)},
-		Hypervisor: HypervisorConfig{StoreFraction: 0.01, Footprint: MiB},
+		Hypervisor: HypervisorConfig{StoreFraction: 0.01, Footprint: MiB, Timeslice: Duration(3 * sim.Millisecond), SwitchCycles: 5000},
 		VMs:        []VMConfig{DefaultVM(), unprotected},
 		Exec:       ExecConfig{Copies: 1},
 		Translator: TranslatorConfig{Strategy: "adaptive", RegenThreshold: 16},

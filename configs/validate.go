@@ -469,8 +469,10 @@ func (v *validator) vmRules(c Config) {
 				}
 			case taken && prev == i:
 				v.fail(cp, "%d is not allowed; core %d is already listed in %s.cores", core, core, p)
+			case taken && vm.Role == "program" && c.VMs[prev].Role == "program":
+				// program VMs share the core, time-sliced
 			case taken:
-				v.fail(cp, "%d is not allowed; core %d already runs vm[%d] (each core runs at most one VM)", core, core, prev)
+				v.fail(cp, "%d is not allowed; core %d already runs vm[%d] (each core runs at most one VM, unless all on it are program VMs)", core, core, prev)
 			default:
 				owner[core] = i
 			}

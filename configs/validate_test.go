@@ -96,7 +96,21 @@ func TestValidateRules(t *testing.T) {
 		{"vm cores empty", func(c *Config) { c.VMs[0].Cores = []int{} }, "vm[0].cores: [] is not allowed; must list at least one core"},
 		{"vm core out of range", func(c *Config) { c.VMs[1].Cores = []int{2} }, "vm[1].cores[0]: 2 is not allowed; must be 0..1 (host.cores - 1)"},
 		{"vm core negative", func(c *Config) { c.VMs[1].Cores = []int{-1} }, "vm[1].cores[0]: -1 is not allowed; must be 0..1 (host.cores - 1)"},
-		{"vm core shared", func(c *Config) { c.VMs[1].Cores = []int{0} }, "vm[1].cores[0]: 0 is not allowed; core 0 already runs vm[0] (each core runs at most one VM)"},
+		{"vm core shared", func(c *Config) { c.VMs[1].Cores = []int{0} }, "vm[1].cores[0]: 0 is not allowed; core 0 already runs vm[0] (each core runs at most one VM, unless all on it are program VMs)"},
+		{"program vm without a program", func(c *Config) { c.VMs[0].Role = "program" },
+			`vm[0].program: "" is not allowed; a program VM needs a program to run (a path or a committed workload's name, then its arguments)`},
+		{"program on a memory vm", func(c *Config) { c.VMs[0].Program = "sieve" },
+			`vm[0].program: "sieve" is not allowed; only a VM with role "program" runs a program (this one's role is "memory")`},
+		{"program vm on two cores", func(c *Config) { c.VMs[0].Role, c.VMs[0].Program, c.VMs[0].Cores = "program", "sieve", []int{0, 1}; c.VMs = c.VMs[:1] },
+			"vm[0].cores: 2 cores are not allowed; a program VM runs on exactly one core"},
+		{"program vm image not in 64 KiB", func(c *Config) {
+			c.VMs[0].Role, c.VMs[0].Program, c.VMs[0].Memory, c.Host.PageSize = "program", "sieve", 256*MiB+4*KiB, 4*KiB
+		}, "vm[0].memory: 262148KiB is not allowed; a program VM's image is placed in 64 KiB frames, so must be a multiple of 64KiB"},
+		{"program vm in exec", func(c *Config) {
+			c.VMs[0].Role, c.VMs[0].Program, c.Run.Scenario, c.Exec.Command = "program", "sieve", "exec", "sieve"
+		}, `vm[0].role: "program" is not allowed; run.scenario is exec, which runs exec.command on bare cores: use backup or ha-nic for program VMs`},
+		{"program vm sharing a memory vm's core", func(c *Config) { c.VMs[1].Role, c.VMs[1].Program, c.VMs[1].Cores = "program", "sieve", []int{0} },
+			"vm[1].cores[0]: 0 is not allowed; core 0 already runs vm[0] (each core runs at most one VM, unless all on it are program VMs)"},
 		{"vm core twice", func(c *Config) { c.VMs[1].Cores = []int{1, 1} }, "vm[1].cores[1]: 1 is not allowed; core 1 is already listed in vm[1].cores"},
 		{"footprint above memory", func(c *Config) { c.VMs[0].Workload.Footprint = 512 * MiB }, "vm[0].workload.footprint: 512MiB is not allowed; must be 4KiB..vm.memory (256MiB)"},
 		{"footprint below 4KiB", func(c *Config) { c.VMs[0].Workload.Footprint = 2 * KiB; c.VMs[0].Workload.Stride = 8 },

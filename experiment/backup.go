@@ -195,23 +195,23 @@ func buildBackupHost(env *sim.Env, cfg configs.Config, transport hypervisor.Tran
 			vmOfCore[c] = i
 		}
 	}
-	programs := h.programs
+	for _, pv := range h.programs {
+		c := pv.core
+		if cfg.Backup.ThreadIDs && pv.vm.BackedUp {
+			h.ctl.SetThreadBackedUp(uint16(c), true)
+		}
+		if err := pv.boot(cfg, hw.Cores[c], h.backup); err != nil {
+			return nil, err
+		}
+	}
 	for c, tc := range hw.Cores {
 		vi, runs := vmOfCore[c]
-		if !runs {
+		if !runs || cfg.VMs[vi].Role == "program" {
 			continue
 		}
 		vm, vc := h.vms[vi], cfg.VMs[vi]
 		if cfg.Backup.ThreadIDs && vm.BackedUp {
 			h.ctl.SetThreadBackedUp(uint16(c), true)
-		}
-		if vc.Role == "program" {
-			pv := programs[0]
-			programs = programs[1:]
-			if err := pv.boot(cfg, tc, h.backup); err != nil {
-				return nil, err
-			}
-			continue
 		}
 		core, port := tc.Scope, tc.Data.Port
 		mmu := memory.NewMMU(core.Child("mmu"), vm.PT, tc.Data.TLB, cfg.TLB.WalkLatency)

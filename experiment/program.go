@@ -31,10 +31,13 @@ type programVM struct {
 	prog     *dbt.Program
 	proc     *dbt.Process
 	mem      *dbt.Backing
+	core     int // the index of the core it runs on
 	tc       *TimedCore
 	m        *dbt.Machine
 	backedUp bool
 	backup   *hypervisor.Backup // what checkpoints it; nil if it is not backed up
+	firmware uint64             // its translator memory's base (firmwareBase)
+	skipped  bool               // passed over by its core's scheduler while it could not run
 
 	stdout, stderr bytes.Buffer
 	res            dbt.Result
@@ -68,7 +71,7 @@ type capturedState struct {
 func loadProgramVM(env *sim.Env, cfg configs.Config, mem *memory.Physical, vm *hypervisor.VM, vc configs.VMConfig) (*programVM, error) {
 	key := fmt.Sprintf("vm %s: program", vc.Name)
 	pv := &programVM{vm: vm, name: vc.Name, scope: env.Scope("host0.vm." + vc.Name), argv: strings.Fields(vc.Program),
-		backedUp: vm.BackedUp}
+		backedUp: vm.BackedUp, core: vc.Cores[0]}
 	var err error
 	if pv.path, err = FindProgram(pv.argv[0]); err != nil {
 		return nil, fmt.Errorf("%s: %w", key, err)
@@ -120,18 +123,26 @@ func (pv *programVM) boot(cfg configs.Config, tc *TimedCore, backup *hypervisor.
 	if pv.m, err = dbt.NewMachine(pv.proc, mc, &pv.stderr); err != nil {
 		return fmt.Errorf("vm %s: %w", pv.name, err)
 	}
-	pv.tc = tc
-	for _, p := range []*cpu.PortTiming{tc.Data, tc.Fetch} {
-		p.VM, p.Map, p.PageTableBase = pv.vm.ID, pv.m, mc.FirmwareBase|cpu.DefaultPageTableBase
-	}
+	pv.tc, pv.firmware = tc, mc.FirmwareBase
 	if pv.backedUp && backup != nil {
 		pv.backup = backup
-		tc.Data.Tracker = backup
 		backup.AddState(pv)
 	}
-	registerTiming(tc.Scope, tc, sim.Freq(cfg.Host.Freq), func() uint64 { return pv.m.Stats().GuestInsts })
 	pv.register()
 	return nil
+}
+
+// bind makes the core's ports the VM's: its id in the cache rows, its
+// addresses mapped to its image and translator memory, its page table,
+// and page dirty tracking of its stores if it is backed up.
+func (pv *programVM) bind() {
+	for _, p := range []*cpu.PortTiming{pv.tc.Data, pv.tc.Fetch} {
+		p.VM, p.Map, p.PageTableBase = pv.vm.ID, pv.m, pv.firmware|cpu.DefaultPageTableBase
+	}
+	pv.tc.Data.Tracker = nil
+	if pv.backup != nil {
+		pv.tc.Data.Tracker = pv.backup
+	}
 }
 
 // register publishes the VM's statistics under host0.vm.NAME.
@@ -186,27 +197,105 @@ func (pv *programVM) StateApplied(epoch uint64) {
 	}
 }
 
-// programRunner runs a host's program VMs, each on its core, a quantum at
-// a time (host.quantum) in a fixed rotation of which goes first, as the
-// exec scenario runs its cores. When the host runs nothing but programs,
-// the run ends once the last has exited. A backed-up VM stops at each checkpoint
-// and does not run while paused: its core idles (the CPI stack's idle
-// row) until the VM resumes.
+// programRunner runs a host's program VMs on their cores, a quantum at a
+// time (host.quantum), the cores in a fixed rotation of which goes first,
+// as the exec scenario runs its cores. A core shared by several program
+// VMs runs them in turn, each for hypervisor.timeslice, paying
+// hypervisor.switch_cycles and its TLBs at each switch. A backed-up VM
+// stops at each checkpoint and does not run while paused; a core with
+// nothing to run idles (the CPI stack's idle row). When the host runs
+// nothing but programs, the run ends once the last has exited.
 type programRunner struct {
-	scope   sim.Scope
-	freq    sim.Freq
-	quantum sim.Time
-	vms     []*programVM
-	id      sim.HandlerID
-	quanta  int
-	err     error
+	scope     sim.Scope
+	freq      sim.Freq
+	quantum   sim.Time
+	timeslice sim.Time
+	switchCyc uint64
+	cores     []*coreSched
+	id        sim.HandlerID
+	quanta    int
+	err       error
 	// stopWhenDone ends the run when the last program has exited: the
 	// host runs nothing else.
 	stopWhenDone bool
+	switches     *sim.Counter
+}
+
+// coreSched is one core's share of the runner: the VMs it runs, the one
+// it runs now and until when.
+type coreSched struct {
+	tc       *TimedCore
+	vms      []*programVM
+	cur      int        // index in vms of the VM running, or -1
+	last     *programVM // the VM whose state the core holds
+	sliceEnd sim.Time
+	switches *sim.Counter
 }
 
 func newProgramRunner(host sim.Scope, cfg configs.Config, vms []*programVM) *programRunner {
-	return &programRunner{scope: host, freq: sim.Freq(cfg.Host.Freq), quantum: sim.Time(cfg.Host.Quantum), vms: vms}
+	r := &programRunner{scope: host, freq: sim.Freq(cfg.Host.Freq), quantum: sim.Time(cfg.Host.Quantum),
+		timeslice: sim.Time(cfg.Hypervisor.Timeslice), switchCyc: cfg.Hypervisor.SwitchCycles}
+	byCore := map[*TimedCore]*coreSched{}
+	for _, pv := range vms {
+		cs := byCore[pv.tc]
+		if cs == nil {
+			cs = &coreSched{tc: pv.tc, cur: -1,
+				switches: pv.tc.Scope.Counter("vm_switches", "switches of the core from one program VM to another")}
+			byCore[pv.tc] = cs
+			r.cores = append(r.cores, cs)
+			registerTiming(pv.tc.Scope, pv.tc, r.freq, cs.guestInsts)
+		}
+		cs.vms = append(cs.vms, pv)
+	}
+	return r
+}
+
+// guestInsts is the guest instructions the core's VMs have completed.
+func (cs *coreSched) guestInsts() uint64 {
+	var n uint64
+	for _, pv := range cs.vms {
+		n += pv.m.Stats().GuestInsts
+	}
+	return n
+}
+
+// runnable reports whether pv can run at t: it has not exited, is not
+// paused for a checkpoint and has not reached its next one.
+func (pv *programVM) runnable(t sim.Time) bool {
+	b := pv.backup
+	return !pv.exited && (b == nil || t >= b.PausedUntil() && t < b.NextCheckpoint())
+}
+
+// pick returns the VM the core runs at t — the one running, until its
+// slice ends or it cannot run, then the next that can, round robin — or
+// nil if none can. A VM passed over because it could not run (paused)
+// takes the core as soon as it can (wake-up preemption, as Xen's credit
+// scheduler boosts a waking vCPU), so that pauses falling at slice
+// boundaries cannot starve it.
+func (cs *coreSched) pick(t sim.Time, slice sim.Time) *programVM {
+	n := len(cs.vms)
+	if cs.cur >= 0 && t < cs.sliceEnd && cs.vms[cs.cur].runnable(t) {
+		for i, pv := range cs.vms {
+			if i != cs.cur && pv.skipped && pv.runnable(t) {
+				pv.skipped = false
+				cs.cur, cs.sliceEnd = i, t+slice
+				return pv
+			}
+		}
+		return cs.vms[cs.cur]
+	}
+	for k := 1; k <= n; k++ {
+		i := (cs.cur + k + n) % n
+		pv := cs.vms[i]
+		if pv.runnable(t) {
+			pv.skipped = false
+			cs.cur, cs.sliceEnd = i, t+slice
+			return pv
+		}
+		pv.skipped = !pv.exited
+	}
+	cs.cur = -1
+	return nil
 }
 
 func (r *programRunner) start() {
@@ -214,38 +303,19 @@ func (r *programRunner) start() {
 	r.scope.Engine().Schedule(sim.Event{Time: 0, Handler: r.id})
 }
 
-// Handle runs one quantum from the event's time.
+// Handle runs one quantum from the event's time on every core.
 func (r *programRunner) Handle(ev sim.Event) {
 	limit := ev.Time + r.quantum
 	running := false
-	n := len(r.vms)
+	n := len(r.cores)
 	for k := range n {
-		pv := r.vms[(r.quanta+k)%n]
-		if pv.exited {
-			continue
+		cs := r.cores[(r.quanta+k)%n]
+		if r.runCore(cs, ev.Time, limit) {
+			running = true
 		}
-		running = true
-		from, stop := ev.Time, limit
-		if b := pv.backup; b != nil {
-			from = max(from, b.PausedUntil())
-			stop = min(stop, b.NextCheckpoint())
-		}
-		if stop <= from {
-			continue
-		}
-		tm := pv.tc.Timing
-		if at := r.freq.Cycles(from); tm.Now() < at {
-			tm.Idle(at - tm.Now()) // paused, or waiting for its turn
-		}
-		res, exited, err := pv.m.RunUntil(max(1, r.freq.Cycles(stop)))
-		if err != nil {
-			r.err = fmt.Errorf("vm %s: %w", pv.name, err)
+		if r.err != nil {
 			r.scope.Engine().Stop()
 			return
-		}
-		if exited {
-			pv.exited, pv.res = true, res
-			pv.endTime = max(r.freq.CyclesToTime(tm.Now()), ev.Time)
 		}
 	}
 	r.quanta++
@@ -255,6 +325,54 @@ func (r *programRunner) Handle(ev sim.Event) {
 	case r.stopWhenDone:
 		r.scope.Engine().Stop()
 	}
+}
+
+// runCore runs core cs's VMs from t to limit and reports whether any of
+// them has not exited.
+func (r *programRunner) runCore(cs *coreSched, t, limit sim.Time) bool {
+	tm := cs.tc.Timing
+	for t < limit {
+		pv := cs.pick(t, r.timeslice)
+		if pv == nil {
+			break // all exited or paused: the core idles
+		}
+		stop := min(limit, cs.sliceEnd)
+		if pv.backup != nil {
+			stop = min(stop, pv.backup.NextCheckpoint())
+		}
+		if at := r.freq.Cycles(t); tm.Now() < at {
+			tm.Idle(at - tm.Now()) // paused, or nothing to run
+		}
+		if cs.last != pv {
+			if cs.last != nil {
+				// A world switch: the hypervisor's work, and TLBs without VM
+				// tags emptied.
+				tm.Firmware(r.switchCyc)
+				cs.tc.Data.TLB.Flush()
+				cs.tc.Fetch.TLB.Flush()
+				cs.switches.Inc()
+			}
+			pv.bind()
+			cs.last = pv
+		}
+		res, exited, err := pv.m.RunUntil(max(1, r.freq.Cycles(stop)))
+		if err != nil {
+			r.err = fmt.Errorf("vm %s: %w", pv.name, err)
+			return false
+		}
+		now := r.freq.CyclesToTime(tm.Now())
+		if exited {
+			pv.exited, pv.res = true, res
+			pv.endTime = max(now, t)
+		}
+		t = max(t, now, stop)
+	}
+	for _, pv := range cs.vms {
+		if !pv.exited {
+			return true
+		}
+	}
+	return false
 }
 
 // failure is a failure of the simulation itself (an unsupported system
@@ -277,6 +395,10 @@ func programSummary(w io.Writer, env *sim.Env, vms []*programVM) {
 		return
 	}
 	fmt.Fprintln(w)
+	sharing := map[*TimedCore]int{}
+	for _, pv := range vms {
+		sharing[pv.tc]++
+	}
 	for _, pv := range vms {
 		status := "still running at the end of run.duration"
 		if pv.exited {
@@ -287,9 +409,12 @@ func programSummary(w io.Writer, env *sim.Env, vms []*programVM) {
 		if pv.backedUp {
 			prot = "backed up"
 		}
-		fmt.Fprintf(w, "vm %s (%s, %s): %s %s\n", pv.name, prot, pv.tc.Scope.Name(), strings.Join(pv.argv, " "), status)
-		fmt.Fprintf(w, "  %d guest instructions, guest IPC %.3f; %s of output (sha256 %x...) in vm-%s.stdout\n",
-			pv.m.Stats().GuestInsts, lookupValue(env, pv.tc.Scope.Name(), "guest_ipc"), fmtBytes(float64(pv.stdout.Len())),
-			sum[:6], pv.name)
+		core := pv.tc.Scope.Name()
+		if n := sharing[pv.tc]; n > 1 {
+			core = fmt.Sprintf("%s, time-sliced with %d other VM(s), %.0f switches", core, n-1, lookupValue(env, core, "vm_switches"))
+		}
+		fmt.Fprintf(w, "vm %s (%s, %s): %s %s\n", pv.name, prot, core, strings.Join(pv.argv, " "), status)
+		fmt.Fprintf(w, "  %d guest instructions; %s of output (sha256 %x...) in vm-%s.stdout\n",
+			pv.m.Stats().GuestInsts, fmtBytes(float64(pv.stdout.Len())), sum[:6], pv.name)
 	}
 }

@@ -170,3 +170,35 @@ func resumeReplica(t *testing.T, hostPage string, pv *programVM, sm *replicaSamp
 	require.NoError(t, err)
 	return out.String(), res.ExitCode, m.Stats().GuestInsts
 }
+
+// TestTimeSlicedProgramVMs: program VMs sharing a core run in turns of
+// hypervisor.timeslice, each paying the switch, and still produce
+// qemu-riscv64's output; the backed-up ones' images stay equal to the
+// backup's.
+func TestTimeSlicedProgramVMs(t *testing.T) {
+	ids := []string{"recursion", "fpops", "printf", "intops"}
+	var commands []string
+	for _, id := range ids {
+		commands = append(commands, id)
+	}
+	cfg := programHost(t, commands, "200us", "hypervisor.timeslice=50us")
+	for i := range cfg.VMs {
+		cfg.VMs[i].Cores = []int{i % 2} // two VMs on each of two cores
+		cfg.VMs[i].BackedUp = i < 2
+	}
+	r, err := Run(cfg, Options{})
+	require.NoError(t, err)
+	h := r.scen.(*backupHost)
+	for i, id := range ids {
+		want, status := expected(t, id)
+		pv := h.programs[i]
+		require.True(t, pv.exited, id)
+		require.Equal(t, want, pv.stdout.String(), id)
+		require.Equal(t, status, pv.res.ExitCode, id)
+	}
+	for _, core := range []string{"host0.core0", "host0.core1"} {
+		require.GreaterOrEqual(t, runStat(t, r, core, "vm_switches"), 4.0, core)
+	}
+	require.Zero(t, runStat(t, r, "host0.backup", "image_mismatches"))
+	require.Positive(t, runStat(t, r, "host0.backup", "checkpoints"))
+}
