@@ -101,7 +101,10 @@ func TestValidateRules(t *testing.T) {
 			`vm[0].program: "" is not allowed; a program VM needs a program to run (a path or a committed workload's name, then its arguments)`},
 		{"program on a memory vm", func(c *Config) { c.VMs[0].Program = "sieve" },
 			`vm[0].program: "sieve" is not allowed; only a VM with role "program" runs a program (this one's role is "memory")`},
-		{"program vm on two cores", func(c *Config) { c.VMs[0].Role, c.VMs[0].Program, c.VMs[0].Cores = "program", "sieve", []int{0, 1}; c.VMs = c.VMs[:1] },
+		{"program vm on two cores", func(c *Config) {
+			c.VMs[0].Role, c.VMs[0].Program, c.VMs[0].Cores = "program", "sieve", []int{0, 1}
+			c.VMs = c.VMs[:1]
+		},
 			"vm[0].cores: 2 cores are not allowed; a program VM runs on exactly one core"},
 		{"program vm image not in 64 KiB", func(c *Config) {
 			c.VMs[0].Role, c.VMs[0].Program, c.VMs[0].Memory, c.Host.PageSize = "program", "sieve", 256*MiB+4*KiB, 4*KiB
