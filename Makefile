@@ -52,7 +52,7 @@ figures: build
 ## workloads: rebuild the committed guest programs (static RV64GC Linux ELFs) from workloads/src and
 ## record their expected behaviour under qemu-riscv64
 RISCV_CC ?= riscv64-linux-gnu-gcc
-WORKLOADS := sieve crc32 matmul qsort malloc printf recursion interp jit faults fpops intops ubench smc mixpages
+WORKLOADS := sieve crc32 matmul qsort malloc printf recursion interp jit faults fpops intops ubench smc mixpages kvserver kvclient
 workloads:
 	@command -v $(RISCV_CC) >/dev/null || { echo "$(RISCV_CC) not found; install it (Debian: apt-get install gcc-riscv64-linux-gnu libc6-dev-riscv64-cross)"; exit 1; }
 	@mkdir -p workloads/bin

@@ -171,6 +171,7 @@ type Machine struct {
 	result   Result
 	codeNext uint64 // host address for the next translated block
 	roiOpen  bool
+	pending  *PendingCall // a system call that blocked
 	refused  error             // Refuse: the first layout that made a host page mixed
 	layout   []LayoutSample    // host pages by class after each change of the guest's layout
 	redirect *redirector       // the redirection page mapper
@@ -542,7 +543,11 @@ type Result struct {
 // failure of the simulation itself (an unsupported system call in strict
 // mode), not of the guest.
 func (m *Machine) Run() (Result, error) {
-	res, _, err := m.RunUntil(0)
+	res, exited, err := m.RunUntil(0)
+	if err == nil && !exited {
+		return res, fmt.Errorf("the guest waits in system call %s at guest pc %#x for its network device, which Run cannot wake (use RunUntil)",
+			SyscallName(m.pending.Num), m.pending.PC)
+	}
 	return res, err
 }
 
@@ -563,9 +568,94 @@ func (m *Machine) RunUntil(cycle uint64) (res Result, exited bool, err error) {
 	} else {
 		m.core.StopCycle = cycle
 	}
+	if m.pending != nil {
+		// A call that blocked: try it again.
+		if done, res, exited, err := m.complete(false); !done || exited || err != nil {
+			m.exited, m.result = exited, res
+			return res, exited, err
+		}
+	}
 	res, exited, err = m.run(cycle)
 	m.exited, m.result = exited, res
 	return res, exited, err
+}
+
+// PendingCall is a system call the guest made that has not completed: it
+// waits (Machine.Blocked).
+type PendingCall struct {
+	Num      uint64
+	Args     [6]uint64
+	PC, Next uint64 // the ecall's guest address and the one after it
+}
+
+// Blocked reports whether the guest waits in a system call — for a
+// datagram, room to send, or a timeout — and until when at the latest
+// (sim.MaxTime: until something wakes it). RunUntil tries the call again.
+func (m *Machine) Blocked() (bool, sim.Time) {
+	if m.pending == nil {
+		return false, 0
+	}
+	return true, m.proc.Deadline()
+}
+
+// BlockedForeverError is a guest waiting in a system call that nothing can
+// complete: a receive with no network device, say.
+type BlockedForeverError struct {
+	Call string
+	PC   uint64
+}
+
+func (e *BlockedForeverError) Error() string {
+	return fmt.Sprintf("the guest waits for ever in system call %s at guest pc %#x: nothing can wake it (no network device)", e.Call, e.PC)
+}
+
+// complete runs the pending system call (first: its first attempt) and
+// reports whether it completed; if not, the guest is blocked. Without a
+// network device nothing but a timeout can complete a blocked call, so the
+// guest's clock jumps to it.
+func (m *Machine) complete(first bool) (done bool, res Result, exited bool, err error) {
+	c := m.pending
+	for {
+		ret, err := m.proc.syscall(c.Num, c.Args, c.PC, first)
+		first = false
+		if err == errBlocked {
+			if m.proc.cfg.Net != nil {
+				return false, Result{}, false, nil
+			}
+			deadline := m.proc.Deadline()
+			if deadline == sim.MaxTime {
+				m.pending = nil
+				return false, Result{}, false, &BlockedForeverError{SyscallName(c.Num), c.PC}
+			}
+			m.advanceClock(deadline)
+			continue
+		}
+		m.pending = nil
+		if err != nil {
+			return false, Result{}, false, err
+		}
+		if m.proc.Exited {
+			return false, Result{ExitCode: m.proc.ExitCode}, true, nil
+		}
+		m.core.X[10] = ret
+		m.pc = c.Next
+		return true, Result{}, false, nil
+	}
+}
+
+// advanceClock lets the guest's clock reach t: the timing model idles, or
+// in functional mode the clock jumps.
+func (m *Machine) advanceClock(t sim.Time) {
+	at := m.cfg.Freq.Cycles(t)
+	now := m.cycles()
+	if at <= now {
+		return
+	}
+	if tm := m.cfg.Timing; tm != nil {
+		tm.Idle(at - now)
+		return
+	}
+	m.core.ClockBase += at - now
 }
 
 func (m *Machine) run(cycle uint64) (Result, bool, error) {
@@ -639,15 +729,10 @@ func (m *Machine) run(cycle uint64) (Result, bool, error) {
 			if tm := m.cfg.Timing; tm != nil {
 				tm.Firmware(m.cfg.SyscallCycles)
 			}
-			ret, err := m.proc.Syscall(x[17], [6]uint64{x[10], x[11], x[12], x[13], x[14], x[15]}, ex.PC)
-			if err != nil {
-				return Result{}, false, err
+			m.pending = &PendingCall{Num: x[17], Args: [6]uint64{x[10], x[11], x[12], x[13], x[14], x[15]}, PC: ex.PC, Next: ex.Next}
+			if done, res, exited, err := m.complete(true); !done || exited || err != nil {
+				return res, exited, err
 			}
-			if m.proc.Exited {
-				return Result{ExitCode: m.proc.ExitCode}, true, nil
-			}
-			x[10] = ret
-			m.pc = ex.Next
 		case cpu.ExitFenceI:
 			m.stats.GuestInsts += uint64(b.Retire[i])
 			m.flushAll()

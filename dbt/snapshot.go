@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 
 	"github.com/twinsim/twinsim/memory"
+	"github.com/twinsim/twinsim/sim"
 )
 
 // Snapshot is a guest's state at a checkpoint, apart from its memory: the
@@ -42,6 +44,9 @@ type Snapshot struct {
 	Files []FileState
 	// The random stream of getrandom (rand.PCG's binary form).
 	RNG []byte
+	// A system call the guest waits in (nil: none) and its timeout.
+	Pending  *PendingCall
+	Deadline sim.Time
 	// Signal state and the thread's registered addresses.
 	Sigactions [65][sigactionSize]byte
 	Sigmask    uint64
@@ -68,6 +73,8 @@ const (
 	FileHost                     // a host file: Name, Flags, Offset
 	FilePipeRead                 // a pipe's read end: Pipe
 	FilePipeWrite
+	FileSocket // a UDP socket: Socket
+	FileEpoll  // an epoll instance: Watch
 )
 
 // FileState is a descriptor. Pipe ends refer to pipes by index in
@@ -83,6 +90,26 @@ type FileState struct {
 	// is closed, on the first descriptor that refers to it.
 	Data   []byte
 	Closed bool
+	// Socket is a socket's state: its port, peer, whether it is
+	// non-blocking, and the datagrams it has received and not delivered.
+	Socket SocketState
+	// Watch is an epoll instance's watched descriptors.
+	Watch []EpollState
+}
+
+// SocketState is a UDP socket's state.
+type SocketState struct {
+	Nonblock       bool
+	Port, PeerPort uint16
+	Peer           uint32
+	Queue          []Datagram
+}
+
+// EpollState is a descriptor an epoll instance watches.
+type EpollState struct {
+	FD     int
+	Events uint32
+	Data   uint64
 }
 
 // Bytes returns the size of the snapshot as the checkpoint sends it:
@@ -95,7 +122,13 @@ func (s *Snapshot) Bytes() uint64 {
 	n += uint64(len(s.Pages))*9 + 3*8
 	n += uint64(len(s.Chunks))*16 + uint64(len(s.FreeFrame))*8 + 8
 	for _, f := range s.Files {
-		n += 4*8 + uint64(len(f.Name)+len(f.Data))
+		n += 4*8 + uint64(len(f.Name)+len(f.Data)) + uint64(len(f.Watch))*16
+		for _, d := range f.Socket.Queue {
+			n += 12 + uint64(len(d.Data))
+		}
+	}
+	if s.Pending != nil {
+		n += 10 * 8
 	}
 	n += uint64(len(s.RNG)) + uint64(len(s.Sigactions))*sigactionSize + 4*8
 	return n
@@ -152,6 +185,10 @@ func (m *Machine) Snapshot() (*Snapshot, error) {
 	}
 	s.RNG = rng
 	s.Sigactions, s.Sigmask, s.TidAddress, s.Robust = p.sigactions, p.sigmask, p.tidAddress, p.robust
+	if m.pending != nil {
+		c := *m.pending
+		s.Pending, s.Deadline = &c, p.deadline
+	}
 	return s, nil
 }
 
@@ -183,6 +220,21 @@ func fileState(f *guestFile, pipes map[*pipeBuf]int) (FileState, error) {
 		return FileState{Kind: FileStd, Std: f.stdNum}, nil
 	case f.pipe != nil:
 		return pipe(f.pipe, FilePipeWrite), nil
+	case f.sock != nil:
+		k := f.sock
+		st := SocketState{Nonblock: k.nonblock, Port: k.port, PeerPort: k.peerPort, Peer: k.peer}
+		for _, d := range k.queue {
+			d.Data = append([]byte(nil), d.Data...)
+			st.Queue = append(st.Queue, d)
+		}
+		return FileState{Kind: FileSocket, Name: f.name, Socket: st}, nil
+	case f.ep != nil:
+		fs := FileState{Kind: FileEpoll, Name: f.name}
+		for fd, w := range f.ep.watch {
+			fs.Watch = append(fs.Watch, EpollState{FD: fd, Events: w.events, Data: w.data})
+		}
+		sort.Slice(fs.Watch, func(i, j int) bool { return fs.Watch[i].FD < fs.Watch[j].FD })
+		return fs, nil
 	case f.f != nil:
 		off, err := f.f.Seek(0, io.SeekCurrent)
 		if err != nil {
@@ -247,6 +299,20 @@ func Resume(prog *Program, s *Snapshot, cfg ProcessConfig, mc MachineConfig, dia
 				return nil, fmt.Errorf("resume: %s: %w", fs.Name, err)
 			}
 			f = &guestFile{f: hf, name: fs.Name, stdNum: -1, flags: fs.Flags}
+		case FileSocket:
+			st := fs.Socket
+			k := &socket{nonblock: st.Nonblock, port: st.Port, peerPort: st.PeerPort, peer: st.Peer}
+			for _, d := range st.Queue {
+				d.Data = append([]byte(nil), d.Data...)
+				k.queue = append(k.queue, d)
+			}
+			f = &guestFile{name: fs.Name, stdNum: -1, sock: k}
+		case FileEpoll:
+			ep := &epoll{watch: map[int]epollWatch{}}
+			for _, w := range fs.Watch {
+				ep.watch[w.FD] = epollWatch{events: w.Events, data: w.Data}
+			}
+			f = &guestFile{name: fs.Name, stdNum: -1, ep: ep}
 		case FilePipeRead, FilePipeWrite:
 			if fs.Pipe == len(pipes) {
 				b := &pipeBuf{closed: fs.Closed}
@@ -274,5 +340,9 @@ func Resume(prog *Program, s *Snapshot, cfg ProcessConfig, mc MachineConfig, dia
 	c.SetReservation(s.Reservation)
 	m.stats.GuestInsts = s.GuestInsts
 	c.ClockBase = s.Cycles - min(s.Cycles, m.cycles()) // the clock goes on from the snapshot's
+	if s.Pending != nil {
+		pc := *s.Pending
+		m.pending, p.deadline = &pc, s.Deadline
+	}
 	return m, nil
 }

@@ -43,6 +43,9 @@ type ProcessConfig struct {
 	// Backing holds the guest's memory: nil for an identity backing of its
 	// own, or a VM image (NewImageBacking).
 	Backing *Backing
+	// Net is the network under the guest's UDP sockets; nil: a host
+	// without one (sockets reach only the loopback address).
+	Net NetDevice
 	// OnCodeChange is called when guest code may have changed without a
 	// store the translator sees (riscv_flush_icache, mprotect adding
 	// execute permission, munmap).
@@ -68,6 +71,10 @@ type Process struct {
 
 	Exited   bool
 	ExitCode int
+	// NetDropped counts datagrams that arrived for a port no socket is
+	// bound to.
+	NetDropped uint64
+	deadline   sim.Time // a blocked call's timeout (sim.MaxTime: none; 0: nothing blocked)
 
 	calls   map[string]uint64
 	unknown map[string]uint64
@@ -81,6 +88,8 @@ type guestFile struct {
 	stdNum int      // 0, 1, 2 for the standard streams; -1 otherwise
 	pipe   *pipeBuf // the write end of a pipe: closing it ends the reader's data
 	flags  int      // a host file: how it was opened (os.OpenFile's flags)
+	sock   *socket  // a UDP socket
+	ep     *epoll   // an epoll instance
 }
 
 // UnsupportedSyscallError is returned by Syscall in strict mode.
@@ -205,13 +214,27 @@ func neg(e Errno) uint64 { return uint64(-int64(e)) }
 // (Exited). An unsupported call returns -ENOSYS, or in strict mode an
 // *UnsupportedSyscallError.
 func (p *Process) Syscall(num uint64, a [6]uint64, pc uint64) (uint64, error) {
+	return p.syscall(num, a, pc, true)
+}
+
+// syscall is Syscall; count is false for a blocked call tried again.
+func (p *Process) syscall(num uint64, a [6]uint64, pc uint64, count bool) (uint64, error) {
 	name := SyscallName(num)
-	p.calls[name]++
+	if count {
+		p.calls[name]++
+	}
+	if ret, ok, err := p.netCall(num, a); ok {
+		return ret, err
+	}
 	switch num {
-	case 63: // read
+	case 63, 64: // read, write
+		if f, e := p.file(int64(a[0])); e == 0 && f.sock != nil {
+			return p.socketIO(num == 64, int64(a[0]), a[1], a[2])
+		}
+		if num == 64 {
+			return p.write(int64(a[0]), a[1], a[2]), nil
+		}
 		return p.read(int64(a[0]), a[1], a[2]), nil
-	case 64: // write
-		return p.write(int64(a[0]), a[1], a[2]), nil
 	case 65, 66: // readv, writev
 		return p.vector(num == 66, int64(a[0]), a[1], a[2]), nil
 	case 67, 68: // pread64, pwrite64

@@ -110,6 +110,7 @@ type vf struct {
 	irqPending          int
 	irqArmed, irqMasked bool
 	irqGen              uint64
+	payload             bool // packets carry their payload's bytes (CarryPayload)
 }
 
 // Event kinds.

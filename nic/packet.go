@@ -26,6 +26,10 @@ type Packet struct {
 	// produced the packet in, so that receivers can check output commit
 	// independently of the adapter's own epoch tag.
 	Stamp uint64
+	// Data is the payload's bytes when the sender has real ones (a guest
+	// program's datagram, a client's request to it; len(Data) == Bytes),
+	// nil for synthetic traffic, whose payload is only a size.
+	Data []byte
 
 	desc     uint32 // the ring descriptor it came from or went into
 	fromRing bool   // it was fetched from a VF's transmit ring

@@ -109,6 +109,12 @@ func (a *Adapter) AttachRings(n int, mem HostMemory, tx, rx RingConfig) error {
 	return nil
 }
 
+// CarryPayload makes VF n's transmit path read each packet's payload
+// bytes from its buffer into Packet.Data (a driver whose packets have real
+// contents: a guest program's sockets). Received packets' Data is always
+// written into the receive buffer after the header.
+func (a *Adapter) CarryPayload(n int) { a.vfs[n].payload = true }
+
 // Doorbell tells the adapter that VF n's driver has posted transmit
 // descriptors up to tail (exclusive, free-running).
 func (a *Adapter) Doorbell(n int, tail uint32) {
@@ -142,9 +148,17 @@ func (a *Adapter) fetch(n int) {
 	for i := range k {
 		buf, length, _ := DecodeDesc(descs[i*DescBytes:])
 		hdr := a.hdr[:]
+		if v.payload {
+			// The payload's bytes too: a frame of its own for each packet.
+			hdr = make([]byte, PacketHeaderLen+uint64(min(length, a.cfg.MTU)))
+		}
 		done := v.mem.DMARead(t, buf, hdr, uint64(PacketHeaderLen)+uint64(length))
 		p := DecodeHeader(hdr)
 		p.Bytes, p.desc, p.fromRing = length, v.tx.head+i, true
+		if v.payload {
+			p.Bytes = uint32(len(hdr) - PacketHeaderLen)
+			p.Data = hdr[PacketHeaderLen:]
+		}
 		v.fetched.push(p)
 		ready = max(ready, done) // packets become ready in ring order
 		a.engine.Schedule(sim.Event{Time: ready, Handler: a.id, Kind: evTxFetched, Arg: uint64(n)})
@@ -211,6 +225,10 @@ func (a *Adapter) Receive(p Packet) {
 	i := v.rx.head
 	v.rx.head++
 	hdr := a.hdr[:]
+	if p.Data != nil {
+		hdr = make([]byte, PacketHeaderLen+len(p.Data))
+		copy(hdr[PacketHeaderLen:], p.Data)
+	}
 	EncodeHeader(hdr, &p)
 	done := v.mem.DMAWrite(a.engine.Now(), v.rx.BufAddr(i), hdr, uint64(PacketHeaderLen)+uint64(p.Bytes))
 	done = max(done, v.rxLast) // descriptors complete in order

@@ -14,3 +14,17 @@ while read -r id prog args; do
 	echo "$status" > "expected/$id.status"
 	echo "$id: exit $status"
 done < cases.txt
+
+# The key-value pairs (workloads/netcases.txt): a kvserver and a kvclient
+# talking over UDP on the loopback address, each under qemu-riscv64.
+while read -r id port requests seed; do
+	[[ -z "$id" || "$id" == \#* ]] && continue
+	qemu-riscv64 bin/kvserver "$port" "$requests" > "expected/$id.server.out" &
+	server=$!
+	sleep 0.5
+	status=0
+	qemu-riscv64 bin/kvclient 127.0.0.1 "$port" "$requests" "$seed" > "expected/$id.client.out" || status=$?
+	echo "$status" > "expected/$id.client.status"
+	wait "$server"
+	echo "$id: client exit $status"
+done < netcases.txt

@@ -1,0 +1,155 @@
+package dbt
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/twinsim/twinsim/sim"
+)
+
+// wireEnd is one end of a test network: datagrams sent from it land in
+// the other end's inbox.
+type wireEnd struct {
+	addr  uint32
+	peer  *wireEnd
+	inbox []Datagram
+	sent  int
+}
+
+func (w *wireEnd) Addr() uint32    { return w.addr }
+func (w *wireEnd) MaxPayload() int { return 1472 }
+func (w *wireEnd) Send(d Datagram) bool {
+	d.Data = append([]byte(nil), d.Data...)
+	w.peer.inbox = append(w.peer.inbox, d)
+	w.sent++
+	return true
+}
+func (w *wireEnd) Receive() (Datagram, bool) {
+	if len(w.inbox) == 0 {
+		return Datagram{}, false
+	}
+	d := w.inbox[0]
+	w.inbox = w.inbox[1:]
+	return d, true
+}
+
+type netCase struct{ id, port, requests, seed string }
+
+func readNetCases(t *testing.T) []netCase {
+	data, err := os.ReadFile("../workloads/netcases.txt")
+	require.NoError(t, err)
+	var out []netCase
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 4 && !strings.HasPrefix(f[0], "#") {
+			out = append(out, netCase{f[0], f[1], f[2], f[3]})
+		}
+	}
+	require.NotEmpty(t, out)
+	return out
+}
+
+// netGuest is a guest on a wire end.
+type netGuest struct {
+	m        *Machine
+	out, err bytes.Buffer
+	res      Result
+	exited   bool
+}
+
+func startNetGuest(t *testing.T, dev NetDevice, name string, args ...string) *netGuest {
+	g := &netGuest{}
+	prog, err := LoadProgram(readWorkload(t, name))
+	require.NoError(t, err)
+	path := filepath.Join(workloadsDir, name)
+	p, err := NewProcess(prog, ProcessConfig{Path: path, Argv: append([]string{path}, args...), Seed: 1,
+		Stdout: &g.out, Stderr: &g.err, Net: dev})
+	require.NoError(t, err)
+	g.m, err = NewMachine(p, MachineConfig{}, &g.err)
+	require.NoError(t, err)
+	return g
+}
+
+// TestKeyValuePairMatchesQemu: kvserver and kvclient, each on a machine of
+// its own, joined by a wire, exchange the requests they exchange over the
+// loopback address under qemu-riscv64 and print what they print there
+// (workloads/netcases.txt, workloads/expected).
+func TestKeyValuePairMatchesQemu(t *testing.T) {
+	for _, c := range readNetCases(t) {
+		t.Run(c.id, func(t *testing.T) {
+			a, b := &wireEnd{addr: 0x0a000001}, &wireEnd{addr: 0x0a000002}
+			a.peer, b.peer = b, a
+			server := startNetGuest(t, a, "kvserver", c.port, c.requests)
+			client := startNetGuest(t, b, "kvclient", "10.0.0.1", c.port, c.requests, c.seed)
+			// Run them in turns of a million instructions; a guest blocked
+			// with nothing to read waits (its clock jumps to its timeout
+			// when both wait).
+			for step := uint64(1); !(server.exited && client.exited); step++ {
+				require.Less(t, step, uint64(100000), "no progress")
+				progressed := false
+				for _, g := range []*netGuest{server, client} {
+					if g.exited {
+						continue
+					}
+					if blocked, _ := g.m.Blocked(); blocked && len(g.m.proc.cfg.Net.(*wireEnd).inbox) == 0 {
+						continue
+					}
+					before := g.m.Stats().GuestInsts
+					res, exited, err := g.m.RunUntil(g.m.now() + 1_000_000)
+					require.NoError(t, err)
+					g.res, g.exited = res, exited
+					progressed = progressed || g.m.Stats().GuestInsts != before || exited
+				}
+				if step == 5 && !client.exited {
+					// Move the client to a fresh machine from a snapshot, as a
+					// failover would: sockets, a call it waits in and all.
+					client.m = resumeElsewhere(t, client, b, "kvclient", "10.0.0.1", c.port, c.requests, c.seed)
+				}
+				if !progressed {
+					// Both wait: the earlier timeout passes.
+					var first *netGuest
+					for _, g := range []*netGuest{server, client} {
+						if _, d := g.m.Blocked(); !g.exited && d != sim.MaxTime && (first == nil || d < first.m.proc.Deadline()) {
+							first = g
+						}
+					}
+					require.NotNil(t, first, "both guests wait for ever")
+					first.m.advanceClock(first.m.proc.Deadline())
+				}
+			}
+			for _, g := range []struct {
+				g    *netGuest
+				file string
+			}{{server, c.id + ".server.out"}, {client, c.id + ".client.out"}} {
+				want, err := os.ReadFile(filepath.Join("../workloads/expected", g.file))
+				require.NoError(t, err)
+				require.Equal(t, string(want), g.g.out.String(), "%s (stderr %s)", g.file, g.g.err.String())
+				require.Zero(t, g.g.res.ExitCode, g.file)
+			}
+			require.Positive(t, server.m.proc.Calls()["recvfrom"])
+			require.Positive(t, server.m.proc.Calls()["ppoll"])
+			require.Positive(t, client.m.proc.Calls()["sendmsg"])
+			require.Positive(t, client.m.proc.Calls()["epoll_pwait"])
+		})
+	}
+}
+
+// resumeElsewhere snapshots g, copies its memory to a fresh backing and
+// resumes it there on dev.
+func resumeElsewhere(t *testing.T, g *netGuest, dev NetDevice, name string, args ...string) *Machine {
+	snap, err := g.m.Snapshot()
+	require.NoError(t, err)
+	mem, err := NewIdentityBacking()
+	require.NoError(t, err)
+	g.m.proc.AS.mem.phys.Copy(mem.phys, 0, 0, GuestSpaceTop)
+	path := filepath.Join(workloadsDir, name)
+	m, err := Resume(g.m.proc.Prog, snap, ProcessConfig{Path: path, Argv: append([]string{path}, args...), Seed: 7,
+		Stdout: &g.out, Stderr: &g.err, Backing: mem, Net: dev}, MachineConfig{}, &g.err)
+	require.NoError(t, err)
+	return m
+}
