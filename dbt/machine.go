@@ -171,7 +171,7 @@ type Machine struct {
 	result   Result
 	codeNext uint64 // host address for the next translated block
 	roiOpen  bool
-	pending  *PendingCall // a system call that blocked
+	pending  *PendingCall      // a system call that blocked
 	refused  error             // Refuse: the first layout that made a host page mixed
 	layout   []LayoutSample    // host pages by class after each change of the guest's layout
 	redirect *redirector       // the redirection page mapper
