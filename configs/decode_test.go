@@ -257,7 +257,7 @@ func TestEveryEnumValue(t *testing.T) {
 	require.Equal(t, []string{"run.scenario", "host.page_size", "core.model", "core.predictor", "translator.strategy", "cache.l1.replacement",
 		"cache.l1.write_policy", "cache.l1i.replacement", "cache.l1i.write_policy", "cache.l2.replacement", "cache.l2.write_policy", "cache.l3.replacement", "cache.l3.write_policy",
 		"backup.overflow", "vm[0].workload.pattern", "vm[0].role", "vm[0].service.dist", "nic.buffering", "nic.scheduler",
-		"nic.overflow", "ha.method", "ha.transport", "client[0].mode"}, paths)
+		"nic.overflow", "ha.method", "ha.transport", "client[0].mode", "client[0].protocol"}, paths)
 
 	for _, k := range keys {
 		for _, v := range strings.Split(k.tag, ",") {
@@ -270,6 +270,10 @@ func TestEveryEnumValue(t *testing.T) {
 			}
 			if k.path == "vm[0].role" && v != "memory" {
 				sets = append(sets, "run.scenario=ha-nic") // network VMs run only there
+			}
+			if k.path == "client[0].protocol" && v == "kv" {
+				// a kv client's server is a program VM with a virtual function
+				sets = append(sets, "run.scenario=ha-nic", `vm[0].role="program"`, `vm[0].program="kvserver 7000"`, `client[0].vm="protected"`)
 			}
 			if k.path == "vm[0].role" && v == "program" {
 				sets = append(sets, `vm[0].program="sieve"`)

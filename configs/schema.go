@@ -273,11 +273,22 @@ type NetworkConfig struct {
 // ClientConfig describes an external client host.
 type ClientConfig struct {
 	Name         string  `toml:"name" doc:"client name, unique" rule:"1..40 characters from a-z, 0-9, _ and -"`
-	VM           string  `toml:"vm" doc:"the service VM it sends requests to" rule:"names a vm with role service"`
+	VM           string  `toml:"vm" doc:"the VM it sends requests to" rule:"names a vm with role service (protocol synthetic) or a program VM with a virtual function (protocol kv)"`
 	Mode         string  `toml:"mode" doc:"open (requests arrive as a Poisson process of rate a second, whatever the responses do) or closed (outstanding requests in flight at all times)" enum:"open,closed"`
 	Rate         float64 `toml:"rate" doc:"open: requests a second" range:"0.001..100000000"`
 	Outstanding  int     `toml:"outstanding" doc:"closed: requests in flight" range:"1..1000000"`
-	RequestBytes Size    `toml:"request_bytes" doc:"request payload" range:"1B..9000B" rule:"at most nic.mtu"`
+	RequestBytes Size    `toml:"request_bytes" doc:"request payload (protocol synthetic)" range:"1B..9000B" rule:"at most nic.mtu"`
+	Protocol     string  `toml:"protocol" doc:"what the requests are: synthetic (a payload size, for a service VM's model) or kv (the key-value protocol of workloads' kvserver over UDP/IPv4, for a program VM running it; the client checks every answer against its own record of the store)" enum:"synthetic,kv"`
+	Port         int     `toml:"port" doc:"protocol kv: the server's UDP port" range:"1..65535"`
+	KV           KVMix   `toml:"kv" doc:"protocol kv: the request mix over the client's own keys"`
+}
+
+// KVMix is a key-value client's request mix.
+type KVMix struct {
+	Keys        int     `toml:"keys" doc:"keys the client uses (its own: named after it)" range:"1..100000"`
+	GetFraction float64 `toml:"get_fraction" doc:"share of GET requests" range:"0..1" rule:"get_fraction + put_fraction at most 1; the rest are DEL"`
+	PutFraction float64 `toml:"put_fraction" doc:"share of PUT requests" range:"0..1"`
+	ValueBytes  Size    `toml:"value_bytes" doc:"largest PUT value (each is 1 byte to this, uniformly)" range:"1B..1024B"`
 }
 
 // Pattern is a synthetic workload's address pattern.
@@ -361,7 +372,8 @@ func Default() Config {
 // DefaultClient returns the per-client defaults: an open-loop client
 // sending 1000 requests a second of 128 bytes to the VM "web".
 func DefaultClient() ClientConfig {
-	return ClientConfig{Name: "client", VM: "web", Mode: "open", Rate: 1000, Outstanding: 1, RequestBytes: 128}
+	return ClientConfig{Name: "client", VM: "web", Mode: "open", Rate: 1000, Outstanding: 1, RequestBytes: 128,
+		Protocol: "synthetic", Port: 7000, KV: KVMix{Keys: 256, GetFraction: 0.5, PutFraction: 0.4, ValueBytes: 512}}
 }
 
 // DefaultVM returns the per-VM defaults, which are also the first default VM:

@@ -273,6 +273,7 @@ func (v *validator) nicRules(c Config) {
 	ha := c.Run.Scenario == "ha-nic"
 	mtuOK := v.ok("nic.mtu")
 	services := map[string]bool{}
+	programs := map[string]bool{} // program VMs with a virtual function
 	for i, vm := range c.VMs {
 		p := fmt.Sprintf("vm[%d]", i)
 		if vm.Role == "program" {
@@ -297,6 +298,9 @@ func (v *validator) nicRules(c Config) {
 		}
 		if network && len(vm.Cores) != 1 && v.ok(p+".cores") {
 			v.fail(p+".cores", "%d cores are not allowed; a %s VM runs on exactly one core", len(vm.Cores), vm.Role)
+		}
+		if vm.Role == "program" && vm.VF {
+			programs[vm.Name] = true
 		}
 		if vm.Role == "service" {
 			services[vm.Name] = true
@@ -333,8 +337,14 @@ func (v *validator) nicRules(c Config) {
 	for i, cl := range c.Clients {
 		p := fmt.Sprintf("client[%d]", i)
 		v.uniqueName(p+".name", "client", cl.Name, i, names)
-		if !services[cl.VM] {
+		switch {
+		case cl.Protocol == "kv" && !programs[cl.VM]:
+			v.fail(p+".vm", "%s is not allowed; a kv client must name a [[vm]] with role \"program\" and a virtual function (running kvserver)", tomlString(cl.VM))
+		case cl.Protocol != "kv" && !services[cl.VM]:
 			v.fail(p+".vm", "%s is not allowed; must name a [[vm]] with role \"service\" (and a virtual function)", tomlString(cl.VM))
+		}
+		if cl.KV.GetFraction+cl.KV.PutFraction > 1 && v.ok(p+".kv.get_fraction", p+".kv.put_fraction") {
+			v.fail(p+".kv.put_fraction", "%s is not allowed; get_fraction + put_fraction must be at most 1", tomlFloat(cl.KV.PutFraction))
 		}
 		if mtuOK && cl.RequestBytes > n.MTU {
 			v.fail(p+".request_bytes", "%s is not allowed; must be at most nic.mtu (%s)", cl.RequestBytes, n.MTU)

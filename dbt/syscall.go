@@ -133,6 +133,9 @@ func NewProcess(prog *Program, cfg ProcessConfig) (*Process, error) {
 	return p, nil
 }
 
+// SetNet gives the guest's sockets a network device (ProcessConfig.Net).
+func (p *Process) SetNet(d NetDevice) { p.cfg.Net = d }
+
 // newProcess returns a process in as with the random stream of cfg.Seed
 // and no files.
 func newProcess(prog *Program, cfg ProcessConfig, as *AddressSpace) *Process {

@@ -28,7 +28,8 @@ type haNIC struct {
 	soft    *hypervisor.SoftBuffer
 	clients []*nic.Client
 	net     []*hypervisor.NetVCPU
-	ckptVFs []int // VFs whose packets the adapter holds
+	ckptVFs []int             // VFs whose packets the adapter holds
+	drivers map[int]*vfDriver // program VMs' VF drivers, by VF
 }
 
 // commitCheck is the end-to-end output-commit check, independent of the
@@ -169,6 +170,12 @@ func buildHANIC(env *sim.Env, cfg configs.Config) (*haNIC, error) {
 		if ckpt {
 			s.ckptVFs = append(s.ckptVFs, vf)
 		}
+		if vc.Role == "program" {
+			if err := s.attachProgram(h.programFor(vm), vf, mac, mem); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		nc, network := h.net[i]
 		if !network {
 			continue // a memory VM: a VF it does not use
@@ -218,6 +225,9 @@ func buildHANIC(env *sim.Env, cfg configs.Config) (*haNIC, error) {
 		if v := byVF[vf]; v != nil {
 			v.Interrupt(at)
 		}
+		if d := s.drivers[vf]; d != nil {
+			d.interrupt()
+		}
 	}
 	if _, err := s.sw.AddPort(uint64(n.Bandwidth), sim.Time(n.Latency), func(p nic.Packet, _ sim.Time) { s.adapter.Receive(p) },
 		vmMACs...); err != nil {
@@ -230,9 +240,20 @@ func buildHANIC(env *sim.Env, cfg configs.Config) (*haNIC, error) {
 		if err != nil {
 			return nil, err
 		}
-		c, err := nic.NewClient(scope, nic.ClientConfig{MAC: uint64(macClient + j + 1), Server: serverMAC[cc.VM],
+		ccfg := nic.ClientConfig{MAC: uint64(macClient + j + 1), Server: serverMAC[cc.VM],
 			RequestBytes: uint32(cc.RequestBytes), OpenLoop: cc.Mode == "open", Rate: cc.Rate, Outstanding: cc.Outstanding,
-			Warmup: sim.Time(cfg.Network.Warmup)}, up)
+			Warmup: sim.Time(cfg.Network.Warmup)}
+		if cc.Protocol == "kv" {
+			vi := vmIndex(cfg, cc.VM)
+			ccfg.Server = uint64(macVM + vi + 1)
+			k := cc.KV
+			if ccfg.Payload, err = workloads.NewKVMix(scope, workloads.KVMixConfig{Keys: k.Keys, GetFraction: k.GetFraction,
+				PutFraction: k.PutFraction, ValueBytes: int(k.ValueBytes), Client: ipClients + uint32(j+1),
+				Server: ipVMs + uint32(vi+1), ClientPort: uint16(40000 + j), ServerPort: uint16(cc.Port), Prefix: cc.Name}); err != nil {
+				return nil, err
+			}
+		}
+		c, err := nic.NewClient(scope, ccfg, up)
 		if err != nil {
 			return nil, err
 		}
@@ -262,7 +283,60 @@ func buildHANIC(env *sim.Env, cfg configs.Config) (*haNIC, error) {
 	if cfg.Output.Series {
 		s.sampler(env.Scope("host0.buffered"), sim.Time(cfg.Output.Sample))
 	}
+	if h.runner != nil && len(s.clients) > 0 {
+		h.runner.stopWhenDone = false // the clients run to the end
+	}
 	return s, nil
+}
+
+// vmIndex returns the index of the VM named name.
+func vmIndex(cfg configs.Config, name string) int {
+	for i, vc := range cfg.VMs {
+		if vc.Name == name {
+			return i
+		}
+	}
+	panic(fmt.Sprintf("experiment: no vm %q (the configuration was validated)", name))
+}
+
+// programFor returns the program VM of vm.
+func (h *backupHost) programFor(vm *hypervisor.VM) *programVM {
+	for _, pv := range h.programs {
+		if pv.vm == vm {
+			return pv
+		}
+	}
+	panic(fmt.Sprintf("experiment: vm %s runs no program", vm.Name))
+}
+
+// attachProgram gives program VM pv virtual function vf (MAC mac): its
+// rings at the top of its image, and a driver under its guest's sockets.
+func (s *haNIC) attachProgram(pv *programVM, vf int, mac uint64, mem nic.HostMemory) error {
+	cfg := s.cfg
+	tx, rx := rings(cfg, pv.vm)
+	if err := s.adapter.AttachRings(vf, mem, tx, rx); err != nil {
+		return fmt.Errorf("vm %s: %w", pv.name, err)
+	}
+	s.adapter.CarryPayload(vf)
+	vi := int(mac - macVM - 1)
+	scope := pv.scope.Child("net")
+	d := &vfDriver{pv: pv, adapter: s.adapter, vf: vf, mac: mac, ip: ipVMs + uint32(vi+1), mtu: int(cfg.NIC.MTU),
+		mem: s.mem, tx: tx, rx: rx, freq: sim.Freq(cfg.Host.Freq), line: uint64(cfg.Cache.LineSize), eng: scope.Engine(),
+		sent:      scope.Counter("sent", "datagrams the guest sent through its virtual function"),
+		received:  scope.Counter("received", "datagrams delivered to the guest's sockets"),
+		malformed: scope.Counter("malformed", "frames received that were not IPv4/UDP for the VM's address (dropped)"),
+		noRoute:   scope.Counter("no_route", "datagrams sent to an address no host has (lost)"),
+		ringFull:  scope.Counter("tx_ring_full", "sends that found the transmit ring full (the guest waited)"),
+		wakeups:   scope.Counter("wakeups", "times the VF's interrupt woke the guest from a system call")}
+	d.costs.irq, d.costs.packet, d.costs.doorbell = cfg.NIC.IRQCycles, cfg.NIC.PacketCycles, cfg.NIC.DoorbellCycles
+	d.bell = d.eng.Register(d)
+	pv.dev = d
+	pv.proc.SetNet(d)
+	if s.drivers == nil {
+		s.drivers = map[int]*vfDriver{}
+	}
+	s.drivers[vf] = d
+	return nil
 }
 
 // sampler records the output held for commit — in the adapter's buffer, or
@@ -415,6 +489,9 @@ func (d *dmaPath) DMAWrite(now sim.Time, addr uint64, data []byte, n uint64) sim
 }
 
 func (s *haNIC) start() {
+	for _, vf := range sortedKeys(s.drivers) {
+		s.drivers[vf].start()
+	}
 	s.backupHost.start()
 	for _, v := range s.net {
 		v.Start()

@@ -38,6 +38,8 @@ type programVM struct {
 	backup   *hypervisor.Backup // what checkpoints it; nil if it is not backed up
 	firmware uint64             // its translator memory's base (firmwareBase)
 	skipped  bool               // passed over by its core's scheduler while it could not run
+	dev      *vfDriver          // its virtual function's driver, or nil
+	woken    bool               // blocked in a system call, and woken by its VF's interrupt
 
 	stdout, stderr bytes.Buffer
 	res            dbt.Result
@@ -260,10 +262,15 @@ func (cs *coreSched) guestInsts() uint64 {
 }
 
 // runnable reports whether pv can run at t: it has not exited, is not
-// paused for a checkpoint and has not reached its next one.
+// paused for a checkpoint and has not reached its next one, and does not
+// wait in a system call (or its VF's interrupt or its timeout has come).
 func (pv *programVM) runnable(t sim.Time) bool {
 	b := pv.backup
-	return !pv.exited && (b == nil || t >= b.PausedUntil() && t < b.NextCheckpoint())
+	if pv.exited || b != nil && (t < b.PausedUntil() || t >= b.NextCheckpoint()) {
+		return false
+	}
+	blocked, deadline := pv.m.Blocked()
+	return !blocked || pv.woken || t >= deadline
 }
 
 // pick returns the VM the core runs at t — the one running, until its
@@ -355,6 +362,10 @@ func (r *programRunner) runCore(cs *coreSched, t, limit sim.Time) bool {
 			pv.bind()
 			cs.last = pv
 		}
+		if pv.woken {
+			pv.woken = false
+			tm.Firmware(pv.dev.costs.irq) // the guest kernel takes the interrupt
+		}
 		res, exited, err := pv.m.RunUntil(max(1, r.freq.Cycles(stop)))
 		if err != nil {
 			r.err = fmt.Errorf("vm %s: %w", pv.name, err)
@@ -365,7 +376,12 @@ func (r *programRunner) runCore(cs *coreSched, t, limit sim.Time) bool {
 			pv.exited, pv.res = true, res
 			pv.endTime = max(now, t)
 		}
-		t = max(t, now, stop)
+		if blocked, _ := pv.m.Blocked(); blocked && pv.dev != nil {
+			// It waits: its VF's next completion interrupts (at once if
+			// some came meanwhile).
+			pv.dev.adapter.EnableIRQ(pv.dev.vf)
+		}
+		t = max(t, now)
 	}
 	for _, pv := range cs.vms {
 		if !pv.exited {

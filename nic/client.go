@@ -21,12 +21,26 @@ type ClientConfig struct {
 	// responses, throughput), nor requests sent before it (request_rate);
 	// the rates are over the time after it.
 	Warmup sim.Time
+	// Payload, if set, gives requests real contents for a server that
+	// reads them (a guest program), and tells which request a response
+	// answers; RequestBytes is then unused.
+	Payload Payload
+}
+
+// Payload makes a client's requests and reads its responses when the
+// server is a real program.
+type Payload interface {
+	// Request returns the frame payload of the request tagged tag.
+	Request(tag uint64) []byte
+	// Response returns the tag of the request a frame payload answers,
+	// or false if it answers none of the client's.
+	Response(data []byte) (tag uint64, ok bool)
 }
 
 // Validate names the first value out of range.
 func (c ClientConfig) Validate() error {
 	switch {
-	case c.RequestBytes == 0:
+	case c.RequestBytes == 0 && c.Payload == nil:
 		return fmt.Errorf("request size must be positive")
 	case c.OpenLoop && !(c.Rate > 0):
 		return fmt.Errorf("an open-loop client needs a positive rate")
@@ -124,7 +138,12 @@ func (c *Client) request() {
 	if c.engine.Now() >= c.cfg.Warmup {
 		c.late++
 	}
-	c.send(Packet{ID: c.next, Dst: c.cfg.Server, Src: c.cfg.MAC, Bytes: c.cfg.RequestBytes, Tag: c.next, Sent: c.engine.Now()})
+	p := Packet{ID: c.next, Dst: c.cfg.Server, Src: c.cfg.MAC, Bytes: c.cfg.RequestBytes, Tag: c.next, Sent: c.engine.Now()}
+	if c.cfg.Payload != nil {
+		p.Data = c.cfg.Payload.Request(c.next)
+		p.Bytes = uint32(len(p.Data))
+	}
+	c.send(p)
 }
 
 // Handle implements sim.Handler: the next open-loop arrival.
@@ -137,11 +156,18 @@ func (c *Client) Handle(sim.Event) {
 
 // Receive takes a response arriving at time at.
 func (c *Client) Receive(p Packet, at sim.Time) {
-	sent, ok := c.pending[p.Tag]
+	tag := p.Tag
+	if c.cfg.Payload != nil {
+		var ok bool
+		if tag, ok = c.cfg.Payload.Response(p.Data); !ok {
+			return
+		}
+	}
+	sent, ok := c.pending[tag]
 	if !ok {
 		return // not ours, or a duplicate
 	}
-	delete(c.pending, p.Tag)
+	delete(c.pending, tag)
 	if at >= c.cfg.Warmup {
 		c.done.Inc()
 		c.latency.Record(uint64(at - sent))

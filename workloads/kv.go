@@ -1,0 +1,196 @@
+package workloads
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/twinsim/twinsim/nic"
+	"github.com/twinsim/twinsim/sim"
+)
+
+// The protocol of the kvserver guest program (workloads/src/kvserver.c):
+// one request per UDP datagram, integers little-endian.
+//
+//	request:  u32 id, u8 op, u8 key_len (1..64), u16 value_len (PUT: 0..1024), key, value
+//	response: u32 id, u8 status, u8 0, u16 value_len, value
+const (
+	KVGet   = 1
+	KVPut   = 2
+	KVDel   = 3
+	KVStats = 4
+
+	KVOK         = 0
+	KVNotFound   = 1
+	KVBadRequest = 2
+	KVFull       = 3
+
+	KVMaxKey   = 64
+	KVMaxValue = 1024
+)
+
+// KVRequest is a request to the key-value server.
+type KVRequest struct {
+	ID    uint32
+	Op    uint8
+	Key   []byte
+	Value []byte
+}
+
+// Encode returns the request's bytes.
+func (r *KVRequest) Encode() []byte {
+	b := make([]byte, 8+len(r.Key)+len(r.Value))
+	binary.LittleEndian.PutUint32(b[0:], r.ID)
+	b[4], b[5] = r.Op, uint8(len(r.Key))
+	binary.LittleEndian.PutUint16(b[6:], uint16(len(r.Value)))
+	copy(b[8:], r.Key)
+	copy(b[8+len(r.Key):], r.Value)
+	return b
+}
+
+// KVResponse is the server's answer.
+type KVResponse struct {
+	ID     uint32
+	Status uint8
+	Value  []byte
+}
+
+// DecodeKVResponse parses a response, refusing one whose lengths disagree.
+func DecodeKVResponse(b []byte) (KVResponse, error) {
+	if len(b) < 8 {
+		return KVResponse{}, fmt.Errorf("%d bytes: shorter than a response header", len(b))
+	}
+	n := int(binary.LittleEndian.Uint16(b[6:]))
+	if len(b) != 8+n {
+		return KVResponse{}, fmt.Errorf("value length %d in a %d-byte response", n, len(b))
+	}
+	return KVResponse{ID: binary.LittleEndian.Uint32(b), Status: b[4], Value: b[8:]}, nil
+}
+
+// KVMixConfig is a client's request mix: fractions of GETs and PUTs (the
+// rest are DELs) over Keys keys of its own, PUT values of 1 to ValueBytes
+// bytes.
+type KVMixConfig struct {
+	Keys                     int
+	GetFraction, PutFraction float64
+	ValueBytes               int
+	// The endpoints: the client's address and port, the server's.
+	Client, Server         uint32
+	ClientPort, ServerPort uint16
+	Prefix                 string // the client's key prefix: its keys are PREFIX-N
+}
+
+// Validate names the first value out of range.
+func (c KVMixConfig) Validate() error {
+	switch {
+	case c.Keys < 1:
+		return fmt.Errorf("a key-value mix needs at least 1 key")
+	case c.GetFraction < 0 || c.PutFraction < 0 || c.GetFraction+c.PutFraction > 1:
+		return fmt.Errorf("get (%g) and put (%g) fractions must be non-negative and sum to at most 1", c.GetFraction, c.PutFraction)
+	case c.ValueBytes < 1 || c.ValueBytes > KVMaxValue:
+		return fmt.Errorf("value size %d must be 1..%d", c.ValueBytes, KVMaxValue)
+	case len(fmt.Sprintf("%s-%d", c.Prefix, c.Keys)) > KVMaxKey:
+		return fmt.Errorf("keys %q are longer than %d bytes", c.Prefix, KVMaxKey)
+	}
+	return nil
+}
+
+// KVMix is a client's key-value requests (nic.Payload): it draws each
+// request from its mix and keeps its own record of what the store holds
+// for its keys — updated as requests are sent, which is the order the
+// server applies them in when nothing is lost — and checks every response
+// against it. Mismatches count answers that do not agree: a lost update,
+// a wrong value, or a malformed response.
+type KVMix struct {
+	cfg     KVMixConfig
+	rng     *rand.Rand
+	model   map[int][]byte // key index → value; absent: not stored
+	expect  map[uint64]kvExpect
+	ops     [4]*sim.Counter
+	mism    *sim.Counter
+	bad     *sim.Counter
+	scratch nic.Datagram
+}
+
+type kvExpect struct {
+	op     uint8
+	status uint8
+	value  []byte
+}
+
+// NewKVMix returns a request mix with its random stream and statistics
+// under scope.
+func NewKVMix(scope sim.Scope, cfg KVMixConfig) (*KVMix, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", scope.Name(), err)
+	}
+	k := &KVMix{cfg: cfg, rng: sim.NewRNG(scope.Env().Seed, scope.Name()+".kv"), model: map[int][]byte{},
+		expect: map[uint64]kvExpect{}}
+	kv := scope.Child("kv")
+	k.ops[KVGet] = kv.Counter("gets", "GET requests sent")
+	k.ops[KVPut] = kv.Counter("puts", "PUT requests sent")
+	k.ops[KVDel] = kv.Counter("dels", "DEL requests sent")
+	k.mism = kv.Counter("mismatches", "responses that disagree with the client's record of the store (0 unless state was lost)")
+	k.bad = kv.Counter("malformed", "frames that are not a response to one of the client's requests")
+	return k, nil
+}
+
+// Request implements nic.Payload.
+func (k *KVMix) Request(tag uint64) []byte {
+	i := k.rng.IntN(k.cfg.Keys)
+	key := []byte(fmt.Sprintf("%s-%d", k.cfg.Prefix, i))
+	r := KVRequest{ID: uint32(tag), Key: key}
+	old, stored := k.model[i]
+	switch x := k.rng.Float64(); {
+	case x < k.cfg.GetFraction:
+		r.Op = KVGet
+		if stored {
+			k.expect[tag] = kvExpect{op: KVGet, status: KVOK, value: old}
+		} else {
+			k.expect[tag] = kvExpect{op: KVGet, status: KVNotFound}
+		}
+	case x < k.cfg.GetFraction+k.cfg.PutFraction:
+		r.Op = KVPut
+		r.Value = make([]byte, 1+k.rng.IntN(k.cfg.ValueBytes))
+		for j := range r.Value {
+			r.Value[j] = byte(k.rng.Uint32())
+		}
+		k.model[i] = r.Value
+		k.expect[tag] = kvExpect{op: KVPut, status: KVOK}
+	default:
+		r.Op = KVDel
+		status := uint8(KVNotFound)
+		if stored {
+			status = KVOK
+		}
+		delete(k.model, i)
+		k.expect[tag] = kvExpect{op: KVDel, status: status}
+	}
+	k.ops[r.Op].Inc()
+	d := nic.Datagram{Src: k.cfg.Client, Dst: k.cfg.Server, SPort: k.cfg.ClientPort, DPort: k.cfg.ServerPort, Data: r.Encode()}
+	return d.Encode()
+}
+
+// Response implements nic.Payload.
+func (k *KVMix) Response(data []byte) (uint64, bool) {
+	d, err := nic.DecodeDatagram(data)
+	if err != nil || d.Src != k.cfg.Server || d.SPort != k.cfg.ServerPort || d.DPort != k.cfg.ClientPort {
+		k.bad.Inc()
+		return 0, false
+	}
+	resp, err := DecodeKVResponse(d.Data)
+	if err != nil {
+		k.bad.Inc()
+		return 0, false
+	}
+	tag := uint64(resp.ID)
+	want, ok := k.expect[tag]
+	if !ok {
+		return tag, true // a duplicate or unknown: the client ignores it
+	}
+	delete(k.expect, tag)
+	if resp.Status != want.status || (want.op == KVGet && string(resp.Value) != string(want.value)) {
+		k.mism.Inc()
+	}
+	return tag, true
+}
