@@ -301,6 +301,9 @@ func (v *validator) nicRules(c Config) {
 		}
 		if vm.Role == "program" && vm.VF {
 			programs[vm.Name] = true
+			if n.Buffering == "software" && vm.BackedUp && c.Backup.Enabled && v.ok("nic.buffering") {
+				v.fail("nic.buffering", "\"software\" is not allowed; vm %s runs a program, whose virtual function's output only the adapter can hold (software buffering is modelled for service and bulk VMs)", vm.Name)
+			}
 		}
 		if vm.Role == "service" {
 			services[vm.Name] = true

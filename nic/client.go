@@ -177,6 +177,9 @@ func (c *Client) Receive(p Packet, at sim.Time) {
 	}
 }
 
+// SetPayload replaces the client's payload (before it starts).
+func (c *Client) SetPayload(p Payload) { c.cfg.Payload = p }
+
 // MAC returns the client's address.
 func (c *Client) MAC() uint64 { return c.cfg.MAC }
 
