@@ -125,6 +125,11 @@ func Parse(data []byte, source string, sets []string) (Config, error) {
 // Load reads a configuration and applies overrides as Parse does. pathOrName
 // is an existing file's path, or else the name of an embedded configuration
 // with or without ".toml" (see Embedded); "" means the embedded "default".
+// DefaultRun is the embedded configuration `twinsim run` runs without one:
+// the one machine — guest programs in checkpointed VMs on the cycle-level
+// cores, on the network. ("default" is every key at its default value.)
+const DefaultRun = "machine"
+
 func Load(pathOrName string, sets []string) (Config, error) {
 	if pathOrName == "" {
 		pathOrName = "default"

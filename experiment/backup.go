@@ -286,21 +286,7 @@ func (h *backupHost) summary(w io.Writer, r *Result) {
 	fmt.Fprintf(w, "checkpoints: %.0f every %v (%.0f brought forward by log interrupts), mean pause %s\n",
 		n, sim.Time(cfg.Backup.Interval), h.stat(bp, "early_checkpoints"), fmtTime(h.stat(bp, "pause.mean")))
 	pauseBreakdown(w, h.scope.Env(), bp, cfg)
-	line := h.stat(bp, "mean_bytes_line_log")
-	fmt.Fprintf(w, "\n%-42s %12s %12s\n", "bytes to replicate per checkpoint (mean)", "bytes", "vs line log")
-	for _, m := range []struct{ label, stat string }{
-		{"image-modification line log", "mean_bytes_line_log"},
-		{"page dirty tracking, 4 KiB", "mean_bytes_page_4k"},
-		{"page dirty tracking, 64 KiB", "mean_bytes_page_64k"},
-		{"full image copy", "mean_bytes_full_copy"},
-	} {
-		v := h.stat(bp, m.stat)
-		ratio := "-"
-		if line > 0 {
-			ratio = fmt.Sprintf("%.1fx", v/line)
-		}
-		fmt.Fprintf(w, "  %-40s %12s %12s\n", m.label, fmtBytes(v), ratio)
-	}
+	bytesByMethod(w, h.scope.Env(), bp)
 	entries := h.stat(lg, "entries")
 	evict, scan := h.stat(lg, "evict_entries"), h.stat(lg, "scan_entries")
 	share := 0.0
@@ -316,6 +302,26 @@ func (h *backupHost) summary(w io.Writer, r *Result) {
 		fmt.Fprintf(w, "backup image check: equal to the primary after all %.0f checkpoints\n", n)
 	} else {
 		fmt.Fprintf(w, "backup image check: DIFFERED from the primary after %.0f of %.0f checkpoints (log entries were lost)\n", mism, n)
+	}
+}
+
+// bytesByMethod prints the bytes each method would replicate per
+// checkpoint, beside the line log's.
+func bytesByMethod(w io.Writer, env *sim.Env, bp string) {
+	line := lookupValue(env, bp, "mean_bytes_line_log")
+	fmt.Fprintf(w, "\n%-42s %12s %12s\n", "bytes to replicate per checkpoint (mean)", "bytes", "vs line log")
+	for _, m := range []struct{ label, stat string }{
+		{"image-modification line log", "mean_bytes_line_log"},
+		{"page dirty tracking, 4 KiB", "mean_bytes_page_4k"},
+		{"page dirty tracking, 64 KiB", "mean_bytes_page_64k"},
+		{"full image copy", "mean_bytes_full_copy"},
+	} {
+		v := lookupValue(env, bp, m.stat)
+		ratio := "-"
+		if line > 0 {
+			ratio = fmt.Sprintf("%.1fx", v/line)
+		}
+		fmt.Fprintf(w, "  %-40s %12s %12s\n", m.label, fmtBytes(v), ratio)
 	}
 }
 

@@ -566,6 +566,10 @@ func (s *haNIC) summary(w io.Writer, r *Result) {
 		n, sim.Time(cfg.Backup.Interval), fmtTime(s.stat(bp, "pause.mean")), cfg.HA.Method,
 		fmtBytes(s.stat(bp, "ckpt_replicated_bytes.mean")), cfg.HA.Transport, fmtTime(s.stat(bp, "commit_delay.mean")), s.stat(bp, "commits"))
 	pauseBreakdown(w, s.scope.Env(), bp, cfg)
+	if len(s.programs) > 0 {
+		bytesByMethod(w, s.scope.Env(), bp)
+		fmt.Fprintln(w)
+	}
 	if d := s.stat(bp, "deferred_checkpoints"); d > 0 {
 		fmt.Fprintf(w, "checkpoints: %.0f deferred because %d awaited their acknowledgement (ha.max_in_flight; ended deferrals lasted %s on average): replication is slower than the checkpoints\n",
 			d, cfg.HA.MaxInFlight, fmtTime(s.stat(bp, "deferral.mean")))

@@ -376,12 +376,17 @@ func (r *programRunner) runCore(cs *coreSched, t, limit sim.Time) bool {
 			pv.exited, pv.res = true, res
 			pv.endTime = max(now, t)
 		}
-		if blocked, _ := pv.m.Blocked(); blocked && pv.dev != nil {
+		blocked, _ := pv.m.Blocked()
+		if blocked && pv.dev != nil {
 			// It waits: its VF's next completion interrupts (at once if
 			// some came meanwhile).
 			pv.dev.adapter.EnableIRQ(pv.dev.vf)
 		}
-		t = max(t, now)
+		if exited || blocked {
+			t = max(t, now) // the rest of the time is another VM's
+		} else {
+			t = max(t, now, stop) // it ran to stop (within the cycle stop rounds down to)
+		}
 	}
 	for _, pv := range cs.vms {
 		if !pv.exited {

@@ -22,23 +22,34 @@ func TestRunWritesResultsAndSummary(t *testing.T) {
 	dir := t.TempDir()
 	trace := filepath.Join(dir, "trace.json")
 	out, _, err := execute(t, "run", "-o", dir, "--trace", trace,
-		"--set", "run.duration=2ms", "--set", "backup.interval=500us")
+		"--set", "run.duration=20ms", "--set", "backup.interval=1ms")
 	require.NoError(t, err)
+	// Without a configuration, the machine runs.
+	require.Contains(t, out, "vm kv (backed up, host0.core0): kvserver 7000")
 	require.Contains(t, out, "bytes to replicate per checkpoint")
 	require.Contains(t, out, "page dirty tracking, 4 KiB")
+	require.Contains(t, out, "backup image check: equal to the primary's")
 	require.Contains(t, out, "results: "+dir)
-	matches, err := filepath.Glob(filepath.Join(dir, "backup-demo-s1-*", "stats.json"))
+	matches, err := filepath.Glob(filepath.Join(dir, "machine-s1-*", "stats.json"))
 	require.NoError(t, err)
 	require.Len(t, matches, 1)
+	for _, vm := range []string{"kv", "compute", "kvc"} {
+		_, err = os.Stat(filepath.Join(filepath.Dir(matches[0]), "vm-"+vm+".stdout"))
+		require.NoError(t, err)
+	}
 	_, err = os.Stat(trace)
 	require.NoError(t, err)
+	// The embedded default (every key at its default) is the backup demo.
+	out, _, err = execute(t, "run", "default", "-o", dir, "--set", "run.duration=2ms", "--set", "backup.interval=500us")
+	require.NoError(t, err)
+	require.Contains(t, out, "image-modification line log")
 }
 
 func TestSeedFlagChangesRunName(t *testing.T) {
 	dir := t.TempDir()
 	_, _, err := execute(t, "run", "-q", "-o", dir, "--seed", "7", "--set", "run.duration=1ms")
 	require.NoError(t, err)
-	matches, _ := filepath.Glob(filepath.Join(dir, "backup-demo-s7-*"))
+	matches, _ := filepath.Glob(filepath.Join(dir, "machine-s7-*"))
 	require.Len(t, matches, 1)
 }
 

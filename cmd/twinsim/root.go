@@ -93,12 +93,15 @@ func newRunCmd(g *globals) *cobra.Command {
 		Use:   "run [CONFIG]",
 		Short: "Run a scenario and write its results",
 		Long: `Run a scenario. CONFIG is a TOML file or the name of an embedded
-configuration (see 'twinsim config list'); without it the embedded default
-scenario runs. Results go to OUT/<name>-s<seed>-<hash>/: config.toml (the
+configuration (see 'twinsim config list'); without it the embedded
+"machine" runs: guest programs in checkpointed VMs, on the network. Results go to OUT/<name>-s<seed>-<hash>/: config.toml (the
 effective configuration), stats.json, stats.csv, meta.json and one CSV per
 time series.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				args = []string{configs.DefaultRun}
+			}
 			cfg, err := loadConfig(args, g.overrides(cmd))
 			if err != nil {
 				return err
