@@ -153,12 +153,17 @@ func TestRenderErrors(t *testing.T) {
 }
 
 func TestCatalog(t *testing.T) {
-	require.Equal(t, []string{"f0", "f1", "f2", "f3", "f4", "f5", "f6", "f7"}, Names())
+	require.Equal(t, []string{"f0", "f1", "f2", "f3", "f3p", "f4", "f4p", "f5", "f6", "f7"}, Names())
 	f, err := Lookup("F3")
 	require.NoError(t, err)
 	require.Equal(t, "f3-bytes-vs-interval", f.Sweep)
 	_, err = Lookup("f9")
-	require.EqualError(t, err, `no figure "f9"; the figures are f0, f1, f2, f3, f4, f5, f6, f7`)
+	require.EqualError(t, err, `no figure "f9"; the figures are f0, f1, f2, f3, f3p, f4, f4p, f5, f6, f7`)
+	x, err := programAxis.Value("interp")
+	require.NoError(t, err)
+	require.Equal(t, float64(len(programOrder)-1), x)
+	_, err = programAxis.Value("nonesuch")
+	require.ErrorContains(t, err, `program "nonesuch" has no place on the axis`)
 	pct, err := mixPercent("mixpages mix 25 200000")
 	require.NoError(t, err)
 	require.Equal(t, 25.0, pct)
@@ -402,4 +407,46 @@ func stripped(pts []point) []point {
 		out[i] = point{x: p.x, y: p.y}
 	}
 	return out
+}
+
+// TestGenerateF3pF4p runs the real-program sweep (quick: 10 ms of each
+// program) and checks what the captions of F3p and F4p claim: dense
+// writers' page tracking moves at most 1.5 times the line log's bytes,
+// sparse writers' 2.5 to 10 times at 4 KiB and 10 to 100 times at 64 KiB
+// pages; dense writers log mostly at eviction, sparse ones mostly at the
+// scan; the backup image always equals the primary's.
+func TestGenerateF3pF4p(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs eight guest programs")
+	}
+	outs, err := Generate([]string{"f3p", "f4p"}, Options{Out: t.TempDir()})
+	require.NoError(t, err)
+	s, err := ReadSummary(filepath.Join(outs[0].SweepDir, "summary.csv"))
+	require.NoError(t, err)
+	require.Len(t, s.Rows, len(programOrder))
+	m := map[string]map[string]float64{}
+	for _, r := range s.Rows {
+		m[r.Labels["vm[0].program"]] = r.Mean
+	}
+	const (
+		line, p4, p64 = "host0.backup.mean_bytes_line_log", "host0.backup.mean_bytes_page_4k", "host0.backup.mean_bytes_page_64k"
+		evict         = "host0.backup.evict_share"
+	)
+	for _, p := range programOrder {
+		r := m[p]
+		require.Positive(t, r[line], p)
+		require.GreaterOrEqual(t, r[p4], r[line], p)
+		require.GreaterOrEqual(t, r[p64], r[p4], p)
+		require.Zero(t, r["host0.backup.image_mismatches"], p)
+	}
+	for _, p := range []string{"sieve", "qsort", "crc32"} {
+		require.LessOrEqual(t, m[p][p64], 1.5*m[p][line], "%s: dense", p)
+		require.Greater(t, m[p][evict], 0.5, "%s: logged mostly at eviction", p)
+	}
+	require.Greater(t, m["malloc"][evict], 0.5)
+	for _, p := range []string{"recursion", "printf", "interp"} {
+		require.InDelta(t, 6.25, m[p][p4]/m[p][line], 3.75, "%s: 2.5 to 10 times at 4 KiB", p)
+		require.InDelta(t, 55, m[p][p64]/m[p][line], 45, "%s: 10 to 100 times at 64 KiB", p)
+		require.Less(t, m[p][evict], 0.5, "%s: logged mostly at the scan", p)
+	}
 }

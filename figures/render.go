@@ -91,7 +91,10 @@ func Render(f *Figure, s *Summary, size Size) (*Rendered, error) {
 			}
 		}
 	}
-	const legendCols = 4
+	legendCols := 4 // a strip of up to four columns; two on a figure one panel wide
+	if cols == 1 {
+		legendCols = 2
+	}
 	legendRows := (len(keys) + legendCols - 1) / legendCols
 	titleH := 0.35 * vg.Inch
 	legendH := vg.Length(0)
@@ -108,7 +111,7 @@ func Render(f *Figure, s *Summary, size Size) (*Rendered, error) {
 		sty.XAlign, sty.YAlign = draw.XCenter, draw.YCenter
 		dc.FillText(sty, vg.Point{X: w / 2, Y: h - titleH/2}, f.Title)
 		dc.Max.Y -= titleH
-		// The legend: a strip of up to four columns at the bottom.
+		// The legend: a strip of columns at the bottom.
 		ncol := vg.Length(min(len(keys), legendCols))
 		colW := min((w-vg.Inch)/ncol, 2.2*vg.Inch)
 		left := (w - colW*ncol) / 2
