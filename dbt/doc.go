@@ -53,5 +53,23 @@
 //     page-table walks (cpu.Walk), and the never, always-walk, refuse and
 //     permissive baselines, with selective regeneration as a refinement.
 //
-// What is not here yet: threads and signal handlers.
+//   - Backing: where the guest's bytes live — an identity memory of its
+//     own, or a VM's image in a host's physical memory, placed 64 KiB of
+//     guest addresses to a frame, so that a checkpoint controller finds
+//     every byte the guest wrote. Writes the firmware makes on the guest's
+//     behalf are reported (Backing.OnWrite) and go through the caches in
+//     timing mode (cpu.Timing.GuestAccess).
+//
+//   - Snapshot and Resume: the guest's architectural and process state at
+//     a block boundary — registers, fcsr, pc, reservation, layout, frames,
+//     files, sockets, signal state, random stream, a call it waits in — and
+//     a machine that continues it on a fresh host from that state and a
+//     copy of its memory.
+//
+//   - UDP sockets (net.go) over a NetDevice — in a VM, its virtual
+//     function's driver — with ppoll and epoll; a call that must wait
+//     blocks the machine (Machine.Blocked) until RunUntil is called again
+//     after a wake-up or the call's timeout.
+//
+// What is not here yet: threads, signal handlers and TCP.
 package dbt

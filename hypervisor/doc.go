@@ -27,6 +27,13 @@
 // rings, and SoftBuffer is the software-buffering baseline (the hypervisor
 // holds output, as Remus does).
 //
+// A checkpoint also carries what StateSources add (AddState): the
+// architectural and process state of VMs running guest programs, which
+// experiment's program VMs capture while paused and are told of when the
+// secondary has applied it. With a Reader the copy of the modified state
+// into the send buffer reads it through the shared L3 and DRAM; the pause
+// is reported part by part (suspend, scan, drain, copy) with the transfer.
+//
 // It does not model hardware structures (those are memory, cache and nic),
 // failover, or application-failure recovery.
 package hypervisor

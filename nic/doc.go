@@ -45,8 +45,14 @@
 //
 //   - Client: an external host sending requests to a server's MAC,
 //     open-loop (Poisson) or closed-loop (N outstanding), recording each
-//     request's latency until its response arrives. Sink: an external host
-//     counting bulk traffic.
+//     request's latency until its response arrives; with a Payload its
+//     requests have real contents for a real server (a guest program).
+//     Sink: an external host counting bulk traffic.
+//
+//   - Frames may carry their payload's bytes (Packet.Data): a VF marked
+//     CarryPayload has them read from its transmit buffers, and received
+//     ones are written into its receive buffers. Datagram encodes and
+//     checks IPv4/UDP (RFC 791, 768) as twinsim's hosts speak it.
 //
 // When a checkpoint commits is not decided here: the hypervisor's
 // checkpoint controller calls StartEpoch and Commit (experiment's ha-nic
