@@ -14,6 +14,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/twinsim/twinsim/workloads"
+
 	"github.com/twinsim/twinsim/cpu"
 	"github.com/twinsim/twinsim/sim"
 )
@@ -50,15 +52,12 @@ func readCases(t *testing.T) []diffCase {
 	t.Helper()
 	data, err := os.ReadFile("../workloads/cases.txt")
 	require.NoError(t, err)
+	cs, err := workloads.ParseCases(string(data))
+	require.NoError(t, err)
 	var out []diffCase
-	for _, line := range strings.Split(string(data), "\n") {
-		f := strings.Fields(line)
-		if len(f) < 2 || strings.HasPrefix(f[0], "#") {
-			continue
-		}
-		out = append(out, diffCase{id: f[0], prog: f[1], args: f[2:]})
+	for _, c := range cs {
+		out = append(out, diffCase{id: c.ID, prog: c.Program, args: c.Args})
 	}
-	require.NotEmpty(t, out)
 	return out
 }
 

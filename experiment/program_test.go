@@ -16,6 +16,7 @@ import (
 	"github.com/twinsim/twinsim/dbt"
 	"github.com/twinsim/twinsim/memory"
 	"github.com/twinsim/twinsim/sim"
+	"github.com/twinsim/twinsim/workloads"
 )
 
 // diffCase is a differential test case of workloads/cases.txt: its
@@ -28,15 +29,12 @@ func readCases(t *testing.T) []diffCase {
 	t.Helper()
 	data, err := os.ReadFile("../workloads/cases.txt")
 	require.NoError(t, err)
+	cs, err := workloads.ParseCases(string(data))
+	require.NoError(t, err)
 	var out []diffCase
-	for _, line := range strings.Split(string(data), "\n") {
-		f := strings.Fields(line)
-		if len(f) < 2 || strings.HasPrefix(f[0], "#") {
-			continue
-		}
-		out = append(out, diffCase{id: f[0], command: strings.Join(f[1:], " ")})
+	for _, c := range cs {
+		out = append(out, diffCase{id: c.ID, command: c.Command()})
 	}
-	require.NotEmpty(t, out)
 	return out
 }
 

@@ -180,6 +180,16 @@ func f2() *Figure {
 	return f
 }
 
+// methodSeries are the bytes per checkpoint of each backup method.
+func methodSeries() []Series {
+	return []Series{
+		{Label: "line log (IMF)", Metric: "host0.backup.mean_bytes_line_log"},
+		{Label: "page dirty 4 KiB", Metric: "host0.backup.mean_bytes_page_4k"},
+		{Label: "page dirty 64 KiB", Metric: "host0.backup.mean_bytes_page_64k"},
+		{Label: "full copy", Metric: "host0.backup.mean_bytes_full_copy", Dashed: true},
+	}
+}
+
 // f3 is PATENTS.md F3: bytes a backup moves per checkpoint, by method.
 func f3() *Figure {
 	f := &Figure{
@@ -198,16 +208,11 @@ func f3() *Figure {
 	}
 	for _, pat := range []string{"uniform", "zipf", "sequential", "strided"} {
 		f.Panels = append(f.Panels, Panel{
-			Title: "write pattern: " + pat,
-			Where: map[string]string{"vm[0].workload.pattern": pat},
-			X:     XAxis{Key: "backup.interval", Label: "checkpoint interval", Value: durationMs, Log: true},
-			Y:     YAxis{Label: "bytes per checkpoint", Log: true, Base2: true, Ticks: Bytes},
-			Series: []Series{
-				{Label: "line log (IMF)", Metric: "host0.backup.mean_bytes_line_log"},
-				{Label: "page dirty 4 KiB", Metric: "host0.backup.mean_bytes_page_4k"},
-				{Label: "page dirty 64 KiB", Metric: "host0.backup.mean_bytes_page_64k"},
-				{Label: "full copy", Metric: "host0.backup.mean_bytes_full_copy", Dashed: true},
-			},
+			Title:  "write pattern: " + pat,
+			Where:  map[string]string{"vm[0].workload.pattern": pat},
+			X:      XAxis{Key: "backup.interval", Label: "checkpoint interval", Value: durationMs, Log: true},
+			Y:      YAxis{Label: "bytes per checkpoint", Log: true, Base2: true, Ticks: Bytes},
+			Series: methodSeries(),
 		})
 	}
 	return f
@@ -252,15 +257,10 @@ func f3p() *Figure {
 		Sweep: "f3-programs",
 		Cols:  1,
 		Panels: []Panel{{
-			Title: "bytes per checkpoint, by method",
-			X:     programAxis,
-			Y:     YAxis{Label: "bytes per checkpoint", Log: true, Base2: true, Ticks: Bytes},
-			Series: []Series{
-				{Label: "line log (IMF)", Metric: "host0.backup.mean_bytes_line_log"},
-				{Label: "page dirty 4 KiB", Metric: "host0.backup.mean_bytes_page_4k"},
-				{Label: "page dirty 64 KiB", Metric: "host0.backup.mean_bytes_page_64k"},
-				{Label: "full copy", Metric: "host0.backup.mean_bytes_full_copy", Dashed: true},
-			},
+			Title:  "bytes per checkpoint, by method",
+			X:      programAxis,
+			Y:      YAxis{Label: "bytes per checkpoint", Log: true, Base2: true, Ticks: Bytes},
+			Series: methodSeries(),
 		}},
 	}
 }

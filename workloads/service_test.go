@@ -33,3 +33,14 @@ func TestServiceDraws(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, Lognormal, d)
 }
+
+func TestParseCases(t *testing.T) {
+	cs, err := ParseCases("# comment\n\nsieve-1000 sieve 1000\ncrc32 crc32\n")
+	require.NoError(t, err)
+	require.Equal(t, []Case{{"sieve-1000", "sieve", []string{"1000"}}, {"crc32", "crc32", []string{}}}, cs)
+	require.Equal(t, "sieve 1000", cs[0].Command())
+	_, err = ParseCases("lonely\n")
+	require.ErrorContains(t, err, "cases.txt:1")
+	_, err = ParseCases("# nothing\n")
+	require.Error(t, err)
+}

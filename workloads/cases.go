@@ -1,0 +1,38 @@
+package workloads
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Case is a differential test case of cases.txt: an id (its expected
+// output and status are expected/ID.out and expected/ID.status, recorded
+// under qemu-riscv64), a committed program and its arguments.
+type Case struct {
+	ID, Program string
+	Args        []string
+}
+
+// Command is the case's program and arguments, separated by spaces (as
+// exec.command and a VM's program take them).
+func (c Case) Command() string { return strings.Join(append([]string{c.Program}, c.Args...), " ") }
+
+// ParseCases parses cases.txt: one case a line, "ID PROGRAM [ARGS...]";
+// blank lines and lines starting with # are skipped.
+func ParseCases(text string) ([]Case, error) {
+	var out []Case
+	for n, line := range strings.Split(text, "\n") {
+		f := strings.Fields(line)
+		switch {
+		case len(f) == 0 || strings.HasPrefix(f[0], "#"):
+		case len(f) < 2:
+			return nil, fmt.Errorf("cases.txt:%d: %q has an id but no program", n+1, line)
+		default:
+			out = append(out, Case{ID: f[0], Program: f[1], Args: f[2:]})
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("cases.txt lists no case")
+	}
+	return out, nil
+}
