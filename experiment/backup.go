@@ -235,7 +235,7 @@ func buildBackupHost(env *sim.Env, cfg configs.Config, transport hypervisor.Tran
 		v, err := hypervisor.NewVCPU(vscope, hypervisor.VCPUConfig{
 			Core: c, Quantum: sim.Time(cfg.Host.Quantum), GapCycles: w.GapCycles, AccessSize: uint64(w.AccessSize),
 			Hyp: hypervisor.HypervisorStores{Fraction: cfg.Hypervisor.StoreFraction, Base: h.layout.hypBase, Size: h.layout.hypSize},
-		}, freq, vm, stream, mmu, port, h.mem, h.backup)
+		}, hypervisor.Core{Freq: freq, VM: vm, Stream: stream, MMU: mmu, Port: port, Mem: h.mem, Backup: h.backup})
 		if err != nil {
 			return nil, err
 		}

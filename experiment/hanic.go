@@ -210,8 +210,9 @@ func buildHANIC(env *sim.Env, cfg configs.Config) (*haNIC, error) {
 		if !vm.BackedUp {
 			backup = nil
 		}
-		v, err := hypervisor.NewNetVCPU(nc.scope, nCfg, sim.Freq(cfg.Host.Freq), vm, nc.stream, nc.mmu, nc.port, h.mem,
-			backup, s.adapter, vf, mac, tx, rx)
+		v, err := hypervisor.NewNetVCPU(nc.scope, nCfg,
+			hypervisor.Core{Freq: sim.Freq(cfg.Host.Freq), VM: vm, Stream: nc.stream, MMU: nc.mmu, Port: nc.port, Mem: h.mem, Backup: backup},
+			hypervisor.Function{Adapter: s.adapter, VF: vf, MAC: mac, TX: tx, RX: rx})
 		if err != nil {
 			return nil, err
 		}

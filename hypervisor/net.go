@@ -123,12 +123,21 @@ type NetVCPU struct {
 	serviceTime                                   *sim.Histogram
 }
 
-// NewNetVCPU builds the vCPU of network VM vm on a core, driving VF vf of
-// adapter (MAC mac) with rings tx and rx in the VM's image. backup is the
-// host's checkpoint controller (nil when there is none).
-func NewNetVCPU(scope sim.Scope, cfg NetConfig, freq sim.Freq, vm *VM, stream *workloads.Stream,
-	mmu *memory.MMU, port *cache.Port, mem *memory.Physical, backup *Backup,
-	adapter *nic.Adapter, vf int, mac uint64, tx, rx nic.RingConfig) (*NetVCPU, error) {
+// Function is the virtual function a network vCPU drives: the adapter,
+// the VF's index and MAC, and its transmit and receive rings in the VM's
+// image.
+type Function struct {
+	Adapter *nic.Adapter
+	VF      int
+	MAC     uint64
+	TX, RX  nic.RingConfig
+}
+
+// NewNetVCPU builds the vCPU of network VM c.VM on core c, driving
+// function f.
+func NewNetVCPU(scope sim.Scope, cfg NetConfig, c Core, f Function) (*NetVCPU, error) {
+	freq, vm, stream, mmu, port, mem, backup := c.Freq, c.VM, c.Stream, c.MMU, c.Port, c.Mem, c.Backup
+	adapter, vf, mac, tx, rx := f.Adapter, f.VF, f.MAC, f.TX, f.RX
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("%s: %w", scope.Name(), err)
 	}

@@ -56,9 +56,23 @@ type VCPU struct {
 	busy                          *sim.Counter
 }
 
-// NewVCPU builds a vCPU for vm on a core. backup may be nil.
-func NewVCPU(scope sim.Scope, cfg VCPUConfig, freq sim.Freq, vm *VM, stream *workloads.Stream,
-	mmu *memory.MMU, port *cache.Port, mem *memory.Physical, backup *Backup) (*VCPU, error) {
+// Core is what a synthetic vCPU runs on and with: the core's clock, its
+// VM, the access stream it draws from, the MMU and cache port of the
+// core, the host's memory and the checkpoint controller (nil when there
+// is none).
+type Core struct {
+	Freq   sim.Freq
+	VM     *VM
+	Stream *workloads.Stream
+	MMU    *memory.MMU
+	Port   *cache.Port
+	Mem    *memory.Physical
+	Backup *Backup
+}
+
+// NewVCPU builds a vCPU for c.VM on core c.
+func NewVCPU(scope sim.Scope, cfg VCPUConfig, c Core) (*VCPU, error) {
+	freq, vm, stream, mmu, port, mem, backup := c.Freq, c.VM, c.Stream, c.MMU, c.Port, c.Mem, c.Backup
 	if cfg.AccessSize == 0 || cfg.AccessSize > 1024 || cfg.AccessSize&(cfg.AccessSize-1) != 0 {
 		return nil, fmt.Errorf("%s: access size %d must be a power of two up to 1024", scope.Name(), cfg.AccessSize)
 	}
