@@ -18,7 +18,7 @@ run: build
 ## test: vet, formatting and every test; the differential tests also run
 ## the guest programs under qemu-riscv64, which this installs when missing
 test: lint test-deps
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -timeout 30m ./...
 
 ## test-deps: qemu-riscv64 for the differential tests (Debian qemu-user)
 test-deps:
