@@ -153,3 +153,59 @@ func resumeElsewhere(t *testing.T, g *netGuest, dev NetDevice, name string, args
 	require.NoError(t, err)
 	return m
 }
+
+// sockaddr is a struct sockaddr_in for ip:port.
+func sockaddr(ip uint32, port uint16) []byte {
+	b := make([]byte, 16)
+	b[0] = afInet
+	b[2], b[3] = byte(port>>8), byte(port)
+	b[4], b[5], b[6], b[7] = byte(ip>>24), byte(ip>>16), byte(ip>>8), byte(ip)
+	return b
+}
+
+// TestSocketCalls: the socket calls' answers, as Linux gives them, on the
+// loopback address of a process without a network device.
+func TestSocketCalls(t *testing.T) {
+	r := newSysRig(t, "")
+	require.Equal(t, -int64(EAFNOSUPPORT), r.call(t, 198, 10, sockDgram, 0), "AF_INET6")
+	require.Equal(t, -int64(EPROTONOSUPPORT), r.call(t, 198, afInet, 1, 0), "SOCK_STREAM")
+	s := r.call(t, 198, afInet, sockDgram, 0)
+	require.Positive(t, s)
+	c := r.call(t, 198, afInet, sockDgram|sockNonblock, 0)
+	require.Equal(t, -int64(ENOTSOCK), r.call(t, 200, 1, r.put(t, 0, sockaddr(0, 7000)), 16), "bind on stdout")
+	require.Zero(t, r.call(t, 200, uint64(s), r.put(t, 0, sockaddr(0, 7000)), 16))
+	require.Equal(t, -int64(EINVAL), r.call(t, 200, uint64(s), r.put(t, 0, sockaddr(0, 7001)), 16), "bound already")
+	require.Equal(t, -int64(EADDRINUSE), r.call(t, 200, uint64(c), r.put(t, 0, sockaddr(0, 7000)), 16))
+	require.Equal(t, -int64(EADDRNOTAVAIL), r.call(t, 200, uint64(c), r.put(t, 0, sockaddr(0x0a000009, 7002)), 16))
+	buf := r.scratch + 1024
+	require.Equal(t, -int64(EAGAIN), r.call(t, 207, uint64(c), buf, 100, 0, 0, 0), "non-blocking, nothing queued")
+	require.Equal(t, -int64(EAGAIN), r.call(t, 207, uint64(s), buf, 100, msgDontwait, 0, 0), "MSG_DONTWAIT")
+	// c sends to s over loopback: c is bound to an ephemeral port.
+	r.put(t, 2048, []byte("ping!"))
+	require.Equal(t, int64(5), r.call(t, 206, uint64(c), r.scratch+2048, 5, 0, r.put(t, 0, sockaddr(loopback, 7000)), 16))
+	from, flen := r.scratch+64, r.put(t, 96, []byte{16, 0, 0, 0})
+	require.Equal(t, int64(3), r.call(t, 207, uint64(s), buf, 3, 0, from, flen), "truncated to the buffer")
+	require.Equal(t, "pin", string(r.get(t, buf, 3)))
+	require.Equal(t, sockaddr(loopback, ephemeralLow), r.get(t, from, 16))
+	// ppoll: s has nothing now, c is writable; a zero timeout returns at once.
+	fds := r.put(t, 256, []byte{byte(s), 0, 0, 0, pollIn, 0, 0, 0, byte(c), 0, 0, 0, pollOut, 0, 0, 0})
+	zero := r.put(t, 300, make([]byte, 16))
+	require.Equal(t, int64(1), r.call(t, 73, fds, 2, zero))
+	require.Equal(t, []byte{0, 0, pollOut, 0}, append(r.get(t, fds+6, 2), r.get(t, fds+14, 2)...))
+	// A blocking receive with nothing queued waits.
+	var a [6]uint64
+	a[0], a[1], a[2] = uint64(s), buf, 100
+	_, err := r.p.Syscall(207, a, 0x1000)
+	require.ErrorIs(t, err, errBlocked)
+	// No peer: EDESTADDRREQ; no device: ENETUNREACH.
+	require.Equal(t, -int64(EDESTADDRREQ), r.call(t, 206, uint64(c), buf, 1, 0, 0, 0))
+	require.Equal(t, -int64(ENETUNREACH), r.call(t, 206, uint64(c), buf, 1, 0, r.put(t, 0, sockaddr(0x0a000001, 7000)), 16))
+	// epoll: c watched for input, nothing ready, zero timeout.
+	ep := r.call(t, 20, 0)
+	ev := r.put(t, 400, []byte{pollIn, 0, 0, 0, 0, 0, 0, 0, 42, 0, 0, 0, 0, 0, 0, 0})
+	require.Zero(t, r.call(t, 21, uint64(ep), 1, uint64(c), ev))
+	require.Equal(t, -int64(EEXIST), r.call(t, 21, uint64(ep), 1, uint64(c), ev))
+	require.Zero(t, r.call(t, 22, uint64(ep), r.scratch+512, 4, 0))
+	require.Zero(t, r.call(t, 57, uint64(s)))
+	require.Zero(t, r.call(t, 57, uint64(ep)))
+}

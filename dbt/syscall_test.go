@@ -224,8 +224,8 @@ func TestSignalsRecorded(t *testing.T) {
 
 func TestExitAndUnsupported(t *testing.T) {
 	r := newSysRig(t, "")
-	require.Equal(t, -int64(ENOSYS), r.call(t, 198)) // socket
-	require.Equal(t, uint64(1), r.p.Unsupported()["socket"])
+	require.Equal(t, -int64(ENOSYS), r.call(t, 220)) // clone
+	require.Equal(t, uint64(1), r.p.Unsupported()["clone"])
 	r.call(t, 94, 300)
 	require.True(t, r.p.Exited)
 	require.Equal(t, 300&0xff, r.p.ExitCode)
