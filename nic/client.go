@@ -51,7 +51,9 @@ func (c ClientConfig) Validate() error {
 }
 
 // Client is an external client host. Its requests carry their sequence
-// number in Packet.Tag; a response with the same Tag completes one.
+// number in Packet.Tag, and a response with the same Tag completes one —
+// or, with a Payload, in their contents, and the Payload tells which
+// request a response answers.
 //
 // Statistics under its scope: requests sent, responses received (from the
 // warm-up on), request_rate and throughput (a second, from the warm-up
