@@ -1,7 +1,6 @@
 package experiment
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -14,72 +13,40 @@ import (
 )
 
 // execHost is the exec scenario: copies of a guest program, each on its own
-// timing core of host0, sharing the L3 and DRAM. Each core runs ahead of
-// the event engine by at most host.quantum and then yields to the others
-// (bound-weave, as in ZSim), so contention in the shared levels is charged
-// within a quantum of the time it happened. The cores take turns to run
-// first in a quantum, in a fixed rotation, so results do not depend on the
-// host and no core is always first to the shared levels.
+// timing core of host0 without a VM, sharing the L3 and DRAM — the machine
+// of the other scenarios (NewHost, programRunner) with bare guests. Each
+// core runs ahead of the event engine by at most host.quantum and then
+// yields to the others (bound-weave, as in ZSim), so contention in the
+// shared levels is charged within a quantum of the time it happened. The
+// cores take turns to run first in a quantum, in a fixed rotation, so
+// results do not depend on the host and no core is always first to the
+// shared levels.
 type execHost struct {
-	cfg     configs.Config
-	scope   sim.Scope
-	command []string
-	cores   []*execCore
-	err     error // a failure of the simulation itself (not of a guest)
-	id      sim.HandlerID
-	quanta  int // quanta run so far
-}
-
-type execCore struct {
-	h       *execHost
-	tc      *TimedCore
-	proc    *dbt.Process
-	m       *dbt.Machine
-	stdout  bytes.Buffer
-	stderr  bytes.Buffer
-	res     dbt.Result
-	exited  bool
-	endTime sim.Time // when the program exited
+	cfg      configs.Config
+	scope    sim.Scope
+	command  []string
+	programs []*programVM // by core
+	runner   *programRunner
 }
 
 func buildExecHost(env *sim.Env, cfg configs.Config) (*execHost, error) {
 	h := &execHost{cfg: cfg, scope: env.Scope("host0"), command: strings.Fields(cfg.Exec.Command)}
-	path, err := FindProgram(h.command[0])
-	if err != nil {
-		return nil, fmt.Errorf("exec.command: %w", err)
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("exec.command: %w", err)
-	}
-	prog, err := dbt.LoadProgram(data)
-	if err != nil {
-		return nil, fmt.Errorf("exec.command: %s: %w", path, err)
-	}
-	tcs, err := NewTimedCores(env, cfg, cfg.Exec.Copies)
+	hw, err := NewHost(h.scope, cfg, cfg.Exec.Copies, nil)
 	if err != nil {
 		return nil, err
 	}
-	for _, tc := range tcs {
-		c := &execCore{h: h, tc: tc}
-		// Each copy gets its own random bytes (AT_RANDOM, getrandom), from
-		// a stream named after its core.
-		c.proc, err = dbt.NewProcess(prog, dbt.ProcessConfig{Path: path, Argv: h.command,
-			Seed: sim.NewRNG(env.Seed, tc.Scope.Name()+".guest").Uint64(), Stdout: &c.stdout, Stderr: &c.stderr})
-		if err != nil {
-			return nil, fmt.Errorf("exec.command: %s: %w", path, err)
-		}
-		mc, err := tc.MachineConfig(cfg)
+	for _, tc := range hw.Cores {
+		pv, err := loadBare(tc, cfg.Exec.Command)
 		if err != nil {
 			return nil, err
 		}
-		if c.m, err = dbt.NewMachine(c.proc, mc, &c.stderr); err != nil {
+		if err := pv.boot(cfg, tc, nil); err != nil {
 			return nil, err
 		}
-		tc.Data.Map = c.m // the caches see redirected pages at their frames
-		c.register()
-		h.cores = append(h.cores, c)
+		h.programs = append(h.programs, pv)
 	}
+	h.runner = newProgramRunner(h.scope, cfg, h.programs)
+	h.runner.stopWhenDone = true
 	return h, nil
 }
 
@@ -116,16 +83,6 @@ func FindProgram(name string) (string, error) {
 		}
 		dir = up
 	}
-}
-
-// register publishes the core's statistics under host0.coreN.
-func (c *execCore) register() {
-	s := c.tc.Scope
-	registerTiming(s, c.tc, sim.Freq(c.h.cfg.Host.Freq), func() uint64 { return c.m.Stats().GuestInsts })
-	s.Value("exited", "1 if the program exited before the run ended", func() float64 { return b2f(c.exited) })
-	s.Value("exit_code", "the program's exit status (128 + signal if killed)", func() float64 { return float64(c.res.ExitCode) })
-	s.Value("end_time_ps", "simulated time at which the program exited", func() float64 { return float64(c.endTime) })
-	registerTranslator(s, func() dbt.Stats { return c.m.Stats() })
 }
 
 // registerTiming publishes a timing core's statistics under s: cycles,
@@ -215,68 +172,25 @@ func b2f(b bool) float64 {
 	return 0
 }
 
-func (h *execHost) failure() error { return h.err }
+func (h *execHost) failure() error { return h.runner.failure() }
 
-func (h *execHost) start() {
-	h.id = h.scope.Engine().Register(h)
-	h.scope.Engine().Schedule(sim.Event{Time: 0, Handler: h.id})
-}
-
-// Handle runs one quantum from the event's time: every core that has not
-// exited runs until its clock reaches the quantum's end (a core already
-// past it waits). The core that goes first takes turns, quantum by
-// quantum, so that none is always first to the shared levels.
-func (h *execHost) Handle(ev sim.Event) {
-	f := sim.Freq(h.cfg.Host.Freq)
-	limit := ev.Time + sim.Time(h.cfg.Host.Quantum)
-	running := false
-	n := len(h.cores)
-	for k := range n {
-		c := h.cores[(h.quanta+k)%n]
-		if c.exited {
-			continue
-		}
-		res, exited, err := c.m.RunUntil(max(1, f.Cycles(limit)))
-		if err != nil {
-			h.err = fmt.Errorf("%s: %w", c.tc.Scope.Name(), err)
-			h.scope.Engine().Stop()
-			return
-		}
-		if exited {
-			c.exited, c.res = true, res
-			c.endTime = max(f.CyclesToTime(c.tc.Timing.Finish()), ev.Time)
-			continue
-		}
-		running = true
-	}
-	h.quanta++
-	if running {
-		h.scope.Engine().Schedule(sim.Event{Time: limit, Handler: h.id})
-	}
-}
+func (h *execHost) start() { h.runner.start() }
 
 // endTime is when the last program exited, or limit if one is still
 // running.
 func (h *execHost) endTime(limit sim.Time) sim.Time {
 	var end sim.Time
-	for _, c := range h.cores {
-		if !c.exited {
+	for _, pv := range h.programs {
+		if !pv.exited {
 			return limit
 		}
-		end = max(end, c.endTime)
+		end = max(end, pv.endTime)
 	}
 	return end
 }
 
 // files are each core's standard output and error.
-func (h *execHost) files() []outFile {
-	var out []outFile
-	for i, c := range h.cores {
-		out = append(out, outFile{fmt.Sprintf("core%d.stdout", i), c.stdout.Bytes()},
-			outFile{fmt.Sprintf("core%d.stderr", i), c.stderr.Bytes()})
-	}
-	return out
-}
+func (h *execHost) files() []outFile { return programFiles(h.programs) }
 
 func (h *execHost) stat(path, name string) float64 { return lookupValue(h.scope.Env(), path, name) }
 
@@ -285,9 +199,9 @@ func (h *execHost) stat(path, name string) float64 { return lookupValue(h.scope.
 func (h *execHost) summary(w io.Writer, r *Result) {
 	cfg := h.cfg
 	summaryHeader(w, r)
-	fmt.Fprintf(w, "%s on %d %s core(s), %d-wide, %s\n", strings.Join(h.command, " "), len(h.cores), cfg.Core.Model,
+	fmt.Fprintf(w, "%s on %d %s core(s), %d-wide, %s\n", strings.Join(h.command, " "), len(h.programs), cfg.Core.Model,
 		cfg.Core.Width, cfg.Host.Freq)
-	for _, c := range h.cores {
+	for _, c := range h.programs {
 		name := c.tc.Scope.Name()
 		status := "still running at the end of run.duration"
 		if c.exited {
@@ -314,8 +228,8 @@ func (h *execHost) summary(w io.Writer, r *Result) {
 		}
 		fmt.Fprintln(w)
 	}
-	if len(h.cores) > 0 {
-		out := h.cores[0].stdout.String()
+	if len(h.programs) > 0 {
+		out := h.programs[0].stdout.String()
 		if lines := strings.Split(strings.TrimRight(out, "\n"), "\n"); len(lines) > 10 {
 			out = strings.Join(lines[:10], "\n") + fmt.Sprintf("\n... (%d more lines in core0.stdout)\n", len(lines)-10)
 		}

@@ -23,9 +23,10 @@ import (
 // flags when the VM is backed up — and its checkpoints carry its
 // architectural and process state (dbt.Snapshot) besides the memory.
 type programVM struct {
-	vm       *hypervisor.VM
+	vm       *hypervisor.VM // nil: a guest on a bare core (the exec scenario)
 	name     string
-	scope    sim.Scope // host0.vm.NAME
+	outName  string    // its output files' name: vm-NAME, or coreN
+	scope    sim.Scope // host0.vm.NAME, or the core's
 	path     string
 	argv     []string
 	prog     *dbt.Program
@@ -72,8 +73,40 @@ type capturedState struct {
 // function in the ha-nic scenario.
 func loadProgramVM(env *sim.Env, cfg configs.Config, mem *memory.Physical, vm *hypervisor.VM, vc configs.VMConfig) (*programVM, error) {
 	key := fmt.Sprintf("vm %s: program", vc.Name)
-	pv := &programVM{vm: vm, name: vc.Name, scope: env.Scope("host0.vm." + vc.Name), argv: strings.Fields(vc.Program),
-		backedUp: vm.BackedUp, core: vc.Cores[0]}
+	size := vm.Size
+	if cfg.Run.Scenario == "ha-nic" && vc.VF {
+		size -= min(size, configs.RingBytes(cfg))
+	}
+	size &^= dbt.ChunkSize - 1
+	backing, err := dbt.NewImageBacking(mem, vm.Base, size)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", key, err)
+	}
+	pv, err := loadGuest(env.Scope("host0.vm."+vc.Name), vc.Program, key, backing)
+	if err != nil {
+		return nil, err
+	}
+	pv.vm, pv.name, pv.outName, pv.backedUp, pv.core = vm, vc.Name, "vm-"+vc.Name, vm.BackedUp, vc.Cores[0]
+	return pv, nil
+}
+
+// loadBare loads command to run on core tc without a VM (the exec
+// scenario): its memory an identity backing of its own, its statistics
+// under the core's scope.
+func loadBare(tc *TimedCore, command string) (*programVM, error) {
+	pv, err := loadGuest(tc.Scope, command, "exec.command", nil)
+	if err != nil {
+		return nil, err
+	}
+	pv.name, pv.outName, pv.core = tc.Scope.Name(), tc.Scope.Name()[strings.LastIndexByte(tc.Scope.Name(), '.')+1:], tc.Index
+	return pv, nil
+}
+
+// loadGuest loads command (a program and its arguments) into a process on
+// mem (nil: an identity backing of its own), with the random stream of
+// scope; key names the configuration key in errors.
+func loadGuest(scope sim.Scope, command, key string, mem *dbt.Backing) (*programVM, error) {
+	pv := &programVM{scope: scope, argv: strings.Fields(command), mem: mem}
 	var err error
 	if pv.path, err = FindProgram(pv.argv[0]); err != nil {
 		return nil, fmt.Errorf("%s: %w", key, err)
@@ -85,18 +118,13 @@ func loadProgramVM(env *sim.Env, cfg configs.Config, mem *memory.Physical, vm *h
 	if pv.prog, err = dbt.LoadProgram(data); err != nil {
 		return nil, fmt.Errorf("%s: %s: %w", key, pv.path, err)
 	}
-	size := vm.Size
-	if cfg.Run.Scenario == "ha-nic" && vc.VF {
-		size -= min(size, configs.RingBytes(cfg))
-	}
-	size &^= dbt.ChunkSize - 1
-	if pv.mem, err = dbt.NewImageBacking(mem, vm.Base, size); err != nil {
-		return nil, fmt.Errorf("%s: %w", key, err)
-	}
-	if pv.proc, err = dbt.NewProcess(pv.prog, pv.processConfig(sim.NewRNG(env.Seed, pv.scope.Name()+".guest").Uint64(),
-		pv.mem)); err != nil {
+	// Each guest gets its own random bytes (AT_RANDOM, getrandom), from a
+	// stream named after its scope.
+	if pv.proc, err = dbt.NewProcess(pv.prog, pv.processConfig(sim.NewRNG(scope.Env().Seed, scope.Name()+".guest").Uint64(),
+		mem)); err != nil {
 		return nil, fmt.Errorf("%s: %s: %w", key, pv.path, err)
 	}
+	pv.mem = pv.proc.AS.Backing()
 	return pv, nil
 }
 
@@ -108,8 +136,23 @@ func (pv *programVM) processConfig(seed uint64, mem *dbt.Backing) dbt.ProcessCon
 
 // firmwareBase keeps the translator memory of each VM's guest (code
 // cache, software TLB, redirection pool, page table) apart in the caches:
-// above every host's physical memory, 2^45 bytes a VM.
-func firmwareBase(vm *hypervisor.VM) uint64 { return 1<<50 | uint64(vm.ID)<<45 }
+// above every host's physical memory, 2^45 bytes a VM. A guest without a
+// VM keeps the translator's own addresses.
+func firmwareBase(vm *hypervisor.VM) uint64 {
+	if vm == nil {
+		return 0
+	}
+	return 1<<50 | uint64(vm.ID)<<45
+}
+
+// vmID is the owner id the VM's accesses carry in the cache rows (1 for a
+// guest without a VM).
+func (pv *programVM) vmID() uint16 {
+	if pv.vm == nil {
+		return 1
+	}
+	return pv.vm.ID
+}
 
 // boot puts the VM on core tc: the translator runs the guest on the
 // core's timing model, the core's ports carry the VM's id, map guest
@@ -139,7 +182,7 @@ func (pv *programVM) boot(cfg configs.Config, tc *TimedCore, backup *hypervisor.
 // and page dirty tracking of its stores if it is backed up.
 func (pv *programVM) bind() {
 	for _, p := range []*cpu.PortTiming{pv.tc.Data, pv.tc.Fetch} {
-		p.VM, p.Map, p.PageTableBase = pv.vm.ID, pv.m, pv.firmware|cpu.DefaultPageTableBase
+		p.VM, p.Map, p.PageTableBase = pv.vmID(), pv.m, pv.firmware|cpu.DefaultPageTableBase
 	}
 	pv.tc.Data.Tracker = nil
 	if pv.backup != nil {
@@ -147,13 +190,18 @@ func (pv *programVM) bind() {
 	}
 }
 
-// register publishes the VM's statistics under host0.vm.NAME.
+// register publishes the guest's statistics: a VM's under host0.vm.NAME,
+// a bare guest's under its core's scope (beside the core's).
 func (pv *programVM) register() {
 	s := pv.scope
 	s.Value("exited", "1 if the program exited before the run ended", func() float64 { return b2f(pv.exited) })
 	s.Value("exit_code", "the program's exit status (128 + signal if killed)", func() float64 { return float64(pv.res.ExitCode) })
-	s.Value("guest_instructions", "guest (RV64) instructions completed", func() float64 { return float64(pv.m.Stats().GuestInsts) })
 	s.Value("end_time_ps", "simulated time at which the program exited", func() float64 { return float64(pv.endTime) })
+	registerTranslator(s, func() dbt.Stats { return pv.m.Stats() })
+	if pv.vm == nil {
+		return
+	}
+	s.Value("guest_instructions", "guest (RV64) instructions completed", func() float64 { return float64(pv.m.Stats().GuestInsts) })
 	s.Value("image_bytes", "bytes of the VM's image holding the guest's memory, now", func() float64 {
 		return float64(pv.mem.UsedBytes())
 	})
@@ -161,7 +209,6 @@ func (pv *programVM) register() {
 	s.Value("checkpoint_states", "checkpoints that carried the VM's architectural and process state", func() float64 {
 		return float64(pv.states)
 	})
-	registerTranslator(s, func() dbt.Stats { return pv.m.Stats() })
 }
 
 // CaptureState implements hypervisor.StateSource: the guest's snapshot at
@@ -297,6 +344,9 @@ func (cs *coreSched) pick(t sim.Time, slice sim.Time) *programVM {
 		if pv.runnable(t) {
 			pv.skipped = false
 			cs.cur, cs.sliceEnd = i, t+slice
+			if n == 1 {
+				cs.sliceEnd = sim.MaxTime // alone on its core: no turns to take
+			}
 			return pv
 		}
 		pv.skipped = !pv.exited
@@ -374,7 +424,7 @@ func (r *programRunner) runCore(cs *coreSched, t, limit sim.Time) bool {
 		now := r.freq.CyclesToTime(tm.Now())
 		if exited {
 			pv.exited, pv.res = true, res
-			pv.endTime = max(now, t)
+			pv.endTime = max(r.freq.CyclesToTime(tm.Finish()), t) // when its last instruction completed
 		}
 		blocked, _ := pv.m.Blocked()
 		if blocked && pv.dev != nil {
@@ -404,8 +454,8 @@ func (r *programRunner) failure() error { return r.err }
 func programFiles(vms []*programVM) []outFile {
 	var out []outFile
 	for _, pv := range vms {
-		out = append(out, outFile{"vm-" + pv.name + ".stdout", pv.stdout.Bytes()},
-			outFile{"vm-" + pv.name + ".stderr", pv.stderr.Bytes()})
+		out = append(out, outFile{pv.outName + ".stdout", pv.stdout.Bytes()},
+			outFile{pv.outName + ".stderr", pv.stderr.Bytes()})
 	}
 	return out
 }
