@@ -27,9 +27,7 @@ type diffCase struct {
 
 func readCases(t *testing.T) []diffCase {
 	t.Helper()
-	data, err := os.ReadFile("../workloads/cases.txt")
-	require.NoError(t, err)
-	cs, err := workloads.ParseCases(string(data))
+	cs, err := workloads.ReadCases("../workloads/cases.txt")
 	require.NoError(t, err)
 	var out []diffCase
 	for _, c := range cs {

@@ -2,6 +2,7 @@ package workloads
 
 import (
 	"fmt"
+	"os"
 	"strings"
 )
 
@@ -35,4 +36,13 @@ func ParseCases(text string) ([]Case, error) {
 		return nil, fmt.Errorf("cases.txt lists no case")
 	}
 	return out, nil
+}
+
+// ReadCases reads and parses a cases.txt file.
+func ReadCases(path string) ([]Case, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCases(string(data))
 }
