@@ -485,7 +485,11 @@ func programSummary(w io.Writer, env *sim.Env, vms []*programVM) {
 			core = fmt.Sprintf("%s, time-sliced with %d other VM(s), %.0f switches", core, n-1, lookupValue(env, core, "vm_switches"))
 		}
 		fmt.Fprintf(w, "vm %s (%s, %s): %s %s\n", pv.name, prot, core, strings.Join(pv.argv, " "), status)
-		fmt.Fprintf(w, "  %d guest instructions; %s of output (sha256 %x...) in vm-%s.stdout\n",
-			pv.m.Stats().GuestInsts, fmtBytes(float64(pv.stdout.Len())), sum[:6], pv.name)
+		fmt.Fprintf(w, "  %d guest instructions; %s of output (sha256 %x...) in %s.stdout\n",
+			pv.m.Stats().GuestInsts, fmtBytes(float64(pv.stdout.Len())), sum[:6], pv.outName)
+		if d := pv.dev; d != nil && d.sent.Value()+d.received.Value() > 0 {
+			fmt.Fprintf(w, "  network: %d datagrams received, %d sent, %d malformed frames dropped\n",
+				d.received.Value(), d.sent.Value(), d.malformed.Value())
+		}
 	}
 }
