@@ -260,6 +260,10 @@ func (v *validator) programRules(c Config, p string, vm VMConfig) {
 	}
 }
 
+// kvOverhead is a key-value request's frame payload beyond its key and
+// value: the IPv4 and UDP headers and the request's own 8 bytes.
+const kvOverhead = 20 + 8 + 8
+
 // nicRules checks the adapter, the clients and the VMs' network roles.
 func (v *validator) nicRules(c Config) {
 	n := c.NIC
@@ -345,6 +349,11 @@ func (v *validator) nicRules(c Config) {
 			v.fail(p+".vm", "%s is not allowed; a kv client must name a [[vm]] with role \"program\" and a virtual function (running kvserver)", tomlString(cl.VM))
 		case cl.Protocol != "kv" && !services[cl.VM]:
 			v.fail(p+".vm", "%s is not allowed; must name a [[vm]] with role \"service\" (and a virtual function)", tomlString(cl.VM))
+		}
+		if key := len(fmt.Sprintf("%s-%d", cl.Name, max(cl.KV.Keys-1, 0))); cl.Protocol == "kv" && mtuOK && v.ok(p+".kv.value_bytes", p+".kv.keys") &&
+			uint64(kvOverhead+key)+uint64(cl.KV.ValueBytes) > uint64(n.MTU) {
+			v.fail(p+".kv.value_bytes", "%s is not allowed; a PUT's frame (IPv4 and UDP headers, the request's 8 bytes, the key of %d bytes and the value) must fit nic.mtu (%s)",
+				cl.KV.ValueBytes, key, n.MTU)
 		}
 		if cl.KV.GetFraction+cl.KV.PutFraction > 1 && v.ok(p+".kv.get_fraction", p+".kv.put_fraction") {
 			v.fail(p+".kv.put_fraction", "%s is not allowed; get_fraction + put_fraction must be at most 1", tomlFloat(cl.KV.PutFraction))

@@ -114,6 +114,13 @@ func TestValidateRules(t *testing.T) {
 		}, `vm[0].role: "program" is not allowed; run.scenario is exec, which runs exec.command on bare cores: use backup or ha-nic for program VMs`},
 		{"program vm sharing a memory vm's core", func(c *Config) { c.VMs[1].Role, c.VMs[1].Program, c.VMs[1].Cores = "program", "sieve", []int{0} },
 			"vm[1].cores[0]: 0 is not allowed; core 0 already runs vm[0] (each core runs at most one VM, unless all on it are program VMs)"},
+		{"kv value beyond the mtu", func(c *Config) {
+			c.Run.Scenario, c.NIC.MTU = "ha-nic", 576
+			c.VMs[0].Role, c.VMs[0].Program = "program", "kvserver 7000"
+			cl := DefaultClient()
+			cl.VM, cl.Protocol, cl.KV.ValueBytes = "protected", "kv", KiB
+			c.Clients = []ClientConfig{cl}
+		}, "client[0].kv.value_bytes: 1KiB is not allowed; a PUT's frame (IPv4 and UDP headers, the request's 8 bytes, the key of 10 bytes and the value) must fit nic.mtu (576B)"},
 		{"vm core twice", func(c *Config) { c.VMs[1].Cores = []int{1, 1} }, "vm[1].cores[1]: 1 is not allowed; core 1 is already listed in vm[1].cores"},
 		{"footprint above memory", func(c *Config) { c.VMs[0].Workload.Footprint = 512 * MiB }, "vm[0].workload.footprint: 512MiB is not allowed; must be 4KiB..vm.memory (256MiB)"},
 		{"footprint below 4KiB", func(c *Config) { c.VMs[0].Workload.Footprint = 2 * KiB; c.VMs[0].Workload.Stride = 8 },

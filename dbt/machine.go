@@ -79,6 +79,11 @@ type MachineConfig struct {
 	// taken RegenThreshold faults on them (at least 1).
 	Strategy       Strategy
 	RegenThreshold int
+	// Scheduled says a scheduler runs the machine among others (a core
+	// shared by VMs): a call that waits for a timeout returns to it
+	// (Blocked) instead of letting the guest's clock jump, which would
+	// take the core's time from the others.
+	Scheduled bool
 	// FirmwareBase relocates the translator's own memory — the code
 	// cache, the software TLB of inline walks and the redirection pool,
 	// all above GuestSpaceTop — for the caches: host address
@@ -619,18 +624,19 @@ func (m *Machine) complete(first bool) (done bool, res Result, exited bool, err 
 		ret, err := m.proc.syscall(c.Num, c.Args, c.PC, first)
 		first = false
 		if err == errBlocked {
-			if m.proc.cfg.Net != nil {
-				return false, Result{}, false, nil
-			}
 			deadline := m.proc.Deadline()
-			if deadline == sim.MaxTime {
+			switch {
+			case m.proc.cfg.Net == nil && deadline == sim.MaxTime:
 				m.pending = nil
 				return false, Result{}, false, &BlockedForeverError{SyscallName(c.Num), c.PC}
+			case m.proc.cfg.Net != nil || m.cfg.Scheduled:
+				return false, Result{}, false, nil // the scheduler wakes it
 			}
 			m.advanceClock(deadline)
 			continue
 		}
 		m.pending = nil
+		m.proc.deadline = 0
 		if err != nil {
 			return false, Result{}, false, err
 		}
@@ -842,6 +848,8 @@ func (m *Machine) layoutChanged(start, end uint64) {
 // addresses relocated by MachineConfig.FirmwareBase.
 func (m *Machine) HostAddress(va uint64) (uint64, bool) {
 	switch {
+	case va >= GuestSpaceTop && (va < CodeCacheBase || va >= 1<<44):
+		return 0, false // neither the guest's nor the translator's: a wild access, which faults
 	case va >= GuestSpaceTop:
 		return m.cfg.FirmwareBase | va, true
 	case m.proc.AS.mem.InImage():

@@ -42,12 +42,20 @@ var errBlocked = errors.New("blocked")
 
 // Linux socket constants (include/linux/socket.h, net.h, in.h, errno.h).
 const (
-	afInet        = 2
-	sockDgram     = 2
-	sockNonblock  = 0o4000
-	sockCloexec   = 0o2000000
-	msgDontwait   = 0x40
-	msgTrunc      = 0x20
+	afInet       = 2
+	sockDgram    = 2
+	sockNonblock = 0o4000
+	sockCloexec  = 0o2000000
+	msgDontwait  = 0x40
+	msgTrunc     = 0x20
+	msgPeek      = 0x2
+	afUnspec     = 0
+	soType       = 3 // SOL_SOCKET's SO_TYPE
+	// maxUDPPayload is the largest UDP payload over IPv4; rcvQueueBytes a
+	// socket's receive queue (Linux's rmem_default), beyond which
+	// datagrams are dropped.
+	maxUDPPayload = 65507
+	rcvQueueBytes = 212992
 	sockaddrInLen = 16
 	ephemeralLow  = 49152
 
@@ -74,6 +82,7 @@ type socket struct {
 	peer     uint32 // connected peer's address and port (peerPort 0: none)
 	peerPort uint16
 	queue    []Datagram
+	queued   int // bytes of data in queue
 }
 
 // epoll is an epoll instance: the descriptors it watches, with the events
@@ -125,16 +134,8 @@ func (p *Process) netCall(num uint64, a [6]uint64) (ret uint64, ok bool, err err
 			return neg(e), true, nil
 		}
 		return 0, true, nil
-	case 209: // getsockopt: every option reads as 0
-		if _, e := p.sock(int64(a[0])); e != 0 {
-			return neg(e), true, nil
-		}
-		var b [4]byte
-		if e := p.AS.Write(a[3], b[:]); e != 0 {
-			return neg(e), true, nil
-		}
-		binary.LittleEndian.PutUint32(b[:], 4)
-		return errnoOr(p.AS.Write(a[4], b[:])), true, nil
+	case 209: // getsockopt: SO_TYPE is SOCK_DGRAM, every other option reads as 0
+		return p.getsockopt(int64(a[0]), int(a[1]), int(a[2]), a[3], a[4]), true, nil
 	case 210: // shutdown
 		if _, e := p.sock(int64(a[0])); e != 0 {
 			return neg(e), true, nil
@@ -159,6 +160,26 @@ func (p *Process) netCall(num uint64, a [6]uint64) (ret uint64, ok bool, err err
 		return p.epollWait(int64(a[0]), a[1], int(int32(a[2])), int(int32(a[3])))
 	}
 	return 0, false, nil
+}
+
+func (p *Process) getsockopt(fd int64, level, opt int, val, lenp uint64) uint64 {
+	if _, e := p.sock(fd); e != 0 {
+		return neg(e)
+	}
+	var l [4]byte
+	if e := p.AS.Read(lenp, l[:]); e != 0 {
+		return neg(e)
+	}
+	var v [4]byte
+	if level == 1 && opt == soType { // SOL_SOCKET
+		binary.LittleEndian.PutUint32(v[:], sockDgram)
+	}
+	n := min(uint64(binary.LittleEndian.Uint32(l[:])), 4)
+	if e := p.AS.Write(val, v[:n]); e != 0 {
+		return neg(e)
+	}
+	binary.LittleEndian.PutUint32(l[:], uint32(n))
+	return errnoOr(p.AS.Write(lenp, l[:]))
 }
 
 func (p *Process) sock(fd int64) (*socket, Errno) {
@@ -278,6 +299,11 @@ func (p *Process) connect(fd int64, addr, n uint64) uint64 {
 	if e != 0 {
 		return neg(e)
 	}
+	var fam [2]byte
+	if n >= 2 && p.AS.Read(addr, fam[:]) == 0 && binary.LittleEndian.Uint16(fam[:]) == afUnspec {
+		s.peer, s.peerPort = 0, 0 // AF_UNSPEC: disconnect
+		return 0
+	}
 	ip, port, e := p.readSockaddr(addr, n)
 	if e != 0 {
 		return neg(e)
@@ -345,15 +371,22 @@ func (p *Process) sendto(fd int64, iov [][2]uint64, flags int, addr, alen uint64
 	}
 	ip, port := s.peer, s.peerPort
 	if addr != 0 {
-		if s.peerPort != 0 {
-			return neg(EISCONN), true, nil
-		}
+		// An address given overrides a connected peer, as Linux's UDP does.
 		if ip, port, e = p.readSockaddr(addr, alen); e != 0 {
 			return neg(e), true, nil
+		}
+		if port == 0 {
+			return neg(EINVAL), true, nil
 		}
 	}
 	if port == 0 {
 		return neg(EDESTADDRREQ), true, nil
+	}
+	var total uint64
+	for _, v := range iov {
+		if total += v[1]; v[1] > maxUDPPayload || total > maxUDPPayload {
+			return neg(EMSGSIZE), true, nil // UDP carries at most 65507 bytes over IPv4
+		}
 	}
 	data, e := p.gather(iov)
 	if e != 0 {
@@ -380,21 +413,46 @@ func (p *Process) sendto(fd int64, iov [][2]uint64, flags int, addr, alen uint64
 		if s.nonblock || flags&msgDontwait != 0 {
 			return neg(EAGAIN), true, nil
 		}
-		return 0, true, errBlocked
+		return 0, true, p.block()
 	}
+	p.deadline = 0
 	return uint64(len(data)), true, nil
 }
 
-// deliver puts a datagram in the queue of the socket bound to its port;
-// with none, it is dropped as Linux drops it.
+// block is a socket call's answer when it must wait with no timeout: until
+// its device wakes the guest.
+func (p *Process) block() error {
+	if p.deadline == 0 {
+		p.deadline = sim.MaxTime
+	}
+	return errBlocked
+}
+
+// deliver puts a datagram in the queue of the socket bound to its port
+// (and, if connected, to the datagram's sender); with none, or with the
+// socket's queue full (rcvQueueBytes), it is dropped as Linux drops it.
 func (p *Process) deliver(d Datagram) {
 	for _, f := range p.files {
-		if f != nil && f.sock != nil && f.sock.port == d.DPort {
-			f.sock.queue = append(f.sock.queue, d)
-			return
+		k := f.sockBoundTo(d.DPort)
+		if k == nil || k.peerPort != 0 && (d.Src != k.peer || d.SPort != k.peerPort) {
+			continue
 		}
+		if k.queued+len(d.Data) > rcvQueueBytes {
+			break
+		}
+		k.queue = append(k.queue, d)
+		k.queued += len(d.Data)
+		return
 	}
 	p.NetDropped++
+}
+
+// sockBoundTo returns f's socket if it is bound to port, else nil.
+func (f *guestFile) sockBoundTo(port uint16) *socket {
+	if f == nil || f.sock == nil || f.sock.port != port {
+		return nil
+	}
+	return f.sock
 }
 
 // pump takes every datagram the device holds into the sockets' queues.
@@ -421,10 +479,14 @@ func (p *Process) recvfrom(fd int64, iov [][2]uint64, flags int, addr, lenp uint
 		if s.nonblock || flags&msgDontwait != 0 {
 			return neg(EAGAIN), true, nil
 		}
-		return 0, true, errBlocked
+		return 0, true, p.block()
 	}
+	p.deadline = 0
 	d := s.queue[0]
-	s.queue = s.queue[1:]
+	if flags&msgPeek == 0 {
+		s.queue = s.queue[1:]
+		s.queued -= len(d.Data)
+	}
 	n, e := p.scatter(iov, d.Data)
 	if e != 0 {
 		return neg(e), true, nil
@@ -432,10 +494,15 @@ func (p *Process) recvfrom(fd int64, iov [][2]uint64, flags int, addr, lenp uint
 	if e := p.writeSockaddr(addr, lenp, d.Src, d.SPort); e != 0 {
 		return neg(e), true, nil
 	}
-	if msgFlags != 0 && n < uint64(len(d.Data)) {
-		var b [4]byte
-		binary.LittleEndian.PutUint32(b[:], msgTrunc)
-		p.AS.Write(msgFlags, b[:]) // msg_flags of recvmsg: truncated
+	if msgFlags != 0 {
+		// recvmsg's msg_controllen (no control messages) and msg_flags.
+		var b [12]byte
+		if n < uint64(len(d.Data)) {
+			binary.LittleEndian.PutUint32(b[8:], msgTrunc)
+		}
+		if e := p.AS.Write(msgFlags-8, b[:]); e != 0 {
+			return neg(e), true, nil
+		}
 	}
 	if flags&msgTrunc != 0 {
 		return uint64(len(d.Data)), true, nil
@@ -527,7 +594,7 @@ func (p *Process) wait(timeout sim.Time, forever bool) (blocked bool) {
 	now := p.now()
 	if p.deadline == 0 {
 		p.deadline = sim.MaxTime
-		if !forever {
+		if !forever && timeout < sim.MaxTime-now {
 			p.deadline = now + timeout
 		}
 	}
@@ -556,7 +623,10 @@ func (p *Process) ppoll(fds, nfds, tmo uint64) (uint64, bool, error) {
 		if sec < 0 || nsec < 0 || nsec >= 1e9 {
 			return neg(EINVAL), true, nil
 		}
-		timeout = sim.Time(sec)*sim.Second + sim.Time(nsec)*sim.Nanosecond
+		timeout = sim.MaxTime // saturated: LONG_MAX seconds is "for ever"
+		if sec < int64(sim.MaxTime/sim.Second)-1 {
+			timeout = sim.Time(sec)*sim.Second + sim.Time(nsec)*sim.Nanosecond
+		}
 	}
 	buf := make([]byte, 8*nfds)
 	if e := p.AS.Read(fds, buf); e != 0 {
@@ -677,6 +747,30 @@ func (p *Process) epollWait(epfd int64, events uint64, max, timeoutMS int) (uint
 }
 
 func max0(x int) int { return max(x, 0) }
+
+// socketVector is readv and writev on a socket: recv and send on its
+// connected peer, gathering or scattering the iovecs.
+func (p *Process) socketVector(write bool, fd int64, iovp, cnt uint64) (uint64, error) {
+	if cnt > 1024 {
+		return neg(EINVAL), nil
+	}
+	iov := make([][2]uint64, cnt)
+	for i := range iov {
+		var v [16]byte
+		if e := p.AS.Read(iovp+uint64(i)*16, v[:]); e != 0 {
+			return neg(e), nil
+		}
+		iov[i] = [2]uint64{binary.LittleEndian.Uint64(v[0:]), binary.LittleEndian.Uint64(v[8:])}
+	}
+	var ret uint64
+	var err error
+	if write {
+		ret, _, err = p.sendto(fd, iov, 0, 0, 0)
+	} else {
+		ret, _, err = p.recvfrom(fd, iov, 0, 0, 0, 0)
+	}
+	return ret, err
+}
 
 // socketIO is read and write on a socket: recv and send on its connected
 // peer.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/twinsim/twinsim/memory"
 	"github.com/twinsim/twinsim/sim"
 )
 
@@ -208,4 +209,82 @@ func TestSocketCalls(t *testing.T) {
 	require.Zero(t, r.call(t, 22, uint64(ep), r.scratch+512, 4, 0))
 	require.Zero(t, r.call(t, 57, uint64(s)))
 	require.Zero(t, r.call(t, 57, uint64(ep)))
+}
+
+// TestSocketCallsReviewed: what Linux does that is easy to get wrong — a
+// blocking receive without a timeout waits for ever, MSG_PEEK leaves the
+// datagram queued, a closed descriptor leaves its epoll sets, an address
+// given to sendto overrides the connected peer, and a socket's queue is
+// bounded.
+func TestSocketCallsReviewed(t *testing.T) {
+	r := newSysRig(t, "")
+	s := r.call(t, 198, afInet, sockDgram, 0)
+	require.Zero(t, r.call(t, 200, uint64(s), r.put(t, 0, sockaddr(0, 7000)), 16))
+	var a [6]uint64
+	a[0], a[1], a[2] = uint64(s), r.scratch+1024, 100
+	_, err := r.p.Syscall(207, a, 0x1000)
+	require.ErrorIs(t, err, errBlocked)
+	require.Equal(t, sim.MaxTime, r.p.Deadline(), "waits for ever: no timeout")
+	r.p.deadline = 0
+
+	// Connected to port 9 of loopback, yet sendto to s's port 7000 works.
+	c := r.call(t, 198, afInet, sockDgram, 0)
+	require.Zero(t, r.call(t, 203, uint64(c), r.put(t, 0, sockaddr(loopback, 9)), 16))
+	r.put(t, 2048, []byte("abc"))
+	require.Equal(t, int64(3), r.call(t, 206, uint64(c), r.scratch+2048, 3, 0, r.put(t, 0, sockaddr(loopback, 7000)), 16))
+	require.Equal(t, -int64(EINVAL), r.call(t, 206, uint64(c), r.scratch+2048, 3, 0, r.put(t, 0, sockaddr(loopback, 0)), 16))
+	// MSG_PEEK twice, then a read: the same datagram three times.
+	for range 2 {
+		require.Equal(t, int64(3), r.call(t, 207, uint64(s), r.scratch+1024, 10, msgPeek, 0, 0))
+	}
+	require.Equal(t, int64(3), r.call(t, 207, uint64(s), r.scratch+1024, 10, 0, 0, 0))
+	require.Equal(t, -int64(EAGAIN), r.call(t, 207, uint64(s), r.scratch+1024, 10, msgDontwait, 0, 0))
+
+	// epoll: watch c, close it; the descriptor's number, reused, is not
+	// watched.
+	ep := r.call(t, 20, 0)
+	ev := r.put(t, 400, []byte{pollIn, 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0})
+	require.Zero(t, r.call(t, 21, uint64(ep), 1, uint64(c), ev))
+	require.Zero(t, r.call(t, 57, uint64(c)))
+	c2 := r.call(t, 198, afInet, sockDgram, 0)
+	require.Equal(t, c, c2)
+	require.Zero(t, r.call(t, 21, uint64(ep), 1, uint64(c2), ev), "not watched any more")
+
+	// The queue holds at most rcvQueueBytes; the rest is dropped.
+	big := make([]byte, 60000)
+	r.p.AS.Write(r.scratch, big[:4096])
+	for range 5 {
+		r.p.deliver(Datagram{Src: loopback, DPort: 7000, Data: big})
+	}
+	require.Equal(t, 3, len(r.p.files[s].sock.queue), "three of 60000 bytes fit 212992")
+	require.Equal(t, uint64(2), r.p.NetDropped)
+	// A datagram beyond UDP's 65507 bytes is refused.
+	require.Equal(t, -int64(EMSGSIZE), r.call(t, 206, uint64(c2), r.scratch, 70000, 0, r.put(t, 0, sockaddr(loopback, 7000)), 16))
+}
+
+// TestResumeKeepsStalePages: a page unmapped before a snapshot and mapped
+// again after the resume reads as zeros, as it does on the primary.
+func TestResumeKeepsStalePages(t *testing.T) {
+	r := newImageRun(t, 64<<10, diffCase{id: "recursion", prog: "recursion"})
+	as := r.m.proc.AS
+	at, e := as.Mmap(0, 2*GuestPageSize, PermR|PermW, MapPrivate|MapAnonymous, "anon")
+	require.Zero(t, e)
+	require.Zero(t, as.Write(at+GuestPageSize, []byte("SECRET")))
+	require.Zero(t, as.Munmap(at+GuestPageSize, GuestPageSize)) // its chunk stays: at is still mapped
+	snap, err := r.m.Snapshot()
+	require.NoError(t, err)
+	require.NotEmpty(t, snap.Stale)
+	phys, err := memory.NewPhysical(512 << 20)
+	require.NoError(t, err)
+	r.phys.Copy(phys, testImageBase, testImageBase, testImageSize)
+	mem, err := NewImageBacking(phys, testImageBase, testImageSize)
+	require.NoError(t, err)
+	m, err := Resume(r.prog, snap, ProcessConfig{Path: "recursion", Argv: []string{"recursion"}, Backing: mem}, imageConfig(64<<10), nil)
+	require.NoError(t, err)
+	got, e := m.proc.AS.Mmap(at+GuestPageSize, GuestPageSize, PermR|PermW, MapPrivate|MapAnonymous|MapFixed, "anon")
+	require.Zero(t, e)
+	require.Equal(t, at+GuestPageSize, got)
+	b := make([]byte, 6)
+	require.Zero(t, m.proc.AS.Read(got, b))
+	require.Equal(t, make([]byte, 6), b)
 }

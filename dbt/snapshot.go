@@ -1,9 +1,11 @@
 package dbt
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 
 	"github.com/twinsim/twinsim/memory"
@@ -39,6 +41,9 @@ type Snapshot struct {
 	Chunks    []ChunkState
 	FreeFrame []uint64
 	NextFrame uint64
+	// Stale lists the image's pages that hold a former mapping's bytes
+	// (cleared when mapped again), in order.
+	Stale []uint64
 
 	// Files by descriptor (a zero FileState is a free descriptor).
 	Files []FileState
@@ -120,7 +125,7 @@ func (s *Snapshot) Bytes() uint64 {
 		n += 3*8 + uint64(len(a.Name))
 	}
 	n += uint64(len(s.Pages))*9 + 3*8
-	n += uint64(len(s.Chunks))*16 + uint64(len(s.FreeFrame))*8 + 8
+	n += uint64(len(s.Chunks))*16 + uint64(len(s.FreeFrame)+len(s.Stale))*8 + 8
 	for _, f := range s.Files {
 		n += 4*8 + uint64(len(f.Name)+len(f.Data)) + uint64(len(f.Watch))*16
 		for _, d := range f.Socket.Queue {
@@ -166,9 +171,13 @@ func (m *Machine) Snapshot() (*Snapshot, error) {
 		for c := range b.chunks {
 			s.Chunks = append(s.Chunks, ChunkState{c, b.chunks[c]})
 		}
-		sortChunks(s.Chunks)
+		slices.SortFunc(s.Chunks, func(a, b ChunkState) int { return cmp.Compare(a.Chunk, b.Chunk) })
 		s.FreeFrame = append([]uint64(nil), b.free...)
 		s.NextFrame = b.next
+		for pa := range b.stale {
+			s.Stale = append(s.Stale, pa)
+		}
+		slices.Sort(s.Stale)
 	}
 	p := m.proc
 	pipes := map[*pipeBuf]int{}
@@ -190,14 +199,6 @@ func (m *Machine) Snapshot() (*Snapshot, error) {
 		s.Pending, s.Deadline = &c, p.deadline
 	}
 	return s, nil
-}
-
-func sortChunks(cs []ChunkState) {
-	for i := 1; i < len(cs); i++ {
-		for j := i; j > 0 && cs[j].Chunk < cs[j-1].Chunk; j-- {
-			cs[j], cs[j-1] = cs[j-1], cs[j]
-		}
-	}
 }
 
 // fileState describes descriptor f; pipes numbers the pipes seen so far.
@@ -265,6 +266,10 @@ func Resume(prog *Program, s *Snapshot, cfg ProcessConfig, mc MachineConfig, dia
 		}
 		mem.free = append([]uint64(nil), s.FreeFrame...)
 		mem.next = s.NextFrame
+		mem.stale = map[uint64]struct{}{}
+		for _, pa := range s.Stale {
+			mem.stale[pa] = struct{}{}
+		}
 	}
 	as, err := NewAddressSpaceIn(mem)
 	if err != nil {
@@ -305,6 +310,7 @@ func Resume(prog *Program, s *Snapshot, cfg ProcessConfig, mc MachineConfig, dia
 			for _, d := range st.Queue {
 				d.Data = append([]byte(nil), d.Data...)
 				k.queue = append(k.queue, d)
+				k.queued += len(d.Data)
 			}
 			f = &guestFile{name: fs.Name, stdNum: -1, sock: k}
 		case FileEpoll:

@@ -239,6 +239,9 @@ func (p *Process) syscall(num uint64, a [6]uint64, pc uint64, count bool) (uint6
 		}
 		return p.read(int64(a[0]), a[1], a[2]), nil
 	case 65, 66: // readv, writev
+		if f, e := p.file(int64(a[0])); e == 0 && f.sock != nil {
+			return p.socketVector(num == 66, int64(a[0]), a[1], a[2])
+		}
 		return p.vector(num == 66, int64(a[0]), a[1], a[2]), nil
 	case 67, 68: // pread64, pwrite64
 		return p.positioned(num == 68, int64(a[0]), a[1], a[2], int64(a[3])), nil
@@ -646,6 +649,11 @@ func (p *Process) close(fd int64) uint64 {
 	p.files[fd] = nil
 	if f.pipe != nil {
 		f.pipe.closed = true
+	}
+	for _, o := range p.files {
+		if o != nil && o.ep != nil {
+			delete(o.ep.watch, int(fd)) // a closed descriptor leaves every epoll set
+		}
 	}
 	if f.f != nil {
 		if err := f.f.Close(); err != nil {

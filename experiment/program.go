@@ -136,13 +136,13 @@ func (pv *programVM) processConfig(seed uint64, mem *dbt.Backing) dbt.ProcessCon
 
 // firmwareBase keeps the translator memory of each VM's guest (code
 // cache, software TLB, redirection pool, page table) apart in the caches:
-// above every host's physical memory, 2^45 bytes a VM. A guest without a
-// VM keeps the translator's own addresses.
+// above every host's physical memory, 2^45 bytes for each of the 65535
+// VM ids. A guest without a VM keeps the translator's own addresses.
 func firmwareBase(vm *hypervisor.VM) uint64 {
 	if vm == nil {
 		return 0
 	}
-	return 1<<50 | uint64(vm.ID)<<45
+	return 1<<62 | uint64(vm.ID)<<45
 }
 
 // vmID is the owner id the VM's accesses carry in the cache rows (1 for a
@@ -165,6 +165,7 @@ func (pv *programVM) boot(cfg configs.Config, tc *TimedCore, backup *hypervisor.
 		return err
 	}
 	mc.FirmwareBase = firmwareBase(pv.vm)
+	mc.Scheduled = true // the runner waits out a timeout, and may run another VM meanwhile
 	if pv.m, err = dbt.NewMachine(pv.proc, mc, &pv.stderr); err != nil {
 		return fmt.Errorf("vm %s: %w", pv.name, err)
 	}
@@ -397,8 +398,8 @@ func (r *programRunner) runCore(cs *coreSched, t, limit sim.Time) bool {
 		if pv.backup != nil {
 			stop = min(stop, pv.backup.NextCheckpoint())
 		}
-		if at := r.freq.Cycles(t); tm.Now() < at {
-			tm.Idle(at - tm.Now()) // paused, or nothing to run
+		if at := r.freq.Cycles(r.freq.NextEdge(t)); tm.Now() < at {
+			tm.Idle(at - tm.Now()) // paused, waiting, or nothing to run
 		}
 		if cs.last != pv {
 			if cs.last != nil {

@@ -181,6 +181,7 @@ type Adapter struct {
 	sent, sentBytes, held, released, spilled, dropped, droppedBytes *sim.Counter
 	refused, violations                                             *sim.Counter
 	rxPackets, rxUnknown, rxNoBuffer, txCompletions, interrupts     *sim.Counter
+	rxTooLong                                                       *sim.Counter
 	holdTime, latency, irqEvents                                    *sim.Histogram
 	peakBytes                                                       uint64
 	windowPeak                                                      uint64 // since the last TakePeak
@@ -216,6 +217,7 @@ func New(scope sim.Scope, cfg Config) (*Adapter, error) {
 	a.rxPackets = scope.Counter("rx_packets", "frames received into a VF's receive buffer")
 	a.rxUnknown = scope.Counter("rx_unknown", "frames received for a MAC no VF has")
 	a.rxNoBuffer = scope.Counter("rx_no_buffer", "frames dropped because the VF had no receive buffer posted")
+	a.rxTooLong = scope.Counter("rx_too_long", "frames dropped because they were longer than the VF's receive buffers")
 	a.txCompletions = scope.Counter("tx_completions", "transmit descriptors completed")
 	a.interrupts = scope.Counter("interrupts", "interrupts raised to drivers")
 	a.irqEvents = scope.Histogram("completions_per_interrupt", "completions", "completions signalled by one interrupt (coalescing)")

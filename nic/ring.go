@@ -222,6 +222,10 @@ func (a *Adapter) Receive(p Packet) {
 		a.rxNoBuffer.Inc()
 		return
 	}
+	if uint64(len(p.Data)) > v.rx.BufBytes-PacketHeaderLen {
+		a.rxTooLong.Inc() // longer than the buffers the driver posted
+		return
+	}
 	i := v.rx.head
 	v.rx.head++
 	hdr := a.hdr[:]
