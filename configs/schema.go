@@ -272,15 +272,17 @@ type NetworkConfig struct {
 
 // ClientConfig describes an external client host.
 type ClientConfig struct {
-	Name         string  `toml:"name" doc:"client name, unique" rule:"1..40 characters from a-z, 0-9, _ and -"`
-	VM           string  `toml:"vm" doc:"the VM it sends requests to" rule:"names a vm with role service (protocol synthetic) or a program VM with a virtual function (protocol kv)"`
-	Mode         string  `toml:"mode" doc:"open (requests arrive as a Poisson process of rate a second, whatever the responses do) or closed (outstanding requests in flight at all times)" enum:"open,closed"`
-	Rate         float64 `toml:"rate" doc:"open: requests a second" range:"0.001..100000000"`
-	Outstanding  int     `toml:"outstanding" doc:"closed: requests in flight" range:"1..1000000"`
-	RequestBytes Size    `toml:"request_bytes" doc:"request payload (protocol synthetic)" range:"1B..9000B" rule:"at most nic.mtu"`
-	Protocol     string  `toml:"protocol" doc:"what the requests are: synthetic (a payload size, for a service VM's model) or kv (the key-value protocol of workloads' kvserver over UDP/IPv4, for a program VM running it; the client checks every answer against its own record of the store)" enum:"synthetic,kv"`
-	Port         int     `toml:"port" doc:"protocol kv: the server's UDP port" range:"1..65535"`
-	KV           KVMix   `toml:"kv" doc:"protocol kv: the request mix over the client's own keys"`
+	Name         string   `toml:"name" doc:"client name, unique" rule:"1..40 characters from a-z, 0-9, _ and -"`
+	VM           string   `toml:"vm" doc:"the VM it sends requests to" rule:"names a vm with role service (protocol synthetic) or a program VM with a virtual function (protocol kv)"`
+	Mode         string   `toml:"mode" doc:"open (requests arrive as a Poisson process of rate a second, whatever the responses do) or closed (outstanding requests in flight at all times)" enum:"open,closed"`
+	Rate         float64  `toml:"rate" doc:"open: requests a second" range:"0.001..100000000"`
+	Outstanding  int      `toml:"outstanding" doc:"closed: requests in flight" range:"1..1000000"`
+	RequestBytes Size     `toml:"request_bytes" doc:"request payload (protocol synthetic)" range:"1B..9000B" rule:"at most nic.mtu"`
+	Protocol     string   `toml:"protocol" doc:"what the requests are: synthetic (a payload size, for a service VM's model) or kv (the key-value protocol of workloads' kvserver over UDP/IPv4, for a program VM running it; the client checks every answer against its own record of the store)" enum:"synthetic,kv"`
+	Port         int      `toml:"port" doc:"protocol kv: the server's UDP port" range:"1..65535"`
+	KV           KVMix    `toml:"kv" doc:"protocol kv: the request mix over the client's own keys"`
+	Timeout      Duration `toml:"timeout" doc:"how long the client waits for a response before it sends the request again, doubling the wait each time (1s: TCP's initial retransmission timeout, RFC 6298); 0: never" range:"0s..60s"`
+	Retries      int      `toml:"retries" doc:"resends before a request is counted lost (a closed-loop client then sends a new one)" range:"0..30"`
 }
 
 // KVMix is a key-value client's request mix.
@@ -373,7 +375,8 @@ func Default() Config {
 // sending 1000 requests a second of 128 bytes to the VM "web".
 func DefaultClient() ClientConfig {
 	return ClientConfig{Name: "client", VM: "web", Mode: "open", Rate: 1000, Outstanding: 1, RequestBytes: 128,
-		Protocol: "synthetic", Port: 7000, KV: KVMix{Keys: 256, GetFraction: 0.5, PutFraction: 0.4, ValueBytes: 512}}
+		Protocol: "synthetic", Port: 7000, KV: KVMix{Keys: 256, GetFraction: 0.5, PutFraction: 0.4, ValueBytes: 512},
+		Timeout: Duration(sim.Second), Retries: 5}
 }
 
 // DefaultVM returns the per-VM defaults, which are also the first default VM:

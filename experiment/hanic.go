@@ -243,7 +243,7 @@ func buildHANIC(env *sim.Env, cfg configs.Config) (*haNIC, error) {
 		}
 		ccfg := nic.ClientConfig{MAC: uint64(macClient + j + 1), Server: serverMAC[cc.VM],
 			RequestBytes: uint32(cc.RequestBytes), OpenLoop: cc.Mode == "open", Rate: cc.Rate, Outstanding: cc.Outstanding,
-			Warmup: sim.Time(cfg.Network.Warmup)}
+			Warmup: sim.Time(cfg.Network.Warmup), Timeout: sim.Time(cc.Timeout), Retries: cc.Retries}
 		if cc.Protocol == "kv" {
 			vi := vmIndex(cfg, cc.VM)
 			ccfg.Server = uint64(macVM + vi + 1)

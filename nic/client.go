@@ -25,6 +25,19 @@ type ClientConfig struct {
 	// reads them (a guest program), and tells which request a response
 	// answers; RequestBytes is then unused.
 	Payload Payload
+	// Timeout, if positive, is how long the client waits for a response
+	// before it sends the request again, doubling the wait each time
+	// (exponential backoff, as TCP's retransmission timer does); after
+	// Retries resends it counts the request lost (a closed-loop client
+	// then sends a new one). 0: no retransmission.
+	Timeout sim.Time
+	Retries int
+}
+
+// Retrier is a Payload that is told when a request goes out again: the
+// server may have applied an earlier copy, so an answer may reflect it.
+type Retrier interface {
+	Retry(tag uint64)
 }
 
 // Payload makes a client's requests and reads its responses when the
@@ -46,6 +59,8 @@ func (c ClientConfig) Validate() error {
 		return fmt.Errorf("an open-loop client needs a positive rate")
 	case !c.OpenLoop && c.Outstanding < 1:
 		return fmt.Errorf("a closed-loop client needs at least 1 outstanding request")
+	case c.Retries < 0 || c.Retries > 30:
+		return fmt.Errorf("retries %d must be 0..30", c.Retries)
 	}
 	return nil
 }
@@ -57,22 +72,39 @@ func (c ClientConfig) Validate() error {
 //
 // Statistics under its scope: requests sent, responses received (from the
 // warm-up on), request_rate and throughput (a second, from the warm-up
-// on), the "latency" histogram (ps from sending a request to its
-// response's arrival: p50, p99, p999), and the requests still unanswered (at the end of a run: in flight, or lost — a client does not
-// retransmit).
+// on), the "latency" histogram (ps from a request's first send to its
+// response's arrival: p50, p99, p999), retransmissions, lost requests
+// (given up after the last resend), duplicates (answers to requests
+// already answered or given up), and the requests unanswered at the end.
 type Client struct {
 	cfg     ClientConfig
 	engine  *sim.Engine
 	id      sim.HandlerID
 	rng     *rand.Rand
 	send    func(Packet)
-	pending map[uint64]sim.Time // tag → when sent
+	pending map[uint64]outstanding // tag → the request in flight (values: no allocation per request)
 	next    uint64
 	late    uint64 // requests sent from the warm-up on
 
-	sent, done *sim.Counter
-	latency    *sim.Histogram
+	sent, done, resent, lost, dups *sim.Counter
+	latency                        *sim.Histogram
 }
+
+// outstanding is a request awaiting its response: when it was first sent,
+// the packet (to send again), the sends so far and the live timer's
+// generation.
+type outstanding struct {
+	first sim.Time
+	p     Packet
+	sends int
+	gen   uint64
+}
+
+// event kinds of a client
+const (
+	evArrival uint32 = iota // the next open-loop request
+	evTimeout               // a request's retransmission timer; Arg: tag<<8 | generation
+)
 
 // NewClient returns a client that sends its frames through send (to its
 // switch port), with its random stream and statistics under scope.
@@ -80,10 +112,13 @@ func NewClient(scope sim.Scope, cfg ClientConfig, send func(Packet)) (*Client, e
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("%s: %w", scope.Name(), err)
 	}
-	c := &Client{cfg: cfg, engine: scope.Engine(), rng: scope.RNG(), send: send, pending: map[uint64]sim.Time{}}
+	c := &Client{cfg: cfg, engine: scope.Engine(), rng: scope.RNG(), send: send, pending: map[uint64]outstanding{}}
 	c.id = c.engine.Register(c)
 	c.sent = scope.Counter("requests", "requests sent")
 	c.done = scope.Counter("responses", "responses received from the warm-up on")
+	c.resent = scope.Counter("retransmissions", "requests sent again after their timeout")
+	c.lost = scope.Counter("lost", "requests given up after their last retransmission")
+	c.dups = scope.Counter("duplicates", "responses to requests already answered (or given up)")
 	c.latency = scope.Histogram("latency", "ps", "time from a request to its response")
 	// More points of the latency distribution than the histogram's own
 	// (p50, p90, p99, p999), for CDF plots.
@@ -135,7 +170,6 @@ func (c *Client) request() {
 		return
 	}
 	c.next++
-	c.pending[c.next] = c.engine.Now()
 	c.sent.Inc()
 	if c.engine.Now() >= c.cfg.Warmup {
 		c.late++
@@ -145,15 +179,55 @@ func (c *Client) request() {
 		p.Data = c.cfg.Payload.Request(c.next)
 		p.Bytes = uint32(len(p.Data))
 	}
-	c.send(p)
+	c.transmit(c.next, outstanding{first: c.engine.Now(), p: p})
 }
 
-// Handle implements sim.Handler: the next open-loop arrival.
-func (c *Client) Handle(sim.Event) {
+// transmit sends o's packet, records it and arms its retransmission
+// timer.
+func (c *Client) transmit(tag uint64, o outstanding) {
+	o.sends++
+	o.gen++
+	c.pending[tag] = o
+	c.send(o.p)
+	if c.cfg.Timeout > 0 {
+		wait := c.cfg.Timeout << min(o.sends-1, 30)
+		c.engine.Schedule(sim.Event{Time: c.engine.Now() + wait, Handler: c.id, Kind: evTimeout, Arg: tag<<8 | o.gen&0xff})
+	}
+}
+
+// Handle implements sim.Handler: the next open-loop arrival, or a
+// request's timeout.
+func (c *Client) Handle(ev sim.Event) {
+	if ev.Kind == evTimeout {
+		c.timeout(ev.Arg>>8, ev.Arg&0xff)
+		return
+	}
 	c.request()
 	if c.cfg.Requests == 0 || c.next < c.cfg.Requests {
 		c.engine.Schedule(sim.Event{Time: c.engine.Now() + c.gap(), Handler: c.id})
 	}
+}
+
+// timeout: the request tagged tag has had no response since its last
+// send (unless the timer is stale): send it again, or give it up.
+func (c *Client) timeout(tag, gen uint64) {
+	o, ok := c.pending[tag]
+	if !ok || o.gen&0xff != gen {
+		return // answered, or a later send's timer is the live one
+	}
+	if o.sends > c.cfg.Retries {
+		delete(c.pending, tag)
+		c.lost.Inc()
+		if !c.cfg.OpenLoop {
+			c.request()
+		}
+		return
+	}
+	c.resent.Inc()
+	if r, ok := c.cfg.Payload.(Retrier); ok {
+		r.Retry(tag)
+	}
+	c.transmit(tag, o)
 }
 
 // Receive takes a response arriving at time at.
@@ -165,14 +239,17 @@ func (c *Client) Receive(p Packet, at sim.Time) {
 			return
 		}
 	}
-	sent, ok := c.pending[tag]
+	o, ok := c.pending[tag]
 	if !ok {
-		return // not ours, or a duplicate
+		if tag != 0 && tag <= c.next {
+			c.dups.Inc() // answered already (a retransmission's second answer), or given up
+		}
+		return
 	}
 	delete(c.pending, tag)
 	if at >= c.cfg.Warmup {
 		c.done.Inc()
-		c.latency.Record(uint64(at - sent))
+		c.latency.Record(uint64(at - o.first)) // from the first send: what the user waited
 	}
 	if !c.cfg.OpenLoop {
 		c.request()

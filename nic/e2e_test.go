@@ -190,3 +190,50 @@ func BenchmarkRequestResponse(b *testing.B) {
 	r.env.Engine.Run()
 	require.Equal(b, uint64(b.N), r.c.done.Value())
 }
+
+// TestRetransmission: a closed-loop client against a server that loses
+// requests. Tag 2's first two copies are lost: it goes again after 10 us
+// and 20 us more (backoff), answered 1 us after its third send. Tag 4 is
+// answered twice (a duplicate). Tag 6 is never answered: after its last
+// resend's timeout (10+20+40+80 us) it is lost and a new request takes its
+// place, so the client still sends 10 requests in all.
+func TestRetransmission(t *testing.T) {
+	env := sim.NewEnv(1)
+	eng := env.Engine
+	var c *Client
+	answer := eng.Register(sim.HandlerFunc(func(ev sim.Event) { c.Receive(Packet{Tag: ev.Arg, Bytes: 100}, eng.Now()) }))
+	copies := map[uint64]int{}
+	var sentAt []sim.Time
+	c, err := NewClient(env.Scope("client"), ClientConfig{MAC: 1, Server: 2, RequestBytes: 64, Outstanding: 1, Requests: 10,
+		Timeout: 10 * sim.Microsecond, Retries: 3}, func(p Packet) {
+		copies[p.Tag]++
+		if p.Tag == 2 {
+			sentAt = append(sentAt, eng.Now())
+		}
+		switch {
+		case p.Tag == 2 && copies[2] < 3, p.Tag == 6:
+			return // lost
+		case p.Tag == 4:
+			eng.Schedule(sim.Event{Time: eng.Now() + 2*sim.Microsecond, Handler: answer, Arg: p.Tag})
+		}
+		eng.Schedule(sim.Event{Time: eng.Now() + sim.Microsecond, Handler: answer, Arg: p.Tag})
+	})
+	require.NoError(t, err)
+	c.Start()
+	eng.Run()
+	stat := func(name string) float64 {
+		v, ok := env.Stats.Lookup("client", name)
+		require.True(t, ok, name)
+		return v
+	}
+	require.Equal(t, []sim.Time{1 * sim.Microsecond, 11 * sim.Microsecond, 31 * sim.Microsecond}, sentAt, "backoff: 10 us, then 20 us")
+	require.Equal(t, 10.0, stat("requests"))
+	require.Equal(t, 9.0, stat("responses"))
+	require.Equal(t, 2.0+3, stat("retransmissions"), "tag 2 twice, tag 6 three times")
+	require.Equal(t, 1.0, stat("lost"))
+	require.Equal(t, 1.0, stat("duplicates"))
+	require.Equal(t, 4, copies[6], "the first send and three resends")
+	require.Zero(t, stat("unanswered"))
+	// Tag 2's latency runs from its first send: 31 us + 1 us - 1 us.
+	require.Equal(t, float64(31*sim.Microsecond), stat("latency.max"))
+}

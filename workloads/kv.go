@@ -102,20 +102,22 @@ func (c KVMixConfig) Validate() error {
 // against it. Mismatches count answers that do not agree: a lost update,
 // a wrong value, or a malformed response.
 type KVMix struct {
-	cfg     KVMixConfig
-	rng     *rand.Rand
-	model   map[int][]byte // key index → value; absent: not stored
-	expect  map[uint64]kvExpect
-	ops     [4]*sim.Counter
-	mism    *sim.Counter
-	bad     *sim.Counter
-	scratch nic.Datagram
+	cfg       KVMixConfig
+	rng       *rand.Rand
+	model     map[int][]byte // key index → value; absent: not stored
+	expect    map[uint64]kvExpect
+	ops       [4]*sim.Counter
+	mism      *sim.Counter
+	bad       *sim.Counter
+	unchecked *sim.Counter
+	scratch   nic.Datagram
 }
 
 type kvExpect struct {
-	op     uint8
-	status uint8
-	value  []byte
+	op      uint8
+	status  uint8
+	value   []byte
+	retried bool // sent again: its answer may reflect the server's state after later requests
 }
 
 // NewKVMix returns a request mix with its random stream and statistics
@@ -132,6 +134,7 @@ func NewKVMix(scope sim.Scope, cfg KVMixConfig) (*KVMix, error) {
 	k.ops[KVDel] = kv.Counter("dels", "DEL requests sent")
 	k.mism = kv.Counter("mismatches", "responses that disagree with the client's record of the store (0 unless state was lost)")
 	k.bad = kv.Counter("malformed", "frames that are not a response to one of the client's requests")
+	k.unchecked = kv.Counter("unchecked", "answers to requests sent more than once, which the record cannot check (the server may have applied an earlier copy, or later requests first)")
 	return k, nil
 }
 
@@ -189,8 +192,19 @@ func (k *KVMix) Response(data []byte) (uint64, bool) {
 		return tag, true // a duplicate or unknown: the client ignores it
 	}
 	delete(k.expect, tag)
-	if resp.Status != want.status || (want.op == KVGet && string(resp.Value) != string(want.value)) {
+	switch {
+	case want.retried:
+		k.unchecked.Inc()
+	case resp.Status != want.status || (want.op == KVGet && string(resp.Value) != string(want.value)):
 		k.mism.Inc()
 	}
 	return tag, true
+}
+
+// Retry implements nic.Retrier: the request tagged tag goes out again.
+func (k *KVMix) Retry(tag uint64) {
+	if e, ok := k.expect[tag]; ok {
+		e.retried = true
+		k.expect[tag] = e
+	}
 }
