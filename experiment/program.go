@@ -145,6 +145,14 @@ func firmwareBase(vm *hypervisor.VM) uint64 {
 	return 1<<62 | uint64(vm.ID)<<45
 }
 
+// label names the guest in messages: "vm NAME", or its core's name.
+func (pv *programVM) label() string {
+	if pv.vm == nil {
+		return pv.name
+	}
+	return "vm " + pv.name
+}
+
 // vmID is the owner id the VM's accesses carry in the cache rows (1 for a
 // guest without a VM).
 func (pv *programVM) vmID() uint16 {
@@ -167,7 +175,7 @@ func (pv *programVM) boot(cfg configs.Config, tc *TimedCore, backup *hypervisor.
 	mc.FirmwareBase = firmwareBase(pv.vm)
 	mc.Scheduled = true // the runner waits out a timeout, and may run another VM meanwhile
 	if pv.m, err = dbt.NewMachine(pv.proc, mc, &pv.stderr); err != nil {
-		return fmt.Errorf("vm %s: %w", pv.name, err)
+		return fmt.Errorf("%s: %w", pv.label(), err)
 	}
 	pv.tc, pv.firmware = tc, mc.FirmwareBase
 	if pv.backedUp && backup != nil {
@@ -419,7 +427,7 @@ func (r *programRunner) runCore(cs *coreSched, t, limit sim.Time) bool {
 		}
 		res, exited, err := pv.m.RunUntil(max(1, r.freq.Cycles(stop)))
 		if err != nil {
-			r.err = fmt.Errorf("vm %s: %w", pv.name, err)
+			r.err = fmt.Errorf("%s: %w", pv.label(), err)
 			return false
 		}
 		now := r.freq.CyclesToTime(tm.Now())
