@@ -523,13 +523,9 @@ func (p *Process) msg(send bool, fd int64, mh uint64, flags int) (uint64, bool, 
 	if iovlen > 1024 {
 		return neg(EMSGSIZE), true, nil
 	}
-	iov := make([][2]uint64, iovlen)
-	for i := range iov {
-		var v [16]byte
-		if e := p.AS.Read(iovp+uint64(i)*16, v[:]); e != 0 {
-			return neg(e), true, nil
-		}
-		iov[i] = [2]uint64{binary.LittleEndian.Uint64(v[0:]), binary.LittleEndian.Uint64(v[8:])}
+	iov, e := p.iovecs(iovp, iovlen)
+	if e != 0 {
+		return neg(e), true, nil
 	}
 	if send {
 		return p.sendto(fd, iov, flags, name, namelen)
@@ -748,19 +744,28 @@ func (p *Process) epollWait(epfd int64, events uint64, max, timeoutMS int) (uint
 
 func max0(x int) int { return max(x, 0) }
 
+// iovecs reads cnt struct iovec (base, length: 8 bytes each) at iovp.
+func (p *Process) iovecs(iovp, cnt uint64) ([][2]uint64, Errno) {
+	iov := make([][2]uint64, cnt)
+	for i := range iov {
+		var v [16]byte
+		if e := p.AS.Read(iovp+uint64(i)*16, v[:]); e != 0 {
+			return nil, e
+		}
+		iov[i] = [2]uint64{binary.LittleEndian.Uint64(v[0:]), binary.LittleEndian.Uint64(v[8:])}
+	}
+	return iov, 0
+}
+
 // socketVector is readv and writev on a socket: recv and send on its
 // connected peer, gathering or scattering the iovecs.
 func (p *Process) socketVector(write bool, fd int64, iovp, cnt uint64) (uint64, error) {
 	if cnt > 1024 {
 		return neg(EINVAL), nil
 	}
-	iov := make([][2]uint64, cnt)
-	for i := range iov {
-		var v [16]byte
-		if e := p.AS.Read(iovp+uint64(i)*16, v[:]); e != 0 {
-			return neg(e), nil
-		}
-		iov[i] = [2]uint64{binary.LittleEndian.Uint64(v[0:]), binary.LittleEndian.Uint64(v[8:])}
+	iov, e := p.iovecs(iovp, cnt)
+	if e != 0 {
+		return neg(e), nil
 	}
 	var ret uint64
 	var err error

@@ -35,7 +35,6 @@ type programVM struct {
 	core     int // the index of the core it runs on
 	tc       *TimedCore
 	m        *dbt.Machine
-	backedUp bool
 	backup   *hypervisor.Backup // what checkpoints it; nil if it is not backed up
 	firmware uint64             // its translator memory's base (firmwareBase)
 	skipped  bool               // passed over by its core's scheduler while it could not run
@@ -48,9 +47,8 @@ type programVM struct {
 	endTime        sim.Time // when the program exited
 
 	// Checkpoints: the state captured at each checkpoint until the
-	// secondary has applied it, and the state the secondary holds.
+	// secondary has applied it.
 	pending []capturedState
-	held    *capturedState
 	states  uint64 // checkpoints that carried this VM's state
 	// onApplied, if set, is told of each state the secondary applies, as
 	// it is applied (the replica's image holds its memory then).
@@ -86,7 +84,7 @@ func loadProgramVM(env *sim.Env, cfg configs.Config, mem *memory.Physical, vm *h
 	if err != nil {
 		return nil, err
 	}
-	pv.vm, pv.name, pv.outName, pv.backedUp, pv.core = vm, vc.Name, "vm-"+vc.Name, vm.BackedUp, vc.Cores[0]
+	pv.vm, pv.name, pv.outName, pv.core = vm, vc.Name, "vm-"+vc.Name, vc.Cores[0]
 	return pv, nil
 }
 
@@ -153,6 +151,9 @@ func (pv *programVM) label() string {
 	return "vm " + pv.name
 }
 
+// backedUp reports whether the guest runs in a backed-up VM.
+func (pv *programVM) backedUp() bool { return pv.vm != nil && pv.vm.BackedUp }
+
 // vmID is the owner id the VM's accesses carry in the cache rows (1 for a
 // guest without a VM).
 func (pv *programVM) vmID() uint16 {
@@ -178,7 +179,7 @@ func (pv *programVM) boot(cfg configs.Config, tc *TimedCore, backup *hypervisor.
 		return fmt.Errorf("%s: %w", pv.label(), err)
 	}
 	pv.tc, pv.firmware = tc, mc.FirmwareBase
-	if pv.backedUp && backup != nil {
+	if pv.backedUp() && backup != nil {
 		pv.backup = backup
 		backup.AddState(pv)
 	}
@@ -245,10 +246,8 @@ func (pv *programVM) CaptureState(epoch uint64) uint64 {
 func (pv *programVM) StateApplied(epoch uint64) {
 	for len(pv.pending) > 0 && pv.pending[0].epoch <= epoch {
 		if pv.pending[0].epoch == epoch {
-			c := pv.pending[0]
-			pv.held = &c
 			if pv.onApplied != nil {
-				pv.onApplied(c)
+				pv.onApplied(pv.pending[0])
 			}
 		}
 		pv.pending = pv.pending[1:]
@@ -486,7 +485,7 @@ func programSummary(w io.Writer, env *sim.Env, vms []*programVM) {
 		}
 		sum := sha256.Sum256(pv.stdout.Bytes())
 		prot := "not backed up"
-		if pv.backedUp {
+		if pv.backedUp() {
 			prot = "backed up"
 		}
 		core := pv.tc.Scope.Name()

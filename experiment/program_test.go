@@ -104,7 +104,7 @@ func TestProgramVMsMatchQemu(t *testing.T) {
 				r, err := run(cfg, Options{}, func(s scenario) {
 					h := s.(*backupHost)
 					for i, pv := range h.programs {
-						if !pv.backedUp {
+						if !pv.backedUp() {
 							continue
 						}
 						samples[i] = &replicaSample{}
@@ -128,7 +128,7 @@ func TestProgramVMsMatchQemu(t *testing.T) {
 					require.True(t, pv.exited, c.id)
 					require.Equal(t, want, pv.stdout.String(), c.id)
 					require.Equal(t, status, pv.res.ExitCode, "%s: %s", c.id, pv.stderr.String())
-					if pv.backedUp && pv.endTime > interval+sim.Millisecond {
+					if pv.backedUp() && pv.endTime > interval+sim.Millisecond {
 						require.NotNil(t, samples[i].image, "%s ran past its first checkpoint", c.id)
 					}
 					if sm := samples[i]; sm != nil && sm.image != nil {
