@@ -314,6 +314,8 @@ func elemDefault(t reflect.Type) reflect.Value {
 		return reflect.ValueOf(DefaultVM())
 	case reflect.TypeFor[ClientConfig]():
 		return reflect.ValueOf(DefaultClient())
+	case reflect.TypeFor[FaultConfig]():
+		return reflect.ValueOf(DefaultFault())
 	}
 	return reflect.Zero(t)
 }

@@ -30,6 +30,7 @@ type Config struct {
 	HA         HAConfig         `toml:"ha" doc:"replication of checkpoints to the secondary host (run.scenario = \"ha-nic\"); the epochs are backup.interval long and pause for backup.suspend"`
 	Network    NetworkConfig    `toml:"network" doc:"the switch joining the hosts and the external hosts (run.scenario = \"ha-nic\")"`
 	Clients    []ClientConfig   `toml:"client" doc:"one table per external client host sending requests to a service VM (run.scenario = \"ha-nic\"); keys missing from a table take the defaults shown"`
+	Faults     []FaultConfig    `toml:"fault" doc:"one table per injected failure (run.scenario = \"ha-nic\"); keys missing from a table take the defaults shown; none by default"`
 	Output     OutputConfig     `toml:"output" doc:"what a run writes besides config.toml, stats and meta.json"`
 }
 
@@ -260,7 +261,28 @@ type HAConfig struct {
 	SoftExitCycles    uint64    `toml:"soft_exit_cycles" doc:"software buffering: VM exit and return per packet sent, in core cycles" range:"0..10000000"`
 	SoftPacketCycles  uint64    `toml:"soft_packet_cycles" doc:"software buffering: the hypervisor's handling per packet captured (besides copying it), in core cycles" range:"0..10000000"`
 	SoftReleaseCycles uint64    `toml:"soft_release_cycles" doc:"software buffering: the hypervisor's work per packet released after a commit, in core cycles" range:"0..10000000"`
+	Failover          bool      `toml:"failover" doc:"the two hosts watch each other with heartbeats over the replication path; when the primary fails, its backed-up VMs (program VMs) are activated on the secondary from the last checkpoint the secondary holds, and the switch sends their frames there; when the secondary fails, the primary runs them on unprotected"`
+	Heartbeat         Duration  `toml:"heartbeat" doc:"failover: time between heartbeats, each way (assumed)" range:"10us..10s"`
+	Misses            int       `toml:"misses" doc:"failover: heartbeat intervals of silence after which a host suspects its peer has failed" range:"1..1000"`
+	Fencing           string    `toml:"fencing" doc:"failover: witness (a host that suspects its peer claims the VMs at the switch's management plane; the first claim wins, the loser — or a host whose claim is not answered within claim_timeout — stops its copy, and the switch forwards the VMs' frames only from the winner's port) or none (each host acts on its suspicion alone: a lost replication link leaves two copies sending)" enum:"witness,none"`
+	ClaimTimeout      Duration  `toml:"claim_timeout" doc:"failover: how long a host waits for the witness to answer its claim before it stops its copy" range:"1us..10s"`
+	Activation        Duration  `toml:"activation" doc:"failover: time from holding the VMs to their running on the secondary: restoring their vCPUs and attaching their virtual functions (assumed)" range:"0s..10s"`
 }
+
+// FaultConfig is one injected failure. Its time is fixed (at) or drawn
+// uniformly from [after, after + within) on the fault's own random stream,
+// so that a sweep over seeds draws many instants.
+type FaultConfig struct {
+	Kind     string   `toml:"kind" doc:"host-crash (the host stops: its cores, caches, adapter and the output the adapter holds are lost), link-loss (the replication path between the hosts drops) or partition (the host's adapter loses the switch)" enum:"host-crash,link-loss,partition"`
+	Host     string   `toml:"host" doc:"host-crash and partition: the host that fails, primary (host0) or secondary (host1)" enum:"primary,secondary"`
+	At       Duration `toml:"at" doc:"when the fault happens; 0: drawn from after and within" range:"0s..3600s" rule:"set at or within, not both"`
+	After    Duration `toml:"after" doc:"with within: the earliest time the fault may happen" range:"0s..3600s"`
+	Within   Duration `toml:"within" doc:"the fault happens at a time drawn uniformly from [after, after + within) on its own random stream (faults.N of the run's seed)" range:"0s..3600s"`
+	Duration Duration `toml:"duration" doc:"link-loss and partition: how long the link stays down; 0: for good" range:"0s..3600s"`
+}
+
+// DefaultFault returns the per-fault defaults: a crash of the primary.
+func DefaultFault() FaultConfig { return FaultConfig{Kind: "host-crash", Host: "primary"} }
 
 // NetworkConfig describes the switch and the external hosts' links.
 type NetworkConfig struct {
@@ -365,7 +387,9 @@ func Default() Config {
 			IRQCycles: 2000, PacketCycles: 1500, DoorbellCycles: 300},
 		HA: HAConfig{Method: "line-log", Transport: "dedicated", CopyBandwidth: 10_000_000_000, LinkBandwidth: 1_250_000_000,
 			LinkLatency: Duration(10 * sim.Microsecond), ApplyBandwidth: 10_000_000_000, AckBytes: 64, MaxInFlight: 1,
-			SoftExitCycles: 3000, SoftPacketCycles: 2000, SoftReleaseCycles: 2000},
+			SoftExitCycles: 3000, SoftPacketCycles: 2000, SoftReleaseCycles: 2000,
+			Heartbeat: Duration(100 * sim.Millisecond), Misses: 3, Fencing: "witness", ClaimTimeout: Duration(10 * sim.Millisecond),
+			Activation: Duration(5 * sim.Millisecond)},
 		Network: NetworkConfig{SwitchLatency: Duration(sim.Microsecond), ClientBandwidth: 1_250_000_000,
 			ClientLatency: Duration(5 * sim.Microsecond)},
 	}

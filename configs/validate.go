@@ -215,6 +215,56 @@ func (v *validator) rules(c Config) {
 		v.vmRules(c)
 	}
 	v.nicRules(c)
+	v.faultRules(c)
+}
+
+// faultRules checks the injected faults and what failover needs.
+func (v *validator) faultRules(c Config) {
+	ha := c.Run.Scenario == "ha-nic"
+	for i, f := range c.Faults {
+		p := fmt.Sprintf("fault[%d]", i)
+		switch {
+		case !ha && v.ok(p+".kind"):
+			v.fail(p+".kind", "%s is not allowed; faults are injected in run.scenario = \"ha-nic\" (this one is %s)", tomlString(f.Kind), tomlString(c.Run.Scenario))
+		case !ha:
+		case f.At > 0 && f.Within > 0:
+			v.fail(p+".within", "%s is not allowed with at = %s; a fault has a fixed time (at) or a drawn one (after and within), not both", f.Within, f.At)
+		case f.At == 0 && f.Within == 0:
+			v.fail(p+".at", "0s is not allowed without within; give the fault a time (at), or a window to draw it from (after and within)")
+		case v.ok("run.duration") && f.At >= c.Run.Duration:
+			v.fail(p+".at", "%s is not allowed; must be before the end of the run (run.duration = %s)", f.At, c.Run.Duration)
+		case v.ok("run.duration") && f.At == 0 && f.After+f.Within > c.Run.Duration:
+			v.fail(p+".within", "%s is not allowed; after + within (%s) must end by the end of the run (run.duration = %s)", f.Within, f.After+f.Within, c.Run.Duration)
+		}
+		if f.Kind == "link-loss" && f.Host != "primary" && v.ok(p+".host") {
+			v.fail(p+".host", "%s is not allowed; a link-loss cuts the replication path between the hosts, which belongs to neither", tomlString(f.Host))
+		}
+		if ha && (!c.Backup.Enabled || !anyBackedUp(c)) && f.Kind == "link-loss" {
+			v.fail(p+".kind", "\"link-loss\" is not allowed; with no backed-up VM (backup.enabled, vm.backed_up) there is no replication path to cut")
+		}
+	}
+	if !c.HA.Failover || !ha {
+		return
+	}
+	if !c.Backup.Enabled || !anyBackedUp(c) {
+		v.fail("ha.failover", "true is not allowed; failover activates backed-up VMs on the secondary, and there are none (backup.enabled, vm.backed_up)")
+	}
+	for i, vm := range c.VMs {
+		if vm.BackedUp && c.Backup.Enabled && vm.Role != "program" && v.ok(fmt.Sprintf("vm[%d].role", i)) {
+			v.fail(fmt.Sprintf("vm[%d].backed_up", i), "true is not allowed with ha.failover; vm %s has role %s, and only program VMs (a guest program whose checkpoints carry its whole state) can be activated on the secondary",
+				vm.Name, tomlString(vm.Role))
+		}
+	}
+}
+
+// anyBackedUp reports whether some VM is backed up.
+func anyBackedUp(c Config) bool {
+	for _, vm := range c.VMs {
+		if vm.BackedUp {
+			return true
+		}
+	}
+	return false
 }
 
 // The adapter's layouts the configuration sizes memory by (the nic

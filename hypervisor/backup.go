@@ -66,7 +66,10 @@ type Transport interface {
 	ToPrimary(at sim.Time, bytes uint64, arrived func())
 }
 
-// LinkTransport is a dedicated replication link, one per direction.
+// LinkTransport is a dedicated replication link, one per direction. It
+// can fail: Cut loses what is on it and everything sent until Restore,
+// and SenderFailed loses what one side had not finished sending when its
+// host crashed.
 type LinkTransport struct {
 	to, back linkDir
 }
@@ -75,7 +78,17 @@ type linkDir struct {
 	link    *sim.Link
 	eng     *sim.Engine
 	id      sim.HandlerID
-	pending sim.FIFO[func()]
+	pending sim.FIFO[linkMsg]
+	down    bool
+	lost    *sim.Counter
+}
+
+// linkMsg is a message on a link: when its last byte leaves the sender,
+// what to call when it arrives, and whether it is lost.
+type linkMsg struct {
+	departs sim.Time
+	arrived func()
+	lost    bool
 }
 
 // NewLinkTransport returns a dedicated link of the given one-way latency
@@ -93,17 +106,37 @@ func NewLinkTransport(scope sim.Scope, latency sim.Time, bytesPerSec uint64) (*L
 		}
 		d.dir.link, d.dir.eng = l, scope.Engine()
 		d.dir.id = d.dir.eng.Register(d.dir)
+		d.dir.lost = scope.Child(d.name).Counter("lost_messages", "messages lost to a cut link or a crashed sender")
 	}
 	return t, nil
 }
 
 func (d *linkDir) send(at sim.Time, bytes uint64, arrived func()) {
-	d.pending.Push(arrived)
-	d.eng.Schedule(sim.Event{Time: d.link.Send(at, bytes), Handler: d.id})
+	if d.down {
+		d.lost.Inc()
+		return
+	}
+	arrival := d.link.Send(at, bytes)
+	d.pending.Push(linkMsg{departs: arrival - d.link.Latency(), arrived: arrived})
+	d.eng.Schedule(sim.Event{Time: arrival, Handler: d.id})
 }
 
 // Handle implements sim.Handler: the oldest message has arrived.
-func (d *linkDir) Handle(sim.Event) { d.pending.Pop()() }
+func (d *linkDir) Handle(sim.Event) {
+	if m := d.pending.Pop(); !m.lost {
+		m.arrived()
+	}
+}
+
+// loseFrom loses the messages whose last byte leaves at t or later.
+func (d *linkDir) loseFrom(t sim.Time) {
+	for i := range d.pending.Len() {
+		if m := d.pending.At(i); !m.lost && m.departs >= t {
+			m.lost = true
+			d.lost.Inc()
+		}
+	}
+}
 
 // ToSecondary implements Transport.
 func (t *LinkTransport) ToSecondary(at sim.Time, bytes uint64, arrived func()) {
@@ -113,6 +146,29 @@ func (t *LinkTransport) ToSecondary(at sim.Time, bytes uint64, arrived func()) {
 // ToPrimary implements Transport.
 func (t *LinkTransport) ToPrimary(at sim.Time, bytes uint64, arrived func()) {
 	t.back.send(at, bytes, arrived)
+}
+
+// Cut takes the link down now: the messages on it are lost, and so is
+// every message sent until Restore.
+func (t *LinkTransport) Cut() {
+	for _, d := range []*linkDir{&t.to, &t.back} {
+		d.down = true
+		d.loseFrom(0)
+	}
+}
+
+// Restore brings a cut link back.
+func (t *LinkTransport) Restore() { t.to.down, t.back.down = false, false }
+
+// SenderFailed loses the messages from the primary (or, if not primary,
+// from the secondary) whose last byte had not left it by now: its host
+// has crashed.
+func (t *LinkTransport) SenderFailed(primary bool) {
+	d := &t.back
+	if primary {
+		d = &t.to
+	}
+	d.loseFrom(d.eng.Now() + 1)
 }
 
 // Method is how a checkpoint collects the modified state it replicates.
@@ -272,6 +328,10 @@ type Backup struct {
 
 	// the cache controller's log counts at the last checkpoint
 	last cache.LogCounts
+
+	// stopped: the primary has crashed or runs on without a backup
+	// (Stop); no checkpoint is taken and no acknowledgement reaches it.
+	stopped bool
 }
 
 // Series columns, one row per checkpoint.
@@ -451,7 +511,7 @@ func (b *Backup) Handle(ev sim.Event) {
 	case evApplied:
 		b.applied()
 	default:
-		if ev.Arg != b.gen {
+		if ev.Arg != b.gen || b.stopped {
 			return // superseded by an early checkpoint
 		}
 		b.checkpoint(ev.Time)
@@ -704,6 +764,9 @@ func (b *Backup) apply(f *inFlight) float64 {
 // commit records that the checkpoint of epoch, taken at taken, has been
 // acknowledged now.
 func (b *Backup) commit(epoch uint64, taken sim.Time) {
+	if b.stopped {
+		return // nobody is there to take the acknowledgement, or to care
+	}
 	now := b.eng.Now()
 	b.commits.Inc()
 	b.hCommit.Record(uint64(now - taken))
@@ -766,6 +829,25 @@ func (b *Backup) NoteWrite(pa, n uint64) {
 
 // Epoch returns the epoch running now (the number of checkpoints taken).
 func (b *Backup) Epoch() uint64 { return b.epoch }
+
+// Stop ends checkpointing on the primary for good, now: its host has
+// crashed, or its VMs run on without a backup. No checkpoint is taken
+// from now on (NextCheckpoint is never), acknowledgements are no longer
+// taken, and no epoch begins; the secondary still applies the
+// checkpoints that reach it (Backed, ApplyingUntil).
+func (b *Backup) Stop() {
+	b.stopped = true
+	b.gen++
+	b.next = sim.MaxTime
+	b.deferred = false
+}
+
+// Stopped reports whether Stop was called.
+func (b *Backup) Stopped() bool { return b.stopped }
+
+// ApplyingUntil returns when the secondary finishes applying the
+// checkpoints it has received.
+func (b *Backup) ApplyingUntil() sim.Time { return b.applyFree }
 
 // Backed returns how many epochs the secondary's backup image holds: the
 // state of every epoch below it has been applied there (acknowledged or

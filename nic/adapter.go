@@ -113,6 +113,7 @@ type vf struct {
 	payload             bool // packets carry their payload's bytes (CarryPayload)
 }
 
+
 // Event kinds.
 const (
 	evTxDone = iota
@@ -181,7 +182,8 @@ type Adapter struct {
 	sent, sentBytes, held, released, spilled, dropped, droppedBytes *sim.Counter
 	refused, violations                                             *sim.Counter
 	rxPackets, rxUnknown, rxNoBuffer, txCompletions, interrupts     *sim.Counter
-	rxTooLong                                                       *sim.Counter
+	rxTooLong, lostInFailure                                        *sim.Counter
+	failed                                                          bool // Fail: the host crashed
 	holdTime, latency, irqEvents                                    *sim.Histogram
 	peakBytes                                                       uint64
 	windowPeak                                                      uint64 // since the last TakePeak
@@ -218,6 +220,7 @@ func New(scope sim.Scope, cfg Config) (*Adapter, error) {
 	a.rxUnknown = scope.Counter("rx_unknown", "frames received for a MAC no VF has")
 	a.rxNoBuffer = scope.Counter("rx_no_buffer", "frames dropped because the VF had no receive buffer posted")
 	a.rxTooLong = scope.Counter("rx_too_long", "frames dropped because they were longer than the VF's receive buffers")
+	a.lostInFailure = scope.Counter("lost_in_failure", "frames held for commit, waiting to be sent or on the wire when the host failed (lost with it)")
 	a.txCompletions = scope.Counter("tx_completions", "transmit descriptors completed")
 	a.interrupts = scope.Counter("interrupts", "interrupts raised to drivers")
 	a.irqEvents = scope.Histogram("completions_per_interrupt", "completions", "completions signalled by one interrupt (coalescing)")
@@ -289,6 +292,9 @@ func (a *Adapter) fits(size uint64) bool {
 // epoch, until that epoch commits. It reports false when backpressure
 // refuses the packet: the VF takes none until OnRoom says so.
 func (a *Adapter) Send(n int, p Packet) bool {
+	if a.failed {
+		return true // into a dead adapter: lost
+	}
 	v := a.vfs[n]
 	p.VF, p.Sent = n, a.engine.Now()
 	if !v.ckpt {
@@ -301,6 +307,7 @@ func (a *Adapter) Send(n int, p Packet) bool {
 		return false
 	}
 	p.Epoch = v.epoch
+	p.fromRing = false // its descriptor completes as it is taken (txReady), not when it is sent
 	size := p.FrameBytes()
 	if !a.fits(size) {
 		switch a.cfg.Overflow {
@@ -344,6 +351,9 @@ func (a *Adapter) TakePeak() uint64 {
 // high priority (422, 506); spilled ones once read back from host memory,
 // straight into the transmit path (they do not take buffer memory again).
 func (a *Adapter) Commit(n int, epoch uint64) {
+	if a.failed {
+		return
+	}
 	v := a.vfs[n]
 	v.committed = max(v.committed, epoch+1)
 	now := a.engine.Now()
@@ -392,6 +402,9 @@ func (a *Adapter) kick() {
 
 // Handle implements sim.Handler.
 func (a *Adapter) Handle(ev sim.Event) {
+	if a.failed {
+		return // the host crashed: nothing it started completes
+	}
 	switch ev.Kind {
 	case evTxDone:
 		a.txBusy = false
@@ -400,7 +413,7 @@ func (a *Adapter) Handle(ev sim.Event) {
 			a.occPackets--
 			a.unblock()
 		}
-		if p := a.txPkt; p.fromRing && !a.vfs[p.VF].ckpt {
+		if p := a.txPkt; p.fromRing {
 			a.completeTx(p.VF, p.desc) // sent: the descriptor is free again
 		}
 		a.kick()
@@ -449,4 +462,36 @@ func (a *Adapter) unblock() {
 			}
 		}
 	}
+}
+
+// Fail stops the adapter for good, as its host crashes: the frames it
+// holds for commit, has fetched or queued, or has on the wire are lost
+// (counted in lost_in_failure), nothing it started completes, and it
+// neither sends nor receives from now on.
+func (a *Adapter) Fail() {
+	if a.failed {
+		return
+	}
+	a.failed = true
+	lost := a.sched.q[0].len() + a.sched.q[1].len() + a.spillReady.len() + a.inflight.len()
+	for _, v := range a.vfs {
+		lost += v.held.len() + v.fetched.len()
+	}
+	a.lostInFailure.Add(uint64(lost))
+}
+
+// Failed reports whether the adapter has failed (Fail).
+func (a *Adapter) Failed() bool { return a.failed }
+
+// Unprotect makes VF n's VM one that does not checkpoint, as when its
+// backup is lost and it runs on unprotected: every packet it holds is
+// released now, as if its epoch had committed, and its packets are sent
+// at once from now on.
+func (a *Adapter) Unprotect(n int) {
+	v := a.vfs[n]
+	if !v.ckpt || a.failed {
+		return
+	}
+	a.Commit(n, v.epoch)
+	v.ckpt = false
 }

@@ -34,10 +34,12 @@ type ClientConfig struct {
 	Retries int
 }
 
-// Retrier is a Payload that is told when a request goes out again: the
-// server may have applied an earlier copy, so an answer may reflect it.
+// Retrier is a Payload that is told when a request goes out again (the
+// server may have applied an earlier copy, so an answer may reflect it)
+// and when the client gives a request up (the server may apply it or not).
 type Retrier interface {
 	Retry(tag uint64)
+	Lost(tag uint64)
 }
 
 // Payload makes a client's requests and reads its responses when the
@@ -218,6 +220,9 @@ func (c *Client) timeout(tag, gen uint64) {
 	if o.sends > c.cfg.Retries {
 		delete(c.pending, tag)
 		c.lost.Inc()
+		if r, ok := c.cfg.Payload.(Retrier); ok {
+			r.Lost(tag)
+		}
 		if !c.cfg.OpenLoop {
 			c.request()
 		}

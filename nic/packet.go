@@ -32,7 +32,7 @@ type Packet struct {
 	Data []byte
 
 	desc     uint32 // the ring descriptor it came from or went into
-	fromRing bool   // it was fetched from a VF's transmit ring
+	fromRing bool   // its transmit descriptor completes when it is sent
 	spilled  bool   // held in host memory, not in the buffer (spill)
 }
 

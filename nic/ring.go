@@ -118,6 +118,9 @@ func (a *Adapter) CarryPayload(n int) { a.vfs[n].payload = true }
 // Doorbell tells the adapter that VF n's driver has posted transmit
 // descriptors up to tail (exclusive, free-running).
 func (a *Adapter) Doorbell(n int, tail uint32) {
+	if a.failed {
+		return
+	}
 	v := a.vfs[n]
 	if v.mem == nil {
 		panic(fmt.Sprintf("nic: doorbell on vf %d, which has no rings", n))
@@ -207,6 +210,9 @@ func (a *Adapter) writeBack(v *vf, desc, buf uint64, length uint32) {
 // Receive takes a frame arriving from the wire now: it is written into the
 // next posted receive buffer of the VF with its destination MAC.
 func (a *Adapter) Receive(p Packet) {
+	if a.failed {
+		return
+	}
 	n, ok := a.byMAC[p.Dst]
 	if !ok {
 		a.rxUnknown.Inc()
@@ -291,6 +297,9 @@ func (a *Adapter) fire(n int) {
 // EnableIRQ unmasks VF n's interrupt: the driver has polled its rings dry.
 // Completions that arrived meanwhile raise it again (after coalescing).
 func (a *Adapter) EnableIRQ(n int) {
+	if a.failed {
+		return
+	}
 	a.vfs[n].irqMasked = false
 	a.armOrFire(n)
 }

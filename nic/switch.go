@@ -12,6 +12,13 @@ import (
 // MAC are counted and dropped), where frames for that port queue one
 // behind another. Hosts and clients attach to ports with a function that
 // receives the frames delivered to them.
+//
+// For failover the table can move a MAC to another port (Move: the
+// announcement of a VM activated on another host), a port can lose its
+// link (SetUp: frames to and from it are dropped), and a guarded MAC's
+// frames are forwarded only when they come in on the port the table has
+// it on (Guard: source-MAC port security, which fences a copy of a VM
+// that has lost its claim).
 type Switch struct {
 	engine  *sim.Engine
 	id      sim.HandlerID
@@ -19,14 +26,21 @@ type Switch struct {
 	latency sim.Time
 	ports   []*swPort
 	table   map[uint64]int // MAC → port
+	guarded map[uint64]bool
 
-	forwarded, unknown *sim.Counter
+	// OnForward, if set, sees each frame the switch forwards and the
+	// port it came in on (-1: a client's uplink), for checks made
+	// outside the switch.
+	OnForward func(p Packet, ingress int)
+
+	forwarded, unknown, fenced, down, moves *sim.Counter
 }
 
 type swPort struct {
 	wire    *sim.Link
 	deliver func(Packet, sim.Time)
 	onWire  queue // frames being delivered, in order
+	down    bool
 }
 
 // NewSwitch returns a switch with no ports whose forwarding takes latency.
@@ -35,6 +49,9 @@ func NewSwitch(scope sim.Scope, latency sim.Time) *Switch {
 	s.id = s.engine.Register(s)
 	s.forwarded = scope.Counter("forwarded", "frames forwarded")
 	s.unknown = scope.Counter("unknown_destination", "frames dropped for a destination no port has")
+	s.fenced = scope.Counter("fenced", "frames of a guarded MAC dropped because they came in on a port the MAC is not on")
+	s.down = scope.Counter("link_down_drops", "frames dropped because the port they came in on or were forwarded to had lost its link")
+	s.moves = scope.Counter("moves", "MACs moved to another port (announcements)")
 	return s
 }
 
@@ -57,15 +74,35 @@ func (s *Switch) AddPort(bytesPerSec uint64, latency sim.Time, deliver func(Pack
 	return n, nil
 }
 
-// Receive takes a frame arriving now and forwards it.
-func (s *Switch) Receive(p Packet) {
+// Receive takes a frame arriving now from a client's uplink and forwards
+// it.
+func (s *Switch) Receive(p Packet) { s.ReceiveOn(-1, p) }
+
+// ReceiveOn takes a frame arriving now on port in (-1: an uplink) and
+// forwards it.
+func (s *Switch) ReceiveOn(in int, p Packet) {
+	if in >= 0 && s.ports[in].down {
+		s.down.Inc()
+		return
+	}
+	if s.guarded[p.Src] && s.table[p.Src] != in {
+		s.fenced.Inc()
+		return
+	}
 	n, ok := s.table[p.Dst]
 	if !ok {
 		s.unknown.Inc()
 		return
 	}
-	s.forwarded.Inc()
 	port := s.ports[n]
+	if port.down {
+		s.down.Inc()
+		return
+	}
+	s.forwarded.Inc()
+	if s.OnForward != nil {
+		s.OnForward(p, in)
+	}
 	arrival := port.wire.Send(s.engine.Now()+s.latency, p.WireBytes())
 	port.onWire.push(p)
 	s.engine.Schedule(sim.Event{Time: arrival, Handler: s.id, Arg: uint64(n)})
@@ -75,10 +112,46 @@ func (s *Switch) Receive(p Packet) {
 func (s *Switch) Handle(ev sim.Event) {
 	port := s.ports[ev.Arg]
 	p := port.onWire.pop()
+	if port.down {
+		s.down.Inc() // cut on the wire
+		return
+	}
 	if port.deliver != nil {
 		port.deliver(p, ev.Time)
 	}
 }
+
+// Guard makes mac a guarded MAC: its frames are forwarded only when they
+// come in on the port the table has it on.
+func (s *Switch) Guard(mac uint64) {
+	if s.guarded == nil {
+		s.guarded = map[uint64]bool{}
+	}
+	s.guarded[mac] = true
+}
+
+// Move puts mac on port from now on: frames for it go there, and, if it
+// is guarded, only frames from there are its.
+func (s *Switch) Move(mac uint64, port int) error {
+	if port < 0 || port >= len(s.ports) {
+		return fmt.Errorf("switch: no port %d", port)
+	}
+	if s.table[mac] != port {
+		s.moves.Inc()
+	}
+	s.table[mac] = port
+	return nil
+}
+
+// PortOf returns the port mac is on, and false if it is on none.
+func (s *Switch) PortOf(mac uint64) (int, bool) {
+	n, ok := s.table[mac]
+	return n, ok
+}
+
+// SetUp gives port its link (up) or takes it away: while it is down,
+// frames coming in on it, forwarded to it or on its wire are dropped.
+func (s *Switch) SetUp(port int, up bool) { s.ports[port].down = !up }
 
 // uplink is the wire from a device (a client) into the switch.
 type uplink struct {

@@ -98,26 +98,41 @@ func (c KVMixConfig) Validate() error {
 // KVMix is a client's key-value requests (nic.Payload): it draws each
 // request from its mix and keeps its own record of what the store holds
 // for its keys — updated as requests are sent, which is the order the
-// server applies them in when nothing is lost — and checks every response
-// against it. Mismatches count answers that do not agree: a lost update,
-// a wrong value, or a malformed response.
+// server applies them in — and checks every response against it.
+// Mismatches count answers that do not agree: a lost update, a wrong
+// value, or a malformed response.
+//
+// The record stays exact when requests are sent again (after a timeout, or
+// a failover that lost the server's latest state) because the client keeps
+// at most one request in flight on each key (it draws another key while
+// the drawn one is busy): a request applied twice leaves the store as
+// applying it once does, and no later request on its key can overtake it.
+// Only a retried DEL's status cannot be checked (the second copy finds the
+// key gone); a key with more requests in flight than it should (every key
+// busy) or with a request given up is uncertain until a write to it is
+// answered with nothing else in flight on it, and its GET and DEL answers
+// are not checked meanwhile.
 type KVMix struct {
 	cfg       KVMixConfig
 	rng       *rand.Rand
 	model     map[int][]byte // key index → value; absent: not stored
 	expect    map[uint64]kvExpect
+	inFlight  []uint16 // by key: requests in flight
+	uncertain []bool   // by key: the record may not be the server's
 	ops       [4]*sim.Counter
 	mism      *sim.Counter
 	bad       *sim.Counter
 	unchecked *sim.Counter
+	checked   *sim.Counter
 	scratch   nic.Datagram
 }
 
 type kvExpect struct {
+	key     int
 	op      uint8
 	status  uint8
 	value   []byte
-	retried bool // sent again: its answer may reflect the server's state after later requests
+	retried bool // sent again: the server may apply it twice
 }
 
 // NewKVMix returns a request mix with its random stream and statistics
@@ -127,30 +142,40 @@ func NewKVMix(scope sim.Scope, cfg KVMixConfig) (*KVMix, error) {
 		return nil, fmt.Errorf("%s: %w", scope.Name(), err)
 	}
 	k := &KVMix{cfg: cfg, rng: sim.NewRNG(scope.Env().Seed, scope.Name()+".kv"), model: map[int][]byte{},
-		expect: map[uint64]kvExpect{}}
+		expect: map[uint64]kvExpect{}, inFlight: make([]uint16, cfg.Keys), uncertain: make([]bool, cfg.Keys)}
 	kv := scope.Child("kv")
 	k.ops[KVGet] = kv.Counter("gets", "GET requests sent")
 	k.ops[KVPut] = kv.Counter("puts", "PUT requests sent")
 	k.ops[KVDel] = kv.Counter("dels", "DEL requests sent")
 	k.mism = kv.Counter("mismatches", "responses that disagree with the client's record of the store (0 unless state was lost)")
 	k.bad = kv.Counter("malformed", "frames that are not a response to one of the client's requests")
-	k.unchecked = kv.Counter("unchecked", "answers to requests sent more than once, which the record cannot check (the server may have applied an earlier copy, or later requests first)")
+	k.checked = kv.Counter("checked", "answers checked against the record")
+	k.unchecked = kv.Counter("unchecked", "answers the record cannot check: a DEL sent more than once (an earlier copy may have removed the key), or a GET or DEL on a key whose state is uncertain (a request on it given up, or every key busy)")
 	return k, nil
 }
 
 // Request implements nic.Payload.
 func (k *KVMix) Request(tag uint64) []byte {
 	i := k.rng.IntN(k.cfg.Keys)
+	for j := range k.cfg.Keys { // the first key from i on with nothing in flight
+		if n := (i + j) % k.cfg.Keys; k.inFlight[n] == 0 {
+			i = n
+			break
+		}
+	}
+	if k.inFlight[i] > 0 {
+		k.uncertain[i] = true // every key is busy: two requests on one may be applied in either order
+	}
+	k.inFlight[i]++
 	key := []byte(fmt.Sprintf("%s-%d", k.cfg.Prefix, i))
 	r := KVRequest{ID: uint32(tag), Key: key}
 	old, stored := k.model[i]
+	e := kvExpect{key: i}
 	switch x := k.rng.Float64(); {
 	case x < k.cfg.GetFraction:
-		r.Op = KVGet
-		if stored {
-			k.expect[tag] = kvExpect{op: KVGet, status: KVOK, value: old}
-		} else {
-			k.expect[tag] = kvExpect{op: KVGet, status: KVNotFound}
+		r.Op, e.op, e.status, e.value = KVGet, KVGet, KVOK, old
+		if !stored {
+			e.status, e.value = KVNotFound, nil
 		}
 	case x < k.cfg.GetFraction+k.cfg.PutFraction:
 		r.Op = KVPut
@@ -159,16 +184,15 @@ func (k *KVMix) Request(tag uint64) []byte {
 			r.Value[j] = byte(k.rng.Uint32())
 		}
 		k.model[i] = r.Value
-		k.expect[tag] = kvExpect{op: KVPut, status: KVOK}
+		e.op, e.status = KVPut, KVOK
 	default:
-		r.Op = KVDel
-		status := uint8(KVNotFound)
+		r.Op, e.op, e.status = KVDel, KVDel, KVNotFound
 		if stored {
-			status = KVOK
+			e.status = KVOK
 		}
 		delete(k.model, i)
-		k.expect[tag] = kvExpect{op: KVDel, status: status}
 	}
+	k.expect[tag] = e
 	k.ops[r.Op].Inc()
 	d := nic.Datagram{Src: k.cfg.Client, Dst: k.cfg.Server, SPort: k.cfg.ClientPort, DPort: k.cfg.ServerPort, Data: r.Encode()}
 	return d.Encode()
@@ -191,14 +215,26 @@ func (k *KVMix) Response(data []byte) (uint64, bool) {
 	if !ok {
 		return tag, true // a duplicate or unknown: the client ignores it
 	}
-	delete(k.expect, tag)
+	k.done(tag, want)
 	switch {
-	case want.retried:
+	case k.uncertain[want.key] && want.op != KVPut || want.retried && want.op == KVDel:
 		k.unchecked.Inc()
 	case resp.Status != want.status || (want.op == KVGet && string(resp.Value) != string(want.value)):
+		k.checked.Inc()
 		k.mism.Inc()
+	default:
+		k.checked.Inc()
+	}
+	if want.op != KVGet && k.inFlight[want.key] == 0 {
+		k.uncertain[want.key] = false // this write is the last the server applied on the key
 	}
 	return tag, true
+}
+
+// done ends the request tagged tag.
+func (k *KVMix) done(tag uint64, e kvExpect) {
+	delete(k.expect, tag)
+	k.inFlight[e.key]--
 }
 
 // Retry implements nic.Retrier: the request tagged tag goes out again.
@@ -206,5 +242,14 @@ func (k *KVMix) Retry(tag uint64) {
 	if e, ok := k.expect[tag]; ok {
 		e.retried = true
 		k.expect[tag] = e
+	}
+}
+
+// Lost implements nic.Retrier: the client has given the request tagged
+// tag up, so the server may or may not have applied it.
+func (k *KVMix) Lost(tag uint64) {
+	if e, ok := k.expect[tag]; ok {
+		k.done(tag, e)
+		k.uncertain[e.key] = true
 	}
 }
