@@ -113,7 +113,6 @@ type vf struct {
 	payload             bool // packets carry their payload's bytes (CarryPayload)
 }
 
-
 // Event kinds.
 const (
 	evTxDone = iota
