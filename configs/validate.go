@@ -239,6 +239,9 @@ func (v *validator) faultRules(c Config) {
 		if f.Kind == "link-loss" && f.Host != "primary" && v.ok(p+".host") {
 			v.fail(p+".host", "%s is not allowed; a link-loss cuts the replication path between the hosts, which belongs to neither", tomlString(f.Host))
 		}
+		if f.Kind == "link-loss" && ha && c.HA.Transport != "dedicated" && v.ok("ha.transport") {
+			v.fail(p+".kind", "\"link-loss\" is not allowed with ha.transport = %s; a link loss cuts the dedicated replication link (over the network, make it a partition)", tomlString(c.HA.Transport))
+		}
 		if ha && (!c.Backup.Enabled || !anyBackedUp(c)) && f.Kind == "link-loss" {
 			v.fail(p+".kind", "\"link-loss\" is not allowed; with no backed-up VM (backup.enabled, vm.backed_up) there is no replication path to cut")
 		}
@@ -368,7 +371,12 @@ func (v *validator) nicRules(c Config) {
 		if vm.Role == "bulk" && mtuOK && vm.Bulk.PacketBytes > n.MTU {
 			v.fail(p+".bulk.packet_bytes", "%s is not allowed; must be at most nic.mtu (%s)", vm.Bulk.PacketBytes, n.MTU)
 		}
-		if vm.VF && v.ok(p+".memory", p+".workload.footprint", "nic.mtu", "nic.ring_entries", "cache.line_size") {
+		if vm.VF && vm.Role == "program" && v.ok(p+".memory", "nic.mtu", "nic.ring_entries", "cache.line_size") {
+			if need := uint64(MiB) + RingBytes(c); need > uint64(vm.Memory) {
+				v.fail(p+".memory", "%s is not allowed; the guest program's memory (at least 1MiB) and the VF's rings at the top of the image (%s) need %s",
+					vm.Memory, Size(RingBytes(c)), Size(need))
+			}
+		} else if vm.VF && v.ok(p+".memory", p+".workload.footprint", "nic.mtu", "nic.ring_entries", "cache.line_size") {
 			if need := uint64(vm.Workload.Footprint) + RingBytes(c); need > uint64(vm.Memory) {
 				v.fail(p+".memory", "%s is not allowed; the workload footprint (%s) and the VF's rings at the top of the image (%s) need %s",
 					vm.Memory, vm.Workload.Footprint, Size(RingBytes(c)), Size(need))

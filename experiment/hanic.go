@@ -30,6 +30,9 @@ type haNIC struct {
 	net     []*hypervisor.NetVCPU
 	ckptVFs []int             // VFs whose packets the adapter holds
 	drivers map[int]*vfDriver // program VMs' VF drivers, by VF
+	ports   [2]int            // the switch ports of host0's and host1's adapters
+	check   *commitCheck      // nil without backup
+	fo      *failover         // nil without faults or failover
 }
 
 // commitCheck is the end-to-end output-commit check, independent of the
@@ -67,6 +70,7 @@ const (
 func buildHANIC(env *sim.Env, cfg configs.Config) (*haNIC, error) {
 	var transport hypervisor.Transport
 	var overNet *netTransport
+	var link *hypervisor.LinkTransport
 	if cfg.HA.Transport == "network" {
 		overNet = &netTransport{eng: env.Engine, mtu: uint64(cfg.NIC.MTU), pending: map[uint64]*netMessage{}}
 		overNet.id = env.Engine.Register(overNet)
@@ -76,7 +80,7 @@ func buildHANIC(env *sim.Env, cfg configs.Config) (*haNIC, error) {
 		if err != nil {
 			return nil, fmt.Errorf("ha: %w", err)
 		}
-		transport = lt
+		transport, link = lt, lt
 	}
 	h, err := buildBackupHost(env, cfg, transport)
 	if err != nil {
@@ -128,8 +132,8 @@ func buildHANIC(env *sim.Env, cfg configs.Config) (*haNIC, error) {
 	}
 
 	s.sw = nic.NewSwitch(env.Scope("network.switch"), sim.Time(cfg.Network.SwitchLatency))
-	s.second.Deliver = func(p nic.Packet, _ sim.Time) { s.sw.Receive(p) }
-	s.adapter.Deliver = s.second.Deliver
+	s.second.Deliver = func(p nic.Packet, _ sim.Time) { s.sw.ReceiveOn(s.ports[1], p) }
+	s.adapter.Deliver = func(p nic.Packet, _ sim.Time) { s.sw.ReceiveOn(s.ports[0], p) }
 	if h.backup != nil {
 		scope := env.Scope("network.output_commit")
 		check := &commitCheck{backup: h.backup,
@@ -139,8 +143,9 @@ func buildHANIC(env *sim.Env, cfg configs.Config) (*haNIC, error) {
 			check.protected = append(check.protected, vm.BackedUp)
 		}
 		s.adapter.OnTransmit = check.frame
+		s.check = check
 	}
-	if _, err := s.sw.AddPort(uint64(n.Bandwidth), sim.Time(n.Latency), func(p nic.Packet, _ sim.Time) { s.second.Receive(p) },
+	if s.ports[1], err = s.sw.AddPort(uint64(n.Bandwidth), sim.Time(n.Latency), func(p nic.Packet, _ sim.Time) { s.second.Receive(p) },
 		macHost+1); err != nil {
 		return nil, err
 	}
@@ -230,7 +235,7 @@ func buildHANIC(env *sim.Env, cfg configs.Config) (*haNIC, error) {
 			d.interrupt()
 		}
 	}
-	if _, err := s.sw.AddPort(uint64(n.Bandwidth), sim.Time(n.Latency), func(p nic.Packet, _ sim.Time) { s.adapter.Receive(p) },
+	if s.ports[0], err = s.sw.AddPort(uint64(n.Bandwidth), sim.Time(n.Latency), func(p nic.Packet, _ sim.Time) { s.adapter.Receive(p) },
 		vmMACs...); err != nil {
 		return nil, err
 	}
@@ -287,6 +292,9 @@ func buildHANIC(env *sim.Env, cfg configs.Config) (*haNIC, error) {
 	if h.runner != nil && len(s.clients) > 0 {
 		h.runner.stopWhenDone = false // the clients run to the end
 	}
+	if s.fo, err = newFailover(s, link); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -313,16 +321,33 @@ func (h *backupHost) programFor(vm *hypervisor.VM) *programVM {
 // attachProgram gives program VM pv virtual function vf (MAC mac): its
 // rings at the top of its image, and a driver under its guest's sockets.
 func (s *haNIC) attachProgram(pv *programVM, vf int, mac uint64, mem nic.HostMemory) error {
-	cfg := s.cfg
-	tx, rx := rings(cfg, pv.vm)
-	if err := s.adapter.AttachRings(vf, mem, tx, rx); err != nil {
-		return fmt.Errorf("vm %s: %w", pv.name, err)
+	d, err := newVFDriver(s.cfg, pv, s.adapter, vf, mac, mem, s.mem)
+	if err != nil {
+		return err
 	}
-	s.adapter.CarryPayload(vf)
+	pv.proc.SetNet(d)
+	if s.drivers == nil {
+		s.drivers = map[int]*vfDriver{}
+	}
+	s.drivers[vf] = d
+	return nil
+}
+
+// newVFDriver attaches program VM pv's rings, at the top of its image in
+// phys, to virtual function vf (MAC mac) of adapter, whose DMA goes
+// through dma, and returns the driver that runs them under the guest's
+// sockets.
+func newVFDriver(cfg configs.Config, pv *programVM, adapter *nic.Adapter, vf int, mac uint64, dma nic.HostMemory,
+	phys *memory.Physical) (*vfDriver, error) {
+	tx, rx := rings(cfg, pv.vm)
+	if err := adapter.AttachRings(vf, dma, tx, rx); err != nil {
+		return nil, fmt.Errorf("vm %s: %w", pv.name, err)
+	}
+	adapter.CarryPayload(vf)
 	vi := int(mac - macVM - 1)
 	scope := pv.scope.Child("net")
-	d := &vfDriver{pv: pv, adapter: s.adapter, vf: vf, mac: mac, ip: ipVMs + uint32(vi+1), mtu: int(cfg.NIC.MTU),
-		mem: s.mem, tx: tx, rx: rx, freq: sim.Freq(cfg.Host.Freq), line: uint64(cfg.Cache.LineSize), eng: scope.Engine(),
+	d := &vfDriver{pv: pv, adapter: adapter, vf: vf, mac: mac, ip: ipVMs + uint32(vi+1), mtu: int(cfg.NIC.MTU),
+		mem: phys, tx: tx, rx: rx, freq: sim.Freq(cfg.Host.Freq), line: uint64(cfg.Cache.LineSize), eng: scope.Engine(),
 		sent:      scope.Counter("sent", "datagrams the guest sent through its virtual function"),
 		received:  scope.Counter("received", "datagrams delivered to the guest's sockets"),
 		malformed: scope.Counter("malformed", "frames received that were not IPv4/UDP for the VM's address (dropped)"),
@@ -332,12 +357,7 @@ func (s *haNIC) attachProgram(pv *programVM, vf int, mac uint64, mem nic.HostMem
 	d.costs.irq, d.costs.packet, d.costs.doorbell = cfg.NIC.IRQCycles, cfg.NIC.PacketCycles, cfg.NIC.DoorbellCycles
 	d.bell = d.eng.Register(d)
 	pv.dev = d
-	pv.proc.SetNet(d)
-	if s.drivers == nil {
-		s.drivers = map[int]*vfDriver{}
-	}
-	s.drivers[vf] = d
-	return nil
+	return d, nil
 }
 
 // sampler records the output held for commit — in the adapter's buffer, or
@@ -500,6 +520,33 @@ func (s *haNIC) start() {
 	for _, c := range s.clients {
 		c.Start()
 	}
+	if s.fo != nil {
+		s.fo.start()
+	}
+}
+
+// files are each program VM's output — the copy's on host1 for a VM that
+// failed over: its output up to the checkpoint it resumed from, then its
+// own — and the failover timeline.
+func (s *haNIC) files() []outFile {
+	if s.fo == nil {
+		return s.backupHost.files()
+	}
+	var vms []*programVM
+	for _, pv := range s.programs {
+		if c := s.fo.copyOf(pv); c != nil {
+			pv = c
+		}
+		vms = append(vms, pv)
+	}
+	return append(programFiles(vms), outFile{"timeline.csv", s.fo.timelineCSV()})
+}
+
+// finish settles the failover checks at the end of the run.
+func (s *haNIC) finish() {
+	if s.fo != nil {
+		s.fo.finish()
+	}
 }
 
 // summary prints each client's latency percentiles and throughput, the
@@ -514,6 +561,10 @@ func (s *haNIC) summary(w io.Writer, r *Result) {
 	}
 	fmt.Fprintf(w, "output commit: %s buffering, scheduler %s\n", mode, cfg.NIC.Scheduler)
 	programSummary(w, r.Env, s.programs)
+	if s.fo != nil {
+		programSummary(w, r.Env, s.fo.copies)
+		s.fo.summary(w)
+	}
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "%-12s %-8s %10s %10s %10s %10s %10s %10s %10s\n", "client", "vm", "req/s", "resp/s", "mean", "p50", "p99", "p999", "unanswered")
 	for i := range s.clients {
@@ -522,6 +573,16 @@ func (s *haNIC) summary(w io.Writer, r *Result) {
 			s.stat(p, "request_rate"), s.stat(p, "throughput"), fmtTime(s.stat(p, "latency.mean")),
 			fmtTime(s.stat(p, "latency.p50")), fmtTime(s.stat(p, "latency.p99")), fmtTime(s.stat(p, "latency.p999")),
 			s.stat(p, "unanswered"))
+	}
+	for _, cc := range cfg.Clients {
+		p := "clients." + cc.Name
+		if cc.Protocol == "kv" {
+			fmt.Fprintf(w, "kv client %s: %.0f answers checked against its record, %.0f mismatches, %.0f unchecked; %.0f retransmissions, %.0f requests lost, %.0f duplicate answers\n",
+				cc.Name, s.stat(p+".kv", "checked"), s.stat(p+".kv", "mismatches"), s.stat(p+".kv", "unchecked"),
+				s.stat(p, "retransmissions"), s.stat(p, "lost"), s.stat(p, "duplicates"))
+		} else if r := s.stat(p, "retransmissions"); r > 0 {
+			fmt.Fprintf(w, "client %s: %.0f retransmissions, %.0f requests lost, %.0f duplicate answers\n", cc.Name, r, s.stat(p, "lost"), s.stat(p, "duplicates"))
+		}
 	}
 	if wu := sim.Time(cfg.Network.Warmup); wu > 0 {
 		fmt.Fprintf(w, "(rates and latency from the warm-up at %v on; unanswered: in flight at the end, or lost)\n", wu)

@@ -53,7 +53,19 @@ type programVM struct {
 	// onApplied, if set, is told of each state the secondary applies, as
 	// it is applied (the replica's image holds its memory then).
 	onApplied func(capturedState)
+	// keepApplied: the secondary keeps the last state it applied
+	// (applied), from which failover activates the VM; before the first
+	// checkpoint it holds the guest as loaded.
+	keepApplied bool
+	applied     *capturedState
+	// halted: the VM's host has crashed or its copy has been fenced; it
+	// runs no more.
+	halted bool
 }
+
+// noEpoch is the epoch of the state a program VM is loaded in, before
+// the first checkpoint.
+const noEpoch = ^uint64(0)
 
 // capturedState is a program VM's state as a checkpoint carried it: the
 // guest's snapshot (nil once it has exited), how much output it had
@@ -182,6 +194,14 @@ func (pv *programVM) boot(cfg configs.Config, tc *TimedCore, backup *hypervisor.
 	if pv.backedUp() && backup != nil {
 		pv.backup = backup
 		backup.AddState(pv)
+		if cfg.HA.Failover && cfg.Run.Scenario == "ha-nic" {
+			// The secondary's image starts as a copy of the loaded one.
+			snap, err := pv.m.Snapshot()
+			if err != nil {
+				return fmt.Errorf("%s: %w", pv.label(), err)
+			}
+			pv.keepApplied, pv.applied = true, &capturedState{epoch: noEpoch, snap: snap}
+		}
 	}
 	pv.register()
 	return nil
@@ -245,9 +265,12 @@ func (pv *programVM) CaptureState(epoch uint64) uint64 {
 // state of epoch now.
 func (pv *programVM) StateApplied(epoch uint64) {
 	for len(pv.pending) > 0 && pv.pending[0].epoch <= epoch {
-		if pv.pending[0].epoch == epoch {
+		if c := pv.pending[0]; c.epoch == epoch {
 			if pv.onApplied != nil {
-				pv.onApplied(pv.pending[0])
+				pv.onApplied(c)
+			}
+			if pv.keepApplied {
+				pv.applied = &c
 			}
 		}
 		pv.pending = pv.pending[1:]
@@ -275,6 +298,7 @@ type programRunner struct {
 	// stopWhenDone ends the run when the last program has exited: the
 	// host runs nothing else.
 	stopWhenDone bool
+	halted       bool // the host has crashed
 	switches     *sim.Counter
 }
 
@@ -316,12 +340,20 @@ func (cs *coreSched) guestInsts() uint64 {
 	return n
 }
 
+// halt stops the VM for good at t: its host has crashed or its copy has
+// been fenced.
+func (pv *programVM) halt(t sim.Time) {
+	if !pv.halted && !pv.exited {
+		pv.halted, pv.endTime = true, t
+	}
+}
+
 // runnable reports whether pv can run at t: it has not exited, is not
 // paused for a checkpoint and has not reached its next one, and does not
 // wait in a system call (or its VF's interrupt or its timeout has come).
 func (pv *programVM) runnable(t sim.Time) bool {
 	b := pv.backup
-	if pv.exited || b != nil && (t < b.PausedUntil() || t >= b.NextCheckpoint()) {
+	if pv.exited || pv.halted || b != nil && (t < b.PausedUntil() || t >= b.NextCheckpoint()) {
 		return false
 	}
 	blocked, deadline := pv.m.Blocked()
@@ -363,13 +395,17 @@ func (cs *coreSched) pick(t sim.Time, slice sim.Time) *programVM {
 	return nil
 }
 
+// start runs the first quantum now.
 func (r *programRunner) start() {
 	r.id = r.scope.Engine().Register(r)
-	r.scope.Engine().Schedule(sim.Event{Time: 0, Handler: r.id})
+	r.scope.Engine().Schedule(sim.Event{Time: r.scope.Engine().Now(), Handler: r.id})
 }
 
 // Handle runs one quantum from the event's time on every core.
 func (r *programRunner) Handle(ev sim.Event) {
+	if r.halted {
+		return
+	}
 	limit := ev.Time + r.quantum
 	running := false
 	n := len(r.cores)
@@ -447,7 +483,7 @@ func (r *programRunner) runCore(cs *coreSched, t, limit sim.Time) bool {
 		}
 	}
 	for _, pv := range cs.vms {
-		if !pv.exited {
+		if !pv.exited && !pv.halted {
 			return true
 		}
 	}
@@ -480,8 +516,11 @@ func programSummary(w io.Writer, env *sim.Env, vms []*programVM) {
 	}
 	for _, pv := range vms {
 		status := "still running at the end of run.duration"
-		if pv.exited {
+		switch {
+		case pv.exited:
 			status = fmt.Sprintf("exited with status %d at %s", pv.res.ExitCode, fmtTime(float64(pv.endTime)))
+		case pv.halted:
+			status = fmt.Sprintf("stopped at %s (its host failed, or the copy was fenced)", fmtTime(float64(pv.endTime)))
 		}
 		sum := sha256.Sum256(pv.stdout.Bytes())
 		prot := "not backed up"
@@ -491,6 +530,9 @@ func programSummary(w io.Writer, env *sim.Env, vms []*programVM) {
 		core := pv.tc.Scope.Name()
 		if n := sharing[pv.tc]; n > 1 {
 			core = fmt.Sprintf("%s, time-sliced with %d other VM(s), %.0f switches", core, n-1, lookupValue(env, core, "vm_switches"))
+		}
+		if pv.backedUp() && pv.backup == nil {
+			prot = "activated from its backup, unprotected"
 		}
 		fmt.Fprintf(w, "vm %s (%s, %s): %s %s\n", pv.name, prot, core, strings.Join(pv.argv, " "), status)
 		fmt.Fprintf(w, "  %d guest instructions; %s of output (sha256 %x...) in %s.stdout\n",

@@ -842,6 +842,14 @@ func (b *Backup) Stop() {
 	b.deferred = false
 }
 
+// Transport returns the replication path (nil without replication).
+func (b *Backup) Transport() Transport {
+	if b.cfg.Link == nil {
+		return nil
+	}
+	return b.cfg.Link.Transport
+}
+
 // Stopped reports whether Stop was called.
 func (b *Backup) Stopped() bool { return b.stopped }
 

@@ -85,6 +85,7 @@ type NetVCPU struct {
 	id     sim.HandlerID
 	freq   sim.Freq
 	vm     *VM
+	halted bool // Halt: its host has crashed
 	stream *workloads.Stream
 	mmu    *memory.MMU
 	port   *cache.Port
@@ -202,6 +203,9 @@ func (v *NetVCPU) Start() {
 	v.adapter.EnableIRQ(v.vf)
 }
 
+// Halt stops the vCPU for good: its host has crashed.
+func (v *NetVCPU) Halt() { v.halted = true }
+
 // busyUntil schedules the vCPU's next stretch at t.
 func (v *NetVCPU) busyUntil(t sim.Time) {
 	if v.scheduled {
@@ -214,6 +218,9 @@ func (v *NetVCPU) busyUntil(t sim.Time) {
 // Handle runs the vCPU from ev.Time until it must wait.
 func (v *NetVCPU) Handle(ev sim.Event) {
 	v.scheduled = false
+	if v.halted {
+		return
+	}
 	now := ev.Time
 	if b := v.backup; b != nil && now < b.PausedUntil() {
 		v.busyUntil(b.PausedUntil())

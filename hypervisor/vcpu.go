@@ -40,7 +40,8 @@ type VCPU struct {
 	id      sim.HandlerID
 	freq    sim.Freq
 	vm      *VM
-	vmIndex int // index in backup.VMs(), or -1
+	halted  bool // Halt: its host has crashed
+	vmIndex int  // index in backup.VMs(), or -1
 	stream  *workloads.Stream
 	mmu     *memory.MMU
 	port    *cache.Port
@@ -105,9 +106,15 @@ func NewVCPU(scope sim.Scope, cfg VCPUConfig, c Core) (*VCPU, error) {
 // Start schedules the vCPU's first run at now.
 func (v *VCPU) Start() { v.eng.After(0, v.id, 0, 0) }
 
+// Halt stops the vCPU for good: its host has crashed.
+func (v *VCPU) Halt() { v.halted = true }
+
 // Handle runs the core ahead from ev.Time until its quantum ends or the next
 // checkpoint of its VM is reached.
 func (v *VCPU) Handle(ev sim.Event) {
+	if v.halted {
+		return
+	}
 	now := ev.Time
 	b := v.backup
 	if b != nil && now < b.PausedUntil() {

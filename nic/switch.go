@@ -149,6 +149,9 @@ func (s *Switch) PortOf(mac uint64) (int, bool) {
 	return n, ok
 }
 
+// PortUp reports whether port has its link.
+func (s *Switch) PortUp(port int) bool { return !s.ports[port].down }
+
 // SetUp gives port its link (up) or takes it away: while it is down,
 // frames coming in on it, forwarded to it or on its wire are dropped.
 func (s *Switch) SetUp(port int, up bool) { s.ports[port].down = !up }
