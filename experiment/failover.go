@@ -373,11 +373,11 @@ func (f *failover) unprotect() {
 	f.note("host0 runs the protected VMs on unprotected, releasing the output it held")
 	s.backup.Stop()
 	f.mon[0].Stop()
-	for _, vf := range s.ckptVFs {
-		s.adapter.Unprotect(vf)
-	}
 	for i := range s.check.protected {
 		s.check.protected[i] = false // no secondary to hold their state any more
+	}
+	for _, vf := range s.ckptVFs {
+		s.adapter.Unprotect(vf)
 	}
 }
 

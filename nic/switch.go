@@ -18,7 +18,9 @@ import (
 // link (SetUp: frames to and from it are dropped), and a guarded MAC's
 // frames are forwarded only when they come in on the port the table has
 // it on (Guard: source-MAC port security, which fences a copy of a VM
-// that has lost its claim).
+// that has lost its claim). An unguarded MAC in the table that sends from
+// another host's port moves there (learning), as in any Ethernet switch:
+// two copies of a VM sending make it flap between their ports.
 type Switch struct {
 	engine  *sim.Engine
 	id      sim.HandlerID
@@ -51,7 +53,7 @@ func NewSwitch(scope sim.Scope, latency sim.Time) *Switch {
 	s.unknown = scope.Counter("unknown_destination", "frames dropped for a destination no port has")
 	s.fenced = scope.Counter("fenced", "frames of a guarded MAC dropped because they came in on a port the MAC is not on")
 	s.down = scope.Counter("link_down_drops", "frames dropped because the port they came in on or were forwarded to had lost its link")
-	s.moves = scope.Counter("moves", "MACs moved to another port (announcements)")
+	s.moves = scope.Counter("moves", "MACs moved to another port (announcements, or learnt from a frame)")
 	return s
 }
 
@@ -85,9 +87,15 @@ func (s *Switch) ReceiveOn(in int, p Packet) {
 		s.down.Inc()
 		return
 	}
-	if s.guarded[p.Src] && s.table[p.Src] != in {
-		s.fenced.Inc()
-		return
+	if s.guarded[p.Src] {
+		if s.table[p.Src] != in {
+			s.fenced.Inc()
+			return
+		}
+	} else if n, ok := s.table[p.Src]; ok && in >= 0 && n != in {
+		// Learning: a known MAC heard on another port has moved there.
+		s.table[p.Src] = in
+		s.moves.Inc()
 	}
 	n, ok := s.table[p.Dst]
 	if !ok {

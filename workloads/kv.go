@@ -109,9 +109,9 @@ func (c KVMixConfig) Validate() error {
 // applying it once does, and no later request on its key can overtake it.
 // Only a retried DEL's status cannot be checked (the second copy finds the
 // key gone); a key with more requests in flight than it should (every key
-// busy) or with a request given up is uncertain until a write to it is
-// answered with nothing else in flight on it, and its GET and DEL answers
-// are not checked meanwhile.
+// busy) or with a request given up is uncertain — its GET and DEL answers
+// are not checked — until a write to it is answered that was sent when
+// nothing was in flight on the key, with nothing sent on it since.
 type KVMix struct {
 	cfg       KVMixConfig
 	rng       *rand.Rand
@@ -119,6 +119,7 @@ type KVMix struct {
 	expect    map[uint64]kvExpect
 	inFlight  []uint16 // by key: requests in flight
 	uncertain []bool   // by key: the record may not be the server's
+	sends     []uint64 // by key: requests sent on it (retransmissions aside)
 	ops       [4]*sim.Counter
 	mism      *sim.Counter
 	bad       *sim.Counter
@@ -131,8 +132,11 @@ type kvExpect struct {
 	key     int
 	op      uint8
 	status  uint8
-	value   []byte
-	retried bool // sent again: the server may apply it twice
+	value   []byte // GET: the value expected
+	put     []byte // PUT: the value written
+	retried bool   // sent again: the server may apply it twice
+	clean   bool   // nothing else was in flight on its key when it was sent
+	seq     uint64 // its number among the requests sent on its key
 }
 
 // NewKVMix returns a request mix with its random stream and statistics
@@ -142,7 +146,8 @@ func NewKVMix(scope sim.Scope, cfg KVMixConfig) (*KVMix, error) {
 		return nil, fmt.Errorf("%s: %w", scope.Name(), err)
 	}
 	k := &KVMix{cfg: cfg, rng: sim.NewRNG(scope.Env().Seed, scope.Name()+".kv"), model: map[int][]byte{},
-		expect: map[uint64]kvExpect{}, inFlight: make([]uint16, cfg.Keys), uncertain: make([]bool, cfg.Keys)}
+		expect: map[uint64]kvExpect{}, inFlight: make([]uint16, cfg.Keys), uncertain: make([]bool, cfg.Keys),
+		sends: make([]uint64, cfg.Keys)}
 	kv := scope.Child("kv")
 	k.ops[KVGet] = kv.Counter("gets", "GET requests sent")
 	k.ops[KVPut] = kv.Counter("puts", "PUT requests sent")
@@ -163,14 +168,16 @@ func (k *KVMix) Request(tag uint64) []byte {
 			break
 		}
 	}
-	if k.inFlight[i] > 0 {
+	e := kvExpect{key: i, clean: k.inFlight[i] == 0}
+	if !e.clean {
 		k.uncertain[i] = true // every key is busy: two requests on one may be applied in either order
 	}
 	k.inFlight[i]++
+	k.sends[i]++
+	e.seq = k.sends[i]
 	key := []byte(fmt.Sprintf("%s-%d", k.cfg.Prefix, i))
 	r := KVRequest{ID: uint32(tag), Key: key}
 	old, stored := k.model[i]
-	e := kvExpect{key: i}
 	switch x := k.rng.Float64(); {
 	case x < k.cfg.GetFraction:
 		r.Op, e.op, e.status, e.value = KVGet, KVGet, KVOK, old
@@ -184,7 +191,7 @@ func (k *KVMix) Request(tag uint64) []byte {
 			r.Value[j] = byte(k.rng.Uint32())
 		}
 		k.model[i] = r.Value
-		e.op, e.status = KVPut, KVOK
+		e.op, e.status, e.put = KVPut, KVOK, r.Value
 	default:
 		r.Op, e.op, e.status = KVDel, KVDel, KVNotFound
 		if stored {
@@ -225,8 +232,17 @@ func (k *KVMix) Response(data []byte) (uint64, bool) {
 	default:
 		k.checked.Inc()
 	}
-	if want.op != KVGet && k.inFlight[want.key] == 0 {
-		k.uncertain[want.key] = false // this write is the last the server applied on the key
+	if want.op != KVGet && want.clean && k.sends[want.key] == want.seq {
+		// A write sent when nothing was in flight on its key, and nothing
+		// since, is answered: every copy of an earlier request on the
+		// key went out before it (the path keeps order), so the server
+		// applied it last and the key holds what it wrote.
+		k.uncertain[want.key] = false
+		if want.op == KVPut {
+			k.model[want.key] = want.put
+		} else {
+			delete(k.model, want.key)
+		}
 	}
 	return tag, true
 }

@@ -58,48 +58,51 @@ func testMix(t require.TestingT, keys int) (*KVMix, *sim.Env) {
 	return k, env
 }
 
-// TestKVMixExactUnderRetries: requests delivered in any order across
-// keys, applied twice (a retransmission after a lost response, or after a
-// failover that lost the first application's response), their responses
-// lost or delivered: the client's record never disagrees with a server
-// that loses nothing, and every answer but a retried DEL's is checked.
+// TestKVMixExactUnderRetries: requests and their retransmissions travel
+// to the server in order (one path, as through the switch) and are
+// applied or lost on the way (a crash), their answers delivered or lost;
+// the client keeps more requests in flight than it has keys at times. Its
+// record never disagrees with the answers of a server that loses no
+// update it applied.
 func TestKVMixExactUnderRetries(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
 		keys := rapid.IntRange(2, 12).Draw(rt, "keys")
 		k, _ := testMix(rt, keys)
 		srv := &refServer{cfg: k.cfg, store: map[string][]byte{}}
-		type req struct {
-			tag     uint64
-			data    []byte
-			applied bool
+		type copyOf struct {
+			tag  uint64
+			data []byte
 		}
-		var flight []*req
+		var wire []copyOf              // copies on their way to the server, in order
+		pending := map[uint64][]byte{} // requests unanswered
+		var tags []uint64              // their tags, in order
 		next := uint64(0)
-		for range rapid.IntRange(1, 300).Draw(rt, "steps") {
+		for range rapid.IntRange(1, 400).Draw(rt, "steps") {
 			switch a := rapid.IntRange(0, 9).Draw(rt, "action"); {
-			case a < 3 && len(flight) < keys: // a new request (at most one per key in flight)
+			case a < 3 && len(pending) < 2*keys: // a new request (beyond one per key: every key busy)
 				next++
-				flight = append(flight, &req{tag: next, data: k.Request(next)})
-			case a < 6 && len(flight) > 0: // a request is applied; its answer arrives or is lost
-				r := flight[rapid.IntRange(0, len(flight)-1).Draw(rt, "which")]
-				if r.applied {
-					k.Retry(r.tag) // applied again: the client must have sent it again
-				}
-				resp := srv.apply(rt, r.data)
-				r.applied = true
-				if rapid.Bool().Draw(rt, "answered") {
+				data := k.Request(next)
+				pending[next] = data
+				tags = append(tags, next)
+				wire = append(wire, copyOf{next, data})
+			case a < 6 && len(wire) > 0: // the oldest copy reaches the server; its answer may be lost
+				c := wire[0]
+				wire = wire[1:]
+				resp := srv.apply(rt, c.data)
+				if _, ok := pending[c.tag]; ok && rapid.Bool().Draw(rt, "answered") {
 					tag, ok := k.Response(resp)
 					require.True(rt, ok)
-					require.Equal(rt, r.tag, tag)
-					for i, f := range flight {
-						if f == r {
-							flight = append(flight[:i], flight[i+1:]...)
-							break
-						}
-					}
+					require.Equal(rt, c.tag, tag)
+					delete(pending, c.tag)
 				}
-			case a < 8 && len(flight) > 0: // a timeout: sent again
-				k.Retry(flight[rapid.IntRange(0, len(flight)-1).Draw(rt, "retried")].tag)
+			case a < 7 && len(wire) > 0: // the oldest copy is lost on the way
+				wire = wire[1:]
+			case a < 9 && len(tags) > 0: // a timeout: an unanswered request goes out again
+				tag := tags[rapid.IntRange(0, len(tags)-1).Draw(rt, "retried")]
+				if data, ok := pending[tag]; ok {
+					k.Retry(tag)
+					wire = append(wire, copyOf{tag, data})
+				}
 			}
 		}
 		require.Zero(rt, k.mism.Value(), "mismatches")

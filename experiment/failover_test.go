@@ -1,0 +1,221 @@
+package experiment
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/twinsim/twinsim/configs"
+	"github.com/twinsim/twinsim/sim"
+)
+
+// failoverHost is configs/failover.toml with sets applied.
+func failoverHost(t testing.TB, sets ...string) configs.Config {
+	t.Helper()
+	cfg, err := configs.Load("failover", sets)
+	require.NoError(t, err)
+	return cfg
+}
+
+// smallFailover is a short failover run: a kvserver VM checkpointed every
+// interval, two open-loop kv clients (so the work after the failover is
+// bounded), heartbeats every 500 us, a fault drawn from [2ms, 14ms).
+func smallFailover(t testing.TB, seed uint64, interval sim.Time, kind, host, fencing string, sets ...string) configs.Config {
+	t.Helper()
+	base := []string{"run.duration=24ms", fmt.Sprintf("run.seed=%d", seed), "host.cores=1", "host.memory=256MiB",
+		"backup.interval=" + interval.String(), "backup.log_size=1MiB", "ha.heartbeat=500us", "ha.misses=3",
+		"ha.activation=500us", `ha.fencing="` + fencing + `"`, "vm[0].memory=16MiB",
+		`client[0].mode="open"`, "client[0].rate=6000", "client[0].timeout=3ms", "client[1].rate=3000", "client[1].timeout=3ms",
+		`fault[0].kind="` + kind + `"`, `fault[0].host="` + host + `"`, "fault[0].at=0s", "fault[0].after=2ms", "fault[0].within=12ms"}
+	return failoverHost(t, append(base, sets...)...)
+}
+
+// failoverInvariants checks what must hold in every run with faults: no
+// frame a client could receive reflects state the surviving copy lost, at
+// most one copy of a VM ever sends, every answer agrees with the client's
+// record of the store (so no acknowledged request was lost from the
+// service's state, and the state after failover is the last commit's plus
+// what was retried), output left only once its state was on the
+// secondary while the secondary was there, and the secondary's image
+// always equalled the primary's at the acknowledged checkpoints.
+func failoverInvariants(t require.TestingT, r *Result, what string) {
+	for _, st := range []struct{ path, name string }{
+		{"failover", "lost_output"}, {"failover", "two_copies"}, {"failover", "stale_states"},
+		{"clients.c0.kv", "mismatches"}, {"clients.c1.kv", "mismatches"},
+		{"clients.c0.kv", "malformed"}, {"clients.c1.kv", "malformed"},
+		{"host0.backup", "image_mismatches"}, {"network.output_commit", "violations"},
+	} {
+		v, ok := r.Env.Stats.Lookup(st.path, st.name)
+		require.True(t, ok, "%s: no statistic %s.%s", what, st.path, st.name)
+		require.Zero(t, v, "%s: %s.%s", what, st.path, st.name)
+	}
+}
+
+// TestFailoverMachine runs configs/failover.toml (shortened): the primary
+// crashes at 100 ms; the secondary suspects it after three silent
+// heartbeat intervals, wins the claim, resumes the kv server from the
+// last checkpoint it applied and answers the clients' retransmissions;
+// every invariant holds, and the timeline is in the order of the
+// protocol.
+func TestFailoverMachine(t *testing.T) {
+	r, err := Run(failoverHost(t, "run.duration=350ms"), Options{})
+	require.NoError(t, err)
+	s := r.scen.(*haNIC)
+	failoverInvariants(t, r, "failover.toml")
+	fo := s.fo
+	require.True(t, fo.activated)
+	require.Len(t, fo.copies, 1)
+	hb := 20 * sim.Millisecond
+	// Detection: three silent intervals after the last heartbeat heard,
+	// which left at most one interval before the crash.
+	require.GreaterOrEqual(t, fo.suspectAt-fo.faultAt, 2*hb)
+	require.LessOrEqual(t, fo.suspectAt-fo.faultAt, 3*hb)
+	// Activation: the claim's round trip and ha.activation after that.
+	require.Equal(t, fo.suspectAt+4*sim.Microsecond+5*sim.Millisecond, fo.activeAt)
+	require.Greater(t, fo.firstFrame, fo.activeAt)
+	// The copy resumed from the last checkpoint the secondary applied,
+	// which the primary took before it crashed.
+	require.Equal(t, s.backup.Backed(), fo.activatedEpochs)
+	require.Positive(t, fo.activatedEpochs)
+	require.Equal(t, fo.activatedEpochs-1, fo.protected[0].applied.epoch)
+	// The clients sent again what the crash left unanswered, and the
+	// copy answered them.
+	require.Positive(t, runStat(t, r, "clients.c0", "retransmissions"))
+	require.Positive(t, runStat(t, r, "clients.c1", "retransmissions"))
+	require.Positive(t, runStat(t, r, "clients.c0.kv", "checked"))
+	require.Positive(t, runStat(t, r, "host1.vm.kv.net", "received"))
+	require.Positive(t, runStat(t, r, "host0.nic", "lost_in_failure")+runStat(t, r, "host0.nic", "held_packets"))
+	var order []string
+	for _, m := range fo.timeline {
+		order = append(order, strings.Fields(m.what)[0]+" "+strings.Fields(m.what)[1])
+	}
+	require.Equal(t, []string{"fault: host0", "host1 suspects", "host1 claims", "the witness", "host1 runs", "host1's copy"}, order)
+	var out bytes.Buffer
+	r.WriteSummary(&out)
+	require.Contains(t, out.String(), "timeline:")
+	require.Contains(t, out.String(), "failover checks: 0 frames reflecting state the surviving copy lost; 0 frames from host0")
+}
+
+// TestFailoverProperty: over random workloads (checkpoint interval, kv
+// mix, client rates), random faults (a crash or partition of either host,
+// a cut replication link) and random instants, the invariants hold. Each
+// seed draws its own instant from the fault's window; 1,000 runs.
+func TestFailoverProperty(t *testing.T) {
+	runs := 1000
+	if testing.Short() {
+		runs = 100
+	}
+	kinds := []struct{ kind, host string }{
+		{"host-crash", "primary"}, {"host-crash", "primary"}, {"host-crash", "primary"},
+		{"partition", "primary"}, {"host-crash", "secondary"}, {"link-loss", "primary"}, {"partition", "secondary"},
+	}
+	const workers = 2
+	for w := range workers {
+		t.Run(fmt.Sprintf("worker%d", w), func(t *testing.T) {
+			t.Parallel()
+			activated := 0
+			for seed := uint64(w); seed < uint64(runs); seed += workers {
+				rng := rand.New(rand.NewPCG(seed, 14))
+				k := kinds[rng.IntN(len(kinds))]
+				interval := sim.Time(300+rng.IntN(2700)) * sim.Microsecond
+				get := 0.2 + 0.6*rng.Float64()
+				cfg := smallFailover(t, seed, interval, k.kind, k.host, "witness",
+					fmt.Sprintf("client[0].kv.get_fraction=%.3f", get), fmt.Sprintf("client[0].kv.put_fraction=%.3f", (1-get)*0.8),
+					fmt.Sprintf("client[0].kv.keys=%d", 4+rng.IntN(60)), fmt.Sprintf("client[0].rate=%d", 1000+rng.IntN(8000)))
+				r, err := Run(cfg, Options{})
+				require.NoError(t, err)
+				what := fmt.Sprintf("seed %d: %s of the %s, interval %v", seed, k.kind, k.host, interval)
+				failoverInvariants(t, r, what)
+				fo := r.scen.(*haNIC).fo
+				if fo.activated {
+					activated++
+					require.Equal(t, "primary", k.host, what)
+					require.Less(t, fo.firstFrame, sim.MaxTime, "%s: the activated copy never answered", what)
+				}
+			}
+			require.Positive(t, activated)
+		})
+	}
+}
+
+// TestSplitBrain: a cut replication link makes each host suspect the
+// other. With the witness the first claim wins — the primary's — and the
+// secondary stays passive: one copy sends. With ha.fencing = "none" both
+// act on their suspicion — the primary releases the output it held, the
+// secondary resumes from an older state — and the checks see it.
+func TestSplitBrain(t *testing.T) {
+	for _, fencing := range []string{"witness", "none"} {
+		t.Run(fencing, func(t *testing.T) {
+			cfg := smallFailover(t, 3, sim.Millisecond, "link-loss", "primary", fencing)
+			r, err := Run(cfg, Options{})
+			require.NoError(t, err)
+			fo := r.scen.(*haNIC).fo
+			if fencing == "witness" {
+				failoverInvariants(t, r, "link-loss")
+				require.False(t, fo.activated)
+				require.Equal(t, 1.0, runStat(t, r, "failover.witness", "claims_refused"))
+				require.Positive(t, runStat(t, r, "clients.c0", "responses"))
+				return
+			}
+			// Both hosts act: the primary releases output whose state the
+			// secondary never got, and the clients see state go back.
+			require.True(t, fo.activated)
+			require.True(t, fo.claimed[0] && fo.claimed[1])
+			require.Positive(t, runStat(t, r, "failover", "lost_output")+runStat(t, r, "failover", "two_copies"))
+			require.Positive(t, runStat(t, r, "clients.c0.kv", "mismatches")+runStat(t, r, "clients.c1.kv", "mismatches"))
+		})
+	}
+}
+
+// TestFailoverNeedsOutputCommit: without output buffering the primary's
+// responses leave before their state is on the secondary, so a crash
+// loses state the clients have seen: the checks catch it.
+func TestFailoverNeedsOutputCommit(t *testing.T) {
+	caught := 0
+	for seed := range uint64(6) {
+		cfg := smallFailover(t, seed, 2*sim.Millisecond, "host-crash", "primary", "witness", `nic.buffering="none"`)
+		r, err := Run(cfg, Options{})
+		require.NoError(t, err)
+		if runStat(t, r, "failover", "lost_output") > 0 {
+			caught++
+		}
+	}
+	require.Positive(t, caught)
+}
+
+// TestSecondaryFailure: when the secondary crashes the primary suspects
+// it, wins the claim and runs on unprotected: the output it held is
+// released and its responses no longer wait for checkpoints.
+func TestSecondaryFailure(t *testing.T) {
+	cfg := smallFailover(t, 1, 2*sim.Millisecond, "host-crash", "secondary", "witness", "fault[0].at=5ms", "fault[0].within=0s")
+	r, err := Run(cfg, Options{})
+	require.NoError(t, err)
+	failoverInvariants(t, r, "secondary crash")
+	fo := r.scen.(*haNIC).fo
+	require.False(t, fo.activated)
+	require.True(t, r.scen.(*haNIC).backup.Stopped())
+	// After the primary runs unprotected a response takes microseconds,
+	// not a checkpoint interval: most answers come fast.
+	require.Less(t, runStat(t, r, "clients.c0", "latency.p50"), float64(200*sim.Microsecond))
+}
+
+// TestFailoverDeterministic: a failover run gives byte-identical files.
+func TestFailoverDeterministic(t *testing.T) {
+	var outs [2][]outFile
+	for i := range outs {
+		r, err := Run(smallFailover(t, 5, sim.Millisecond, "partition", "primary", "witness"), Options{})
+		require.NoError(t, err)
+		files, err := r.files()
+		require.NoError(t, err)
+		for _, f := range files {
+			if f.name != "meta.json" {
+				outs[i] = append(outs[i], f)
+			}
+		}
+	}
+	require.Equal(t, outs[0], outs[1])
+}
