@@ -253,3 +253,31 @@ func TestHANICRules(t *testing.T) {
 	_, err = Load("ha-nic", []string{"backup.enabled=false", "vm[0].vf=false"})
 	require.ErrorContains(t, err, "vm[0].vf: false is not allowed; a service VM")
 }
+
+// TestFaultRules: faults need a time and a place, failover needs program
+// VMs to activate.
+func TestFaultRules(t *testing.T) {
+	require.NoError(t, func() error { _, err := Load("failover", nil); return err }())
+	for _, tc := range []struct {
+		sets []string
+		err  string
+	}{
+		{[]string{"fault[0].at=0s"}, "fault[0].at: 0s is not allowed without within; give the fault a time (at), or a window to draw it from (after and within)"},
+		{[]string{"fault[0].within=5ms"}, "fault[0].within: 5ms is not allowed with at = 100ms; a fault has a fixed time (at) or a drawn one (after and within), not both"},
+		{[]string{"fault[0].at=2s"}, "fault[0].at: 2s is not allowed; must be before the end of the run (run.duration = 600ms)"},
+		{[]string{"fault[0].at=0s", "fault[0].after=500ms", "fault[0].within=200ms"}, "fault[0].within: 200ms is not allowed; after + within (700ms) must end by the end of the run (run.duration = 600ms)"},
+		{[]string{`fault[0].kind="link-loss"`, `fault[0].host="secondary"`}, `fault[0].host: "secondary" is not allowed; a link-loss cuts the replication path between the hosts, which belongs to neither`},
+		{[]string{`fault[0].kind="link-loss"`, `ha.transport="network"`}, `fault[0].kind: "link-loss" is not allowed with ha.transport = "network"; a link loss cuts the dedicated replication link (over the network, make it a partition)`},
+		{[]string{`fault[0].kind="reboot"`}, `fault[0].kind: "reboot" is not allowed; must be one of host-crash, link-loss, partition`},
+		{[]string{"vm[0].backed_up=false"}, "ha.failover: true is not allowed; failover activates backed-up VMs on the secondary, and there are none (backup.enabled, vm.backed_up)"},
+		{[]string{`vm[0].role="service"`, `client[0].protocol="synthetic"`, `client[1].protocol="synthetic"`},
+			`vm[0].backed_up: true is not allowed with ha.failover; vm kv has role "service", and only program VMs (a guest program whose checkpoints carry its whole state) can be activated on the secondary`},
+		{[]string{"ha.heartbeat=1us"}, "ha.heartbeat: 1us is not allowed; must be 10us..10s"},
+		{[]string{`ha.fencing="stonith"`}, `ha.fencing: "stonith" is not allowed; must be one of witness, none`},
+		{[]string{`run.scenario="backup"`, "ha.failover=false"}, `fault[0].kind: "host-crash" is not allowed; faults are injected in run.scenario = "ha-nic" (this one is "backup")`},
+	} {
+		_, err := Load("failover", tc.sets)
+		require.Error(t, err, tc.sets)
+		require.Contains(t, err.Error(), tc.err, tc.sets)
+	}
+}

@@ -288,6 +288,9 @@ func buildHANIC(env *sim.Env, cfg configs.Config) (*haNIC, error) {
 	}
 	if cfg.Output.Series {
 		s.sampler(env.Scope("host0.buffered"), sim.Time(cfg.Output.Sample))
+		if len(cfg.Faults) > 0 {
+			s.clientSampler(sim.Time(cfg.Output.Sample))
+		}
 	}
 	if h.runner != nil && len(s.clients) > 0 {
 		h.runner.stopWhenDone = false // the clients run to the end
@@ -374,6 +377,29 @@ func (s *haNIC) sampler(scope sim.Scope, period sim.Time) {
 			soft = s.soft.TakePeak()
 		}
 		series.Append(ev.Time, float64(s.adapter.TakePeak()), float64(bytes), float64(packets), float64(soft))
+		eng.Schedule(sim.Event{Time: ev.Time + period, Handler: id})
+	}))
+	eng.Schedule(sim.Event{Time: period, Handler: id})
+}
+
+// clientSampler records each client's responses every period, as a time
+// series under the client's scope (window): how many arrived since the
+// previous row, their mean and their longest latency — what a client sees
+// around a failure.
+func (s *haNIC) clientSampler(period sim.Time) {
+	series := make([]*sim.Series, len(s.clients))
+	for i, c := range s.clients {
+		series[i] = s.scope.Env().Scope("clients."+s.cfg.Clients[i].Name).Series("window",
+			"responses received in each sampling period", "responses", "mean_latency_ps", "max_latency_ps")
+		c.TakeWindow()
+	}
+	eng := s.scope.Engine()
+	var id sim.HandlerID
+	id = eng.Register(sim.HandlerFunc(func(ev sim.Event) {
+		for i, c := range s.clients {
+			n, mean, longest := c.TakeWindow()
+			series[i].Append(ev.Time, float64(n), float64(mean), float64(longest))
+		}
 		eng.Schedule(sim.Event{Time: ev.Time + period, Handler: id})
 	}))
 	eng.Schedule(sim.Event{Time: period, Handler: id})
@@ -542,12 +568,6 @@ func (s *haNIC) files() []outFile {
 	return append(programFiles(vms), outFile{"timeline.csv", s.fo.timelineCSV()})
 }
 
-// finish settles the failover checks at the end of the run.
-func (s *haNIC) finish() {
-	if s.fo != nil {
-		s.fo.finish()
-	}
-}
 
 // summary prints each client's latency percentiles and throughput, the
 // checkpoint buffer's statistics and the checkpoints'.

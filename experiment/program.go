@@ -72,6 +72,7 @@ const noEpoch = ^uint64(0)
 // produced, and how it ended if it had.
 type capturedState struct {
 	epoch          uint64
+	taken          sim.Time // when the checkpoint was taken
 	snap           *dbt.Snapshot
 	stdout, stderr int
 	exited         bool
@@ -245,7 +246,7 @@ func (pv *programVM) register() {
 // the checkpoint that ends epoch (the runner stops every backed-up guest
 // between blocks before a checkpoint).
 func (pv *programVM) CaptureState(epoch uint64) uint64 {
-	c := capturedState{epoch: epoch, stdout: pv.stdout.Len(), stderr: pv.stderr.Len(), exited: pv.exited, res: pv.res}
+	c := capturedState{epoch: epoch, taken: pv.scope.Engine().Now(), stdout: pv.stdout.Len(), stderr: pv.stderr.Len(), exited: pv.exited, res: pv.res}
 	if !pv.exited {
 		snap, err := pv.m.Snapshot()
 		if err != nil {

@@ -74,9 +74,6 @@ func run(cfg configs.Config, opt Options, prepare func(scenario)) (*Result, erro
 	env.Engine.RunUntil(sim.Time(cfg.Run.Duration))
 	wall := time.Since(begin)
 	simTime := env.Engine.Now()
-	if fin, ok := scen.(interface{ finish() }); ok {
-		fin.finish()
-	}
 	if err := scen.failure(); err != nil {
 		return nil, err
 	}

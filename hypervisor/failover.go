@@ -27,18 +27,19 @@ func (c HeartbeatConfig) Validate() error {
 }
 
 // Monitor is one host's failure detector for its peer: every interval it
-// sends a heartbeat (through send, over the replication path) and checks
-// when it last heard one; after Misses intervals of silence it suspects
-// the peer has failed and calls OnSuspect, once. Silence means a crashed
-// peer as much as a cut path: the detector cannot tell them apart, which
-// is why a suspicion is settled by a Witness before anyone acts on it.
+// sends a heartbeat (through send, over the replication path), and each
+// heartbeat it hears re-arms a timer of Misses intervals; when the timer
+// runs out it suspects the peer has failed and calls OnSuspect, once.
+// Silence means a crashed peer as much as a cut path: the detector cannot
+// tell them apart, which is why a suspicion is settled by a Witness
+// before anyone acts on it.
 type Monitor struct {
 	cfg       HeartbeatConfig
 	eng       *sim.Engine
 	id        sim.HandlerID
 	send      func(at sim.Time, bytes uint64, arrived func())
 	peer      *Monitor
-	heard     sim.Time // when the last heartbeat arrived (or the start)
+	timer     uint64 // generation of the live timeout
 	stopped   bool
 	suspected bool
 
@@ -48,6 +49,12 @@ type Monitor struct {
 	sent, received *sim.Counter
 	suspectAt      sim.Time
 }
+
+// event kinds of a monitor
+const (
+	evBeat    uint32 = iota // send a heartbeat
+	evTimeout               // the timer of Misses intervals; Arg: its generation
+)
 
 // NewMonitor returns a stopped monitor with statistics under scope; send
 // carries its heartbeats to the peer.
@@ -71,11 +78,17 @@ func NewMonitor(scope sim.Scope, cfg HeartbeatConfig, send func(at sim.Time, byt
 // Pair makes a and b each other's peers.
 func Pair(a, b *Monitor) { a.peer, b.peer = b, a }
 
-// Start begins sending heartbeats and checking now.
+// Start sends the first heartbeat now and arms the timer.
 func (m *Monitor) Start() {
 	m.stopped = false
-	m.heard = m.eng.Now()
-	m.eng.Schedule(sim.Event{Time: m.eng.Now(), Handler: m.id})
+	m.arm()
+	m.eng.Schedule(sim.Event{Time: m.eng.Now(), Handler: m.id, Kind: evBeat})
+}
+
+// arm (re)starts the timer: Misses intervals from now.
+func (m *Monitor) arm() {
+	m.timer++
+	m.eng.Schedule(sim.Event{Time: m.eng.Now() + sim.Time(m.cfg.Misses)*m.cfg.Interval, Handler: m.id, Kind: evTimeout, Arg: m.timer})
 }
 
 // Stop ends the monitor: its host has failed or no longer has a peer.
@@ -84,35 +97,35 @@ func (m *Monitor) Stop() { m.stopped = true }
 // Suspected reports whether the peer has been suspected.
 func (m *Monitor) Suspected() bool { return m.suspected }
 
-// Handle implements sim.Handler: a heartbeat is due, and a check.
+// Handle implements sim.Handler: a heartbeat is due, or the timer has
+// run out.
 func (m *Monitor) Handle(ev sim.Event) {
 	if m.stopped {
 		return
 	}
-	now := ev.Time
-	if now-m.heard >= sim.Time(m.cfg.Misses)*m.cfg.Interval && !m.suspected {
-		m.suspected, m.suspectAt = true, now
-		if m.OnSuspect != nil {
-			m.OnSuspect(now)
+	if ev.Kind == evTimeout {
+		if ev.Arg == m.timer && !m.suspected {
+			m.suspected, m.suspectAt = true, ev.Time
+			if m.OnSuspect != nil {
+				m.OnSuspect(ev.Time)
+			}
 		}
-		if m.stopped {
-			return
-		}
+		return
 	}
 	m.sent.Inc()
 	if p := m.peer; p != nil {
-		m.send(now, m.cfg.Bytes, p.hear)
+		m.send(ev.Time, m.cfg.Bytes, p.hear)
 	}
-	m.eng.Schedule(sim.Event{Time: now + m.cfg.Interval, Handler: m.id})
+	m.eng.Schedule(sim.Event{Time: ev.Time + m.cfg.Interval, Handler: m.id, Kind: evBeat})
 }
 
 // hear takes a heartbeat from the peer.
 func (m *Monitor) hear() {
-	if m.stopped {
+	if m.stopped || m.suspected {
 		return
 	}
 	m.received.Inc()
-	m.heard = m.eng.Now()
+	m.arm()
 }
 
 // Witness settles which copy of a protected group of VMs is the one that

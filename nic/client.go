@@ -90,6 +90,10 @@ type Client struct {
 
 	sent, done, resent, lost, dups *sim.Counter
 	latency                        *sim.Histogram
+	// The responses since the last TakeWindow: how many, their summed
+	// and their longest latency.
+	winN        uint64
+	winSum, win sim.Time
 }
 
 // outstanding is a request awaiting its response: when it was first sent,
@@ -252,13 +256,29 @@ func (c *Client) Receive(p Packet, at sim.Time) {
 		return
 	}
 	delete(c.pending, tag)
+	lat := at - o.first // from the first send: what the user waited
+	c.winN++
+	c.winSum += lat
+	c.win = max(c.win, lat)
 	if at >= c.cfg.Warmup {
 		c.done.Inc()
-		c.latency.Record(uint64(at - o.first)) // from the first send: what the user waited
+		c.latency.Record(uint64(lat))
 	}
 	if !c.cfg.OpenLoop {
 		c.request()
 	}
+}
+
+// TakeWindow returns the responses received since the last call (or the
+// start) — how many, their mean and their longest latency — and starts a
+// new window.
+func (c *Client) TakeWindow() (n uint64, mean, longest sim.Time) {
+	n, longest = c.winN, c.win
+	if n > 0 {
+		mean = c.winSum / sim.Time(n)
+	}
+	c.winN, c.winSum, c.win = 0, 0, 0
+	return n, mean, longest
 }
 
 // SetPayload replaces the client's payload (before it starts).
