@@ -568,7 +568,6 @@ func (s *haNIC) files() []outFile {
 	return append(programFiles(vms), outFile{"timeline.csv", s.fo.timelineCSV()})
 }
 
-
 // summary prints each client's latency percentiles and throughput, the
 // checkpoint buffer's statistics and the checkpoints'.
 func (s *haNIC) summary(w io.Writer, r *Result) {
