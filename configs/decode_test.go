@@ -257,7 +257,7 @@ func TestEveryEnumValue(t *testing.T) {
 	require.Equal(t, []string{"run.scenario", "host.page_size", "core.model", "core.predictor", "translator.strategy", "cache.l1.replacement",
 		"cache.l1.write_policy", "cache.l1i.replacement", "cache.l1i.write_policy", "cache.l2.replacement", "cache.l2.write_policy", "cache.l3.replacement", "cache.l3.write_policy",
 		"backup.overflow", "vm[0].workload.pattern", "vm[0].role", "vm[0].service.dist", "nic.buffering", "nic.scheduler",
-		"nic.overflow", "ha.method", "ha.transport", "ha.fencing", "client[0].mode", "client[0].protocol", "fault[0].kind", "fault[0].host"}, paths)
+		"nic.overflow", "ha.method", "ha.transport", "ha.fencing", "ha.after_failover", "client[0].mode", "client[0].protocol", "fault[0].kind", "fault[0].host"}, paths)
 
 	for _, k := range keys {
 		for _, v := range strings.Split(k.tag, ",") {
@@ -277,6 +277,11 @@ func TestEveryEnumValue(t *testing.T) {
 			}
 			if strings.HasPrefix(k.path, "fault[0].") {
 				sets = append(sets, "run.scenario=ha-nic", "fault[0].at=1ms") // faults are injected there, at a time
+			}
+			if k.path == "fault[0].host" && v == "spare" {
+				// a spare host exists when failover re-protects onto it
+				sets = append(sets, `vm[0].role="program"`, `vm[0].program="kvserver 7000"`, "vm[1].backed_up=false",
+					"ha.failover=true", `ha.after_failover="spare"`)
 			}
 			if k.path == "vm[0].role" && v == "program" {
 				sets = append(sets, `vm[0].program="sieve"`)

@@ -267,6 +267,7 @@ type HAConfig struct {
 	Fencing           string    `toml:"fencing" doc:"failover: witness (a host that suspects its peer claims the VMs at the switch's management plane; the first claim wins, the loser — or a host whose claim is not answered within claim_timeout — stops its copy, and the switch forwards the VMs' frames only from the winner's port) or none (each host acts on its suspicion alone: a lost replication link leaves two copies sending)" enum:"witness,none"`
 	ClaimTimeout      Duration  `toml:"claim_timeout" doc:"failover: how long a host waits for the witness to answer its claim before it stops its copy" range:"1us..10s"`
 	Activation        Duration  `toml:"activation" doc:"failover: time from holding the VMs to their running on the secondary: restoring their vCPUs and attaching their virtual functions (assumed)" range:"0s..10s"`
+	AfterFailover     string    `toml:"after_failover" doc:"failover: what the VMs activated on the secondary do: run unprotected, or re-protect onto a spare host (host2) — their whole images copied to it first over a dedicated link (link_bandwidth, link_latency), their output held from the activation until the first checkpoint after the copy commits — so that a second failure fails them over again" enum:"unprotected,spare"`
 }
 
 // FaultConfig is one injected failure. Its time is fixed (at) or drawn
@@ -274,7 +275,7 @@ type HAConfig struct {
 // so that a sweep over seeds draws many instants.
 type FaultConfig struct {
 	Kind     string   `toml:"kind" doc:"host-crash (the host stops: its cores, caches, adapter and the output the adapter holds are lost), link-loss (the replication path between the hosts drops) or partition (the host's adapter loses the switch)" enum:"host-crash,link-loss,partition"`
-	Host     string   `toml:"host" doc:"host-crash and partition: the host that fails, primary (host0) or secondary (host1)" enum:"primary,secondary"`
+	Host     string   `toml:"host" doc:"host-crash and partition: the host that fails, primary (host0), secondary (host1) or spare (host2, with ha.after_failover = \"spare\")" enum:"primary,secondary,spare"`
 	At       Duration `toml:"at" doc:"when the fault happens; 0: drawn from after and within" range:"0s..3600s" rule:"set at or within, not both"`
 	After    Duration `toml:"after" doc:"with within: the earliest time the fault may happen" range:"0s..3600s"`
 	Within   Duration `toml:"within" doc:"the fault happens at a time drawn uniformly from [after, after + within) on its own random stream (faults.N of the run's seed)" range:"0s..3600s"`
@@ -389,7 +390,7 @@ func Default() Config {
 			LinkLatency: Duration(10 * sim.Microsecond), ApplyBandwidth: 10_000_000_000, AckBytes: 64, MaxInFlight: 1,
 			SoftExitCycles: 3000, SoftPacketCycles: 2000, SoftReleaseCycles: 2000,
 			Heartbeat: Duration(100 * sim.Millisecond), Misses: 3, Fencing: "witness", ClaimTimeout: Duration(10 * sim.Millisecond),
-			Activation: Duration(5 * sim.Millisecond)},
+			Activation: Duration(5 * sim.Millisecond), AfterFailover: "unprotected"},
 		Network: NetworkConfig{SwitchLatency: Duration(sim.Microsecond), ClientBandwidth: 1_250_000_000,
 			ClientLatency: Duration(5 * sim.Microsecond)},
 	}

@@ -236,6 +236,9 @@ func (v *validator) faultRules(c Config) {
 		case v.ok("run.duration") && f.At == 0 && f.After+f.Within > c.Run.Duration:
 			v.fail(p+".within", "%s is not allowed; after + within (%s) must end by the end of the run (run.duration = %s)", f.Within, f.After+f.Within, c.Run.Duration)
 		}
+		if f.Host == "spare" && (!c.HA.Failover || c.HA.AfterFailover != "spare") && v.ok(p+".host") {
+			v.fail(p+".host", "\"spare\" is not allowed; there is a spare host (host2) only with ha.failover and ha.after_failover = \"spare\"")
+		}
 		if f.Kind == "link-loss" && f.Host != "primary" && v.ok(p+".host") {
 			v.fail(p+".host", "%s is not allowed; a link-loss cuts the replication path between the hosts, which belongs to neither", tomlString(f.Host))
 		}

@@ -131,17 +131,8 @@ func buildBackupHost(env *sim.Env, cfg configs.Config, transport hypervisor.Tran
 	if h.replica, err = memory.NewPhysical(memSize); err != nil {
 		return nil, fmt.Errorf("host.memory: %w", err)
 	}
-	overflow, err := cache.ParseOverflowPolicy(string(cfg.Backup.Overflow))
-	if err != nil {
-		return nil, fmt.Errorf("backup.overflow: %w", err)
-	}
-	h.ctl, err = cache.NewController(host.Child("imlog"), h.mem, cache.LogConfig{
-		Base: h.layout.logBase, Size: h.layout.logSize, LineSize: lineSize,
-		DedupWindow: cfg.Backup.DedupWindow, Batch: cfg.Backup.Batch, Overflow: overflow,
-		GuardEntries: cfg.Backup.GuardEntries, ScanCyclesPerLine: cfg.Backup.ScanCyclesPerLine,
-		TrackThread: cfg.Backup.ThreadIDs})
-	if err != nil {
-		return nil, fmt.Errorf("backup: %w", err)
+	if h.ctl, err = newLogController(host, cfg, h.mem, h.layout); err != nil {
+		return nil, err
 	}
 
 	// Program VMs' guests are loaded into their images before the backup
@@ -162,25 +153,9 @@ func buildBackupHost(env *sim.Env, cfg configs.Config, transport hypervisor.Tran
 	}
 	h.l3, h.dram = hw.L3, hw.DRAM
 	if cfg.Backup.Enabled {
-		bc := hypervisor.BackupConfig{
-			Interval: sim.Time(cfg.Backup.Interval), Suspend: sim.Time(cfg.Backup.Suspend),
-			DrainCyclesPerEntry: cfg.Backup.DrainCyclesPerEntry, LineSize: lineSize, Verify: true,
-		}
-		if transport != nil {
-			// Checkpoints travel to the secondary host's memory (the replica).
-			if bc.Method, err = hypervisor.ParseMethod(cfg.HA.Method); err != nil {
-				return nil, fmt.Errorf("ha.method: %w", err)
-			}
-			bc.Verify = cfg.HA.Verify
-			if hw.L3 != nil {
-				// The hypervisor reads the state to send through the shared
-				// L3 and DRAM.
-				if bc.Reader, err = cache.NewPort(freq, []*cache.Cache{hw.L3}, hw.DRAM, h.ctl); err != nil {
-					return nil, fmt.Errorf("backup: %w", err)
-				}
-			}
-			bc.Link = &hypervisor.ReplicationConfig{CopyBytesPerSec: uint64(cfg.HA.CopyBandwidth), Transport: transport,
-				ApplyBytesPerSec: uint64(cfg.HA.ApplyBandwidth), AckBytes: uint64(cfg.HA.AckBytes), MaxInFlight: cfg.HA.MaxInFlight}
+		bc, err := backupConfig(cfg, transport, hw, h.ctl)
+		if err != nil {
+			return nil, err
 		}
 		if h.backup, err = hypervisor.NewBackup(host.Child("backup"), bc, freq, h.ctl, h.mem, h.replica, h.vms); err != nil {
 			return nil, err
@@ -246,6 +221,51 @@ func buildBackupHost(env *sim.Env, cfg configs.Config, transport hypervisor.Tran
 		h.runner.stopWhenDone = len(h.vcpus) == 0 && len(h.net) == 0
 	}
 	return h, nil
+}
+
+// newLogController builds the image-modification log of the host whose
+// memory is mem, at the log's place in lay ([backup]).
+func newLogController(host sim.Scope, cfg configs.Config, mem *memory.Physical, lay layout) (*cache.Controller, error) {
+	overflow, err := cache.ParseOverflowPolicy(string(cfg.Backup.Overflow))
+	if err != nil {
+		return nil, fmt.Errorf("backup.overflow: %w", err)
+	}
+	ctl, err := cache.NewController(host.Child("imlog"), mem, cache.LogConfig{
+		Base: lay.logBase, Size: lay.logSize, LineSize: uint64(cfg.Cache.LineSize),
+		DedupWindow: cfg.Backup.DedupWindow, Batch: cfg.Backup.Batch, Overflow: overflow,
+		GuardEntries: cfg.Backup.GuardEntries, ScanCyclesPerLine: cfg.Backup.ScanCyclesPerLine,
+		TrackThread: cfg.Backup.ThreadIDs})
+	if err != nil {
+		return nil, fmt.Errorf("backup: %w", err)
+	}
+	return ctl, nil
+}
+
+// backupConfig is the checkpoint policy of [backup] and, with a transport
+// (the ha-nic scenario), [ha]'s replication over it, the hypervisor
+// reading the state to send through hw's shared L3 and DRAM.
+func backupConfig(cfg configs.Config, transport hypervisor.Transport, hw *Host, ctl *cache.Controller) (hypervisor.BackupConfig, error) {
+	bc := hypervisor.BackupConfig{
+		Interval: sim.Time(cfg.Backup.Interval), Suspend: sim.Time(cfg.Backup.Suspend),
+		DrainCyclesPerEntry: cfg.Backup.DrainCyclesPerEntry, LineSize: uint64(cfg.Cache.LineSize), Verify: true,
+	}
+	if transport == nil {
+		return bc, nil
+	}
+	// Checkpoints travel to the secondary host's memory.
+	var err error
+	if bc.Method, err = hypervisor.ParseMethod(cfg.HA.Method); err != nil {
+		return bc, fmt.Errorf("ha.method: %w", err)
+	}
+	bc.Verify = cfg.HA.Verify
+	if hw.L3 != nil {
+		if bc.Reader, err = cache.NewPort(sim.Freq(cfg.Host.Freq), []*cache.Cache{hw.L3}, hw.DRAM, ctl); err != nil {
+			return bc, fmt.Errorf("backup: %w", err)
+		}
+	}
+	bc.Link = &hypervisor.ReplicationConfig{CopyBytesPerSec: uint64(cfg.HA.CopyBandwidth), Transport: transport,
+		ApplyBytesPerSec: uint64(cfg.HA.ApplyBandwidth), AckBytes: uint64(cfg.HA.AckBytes), MaxInFlight: cfg.HA.MaxInFlight}
+	return bc, nil
 }
 
 func (h *backupHost) files() []outFile { return programFiles(h.programs) }

@@ -68,7 +68,7 @@ func TestFailoverMachine(t *testing.T) {
 	failoverInvariants(t, r, "failover.toml")
 	fo := s.fo
 	require.True(t, fo.activated)
-	require.Len(t, fo.copies, 1)
+	require.Len(t, fo.copies(), 1)
 	hb := 20 * sim.Millisecond
 	// Detection: three silent intervals after the last heartbeat heard,
 	// which left at most one interval before the crash.
@@ -81,7 +81,7 @@ func TestFailoverMachine(t *testing.T) {
 	// which the primary took before it crashed.
 	require.Equal(t, s.backup.Backed(), fo.activatedEpochs)
 	require.Positive(t, fo.activatedEpochs)
-	require.Equal(t, fo.activatedEpochs-1, fo.protected[0].applied.epoch)
+	require.Equal(t, fo.activatedEpochs-1, fo.terms[0].vms[0].applied.epoch)
 	// The clients sent again what the crash left unanswered, and the
 	// copy answered them.
 	require.Positive(t, runStat(t, r, "clients.c0", "retransmissions"))
@@ -93,11 +93,11 @@ func TestFailoverMachine(t *testing.T) {
 	for _, m := range fo.timeline {
 		order = append(order, strings.Fields(m.what)[0]+" "+strings.Fields(m.what)[1])
 	}
-	require.Equal(t, []string{"fault: host0", "host1 suspects", "host1 claims", "the witness", "host1 runs", "host1's copy"}, order)
+	require.Equal(t, []string{"fault: host0", "host1 suspects", "host1 claims", "the witness", "host1 runs", "host1's copies"}, order)
 	var out bytes.Buffer
 	r.WriteSummary(&out)
 	require.Contains(t, out.String(), "timeline:")
-	require.Contains(t, out.String(), "failover checks: 0 frames reflecting state the surviving copy lost; 0 frames from host0")
+	require.Contains(t, out.String(), "failover checks: 0 frames reflecting state a surviving copy lost; 0 frames from a copy after its replacement began running")
 }
 
 // TestFailoverProperty: over random workloads (checkpoint interval, kv
@@ -112,20 +112,27 @@ func TestFailoverProperty(t *testing.T) {
 	kinds := []struct{ kind, host string }{
 		{"host-crash", "primary"}, {"host-crash", "primary"}, {"host-crash", "primary"},
 		{"partition", "primary"}, {"host-crash", "secondary"}, {"link-loss", "primary"}, {"partition", "secondary"},
+		{"spare", "primary"}, {"spare", "primary"}, // a crash of host0, re-protection onto host2, a crash of host1
 	}
 	const workers = 2
 	for w := range workers {
 		t.Run(fmt.Sprintf("worker%d", w), func(t *testing.T) {
 			t.Parallel()
-			activated := 0
+			activated, twice := 0, 0
 			for seed := uint64(w); seed < uint64(runs); seed += workers {
 				rng := rand.New(rand.NewPCG(seed, 14))
 				k := kinds[rng.IntN(len(kinds))]
 				interval := sim.Time(300+rng.IntN(2700)) * sim.Microsecond
 				get := 0.2 + 0.6*rng.Float64()
-				cfg := smallFailover(t, seed, interval, k.kind, k.host, "witness",
-					fmt.Sprintf("client[0].kv.get_fraction=%.3f", get), fmt.Sprintf("client[0].kv.put_fraction=%.3f", (1-get)*0.8),
-					fmt.Sprintf("client[0].kv.keys=%d", 4+rng.IntN(60)), fmt.Sprintf("client[0].rate=%d", 1000+rng.IntN(8000)))
+				sets := []string{fmt.Sprintf("client[0].kv.get_fraction=%.3f", get), fmt.Sprintf("client[0].kv.put_fraction=%.3f", (1-get)*0.8),
+					fmt.Sprintf("client[0].kv.keys=%d", 4+rng.IntN(60)), fmt.Sprintf("client[0].rate=%d", 1000+rng.IntN(8000))}
+				kind := k.kind
+				if kind == "spare" {
+					kind = "host-crash"
+					sets = append(sets, "run.duration=60ms", `ha.after_failover="spare"`, `fault[1].kind="host-crash"`,
+						`fault[1].host="secondary"`, "fault[1].after=16ms", "fault[1].within=40ms")
+				}
+				cfg := smallFailover(t, seed, interval, kind, k.host, "witness", sets...)
 				r, err := Run(cfg, Options{})
 				require.NoError(t, err)
 				what := fmt.Sprintf("seed %d: %s of the %s, interval %v", seed, k.kind, k.host, interval)
@@ -134,29 +141,39 @@ func TestFailoverProperty(t *testing.T) {
 				if fo.activated {
 					activated++
 					require.Equal(t, "primary", k.host, what)
-					require.Less(t, fo.firstFrame, sim.MaxTime, "%s: the activated copy never answered", what)
+					if k.kind != "spare" { // re-protected copies hold their output for the image copy's while
+						require.Less(t, fo.firstFrame, sim.MaxTime, "%s: the activated copy never answered", what)
+					}
+				}
+				if len(fo.hosts) > 2 && fo.hosts[2].hw != nil {
+					twice++
 				}
 			}
 			require.Positive(t, activated)
+			require.Positive(t, twice, "no run failed over twice")
 		})
 	}
 }
 
 // TestSplitBrain: a cut replication link makes each host suspect the
-// other. With the witness the first claim wins — the primary's — and the
-// secondary stays passive: one copy sends. With ha.fencing = "none" both
+// other. With the witness the first claim wins and the other host stops
+// its copy or stays passive: one copy sends. With ha.fencing = "none" both
 // act on their suspicion — the primary releases the output it held, the
 // secondary resumes from an older state — and the checks see it.
 func TestSplitBrain(t *testing.T) {
 	for _, fencing := range []string{"witness", "none"} {
 		t.Run(fencing, func(t *testing.T) {
-			cfg := smallFailover(t, 3, sim.Millisecond, "link-loss", "primary", fencing)
+			// Few keys, so that the clients soon read what was lost.
+			cfg := smallFailover(t, 3, sim.Millisecond, "link-loss", "primary", fencing, "client[0].kv.keys=8", "client[1].kv.keys=8")
 			r, err := Run(cfg, Options{})
 			require.NoError(t, err)
 			fo := r.scen.(*haNIC).fo
 			if fencing == "witness" {
+				// Whichever claim came first won: the secondary activated
+				// and the primary stopped its copy, or the primary runs on
+				// unprotected and the secondary stays passive.
 				failoverInvariants(t, r, "link-loss")
-				require.False(t, fo.activated)
+				require.Equal(t, fo.activated, fo.terms[0].resigned)
 				require.Equal(t, 1.0, runStat(t, r, "failover.witness", "claims_refused"))
 				require.Positive(t, runStat(t, r, "clients.c0", "responses"))
 				return
@@ -164,7 +181,7 @@ func TestSplitBrain(t *testing.T) {
 			// Both hosts act: the primary releases output whose state the
 			// secondary never got, and the clients see state go back.
 			require.True(t, fo.activated)
-			require.True(t, fo.claimed[0] && fo.claimed[1])
+			require.True(t, fo.terms[0].claimed[0] && fo.terms[0].claimed[1])
 			require.Positive(t, runStat(t, r, "failover", "lost_output")+runStat(t, r, "failover", "two_copies"))
 			require.Positive(t, runStat(t, r, "clients.c0.kv", "mismatches")+runStat(t, r, "clients.c1.kv", "mismatches"))
 		})
@@ -218,4 +235,53 @@ func TestFailoverDeterministic(t *testing.T) {
 		}
 	}
 	require.Equal(t, outs[0], outs[1])
+}
+
+// TestFailoverToSpare: with ha.after_failover = "spare" the VMs activated
+// on host1 are protected again onto host2 — their whole images copied
+// first, then a checkpoint every interval — so that when host1 crashes
+// too they fail over to host2, with every invariant kept.
+func TestFailoverToSpare(t *testing.T) {
+	cfg := failoverHost(t, "run.duration=450ms", `ha.after_failover="spare"`,
+		`fault[1].kind="host-crash"`, `fault[1].host="secondary"`, "fault[1].at=350ms")
+	r, err := Run(cfg, Options{})
+	require.NoError(t, err)
+	failoverInvariants(t, r, "two crashes")
+	fo := r.scen.(*haNIC).fo
+	require.Len(t, fo.terms, 2)
+	t1 := fo.terms[1]
+	require.Equal(t, 1, t1.pri.n)
+	require.Equal(t, 2, t1.sec.n)
+	require.Same(t, fo.hosts[2], fo.active)
+	require.Len(t, fo.copies(), 2)
+	// The image copy: 64 MiB over the 1.25 GB/s link, 10 us away.
+	var copied, activated1 sim.Time
+	for _, m := range fo.timeline {
+		switch {
+		case strings.HasPrefix(m.what, "host2 holds the protected VMs' images"):
+			copied = m.at
+		case strings.HasPrefix(m.what, "host1 runs the protected VMs"):
+			activated1 = m.at
+		}
+	}
+	require.Equal(t, activated1+sim.BytesTime(64<<20, 1_250_000_000)+10*sim.Microsecond, copied)
+	require.Positive(t, runStat(t, r, "host1.backup", "commits"))
+	require.Zero(t, runStat(t, r, "host1.backup", "image_mismatches"))
+	require.Equal(t, 2.0, runStat(t, r, "failover", "failovers"))
+	require.Positive(t, runStat(t, r, "host2.vm.kv.net", "sent"))
+	require.Equal(t, t1.backup.Backed(), fo.hosts[2].epochs)
+}
+
+// TestSpareNotReady: host1 crashing while it still copies the images to
+// the spare leaves no complete backup: host2 does not activate anything.
+func TestSpareNotReady(t *testing.T) {
+	cfg := failoverHost(t, "run.duration=300ms", `ha.after_failover="spare"`,
+		`fault[1].kind="host-crash"`, `fault[1].host="secondary"`, "fault[1].at=160ms")
+	r, err := Run(cfg, Options{})
+	require.NoError(t, err)
+	failoverInvariants(t, r, "crash during the copy")
+	fo := r.scen.(*haNIC).fo
+	require.Nil(t, fo.hosts[2].hw)
+	require.False(t, fo.terms[1].ready)
+	require.Equal(t, 1.0, runStat(t, r, "failover", "failovers"))
 }

@@ -33,6 +33,7 @@ type haNIC struct {
 	ports   [2]int            // the switch ports of host0's and host1's adapters
 	check   *commitCheck      // nil without backup
 	fo      *failover         // nil without faults or failover
+	nicCfg  nic.Config        // every host's adapter's
 }
 
 // commitCheck is the end-to-end output-commit check, independent of the
@@ -102,6 +103,7 @@ func buildHANIC(env *sim.Env, cfg configs.Config) (*haNIC, error) {
 		Scheduler: sched, Quantum: [2]uint64{uint64(n.QuantumHigh), uint64(n.QuantumLow)},
 		WireBytesPerSec: uint64(n.Bandwidth), WireLatency: sim.Time(n.Latency),
 		CoalescePackets: n.CoalescePackets, CoalesceTime: sim.Time(n.CoalesceTime)}
+	s.nicCfg = ncfg
 	if s.adapter, err = nic.New(h.scope.Child("nic"), ncfg); err != nil {
 		return nil, fmt.Errorf("nic: %w", err)
 	}
@@ -581,7 +583,7 @@ func (s *haNIC) summary(w io.Writer, r *Result) {
 	fmt.Fprintf(w, "output commit: %s buffering, scheduler %s\n", mode, cfg.NIC.Scheduler)
 	programSummary(w, r.Env, s.programs)
 	if s.fo != nil {
-		programSummary(w, r.Env, s.fo.copies)
+		programSummary(w, r.Env, s.fo.copies())
 		s.fo.summary(w)
 	}
 	fmt.Fprintln(w)

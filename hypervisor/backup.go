@@ -66,12 +66,14 @@ type Transport interface {
 	ToPrimary(at sim.Time, bytes uint64, arrived func())
 }
 
-// LinkTransport is a dedicated replication link, one per direction. It
-// can fail: Cut loses what is on it and everything sent until Restore,
-// and SenderFailed loses what one side had not finished sending when its
-// host crashed.
+// LinkTransport is a dedicated replication link, one per direction, with
+// a control lane beside each (Control) for small messages — heartbeats —
+// that must not wait behind a bulk transfer, as a real link interleaves
+// them between its frames. It can fail: Cut loses what is on it and
+// everything sent until Restore, and SenderFailed loses what one side had
+// not finished sending when its host crashed.
 type LinkTransport struct {
-	to, back linkDir
+	to, back, ctlTo, ctlBack linkDir
 }
 
 type linkDir struct {
@@ -93,13 +95,14 @@ type linkMsg struct {
 
 // NewLinkTransport returns a dedicated link of the given one-way latency
 // and bandwidth each way, with statistics under scope ("to_secondary",
-// "to_primary").
+// "to_primary", and the control lanes' "control_to_secondary",
+// "control_to_primary").
 func NewLinkTransport(scope sim.Scope, latency sim.Time, bytesPerSec uint64) (*LinkTransport, error) {
 	t := &LinkTransport{}
 	for _, d := range []struct {
 		dir  *linkDir
 		name string
-	}{{&t.to, "to_secondary"}, {&t.back, "to_primary"}} {
+	}{{&t.to, "to_secondary"}, {&t.back, "to_primary"}, {&t.ctlTo, "control_to_secondary"}, {&t.ctlBack, "control_to_primary"}} {
 		l, err := sim.NewLink(scope.Child(d.name), latency, bytesPerSec)
 		if err != nil {
 			return nil, err
@@ -109,6 +112,19 @@ func NewLinkTransport(scope sim.Scope, latency sim.Time, bytesPerSec uint64) (*L
 		d.dir.lost = scope.Child(d.name).Counter("lost_messages", "messages lost to a cut link or a crashed sender")
 	}
 	return t, nil
+}
+
+// Control returns the link's control lanes as a Transport.
+func (t *LinkTransport) Control() Transport { return linkControl{t} }
+
+type linkControl struct{ t *LinkTransport }
+
+func (c linkControl) ToSecondary(at sim.Time, bytes uint64, arrived func()) {
+	c.t.ctlTo.send(at, bytes, arrived)
+}
+
+func (c linkControl) ToPrimary(at sim.Time, bytes uint64, arrived func()) {
+	c.t.ctlBack.send(at, bytes, arrived)
 }
 
 func (d *linkDir) send(at sim.Time, bytes uint64, arrived func()) {
@@ -151,24 +167,30 @@ func (t *LinkTransport) ToPrimary(at sim.Time, bytes uint64, arrived func()) {
 // Cut takes the link down now: the messages on it are lost, and so is
 // every message sent until Restore.
 func (t *LinkTransport) Cut() {
-	for _, d := range []*linkDir{&t.to, &t.back} {
+	for _, d := range []*linkDir{&t.to, &t.back, &t.ctlTo, &t.ctlBack} {
 		d.down = true
 		d.loseFrom(0)
 	}
 }
 
 // Restore brings a cut link back.
-func (t *LinkTransport) Restore() { t.to.down, t.back.down = false, false }
+func (t *LinkTransport) Restore() {
+	for _, d := range []*linkDir{&t.to, &t.back, &t.ctlTo, &t.ctlBack} {
+		d.down = false
+	}
+}
 
 // SenderFailed loses the messages from the primary (or, if not primary,
 // from the secondary) whose last byte had not left it by now: its host
 // has crashed.
 func (t *LinkTransport) SenderFailed(primary bool) {
-	d := &t.back
+	dirs := []*linkDir{&t.back, &t.ctlBack}
 	if primary {
-		d = &t.to
+		dirs = []*linkDir{&t.to, &t.ctlTo}
 	}
-	d.loseFrom(d.eng.Now() + 1)
+	for _, d := range dirs {
+		d.loseFrom(d.eng.Now() + 1)
+	}
 }
 
 // Method is how a checkpoint collects the modified state it replicates.

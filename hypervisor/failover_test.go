@@ -10,13 +10,14 @@ import (
 
 // monitorPair is two monitors exchanging heartbeats over a link transport
 // (a: the primary's side), and when each suspected the other.
-func monitorPair(t *testing.T, cfg HeartbeatConfig) (*sim.Env, *LinkTransport, [2]*Monitor, *[2]sim.Time) {
+func monitorPair(t *testing.T, cfg HeartbeatConfig) (*sim.Env, *LinkTransport, Transport, [2]*Monitor, *[2]sim.Time) {
 	env := sim.NewEnv(1)
 	lt, err := NewLinkTransport(env.Scope("replication"), 10*sim.Microsecond, 1_250_000_000)
 	require.NoError(t, err)
-	a, err := NewMonitor(env.Scope("host0"), cfg, lt.ToSecondary)
+	ctl := lt.Control()
+	a, err := NewMonitor(env.Scope("host0"), cfg, ctl.ToSecondary)
 	require.NoError(t, err)
-	b, err := NewMonitor(env.Scope("host1"), cfg, lt.ToPrimary)
+	b, err := NewMonitor(env.Scope("host1"), cfg, ctl.ToPrimary)
 	require.NoError(t, err)
 	Pair(a, b)
 	at := [2]sim.Time{sim.MaxTime, sim.MaxTime}
@@ -24,7 +25,7 @@ func monitorPair(t *testing.T, cfg HeartbeatConfig) (*sim.Env, *LinkTransport, [
 	b.OnSuspect = func(t sim.Time) { at[1] = t }
 	a.Start()
 	b.Start()
-	return env, lt, [2]*Monitor{a, b}, &at
+	return env, lt, ctl, [2]*Monitor{a, b}, &at
 }
 
 // TestMonitorDetection: while heartbeats flow nobody is suspected; after
@@ -34,7 +35,7 @@ func monitorPair(t *testing.T, cfg HeartbeatConfig) (*sim.Env, *LinkTransport, [
 // 3.5 ms; 3 ms of silence after 3.010051 ms is 6.010051 ms.
 func TestMonitorDetection(t *testing.T) {
 	cfg := HeartbeatConfig{Interval: sim.Millisecond, Misses: 3, Bytes: 64}
-	env, _, m, at := monitorPair(t, cfg)
+	env, _, _, m, at := monitorPair(t, cfg)
 	env.Engine.RunUntil(3500 * sim.Microsecond)
 	require.False(t, m[0].Suspected() || m[1].Suspected())
 	m[0].Stop()
@@ -49,21 +50,27 @@ func TestMonitorDetection(t *testing.T) {
 // down, so each side suspects the other; a restored link carries again.
 func TestLinkCut(t *testing.T) {
 	cfg := HeartbeatConfig{Interval: sim.Millisecond, Misses: 2, Bytes: 64}
-	env, lt, m, at := monitorPair(t, cfg)
+	env, lt, ctl, m, at := monitorPair(t, cfg)
 	env.Engine.RunUntil(2*sim.Millisecond + 5*sim.Microsecond) // the heartbeats sent at 2 ms are on the link
 	lt.Cut()
 	env.Engine.RunUntil(10 * sim.Millisecond)
 	last := sim.Millisecond + 10*sim.Microsecond + 51*sim.Nanosecond + 200 // the heartbeats of 1 ms arrive
 	require.Equal(t, [2]sim.Time{last + 2*sim.Millisecond, last + 2*sim.Millisecond}, *at)
 	require.True(t, m[0].Suspected() && m[1].Suspected())
-	lost, _ := env.Stats.Lookup("replication.to_secondary", "lost_messages")
+	lost, _ := env.Stats.Lookup("replication.control_to_secondary", "lost_messages")
 	require.Equal(t, 9.0, lost, "the heartbeat cut at 2 ms and those of 3..10 ms: a monitor that suspects goes on sending")
 
 	got := 0
 	lt.Restore()
 	lt.ToSecondary(env.Engine.Now(), 100, func() { got++ })
+	// A heartbeat does not wait behind a bulk transfer on the data lane.
+	lt.ToSecondary(env.Engine.Now(), 1<<30, func() {})
+	beat := sim.MaxTime
+	ctl.ToSecondary(env.Engine.Now(), 64, func() { beat = env.Engine.Now() })
+	sent := env.Engine.Now()
 	env.Engine.RunUntil(11 * sim.Millisecond)
 	require.Equal(t, 1, got)
+	require.Equal(t, sent+10*sim.Microsecond+51*sim.Nanosecond+200, beat)
 }
 
 // TestSenderFailed: a crashed sender's message whose last byte had not
