@@ -274,12 +274,12 @@ type HAConfig struct {
 // uniformly from [after, after + within) on the fault's own random stream,
 // so that a sweep over seeds draws many instants.
 type FaultConfig struct {
-	Kind     string   `toml:"kind" doc:"host-crash (the host stops: its cores, caches, adapter and the output the adapter holds are lost), link-loss (the replication path between the hosts drops) or partition (the host's adapter loses the switch)" enum:"host-crash,link-loss,partition"`
-	Host     string   `toml:"host" doc:"host-crash and partition: the host that fails, primary (host0), secondary (host1) or spare (host2, with ha.after_failover = \"spare\")" enum:"primary,secondary,spare"`
+	Kind     string   `toml:"kind" doc:"host-crash (the host stops: its cores, caches, adapter and the output the adapter holds are lost), link-loss (the replication path between the hosts drops), partition (the host's adapter loses the switch) or nic-reset (the host's adapter resets: what it holds and has in flight is lost, and for duration it neither sends nor receives; then its VMs' drivers post their rings anew)" enum:"host-crash,link-loss,partition,nic-reset"`
+	Host     string   `toml:"host" doc:"host-crash, partition and nic-reset: the host that fails, primary (host0), secondary (host1) or spare (host2, with ha.after_failover = \"spare\")" enum:"primary,secondary,spare"`
 	At       Duration `toml:"at" doc:"when the fault happens; 0: drawn from after and within" range:"0s..3600s" rule:"set at or within, not both"`
 	After    Duration `toml:"after" doc:"with within: the earliest time the fault may happen" range:"0s..3600s"`
 	Within   Duration `toml:"within" doc:"the fault happens at a time drawn uniformly from [after, after + within) on its own random stream (faults.N of the run's seed)" range:"0s..3600s"`
-	Duration Duration `toml:"duration" doc:"link-loss and partition: how long the link stays down; 0: for good" range:"0s..3600s"`
+	Duration Duration `toml:"duration" doc:"link-loss and partition: how long the link stays down (0: for good); nic-reset: how long the reset takes (more than 0)" range:"0s..3600s"`
 }
 
 // DefaultFault returns the per-fault defaults: a crash of the primary.

@@ -239,6 +239,14 @@ func (v *validator) faultRules(c Config) {
 		if f.Host == "spare" && (!c.HA.Failover || c.HA.AfterFailover != "spare") && v.ok(p+".host") {
 			v.fail(p+".host", "\"spare\" is not allowed; there is a spare host (host2) only with ha.failover and ha.after_failover = \"spare\"")
 		}
+		if f.Kind == "nic-reset" && ha {
+			switch {
+			case f.Duration == 0:
+				v.fail(p+".duration", "0s is not allowed for a nic-reset; give the time the reset takes (the adapter neither sends nor receives meanwhile)")
+			case c.HA.Transport == "network" && c.Backup.Enabled && v.ok("ha.transport"):
+				v.fail(p+".kind", "\"nic-reset\" is not allowed with ha.transport = \"network\"; the checkpoints would cross the reset adapter, and twinsim's checkpoint stream does not resend what a reset loses")
+			}
+		}
 		if f.Kind == "link-loss" && f.Host != "primary" && v.ok(p+".host") {
 			v.fail(p+".host", "%s is not allowed; a link-loss cuts the replication path between the hosts, which belongs to neither", tomlString(f.Host))
 		}

@@ -325,6 +325,28 @@ func (f *failover) inject(fc configs.FaultConfig) {
 				t.link.Restore()
 			})
 		}
+	case "nic-reset":
+		f.note("fault: host%d's adapter resets (for %s)", h.n, sim.Time(fc.Duration))
+		h.adapter.Reset()
+		f.at(f.eng.Now()+sim.Time(fc.Duration), func() {
+			if h.dead {
+				return
+			}
+			h.adapter.Restart()
+			f.note("host%d's adapter is back; its VMs' drivers post their rings anew", h.n)
+			drivers := h.drivers
+			if h.n == 0 {
+				drivers = f.s.drivers
+				for _, v := range f.s.net {
+					v.Reset()
+				}
+			}
+			for _, vf := range sortedKeys(drivers) {
+				if !drivers[vf].pv.halted {
+					drivers[vf].reset()
+				}
+			}
+		})
 	case "partition":
 		f.note("fault: host%d's adapter loses the switch%s", h.n, forTime(fc.Duration))
 		f.s.sw.SetUp(h.port, false)

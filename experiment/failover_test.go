@@ -285,3 +285,31 @@ func TestSpareNotReady(t *testing.T) {
 	require.False(t, fo.terms[1].ready)
 	require.Equal(t, 1.0, runStat(t, r, "failover", "failovers"))
 }
+
+// TestNICReset: a reset of the primary's adapter loses the output it held
+// and what was on its way; the drivers post their rings again and the
+// service goes on — the kv clients' retransmissions are answered, their
+// records still agree. The synthetic service VMs of ha-nic recover too.
+func TestNICReset(t *testing.T) {
+	cfg := failoverHost(t, "run.duration=400ms", "ha.failover=false", `fault[0].kind="nic-reset"`, "fault[0].duration=2ms")
+	r, err := Run(cfg, Options{})
+	require.NoError(t, err)
+	failoverInvariants(t, r, "nic reset")
+	require.Positive(t, runStat(t, r, "host0.nic", "lost_in_reset"))
+	require.Equal(t, 1.0, runStat(t, r, "host0.nic", "resets"))
+	require.Positive(t, runStat(t, r, "clients.c0", "retransmissions"))
+	require.Zero(t, runStat(t, r, "clients.c0", "lost"))
+	require.Less(t, runStat(t, r, "clients.c0", "unanswered"), 10.0, "answered after the reset")
+	require.False(t, r.scen.(*haNIC).fo.activated)
+
+	syn, err := configs.Load("ha-nic", []string{"run.duration=300ms", `fault[0].kind="nic-reset"`, "fault[0].at=100ms", "fault[0].duration=1ms"})
+	require.NoError(t, err)
+	r, err = Run(syn, Options{})
+	require.NoError(t, err)
+	require.Equal(t, 1.0, runStat(t, r, "host0.nic", "resets"))
+	require.Zero(t, runStat(t, r, "network.output_commit", "violations"))
+	served := func(r *Result) float64 { return runStat(t, r, "clients.c-web0", "responses") }
+	base, err := Run(func() configs.Config { c := syn; c.Faults = nil; return c }(), Options{})
+	require.NoError(t, err)
+	require.Greater(t, served(r), 0.8*served(base), "web0 serves on after the reset")
+}

@@ -116,6 +116,14 @@ func (d *vfDriver) start() {
 	d.adapter.EnableIRQ(d.vf)
 }
 
+// reset is the driver's recovery after its adapter was reset and
+// restarted: it forgets what it had posted and posts its rings anew, from
+// their first descriptors.
+func (d *vfDriver) reset() {
+	d.txTail, d.txDone, d.rxNext = 0, 0, 0
+	d.start()
+}
+
 // reclaim reads the transmit descriptors the adapter has completed.
 func (d *vfDriver) reclaim() {
 	for d.txDone != d.txTail {

@@ -206,6 +206,18 @@ func (v *NetVCPU) Start() {
 // Halt stops the vCPU for good: its host has crashed.
 func (v *NetVCPU) Halt() { v.halted = true }
 
+// Reset is the driver's recovery after its adapter was reset and
+// restarted: what it was serving or sending is forgotten (the clients send
+// again), and it posts its rings anew from their first descriptors, as at
+// Start.
+func (v *NetVCPU) Reset() {
+	if v.halted {
+		return
+	}
+	v.txPending, v.txTail, v.txDone, v.rxNext, v.posted, v.opsLeft = false, 0, 0, 0, 0, 0
+	v.Start()
+}
+
 // busyUntil schedules the vCPU's next stretch at t.
 func (v *NetVCPU) busyUntil(t sim.Time) {
 	if v.scheduled {

@@ -181,8 +181,10 @@ type Adapter struct {
 	sent, sentBytes, held, released, spilled, dropped, droppedBytes *sim.Counter
 	refused, violations                                             *sim.Counter
 	rxPackets, rxUnknown, rxNoBuffer, txCompletions, interrupts     *sim.Counter
-	rxTooLong, lostInFailure                                        *sim.Counter
-	failed                                                          bool // Fail: the host crashed
+	rxTooLong, lostInFailure, lostInReset, resets                   *sim.Counter
+	failed                                                          bool   // Fail: the host crashed
+	resetting                                                       bool   // Reset until Restart
+	gen                                                             uint32 // resets so far: events of earlier ones are stale
 	holdTime, latency, irqEvents                                    *sim.Histogram
 	peakBytes                                                       uint64
 	windowPeak                                                      uint64 // since the last TakePeak
@@ -219,6 +221,8 @@ func New(scope sim.Scope, cfg Config) (*Adapter, error) {
 	a.rxUnknown = scope.Counter("rx_unknown", "frames received for a MAC no VF has")
 	a.rxNoBuffer = scope.Counter("rx_no_buffer", "frames dropped because the VF had no receive buffer posted")
 	a.rxTooLong = scope.Counter("rx_too_long", "frames dropped because they were longer than the VF's receive buffers")
+	a.lostInReset = scope.Counter("lost_in_reset", "frames held for commit, waiting to be sent, on the wire or being received when the adapter was reset (lost)")
+	a.resets = scope.Counter("resets", "times the adapter was reset")
 	a.lostInFailure = scope.Counter("lost_in_failure", "frames held for commit, waiting to be sent or on the wire when the host failed (lost with it)")
 	a.txCompletions = scope.Counter("tx_completions", "transmit descriptors completed")
 	a.interrupts = scope.Counter("interrupts", "interrupts raised to drivers")
@@ -291,8 +295,8 @@ func (a *Adapter) fits(size uint64) bool {
 // epoch, until that epoch commits. It reports false when backpressure
 // refuses the packet: the VF takes none until OnRoom says so.
 func (a *Adapter) Send(n int, p Packet) bool {
-	if a.failed {
-		return true // into a dead adapter: lost
+	if a.failed || a.resetting {
+		return true // into a dead or resetting adapter: lost
 	}
 	v := a.vfs[n]
 	p.VF, p.Sent = n, a.engine.Now()
@@ -353,6 +357,11 @@ func (a *Adapter) Commit(n int, epoch uint64) {
 	if a.failed {
 		return
 	}
+	if a.resetting {
+		v := a.vfs[n]
+		v.committed = max(v.committed, epoch+1) // nothing is held
+		return
+	}
 	v := a.vfs[n]
 	v.committed = max(v.committed, epoch+1)
 	now := a.engine.Now()
@@ -369,7 +378,7 @@ func (a *Adapter) Commit(n int, epoch uint64) {
 			}
 			a.readBack = ready
 			a.spillReady.push(p)
-			a.engine.Schedule(sim.Event{Time: ready, Handler: a.id, Kind: evSpillReady})
+			a.schedule(ready, evSpillReady, 0)
 			continue
 		}
 		a.sched.push(p, high)
@@ -395,16 +404,16 @@ func (a *Adapter) kick() {
 	a.sent.Inc()
 	a.sentBytes.Add(p.FrameBytes())
 	a.inflight.push(p)
-	a.engine.Schedule(sim.Event{Time: a.wire.FreeAt(), Handler: a.id, Kind: evTxDone})
-	a.engine.Schedule(sim.Event{Time: arrival, Handler: a.id, Kind: evDeliver})
+	a.schedule(a.wire.FreeAt(), evTxDone, 0)
+	a.schedule(arrival, evDeliver, 0)
 }
 
 // Handle implements sim.Handler.
 func (a *Adapter) Handle(ev sim.Event) {
-	if a.failed {
-		return // the host crashed: nothing it started completes
+	if a.failed || a.resetting || ev.Kind>>8 != a.gen&0xffffff {
+		return // the host crashed or the adapter was reset: nothing it started completes
 	}
-	switch ev.Kind {
+	switch ev.Kind & 0xff {
 	case evTxDone:
 		a.txBusy = false
 		if a.txFromBuf {
@@ -463,6 +472,60 @@ func (a *Adapter) unblock() {
 	}
 }
 
+// schedule schedules an event of kind for the adapter, tagged with the
+// present reset generation.
+func (a *Adapter) schedule(t sim.Time, kind uint32, arg uint64) {
+	a.engine.Schedule(sim.Event{Time: t, Handler: a.id, Kind: kind | (a.gen&0xffffff)<<8, Arg: arg})
+}
+
+// pendingFrames counts the frames the adapter holds for commit, has
+// fetched, queued or on the wire.
+func (a *Adapter) pendingFrames() int {
+	n := a.sched.q[0].len() + a.sched.q[1].len() + a.spillReady.len() + a.inflight.len()
+	for _, v := range a.vfs {
+		n += v.held.len() + v.fetched.len()
+	}
+	return n
+}
+
+// Reset resets the adapter now, as its driver or firmware does after an
+// error: the frames it holds for commit, has fetched, queued, on the wire
+// or being received are lost (lost_in_reset), every VF's rings are
+// forgotten (head and tail 0, no buffer posted) and its interrupt masked,
+// and until Restart it neither sends nor receives. The VFs' epochs
+// survive. Each VF's driver must then post its rings again.
+func (a *Adapter) Reset() {
+	if a.failed || a.resetting {
+		return
+	}
+	n := a.pendingFrames()
+	for _, v := range a.vfs {
+		n += v.rxInFlight.len()
+	}
+	a.lostInReset.Add(uint64(n))
+	a.resets.Inc()
+	a.resetting = true
+	a.gen++
+	a.sched.q[0], a.sched.q[1], a.sched.prio = queue{}, queue{}, queue{}
+	a.sched.deficit, a.sched.started = [2]uint64{}, false
+	a.spillReady, a.inflight = queue{}, queue{}
+	a.txBusy, a.occBytes, a.occPackets, a.readBack = false, 0, 0, 0
+	for _, v := range a.vfs {
+		v.held, v.fetched, v.rxInFlight = queue{}, queue{}, queue{}
+		v.blocked, v.fetchInFlight, v.inFlight, v.readyCount = false, false, 0, 0
+		v.tx.head, v.tx.tail, v.rx.head, v.rx.tail = 0, 0, 0, 0
+		v.irqPending, v.irqArmed, v.irqMasked = 0, false, true
+		v.irqGen++
+	}
+}
+
+// Restart ends a reset: the adapter sends and receives again, from empty
+// rings.
+func (a *Adapter) Restart() { a.resetting = false }
+
+// Resetting reports whether the adapter is in a reset.
+func (a *Adapter) Resetting() bool { return a.resetting }
+
 // Fail stops the adapter for good, as its host crashes: the frames it
 // holds for commit, has fetched or queued, or has on the wire are lost
 // (counted in lost_in_failure), nothing it started completes, and it
@@ -472,11 +535,7 @@ func (a *Adapter) Fail() {
 		return
 	}
 	a.failed = true
-	lost := a.sched.q[0].len() + a.sched.q[1].len() + a.spillReady.len() + a.inflight.len()
-	for _, v := range a.vfs {
-		lost += v.held.len() + v.fetched.len()
-	}
-	a.lostInFailure.Add(uint64(lost))
+	a.lostInFailure.Add(uint64(a.pendingFrames()))
 }
 
 // Failed reports whether the adapter has failed (Fail).
@@ -489,6 +548,10 @@ func (a *Adapter) Failed() bool { return a.failed }
 func (a *Adapter) Unprotect(n int) {
 	v := a.vfs[n]
 	if !v.ckpt || a.failed {
+		return
+	}
+	if a.resetting { // nothing is held
+		v.ckpt = false
 		return
 	}
 	a.Commit(n, v.epoch)

@@ -133,3 +133,34 @@ func TestSwitchLearnsAndLinkDown(t *testing.T) {
 	env.Engine.Run()
 	require.Len(t, got[1], 2)
 }
+
+// TestAdapterReset: a reset loses what the adapter holds and has in
+// flight, forgets the rings (nothing started before completes, even after
+// the restart), keeps the epochs, and after Restart the VF works again
+// once its driver posts its rings anew.
+func TestAdapterReset(t *testing.T) {
+	env, a, got := newAdapter(t, testConfig())
+	vf := mustVF(t, a, 0xa, true)
+	free := mustVF(t, a, 0xb, false)
+	require.True(t, a.Send(vf, Packet{ID: 1, Bytes: 100}))   // held
+	require.True(t, a.Send(free, Packet{ID: 2, Bytes: 1500})) // on the wire
+	env.Engine.RunUntil(100 * sim.Nanosecond)
+	a.Reset()
+	require.True(t, a.Resetting())
+	require.True(t, a.Send(free, Packet{ID: 3, Bytes: 100})) // lost: resetting
+	a.Commit(vf, 0)
+	env.Engine.RunUntil(sim.Millisecond)
+	require.Empty(t, *got)
+	require.Equal(t, 2.0, stat(t, env, "lost_in_reset"))
+	a.Restart()
+	require.NoError(t, a.StartEpoch(vf, 1))
+	require.True(t, a.Send(vf, Packet{ID: 4, Bytes: 100})) // held for epoch 1
+	require.True(t, a.Send(free, Packet{ID: 5, Bytes: 100}))
+	env.Engine.RunUntil(2 * sim.Millisecond)
+	require.Len(t, *got, 1)
+	require.Equal(t, uint64(5), (*got)[0].p.ID)
+	a.Commit(vf, 1)
+	env.Engine.Run()
+	require.Len(t, *got, 2)
+	require.Equal(t, uint64(4), (*got)[1].p.ID)
+}

@@ -118,7 +118,7 @@ func (a *Adapter) CarryPayload(n int) { a.vfs[n].payload = true }
 // Doorbell tells the adapter that VF n's driver has posted transmit
 // descriptors up to tail (exclusive, free-running).
 func (a *Adapter) Doorbell(n int, tail uint32) {
-	if a.failed {
+	if a.failed || a.resetting {
 		return
 	}
 	v := a.vfs[n]
@@ -131,7 +131,11 @@ func (a *Adapter) Doorbell(n int, tail uint32) {
 
 // PostRx tells the adapter that VF n's driver has posted receive buffers up
 // to tail.
-func (a *Adapter) PostRx(n int, tail uint32) { a.vfs[n].rx.tail = tail }
+func (a *Adapter) PostRx(n int, tail uint32) {
+	if !a.failed && !a.resetting {
+		a.vfs[n].rx.tail = tail
+	}
+}
 
 // fetch reads the next batch of VF n's posted transmit descriptors and their
 // packets over DMA, unless a batch is in flight.
@@ -164,7 +168,7 @@ func (a *Adapter) fetch(n int) {
 		}
 		v.fetched.push(p)
 		ready = max(ready, done) // packets become ready in ring order
-		a.engine.Schedule(sim.Event{Time: ready, Handler: a.id, Kind: evTxFetched, Arg: uint64(n)})
+		a.schedule(ready, evTxFetched, uint64(n))
 	}
 	v.tx.head += k
 	v.fetchInFlight = true
@@ -210,7 +214,7 @@ func (a *Adapter) writeBack(v *vf, desc, buf uint64, length uint32) {
 // Receive takes a frame arriving from the wire now: it is written into the
 // next posted receive buffer of the VF with its destination MAC.
 func (a *Adapter) Receive(p Packet) {
-	if a.failed {
+	if a.failed || a.resetting {
 		return
 	}
 	n, ok := a.byMAC[p.Dst]
@@ -246,7 +250,7 @@ func (a *Adapter) Receive(p Packet) {
 	p.desc = i
 	v.rxInFlight.push(p)
 	a.rxPackets.Inc()
-	a.engine.Schedule(sim.Event{Time: done, Handler: a.id, Kind: evRxDone, Arg: uint64(n)})
+	a.schedule(done, evRxDone, uint64(n))
 }
 
 // rxDone completes VF n's oldest receive in flight: its descriptor is
@@ -276,8 +280,7 @@ func (a *Adapter) armOrFire(n int) {
 	case !v.irqArmed:
 		v.irqArmed = true
 		v.irqGen++
-		a.engine.Schedule(sim.Event{Time: a.engine.Now() + a.cfg.CoalesceTime, Handler: a.id, Kind: evIRQ,
-			Arg: v.irqGen<<16 | uint64(n)})
+		a.schedule(a.engine.Now()+a.cfg.CoalesceTime, evIRQ, v.irqGen<<16|uint64(n))
 	}
 }
 
@@ -297,7 +300,7 @@ func (a *Adapter) fire(n int) {
 // EnableIRQ unmasks VF n's interrupt: the driver has polled its rings dry.
 // Completions that arrived meanwhile raise it again (after coalescing).
 func (a *Adapter) EnableIRQ(n int) {
-	if a.failed {
+	if a.failed || a.resetting {
 		return
 	}
 	a.vfs[n].irqMasked = false
