@@ -142,7 +142,7 @@ func TestAdapterReset(t *testing.T) {
 	env, a, got := newAdapter(t, testConfig())
 	vf := mustVF(t, a, 0xa, true)
 	free := mustVF(t, a, 0xb, false)
-	require.True(t, a.Send(vf, Packet{ID: 1, Bytes: 100}))   // held
+	require.True(t, a.Send(vf, Packet{ID: 1, Bytes: 100}))    // held
 	require.True(t, a.Send(free, Packet{ID: 2, Bytes: 1500})) // on the wire
 	env.Engine.RunUntil(100 * sim.Nanosecond)
 	a.Reset()
