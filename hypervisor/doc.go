@@ -34,6 +34,14 @@
 // into the send buffer reads it through the shared L3 and DRAM; the pause
 // is reported part by part (suspend, scan, drain, copy) with the transfer.
 //
-// It does not model hardware structures (those are memory, cache and nic),
-// failover, or application-failure recovery.
+// For failover, Monitor is one host's failure detector (heartbeats over
+// the replication path, a timeout of Misses intervals re-armed by each one
+// heard) and Witness settles which host of a pair holds the protected VMs
+// when each suspects the other; the LinkTransport can be cut and loses a
+// crashed sender's unfinished messages, and Stop ends a primary's
+// checkpointing. Activating VMs on the secondary is the experiment
+// package's (it builds hosts).
+//
+// It does not model hardware structures (those are memory, cache and nic)
+// or application-failure recovery.
 package hypervisor
