@@ -45,6 +45,30 @@ type Backing struct {
 	// OnWrite, if set, is told of every write the firmware makes into
 	// guest memory on the guest's behalf: the guest range written.
 	OnWrite func(va, n uint64)
+	// limit bounds the image bytes the guest's chunks may occupy (0: the
+	// whole image), as a VM's memory allowance below its image.
+	limit uint64
+	// OnNoMemory, if set, is told when a mapping fails because the image
+	// (or the limit) cannot hold it.
+	OnNoMemory func()
+}
+
+// SetLimit bounds the image bytes the guest may occupy to limit (rounded
+// down to whole 64 KiB frames; 0 or more than the image: the image). It
+// takes nothing back: a guest above a lowered limit cannot grow.
+func (b *Backing) SetLimit(limit uint64) {
+	if limit >= b.size {
+		limit = 0
+	}
+	b.limit = limit &^ (ChunkSize - 1)
+}
+
+// Limit returns the image bytes the guest may occupy.
+func (b *Backing) Limit() uint64 {
+	if b.limit == 0 {
+		return b.size
+	}
+	return b.limit
 }
 
 // NewIdentityBacking returns an empty identity backing.
@@ -115,7 +139,11 @@ func (b *Backing) reserve(start, end uint64) Errno {
 			need = append(need, c)
 		}
 	}
-	if uint64(len(need)) > uint64(len(b.free))+(b.size-b.next)/ChunkSize {
+	if uint64(len(need)) > uint64(len(b.free))+(b.size-b.next)/ChunkSize ||
+		uint64(len(b.chunks)+len(need))*ChunkSize > b.Limit() {
+		if b.OnNoMemory != nil {
+			b.OnNoMemory()
+		}
 		return ENOMEM
 	}
 	for _, c := range need {

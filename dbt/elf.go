@@ -65,6 +65,28 @@ type Program struct {
 	RVC      bool   // e_flags: compressed instructions used
 	FloatABI string // e_flags: "soft", "single", "double" or "quad"
 	StackX   bool   // PT_GNU_STACK asks for an executable stack
+
+	data []byte // the file, for its symbols
+}
+
+// Symbol returns the guest address of the symbol called name in the
+// program's symbol table (load bias applied), and false if the program
+// has none by that name — or no symbol table, as a stripped program.
+func (p *Program) Symbol(name string) (uint64, bool) {
+	f, err := elf.NewFile(bytes.NewReader(p.data))
+	if err != nil {
+		return 0, false
+	}
+	syms, err := f.Symbols()
+	if err != nil {
+		return 0, false
+	}
+	for _, s := range syms {
+		if s.Name == name && s.Section != elf.SHN_UNDEF {
+			return s.Value + p.Base, true
+		}
+	}
+	return 0, false
 }
 
 // Brk returns the initial program break: the first page boundary above the
@@ -158,7 +180,7 @@ func LoadProgram(data []byte) (prog *Program, err error) {
 		return nil, fmt.Errorf("malformed ELF file: %w", err)
 	}
 
-	prog = &Program{PIE: typ == elf.ET_DYN, Phent: 56, Phnum: uint64(hdr.Phnum)}
+	prog = &Program{PIE: typ == elf.ET_DYN, Phent: 56, Phnum: uint64(hdr.Phnum), data: data}
 	if prog.PIE {
 		prog.Base = StaticPIEBase
 	}

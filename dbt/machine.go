@@ -556,6 +556,17 @@ func (m *Machine) Run() (Result, error) {
 	return res, err
 }
 
+// WriteGuest writes buf into the guest's data at va, as the firmware does
+// on the guest's behalf (the hypervisor changing a restored guest's
+// environment before it runs again): the pages must be mapped writable.
+// It does not look for translated code there, so it is not for code.
+func (m *Machine) WriteGuest(va uint64, buf []byte) error {
+	if e := m.proc.AS.Write(va, buf); e != 0 {
+		return fmt.Errorf("writing %d bytes at guest address %#x: %v", len(buf), va, e)
+	}
+	return nil
+}
+
 // Exited reports whether the guest has exited or died.
 func (m *Machine) Exited() bool { return m.exited }
 

@@ -120,6 +120,49 @@ func TestImageBackingFull(t *testing.T) {
 	require.Error(t, err, "beyond host memory")
 }
 
+// TestImageBackingLimit: a limit below the image refuses mappings beyond
+// it (ENOMEM, reported to OnNoMemory); raising it lets the guest grow.
+func TestImageBackingLimit(t *testing.T) {
+	phys, err := memory.NewPhysical(4 << 20)
+	require.NoError(t, err)
+	mem, err := NewImageBacking(phys, 0, 1<<20)
+	require.NoError(t, err)
+	refused := 0
+	mem.OnNoMemory = func() { refused++ }
+	mem.SetLimit(256<<10 + 100) // whole frames: 256 KiB
+	require.Equal(t, uint64(256<<10), mem.Limit())
+	as, err := NewAddressSpaceIn(mem)
+	require.NoError(t, err)
+	_, e := as.Mmap(0, 192<<10, PermR|PermW, MapPrivate|MapAnonymous, "anon")
+	require.Zero(t, e)
+	_, e = as.Mmap(0, 128<<10, PermR|PermW, MapPrivate|MapAnonymous, "anon")
+	require.Equal(t, ENOMEM, e)
+	require.Equal(t, 1, refused)
+	mem.SetLimit(0)
+	require.Equal(t, uint64(1<<20), mem.Limit())
+	_, e = as.Mmap(0, 128<<10, PermR|PermW, MapPrivate|MapAnonymous, "anon")
+	require.Zero(t, e)
+}
+
+// TestSymbol: an unstripped program's symbols are found (kvserver keeps
+// its allocator's padding word); a stripped one has none.
+func TestSymbol(t *testing.T) {
+	for _, c := range []struct {
+		prog, sym string
+		found     bool
+	}{{"kvserver", "twinsim_alloc_pad", true}, {"kvserver", "no_such_symbol", false}, {"sieve", "main", false}} {
+		data, err := os.ReadFile("../workloads/bin/" + c.prog)
+		require.NoError(t, err)
+		p, err := LoadProgram(data)
+		require.NoError(t, err)
+		a, ok := p.Symbol(c.sym)
+		require.Equal(t, c.found, ok, c)
+		if ok {
+			require.Positive(t, a)
+		}
+	}
+}
+
 // runFull returns a case's uninterrupted run in an image: output, exit
 // status, guest instructions and cycles.
 func runFull(t require.TestingT, hostPage uint64, c diffCase) (string, int, uint64, uint64) {

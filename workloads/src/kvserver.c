@@ -11,9 +11,26 @@
 // A datagram that is not a well-formed request is answered BAD_REQUEST
 // (with id 0 if it is too short to carry one).
 //
-// Usage: kvserver PORT [REQUESTS]: serve until REQUESTS requests have been
-// answered (0 or absent: for ever), then print the counters and a digest
-// of the store (independent of insertion order) and exit.
+// Usage: kvserver [-b BUGS] PORT [REQUESTS]: serve until REQUESTS requests
+// have been answered (0 or absent: for ever), then print the counters and a
+// digest of the store (independent of insertion order) and exit.
+//
+// -b switches on input-triggered bugs, a comma-separated list, for the
+// application-failure experiments (off by default, when the server has
+// none of them):
+//   overflow  a PUT copies its key into a 24-byte heap buffer, so a key
+//             longer than 24 bytes overwrites the heap block after it —
+//             a note the PUT then uses: a crash (SIGSEGV or SIGABRT);
+//   null      a GET of a 13-byte key that is not stored dereferences NULL
+//             (SIGSEGV);
+//   leak      a PUT of a value of exactly 777 bytes leaks a 64 KiB undo
+//             buffer, so a run of them exhausts the memory.
+// The per-request buffers come from kv_alloc, a region allocator (its
+// blocks one after another in a region emptied after each request, as
+// Apache's pools are) that pads every block with twinsim_alloc_pad bytes
+// (0 here): a recovery that restarts the server with a padded allocator
+// sets that word in the restored image, so that an overflow lands in the
+// padding, as Rx's allocator does.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -38,6 +55,31 @@ struct entry {
 
 static struct entry *table[BUCKETS];
 static long entries, gets, puts_, dels, bad, hits;
+
+// The bugs switched on by -b.
+static int bug_overflow, bug_null, bug_leak;
+
+// twinsim_alloc_pad is the padding kv_alloc adds after every block: the
+// allocator's mode, which a recovery may change in the restored image.
+volatile unsigned long twinsim_alloc_pad;
+
+static uint8_t region[1 << 16];
+static size_t region_used;
+
+static void *kv_alloc(size_t n) {
+	size_t at = region_used;
+	region_used = (at + n + twinsim_alloc_pad + 7) & ~(size_t)7;
+	if (region_used > sizeof region) abort();
+	return region + at;
+}
+
+static void kv_reset(void) { region_used = 0; }
+
+// A note on a PUT, allocated after the key's copy.
+struct note {
+	long *volatile counter;
+	long bytes;
+};
 
 static uint64_t fnv(const uint8_t *p, size_t n, uint64_t h) {
 	for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 0x100000001b3ULL;
@@ -76,6 +118,11 @@ static size_t handle(const uint8_t *req, size_t n, uint8_t *resp) {
 	switch (op) {
 	case GET:
 		gets++;
+		if (!*e && bug_null && klen == 13) {
+			// The bug: this path forgets the entry may be missing.
+			struct entry *none = *e;
+			resp[6] = none->value_len & 255;
+		}
 		if (!*e) {
 			resp[4] = NOT_FOUND;
 			break;
@@ -87,6 +134,23 @@ static size_t handle(const uint8_t *req, size_t n, uint8_t *resp) {
 		break;
 	case PUT:
 		puts_++;
+		if (bug_overflow) {
+			// The bug: the key's copy holds 24 bytes, and the note after it
+			// is overwritten by a longer key.
+			volatile uint8_t *copy = kv_alloc(24);
+			struct note *note = kv_alloc(sizeof *note);
+			note->counter = &puts_, note->bytes = vlen;
+			for (int i = 0; i < klen; i++) copy[i] = key[i];
+			long *counter = note->counter;
+			*counter += 1, puts_--;
+			kv_reset();
+		}
+		if (bug_leak && vlen == 777) {
+			// The bug: the undo buffer of such a PUT is never freed.
+			uint8_t *undo = malloc(65536);
+			if (!undo) abort();
+			memset(undo, 1, 65536);
+		}
 		if (!*e) {
 			if (entries >= MAX_ENTRIES) {
 				resp[4] = FULL;
@@ -134,8 +198,20 @@ static uint64_t digest(void) {
 }
 
 int main(int argc, char **argv) {
+	if (argc > 2 && strcmp(argv[1], "-b") == 0) {
+		for (char *b = strtok(argv[2], ","); b; b = strtok(NULL, ",")) {
+			if (strcmp(b, "overflow") == 0) bug_overflow = 1;
+			else if (strcmp(b, "null") == 0) bug_null = 1;
+			else if (strcmp(b, "leak") == 0) bug_leak = 1;
+			else {
+				fprintf(stderr, "kvserver: unknown bug %s (overflow, null, leak)\n", b);
+				return 2;
+			}
+		}
+		argc -= 2, argv += 2;
+	}
 	if (argc < 2) {
-		fprintf(stderr, "usage: kvserver PORT [REQUESTS]\n");
+		fprintf(stderr, "usage: kvserver [-b BUGS] PORT [REQUESTS]\n");
 		return 2;
 	}
 	long limit = argc > 2 ? atol(argv[2]) : 0;
