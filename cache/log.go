@@ -402,6 +402,29 @@ func (c *Controller) Drain(fn func(addr uint64, thread uint16)) int {
 	return n
 }
 
+// Flush empties every attached level now, as a flush of the caches does:
+// each valid row is invalidated, a flagged one first logged as at eviction
+// (step 440), so that no modification escapes the log. It returns the rows
+// invalidated; dirty data is not modelled beyond the flags (the caches hold
+// tags), so the caller charges the write-backs' time.
+func (c *Controller) Flush(now sim.Time) (lines int) {
+	c.now = now
+	for _, cc := range c.caches {
+		for i := range cc.rows {
+			r := &cc.rows[i]
+			if r.flags&fValid == 0 {
+				continue
+			}
+			if r.flags&fIMF != 0 {
+				c.logLine(cc.addrOf(i), r.thread, srcEvict, now)
+			}
+			r.flags = 0
+			lines++
+		}
+	}
+	return lines
+}
+
 // Scan is the checkpoint part of step 440: it examines every row of every
 // attached level that can hold flags (see Cache.HoldsFlags), in order, appends the address of each flagged
 // row to the log and clears its flag (dirty bits and data are unchanged).

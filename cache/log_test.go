@@ -172,6 +172,30 @@ func TestCheckpointScanLogsAllFlaggedLinesAndClearsFlags(t *testing.T) {
 	require.Equal(t, uint64(32), r.stat(t, "scan_lines"))
 }
 
+// TestFlushLogsFlaggedLinesAndEmptiesTheLevels: a flush invalidates every
+// valid row of every attached level, logging each flagged one as an
+// eviction would, so no modification escapes the log.
+func TestFlushLogsFlaggedLinesAndEmptiesTheLevels(t *testing.T) {
+	r := newRig(t, rigOpts{})
+	addrs := []uint64{0x0, 0x80, 0x4000}
+	for _, a := range addrs {
+		r.store(a, backedVM, Guest)
+	}
+	r.store(0x8000, unbackedVM, Guest)
+	valid := 0
+	for _, c := range []*Cache{r.l1, r.l2} {
+		c.Rows(func(Row) { valid++ })
+	}
+	require.Equal(t, valid, r.ctl.Flush(sim.Microsecond))
+	for _, c := range []*Cache{r.l1, r.l2} {
+		n := 0
+		c.Rows(func(Row) { n++ })
+		require.Zero(t, n, c.Name())
+	}
+	require.ElementsMatch(t, addrs, r.drain())
+	require.Equal(t, uint64(len(addrs)), r.stat(t, "evict_entries"))
+}
+
 func TestScanCostIsProportionalToRowsExamined(t *testing.T) {
 	for _, tc := range []struct {
 		l1Policy       WritePolicy

@@ -26,9 +26,9 @@ func TestParseErrors(t *testing.T) {
 		{"ambiguous suggestion", "[cache.l4]\nsize = 4",
 			`t.toml: cache.l4: unknown key (allowed keys in cache: l1, l1i, l2, l3, line_size)`},
 		{"unknown top-level table", "[hots]\ncores = 4",
-			`t.toml: hots: unknown key (allowed keys at top level: backup, cache, client, core, dram, exec, fault, ha, host, hypervisor, network, nic, output, run, tlb, translator, vm; did you mean "host"?)`},
+			`t.toml: hots: unknown key (allowed keys at top level: backup, cache, client, core, dram, exec, fault, ha, host, hypervisor, network, nic, output, recovery, run, tlb, translator, vm; did you mean "host"?)`},
 		{"unknown key in vm", "[[vm]]\nname = \"a\"\ncore = [0]",
-			`t.toml: vm[0].core: unknown key (allowed keys in vm[0]: backed_up, bulk, cores, memory, name, program, role, service, vf, workload; did you mean "cores"?)`},
+			`t.toml: vm[0].core: unknown key (allowed keys in vm[0]: backed_up, bulk, cores, memory, memory_limit, name, program, role, service, vf, workload; did you mean "cores"?)`},
 		{"string for integer", "[cache.l2]\nways = \"eight\"",
 			`t.toml: cache.l2.ways: "eight" has type string; must be an integer`},
 		{"float for integer", "[cache.l2]\nways = 8.0",
@@ -188,7 +188,7 @@ func TestSetErrors(t *testing.T) {
 		{[]string{"cache.l2.wayz=4"},
 			`--set cache.l2.wayz=4: cache.l2.wayz: unknown key (allowed keys in cache.l2: ` + cacheL2Keys + `; did you mean "ways"?)`},
 		{[]string{"cach.l2.ways=4"},
-			`--set cach.l2.ways=4: cach: unknown key (allowed keys at top level: backup, cache, client, core, dram, exec, fault, ha, host, hypervisor, network, nic, output, run, tlb, translator, vm; did you mean "cache"?)`},
+			`--set cach.l2.ways=4: cach: unknown key (allowed keys at top level: backup, cache, client, core, dram, exec, fault, ha, host, hypervisor, network, nic, output, recovery, run, tlb, translator, vm; did you mean "cache"?)`},
 		{[]string{"cache.l2.ways=eight"},
 			`--set cache.l2.ways=eight: cache.l2.ways: "eight" has type string; must be an integer`},
 		{[]string{"cache.l2.ways=0"},
@@ -257,7 +257,7 @@ func TestEveryEnumValue(t *testing.T) {
 	require.Equal(t, []string{"run.scenario", "host.page_size", "core.model", "core.predictor", "translator.strategy", "cache.l1.replacement",
 		"cache.l1.write_policy", "cache.l1i.replacement", "cache.l1i.write_policy", "cache.l2.replacement", "cache.l2.write_policy", "cache.l3.replacement", "cache.l3.write_policy",
 		"backup.overflow", "vm[0].workload.pattern", "vm[0].role", "vm[0].service.dist", "nic.buffering", "nic.scheduler",
-		"nic.overflow", "ha.method", "ha.transport", "ha.fencing", "ha.after_failover", "client[0].mode", "client[0].protocol", "fault[0].kind", "fault[0].host"}, paths)
+		"nic.overflow", "ha.method", "ha.transport", "ha.fencing", "ha.after_failover", "client[0].mode", "client[0].protocol", "client[0].kv.poison_kind", "fault[0].kind", "fault[0].host", "recovery.mode"}, paths)
 
 	for _, k := range keys {
 		for _, v := range strings.Split(k.tag, ",") {

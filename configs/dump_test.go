@@ -62,7 +62,7 @@ func TestDumpFormat(t *testing.T) {
 	}
 	require.Equal(t, []string{"[run]", "[host]", "[tlb]", "[core]", "[translator]", "[cache]", "[cache.l1]", "[cache.l1i]", "[cache.l2]", "[cache.l3]",
 		"[dram]", "[backup]", "[hypervisor]", "[[vm]]", "[vm.workload]", "[vm.service]", "[vm.bulk]",
-		"[[vm]]", "[vm.workload]", "[vm.service]", "[vm.bulk]", "[exec]", "[nic]", "[ha]", "[network]", "[output]"}, headers)
+		"[[vm]]", "[vm.workload]", "[vm.service]", "[vm.bulk]", "[exec]", "[nic]", "[ha]", "[network]", "[recovery]", "[output]"}, headers)
 }
 
 // TestEveryFieldDocumented: every key has a TOML name and a one-line doc,
@@ -102,7 +102,7 @@ func TestEveryFieldDocumented(t *testing.T) {
 		}
 	}
 	walk(reflect.TypeFor[Config](), "")
-	require.Equal(t, 206, n, "number of keys and tables in the schema")
+	require.Equal(t, 221, n, "number of keys and tables in the schema")
 }
 
 // TestDumpParseProperty: random valid values survive Dump→Parse exactly.

@@ -31,6 +31,7 @@ type Config struct {
 	Network    NetworkConfig    `toml:"network" doc:"the switch joining the hosts and the external hosts (run.scenario = \"ha-nic\")"`
 	Clients    []ClientConfig   `toml:"client" doc:"one table per external client host sending requests to a service VM (run.scenario = \"ha-nic\"); keys missing from a table take the defaults shown"`
 	Faults     []FaultConfig    `toml:"fault" doc:"one table per injected failure (run.scenario = \"ha-nic\"); keys missing from a table take the defaults shown; none by default"`
+	Recovery   RecoveryConfig   `toml:"recovery" doc:"recovery of backed-up program VMs from application failures by rollback and re-execution in a changed environment (patent family 4; run.scenario = \"ha-nic\")"`
 	Output     OutputConfig     `toml:"output" doc:"what a run writes besides config.toml, stats and meta.json"`
 }
 
@@ -198,16 +199,17 @@ type HypervisorConfig struct {
 // VMConfig describes one virtual machine. Keys missing from a [[vm]] table
 // take DefaultVM's values.
 type VMConfig struct {
-	Name     string         `toml:"name" doc:"VM name, unique" rule:"1..40 characters from a-z, 0-9, _ and -"`
-	BackedUp bool           `toml:"backed_up" doc:"whether this VM's image is backed up (checkpointed)"`
-	Memory   Size           `toml:"memory" doc:"image size" range:"1MiB..64GiB" rule:"a multiple of host.page_size; all VMs together at most host.memory"`
-	Cores    []int          `toml:"cores" doc:"indices of the cores that run this VM" rule:"non-empty; each 0..host.cores - 1; a core runs at most one VM, except that program VMs may share cores (time-sliced, hypervisor.timeslice); exactly one for program, service and bulk VMs"`
-	Workload WorkloadConfig `toml:"workload" doc:"the VM's synthetic memory workload (a service VM's requests draw their memory operations from it)"`
-	Role     string         `toml:"role" doc:"what the VM runs: memory (its workload's access stream without pause), program (a guest program, run by the binary translator on the cycle-level core model), service (answers requests from [[client]] hosts, ha-nic) or bulk (sends packets to an external sink as fast as bulk.rate allows, ha-nic)" enum:"memory,program,service,bulk" rule:"memory or program outside ha-nic"`
-	Program  string         `toml:"program" doc:"a program VM's guest: a static RV64GC Linux program and its arguments, separated by spaces, as exec.command (a path, or the name of a committed workload); its image holds the guest's memory, its standard output and error go to vm-NAME.stdout and vm-NAME.stderr in the run directory" rule:"not empty for a program VM, empty otherwise"`
-	VF       bool           `toml:"vf" doc:"the VM has a virtual function of the host's adapter, with its own MAC and descriptor rings in its memory (ha-nic)" rule:"true for service and bulk VMs, and for backed-up VMs in ha-nic"`
-	Service  ServiceConfig  `toml:"service" doc:"the request/response service of a service VM"`
-	Bulk     BulkConfig     `toml:"bulk" doc:"the traffic of a bulk VM"`
+	Name        string         `toml:"name" doc:"VM name, unique" rule:"1..40 characters from a-z, 0-9, _ and -"`
+	BackedUp    bool           `toml:"backed_up" doc:"whether this VM's image is backed up (checkpointed)"`
+	Memory      Size           `toml:"memory" doc:"image size" range:"1MiB..64GiB" rule:"a multiple of host.page_size; all VMs together at most host.memory"`
+	Cores       []int          `toml:"cores" doc:"indices of the cores that run this VM" rule:"non-empty; each 0..host.cores - 1; a core runs at most one VM, except that program VMs may share cores (time-sliced, hypervisor.timeslice); exactly one for program, service and bulk VMs"`
+	Workload    WorkloadConfig `toml:"workload" doc:"the VM's synthetic memory workload (a service VM's requests draw their memory operations from it)"`
+	Role        string         `toml:"role" doc:"what the VM runs: memory (its workload's access stream without pause), program (a guest program, run by the binary translator on the cycle-level core model), service (answers requests from [[client]] hosts, ha-nic) or bulk (sends packets to an external sink as fast as bulk.rate allows, ha-nic)" enum:"memory,program,service,bulk" rule:"memory or program outside ha-nic"`
+	Program     string         `toml:"program" doc:"a program VM's guest: a static RV64GC Linux program and its arguments, separated by spaces, as exec.command (a path, or the name of a committed workload); its image holds the guest's memory, its standard output and error go to vm-NAME.stdout and vm-NAME.stderr in the run directory" rule:"not empty for a program VM, empty otherwise"`
+	VF          bool           `toml:"vf" doc:"the VM has a virtual function of the host's adapter, with its own MAC and descriptor rings in its memory (ha-nic)" rule:"true for service and bulk VMs, and for backed-up VMs in ha-nic"`
+	MemoryLimit Size           `toml:"memory_limit" doc:"a program VM's guest may occupy at most this much of its image, in 64 KiB frames (0B: all of it); a mapping beyond it fails with ENOMEM, and recovery's more-memory change raises it" range:"0B..64GiB" rule:"at most vm.memory"`
+	Service     ServiceConfig  `toml:"service" doc:"the request/response service of a service VM"`
+	Bulk        BulkConfig     `toml:"bulk" doc:"the traffic of a bulk VM"`
 }
 
 // ServiceConfig describes a service VM's work per request.
@@ -270,6 +272,25 @@ type HAConfig struct {
 	AfterFailover     string    `toml:"after_failover" doc:"failover: what the VMs activated on the secondary do: run unprotected, or re-protect onto a spare host (host2) — their whole images copied to it first over a dedicated link (link_bandwidth, link_latency), their output held from the activation until the first checkpoint after the copy commits — so that a second failure fails them over again" enum:"unprotected,spare"`
 }
 
+// RecoveryConfig is application-failure recovery (patent family 4): how a
+// failure is recognised, and what is done about it.
+type RecoveryConfig struct {
+	Enabled       bool     `toml:"enabled" doc:"watch the backed-up program VMs for application failures — death by SIGSEGV, SIGBUS, SIGABRT, SIGILL or SIGFPE, an exit status of exit_statuses, no system call for watchdog while runnable, a mapping refused for want of memory — and recover them"`
+	Mode          string   `toml:"mode" doc:"rollback (restore the VM from the newest kept checkpoint before the input it was serving arrived, apply the policy's next environment change and re-execute the inputs since) or restart (start the program afresh in its image: its state is lost)" enum:"rollback,restart"`
+	Policy        []string `toml:"policy" doc:"the environment changes of successive attempts, one per attempt (a failure within window of an attempt starts the next; after the last the recovery gives up): none (plain rollback), drop-request (re-execute without the input being served at the failure), reorder-inputs (reverse each run of inputs that arrived within reorder_window of each other), more-memory (multiply the VM's memory limit by memory_factor), pad-allocator (set the guest allocator's padding word, the symbol twinsim_alloc_pad, to pad_bytes), flush (flush the caches; the code is translated afresh as after every rollback); restart uses one attempt per entry" rule:"1..16 entries"`
+	Keep          int      `toml:"keep" doc:"checkpoints the secondary keeps, images and states, to roll back to" range:"1..64"`
+	Watchdog      Duration `toml:"watchdog" doc:"a VM that runs this long without a system call has hung" range:"1us..10s"`
+	ExitStatuses  []int    `toml:"exit_statuses" doc:"exit statuses that count as a failure (none by default: a program that exits has ended)" rule:"each 0..255"`
+	Window        Duration `toml:"window" doc:"an attempt whose VM runs this long without failing has recovered it" range:"1us..3600s"`
+	Restore       Duration `toml:"restore" doc:"fixed time to restore a VM from a checkpoint (or restart it), besides fetching its image from the secondary at ha.link_bandwidth (assumed)" range:"0s..10s"`
+	ReorderWindow Duration `toml:"reorder_window" doc:"reorder-inputs: inputs delivered within this of the one before are concurrent" range:"0s..1s"`
+	MemoryFactor  float64  `toml:"memory_factor" doc:"more-memory: the factor the VM's memory limit grows by (up to its image)" range:"1..1024"`
+	PadBytes      Size     `toml:"pad_bytes" doc:"pad-allocator: the padding after each allocation" range:"8B..64KiB"`
+}
+
+// Recovery environment changes, in the order of the default policy.
+var RecoveryChanges = []string{"none", "drop-request", "reorder-inputs", "more-memory", "pad-allocator", "flush"}
+
 // FaultConfig is one injected failure. Its time is fixed (at) or drawn
 // uniformly from [after, after + within) on the fault's own random stream,
 // so that a sweep over seeds draws many instants.
@@ -314,6 +335,8 @@ type KVMix struct {
 	GetFraction float64 `toml:"get_fraction" doc:"share of GET requests" range:"0..1" rule:"get_fraction + put_fraction at most 1; the rest are DEL"`
 	PutFraction float64 `toml:"put_fraction" doc:"share of PUT requests" range:"0..1"`
 	ValueBytes  Size    `toml:"value_bytes" doc:"largest PUT value (each is 1 byte to this, uniformly)" range:"1B..1024B"`
+	Poison      float64 `toml:"poison" doc:"share of requests that are poison: the request that triggers poison_kind's bug in a kvserver run with -b (sent once, never resent, its answer not checked)" range:"0..1"`
+	PoisonKind  string  `toml:"poison_kind" doc:"the poison requests: overflow (a PUT with a 48-byte key), null (a GET of a 13-byte key never stored) or leak (a PUT of a 777-byte value)" enum:"overflow,null,leak"`
 }
 
 // Pattern is a synthetic workload's address pattern.
@@ -391,6 +414,9 @@ func Default() Config {
 			SoftExitCycles: 3000, SoftPacketCycles: 2000, SoftReleaseCycles: 2000,
 			Heartbeat: Duration(100 * sim.Millisecond), Misses: 3, Fencing: "witness", ClaimTimeout: Duration(10 * sim.Millisecond),
 			Activation: Duration(5 * sim.Millisecond), AfterFailover: "unprotected"},
+		Recovery: RecoveryConfig{Mode: "rollback", Policy: []string{"drop-request", "pad-allocator", "more-memory", "reorder-inputs", "flush"},
+			Keep: 4, ExitStatuses: []int{}, Watchdog: Duration(50 * sim.Millisecond), Window: Duration(50 * sim.Millisecond), Restore: Duration(5 * sim.Millisecond),
+			ReorderWindow: Duration(sim.Millisecond), MemoryFactor: 2, PadBytes: 64},
 		Network: NetworkConfig{SwitchLatency: Duration(sim.Microsecond), ClientBandwidth: 1_250_000_000,
 			ClientLatency: Duration(5 * sim.Microsecond)},
 	}
@@ -400,7 +426,7 @@ func Default() Config {
 // sending 1000 requests a second of 128 bytes to the VM "web".
 func DefaultClient() ClientConfig {
 	return ClientConfig{Name: "client", VM: "web", Mode: "open", Rate: 1000, Outstanding: 1, RequestBytes: 128,
-		Protocol: "synthetic", Port: 7000, KV: KVMix{Keys: 256, GetFraction: 0.5, PutFraction: 0.4, ValueBytes: 512},
+		Protocol: "synthetic", Port: 7000, KV: KVMix{Keys: 256, GetFraction: 0.5, PutFraction: 0.4, ValueBytes: 512, PoisonKind: "overflow"},
 		Timeout: Duration(sim.Second), Retries: 5}
 }
 

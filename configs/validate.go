@@ -6,6 +6,7 @@ import (
 	"math/bits"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -216,6 +217,48 @@ func (v *validator) rules(c Config) {
 	}
 	v.nicRules(c)
 	v.faultRules(c)
+	v.recoveryRules(c)
+}
+
+// recoveryRules checks [recovery] and the VMs' memory limits.
+func (v *validator) recoveryRules(c Config) {
+	for i, vm := range c.VMs {
+		if vm.MemoryLimit > vm.Memory && v.ok(fmt.Sprintf("vm[%d].memory", i)) {
+			v.fail(fmt.Sprintf("vm[%d].memory_limit", i), "%s is not allowed; must be at most vm.memory (%s)", vm.MemoryLimit, vm.Memory)
+		}
+	}
+	r := c.Recovery
+	if n := len(r.Policy); n < 1 || n > 16 {
+		v.fail("recovery.policy", "%d entries are not allowed; must be 1..16", n)
+	}
+	for i, ch := range r.Policy {
+		if !slices.Contains(RecoveryChanges, ch) {
+			v.fail(fmt.Sprintf("recovery.policy[%d]", i), "%s is not allowed; must be one of %s", tomlString(ch), strings.Join(RecoveryChanges, ", "))
+		}
+	}
+	for i, st := range r.ExitStatuses {
+		if st < 0 || st > 255 {
+			v.fail(fmt.Sprintf("recovery.exit_statuses[%d]", i), "%d is not allowed; must be 0..255", st)
+		}
+	}
+	if !r.Enabled {
+		return
+	}
+	switch {
+	case c.Run.Scenario != "ha-nic":
+		v.fail("recovery.enabled", "true is not allowed; recovery runs in run.scenario = \"ha-nic\" (this one is %s)", tomlString(c.Run.Scenario))
+	case c.HA.Failover:
+		v.fail("recovery.enabled", "true is not allowed with ha.failover; recovery from application failures and host failover are not modelled together")
+	case !c.Backup.Enabled:
+		v.fail("recovery.enabled", "true is not allowed with backup.enabled = false; recovery rolls back to checkpoints")
+	}
+	recoverable := false
+	for _, vm := range c.VMs {
+		recoverable = recoverable || vm.BackedUp && vm.Role == "program" && vm.VF
+	}
+	if !recoverable && c.Run.Scenario == "ha-nic" {
+		v.fail("recovery.enabled", "true is not allowed; no VM is a backed-up program VM with a virtual function, which is what recovery watches")
+	}
 }
 
 // faultRules checks the injected faults and what failover needs.

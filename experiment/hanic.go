@@ -256,6 +256,7 @@ func buildHANIC(env *sim.Env, cfg configs.Config) (*haNIC, error) {
 			ccfg.Server = uint64(macVM + vi + 1)
 			k := cc.KV
 			if ccfg.Payload, err = workloads.NewKVMix(scope, workloads.KVMixConfig{Keys: k.Keys, GetFraction: k.GetFraction,
+				Poison: k.Poison, PoisonKind: k.PoisonKind,
 				PutFraction: k.PutFraction, ValueBytes: int(k.ValueBytes), Client: ipClients + uint32(j+1),
 				Server: ipVMs + uint32(vi+1), ClientPort: uint16(40000 + j), ServerPort: uint16(cc.Port), Prefix: cc.Name}); err != nil {
 				return nil, err

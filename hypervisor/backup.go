@@ -468,6 +468,18 @@ func alignUp(x, a uint64) uint64 { return (x + a - 1) &^ (a - 1) }
 // AddState adds s to the state every checkpoint carries.
 func (b *Backup) AddState(s StateSource) { b.states = append(b.states, s) }
 
+// ReplaceState puts s in old's place among the state sources (a VM
+// restored from a checkpoint replaces the copy that failed).
+func (b *Backup) ReplaceState(old, s StateSource) {
+	for i, x := range b.states {
+		if x == old {
+			b.states[i] = s
+			return
+		}
+	}
+	b.states = append(b.states, s)
+}
+
 // Start schedules the first checkpoint one interval after now.
 func (b *Backup) Start() {
 	b.lastCkpt = b.eng.Now()

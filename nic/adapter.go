@@ -181,7 +181,7 @@ type Adapter struct {
 	sent, sentBytes, held, released, spilled, dropped, droppedBytes *sim.Counter
 	refused, violations                                             *sim.Counter
 	rxPackets, rxUnknown, rxNoBuffer, txCompletions, interrupts     *sim.Counter
-	rxTooLong, lostInFailure, lostInReset, resets                   *sim.Counter
+	rxTooLong, lostInFailure, lostInReset, resets, discarded        *sim.Counter
 	failed                                                          bool   // Fail: the host crashed
 	resetting                                                       bool   // Reset until Restart
 	gen                                                             uint32 // resets so far: events of earlier ones are stale
@@ -223,6 +223,7 @@ func New(scope sim.Scope, cfg Config) (*Adapter, error) {
 	a.rxTooLong = scope.Counter("rx_too_long", "frames dropped because they were longer than the VF's receive buffers")
 	a.lostInReset = scope.Counter("lost_in_reset", "frames held for commit, waiting to be sent, on the wire or being received when the adapter was reset (lost)")
 	a.resets = scope.Counter("resets", "times the adapter was reset")
+	a.discarded = scope.Counter("discarded_packets", "packets held for commit that were dropped because the execution producing them failed (application-failure recovery)")
 	a.lostInFailure = scope.Counter("lost_in_failure", "frames held for commit, waiting to be sent or on the wire when the host failed (lost with it)")
 	a.txCompletions = scope.Counter("tx_completions", "transmit descriptors completed")
 	a.interrupts = scope.Counter("interrupts", "interrupts raised to drivers")
@@ -536,6 +537,25 @@ func (a *Adapter) Fail() {
 	}
 	a.failed = true
 	a.lostInFailure.Add(uint64(a.pendingFrames()))
+}
+
+// Discard drops the packets VF n holds for commit, now: the execution that
+// produced them failed and its VM was rolled back, so they must never be
+// sent (counted in discarded_packets). It returns how many it dropped.
+func (a *Adapter) Discard(n int) int {
+	v := a.vfs[n]
+	k := v.held.len()
+	for v.held.len() > 0 {
+		p := v.held.pop()
+		if !p.spilled {
+			a.occBytes -= p.FrameBytes()
+			a.occPackets--
+		}
+	}
+	v.held = queue{}
+	a.discarded.Add(uint64(k))
+	a.unblock()
+	return k
 }
 
 // Failed reports whether the adapter has failed (Fail).

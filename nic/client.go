@@ -34,11 +34,12 @@ type ClientConfig struct {
 	Retries int
 }
 
-// Retrier is a Payload that is told when a request goes out again (the
-// server may have applied an earlier copy, so an answer may reflect it)
-// and when the client gives a request up (the server may apply it or not).
+// Retrier is a Payload that is told when a request's timeout comes — it
+// says whether to send the request again (the server may have applied an
+// earlier copy, so an answer may reflect it) or to give it up — and when
+// the client gives a request up (the server may apply it or not).
 type Retrier interface {
-	Retry(tag uint64)
+	Retry(tag uint64) bool
 	Lost(tag uint64)
 }
 
@@ -221,10 +222,11 @@ func (c *Client) timeout(tag, gen uint64) {
 	if !ok || o.gen&0xff != gen {
 		return // answered, or a later send's timer is the live one
 	}
-	if o.sends > c.cfg.Retries {
+	r, retrier := c.cfg.Payload.(Retrier)
+	if o.sends > c.cfg.Retries || retrier && !r.Retry(tag) {
 		delete(c.pending, tag)
 		c.lost.Inc()
-		if r, ok := c.cfg.Payload.(Retrier); ok {
+		if retrier {
 			r.Lost(tag)
 		}
 		if !c.cfg.OpenLoop {
@@ -233,9 +235,6 @@ func (c *Client) timeout(tag, gen uint64) {
 		return
 	}
 	c.resent.Inc()
-	if r, ok := c.cfg.Payload.(Retrier); ok {
-		r.Retry(tag)
-	}
 	c.transmit(tag, o)
 }
 

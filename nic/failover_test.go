@@ -164,3 +164,24 @@ func TestAdapterReset(t *testing.T) {
 	require.Len(t, *got, 2)
 	require.Equal(t, uint64(4), (*got)[1].p.ID)
 }
+
+// TestAdapterDiscard: the packets a VF holds for commit are dropped, free
+// their buffer memory, and are never sent, even when their epoch commits.
+func TestAdapterDiscard(t *testing.T) {
+	env, a, got := newAdapter(t, testConfig())
+	vf := mustVF(t, a, 0xa, true)
+	for i := range 3 {
+		require.True(t, a.Send(vf, Packet{ID: uint64(i), Bytes: 100}))
+	}
+	b, n := a.Buffered()
+	require.Positive(t, b)
+	require.Equal(t, 3, n)
+	require.Equal(t, 3, a.Discard(vf))
+	b, n = a.Buffered()
+	require.Zero(t, b)
+	require.Zero(t, n)
+	a.Commit(vf, 0)
+	env.Engine.Run()
+	require.Empty(t, *got)
+	require.Equal(t, 3.0, stat(t, env, "discarded_packets"))
+}

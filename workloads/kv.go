@@ -78,6 +78,13 @@ type KVMixConfig struct {
 	Client, Server         uint32
 	ClientPort, ServerPort uint16
 	Prefix                 string // the client's key prefix: its keys are PREFIX-N
+	// Poison is the share of requests that trigger PoisonKind's bug in a
+	// kvserver run with -b: "overflow" (a PUT with a 48-byte key), "null"
+	// (a GET of a 13-byte key never stored) or "leak" (a PUT of a
+	// 777-byte value). They are outside the record, sent once and their
+	// answers not checked.
+	Poison     float64
+	PoisonKind string
 }
 
 // Validate names the first value out of range.
@@ -91,6 +98,10 @@ func (c KVMixConfig) Validate() error {
 		return fmt.Errorf("value size %d must be 1..%d", c.ValueBytes, KVMaxValue)
 	case len(fmt.Sprintf("%s-%d", c.Prefix, c.Keys)) > KVMaxKey:
 		return fmt.Errorf("keys %q are longer than %d bytes", c.Prefix, KVMaxKey)
+	case c.Poison < 0 || c.Poison > 1:
+		return fmt.Errorf("poison share %g must be 0..1", c.Poison)
+	case c.Poison > 0 && c.PoisonKind != "overflow" && c.PoisonKind != "null" && c.PoisonKind != "leak":
+		return fmt.Errorf("unknown poison kind %q (overflow, null, leak)", c.PoisonKind)
 	}
 	return nil
 }
@@ -125,6 +136,7 @@ type KVMix struct {
 	bad       *sim.Counter
 	unchecked *sim.Counter
 	checked   *sim.Counter
+	poisoned  *sim.Counter
 	scratch   nic.Datagram
 }
 
@@ -135,6 +147,7 @@ type kvExpect struct {
 	value   []byte // GET: the value expected
 	put     []byte // PUT: the value written
 	retried bool   // sent again: the server may apply it twice
+	poison  bool   // a poison request: outside the record
 	clean   bool   // nothing else was in flight on its key when it was sent
 	seq     uint64 // its number among the requests sent on its key
 }
@@ -155,12 +168,38 @@ func NewKVMix(scope sim.Scope, cfg KVMixConfig) (*KVMix, error) {
 	k.mism = kv.Counter("mismatches", "responses that disagree with the client's record of the store (0 unless state was lost)")
 	k.bad = kv.Counter("malformed", "frames that are not a response to one of the client's requests")
 	k.checked = kv.Counter("checked", "answers checked against the record")
+	k.poisoned = kv.Counter("poison", "poison requests sent")
 	k.unchecked = kv.Counter("unchecked", "answers the record cannot check: a DEL sent more than once (an earlier copy may have removed the key), or a GET or DEL on a key whose state is uncertain (a request on it given up, or every key busy)")
 	return k, nil
 }
 
+// poison returns the poison request tagged tag.
+func (k *KVMix) poison(tag uint64) []byte {
+	r := KVRequest{ID: uint32(tag)}
+	switch k.cfg.PoisonKind {
+	case "overflow":
+		r.Op, r.Key, r.Value = KVPut, []byte(fmt.Sprintf("%-48.48s", k.cfg.Prefix+"-overflow-")), []byte("v")
+		for i := range r.Key {
+			if r.Key[i] == ' ' {
+				r.Key[i] = 'X'
+			}
+		}
+	case "null":
+		r.Op, r.Key = KVGet, []byte(fmt.Sprintf("!%-12.12s", k.cfg.Prefix+"-null------"))
+	default: // leak
+		r.Op, r.Key, r.Value = KVPut, []byte(k.cfg.Prefix+"-leak"), make([]byte, 777)
+	}
+	k.expect[tag] = kvExpect{key: -1, op: r.Op, poison: true}
+	k.poisoned.Inc()
+	d := nic.Datagram{Src: k.cfg.Client, Dst: k.cfg.Server, SPort: k.cfg.ClientPort, DPort: k.cfg.ServerPort, Data: r.Encode()}
+	return d.Encode()
+}
+
 // Request implements nic.Payload.
 func (k *KVMix) Request(tag uint64) []byte {
+	if k.cfg.Poison > 0 && k.rng.Float64() < k.cfg.Poison {
+		return k.poison(tag)
+	}
 	i := k.rng.IntN(k.cfg.Keys)
 	for j := range k.cfg.Keys { // the first key from i on with nothing in flight
 		if n := (i + j) % k.cfg.Keys; k.inFlight[n] == 0 {
@@ -222,6 +261,10 @@ func (k *KVMix) Response(data []byte) (uint64, bool) {
 	if !ok {
 		return tag, true // a duplicate or unknown: the client ignores it
 	}
+	if want.poison {
+		delete(k.expect, tag)
+		return tag, true
+	}
 	k.done(tag, want)
 	switch {
 	case k.uncertain[want.key] && want.op != KVPut || want.retried && want.op == KVDel:
@@ -253,18 +296,28 @@ func (k *KVMix) done(tag uint64, e kvExpect) {
 	k.inFlight[e.key]--
 }
 
-// Retry implements nic.Retrier: the request tagged tag goes out again.
-func (k *KVMix) Retry(tag uint64) {
-	if e, ok := k.expect[tag]; ok {
+// Retry implements nic.Retrier: the request tagged tag goes out again,
+// unless it is a poison request, which is sent once.
+func (k *KVMix) Retry(tag uint64) bool {
+	e, ok := k.expect[tag]
+	if ok && e.poison {
+		return false
+	}
+	if ok {
 		e.retried = true
 		k.expect[tag] = e
 	}
+	return true
 }
 
 // Lost implements nic.Retrier: the client has given the request tagged
 // tag up, so the server may or may not have applied it.
 func (k *KVMix) Lost(tag uint64) {
-	if e, ok := k.expect[tag]; ok {
+	e, ok := k.expect[tag]
+	switch {
+	case ok && e.poison:
+		delete(k.expect, tag)
+	case ok:
 		k.done(tag, e)
 		k.uncertain[e.key] = true
 	}
