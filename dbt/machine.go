@@ -973,6 +973,9 @@ func (m *Machine) SyscallCounts() []NameCount {
 	return out
 }
 
+// Syscalls returns the system calls the guest has entered (Process.Syscalls).
+func (m *Machine) Syscalls() uint64 { return m.proc.syscalls }
+
 // NameCount is a name and a count.
 type NameCount struct {
 	Name  string

@@ -14,6 +14,17 @@ type Datagram struct {
 	Src, Dst     uint32
 	SPort, DPort uint16
 	Data         []byte
+	// Seq is the device's own number for a received datagram (0: none),
+	// carried in the socket's queue and given back when the guest reads
+	// it (Reader).
+	Seq uint64
+}
+
+// Reader is a NetDevice that is told when the guest reads a datagram it
+// delivered (takes it off its socket's queue): the input the guest is
+// serving.
+type Reader interface {
+	Read(d Datagram)
 }
 
 // NetDevice is the network under a guest's sockets: in a VM, the
@@ -486,6 +497,9 @@ func (p *Process) recvfrom(fd int64, iov [][2]uint64, flags int, addr, lenp uint
 	if flags&msgPeek == 0 {
 		s.queue = s.queue[1:]
 		s.queued -= len(d.Data)
+		if r, ok := p.cfg.Net.(Reader); ok {
+			r.Read(d)
+		}
 	}
 	n, e := p.scatter(iov, d.Data)
 	if e != 0 {

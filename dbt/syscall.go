@@ -76,8 +76,10 @@ type Process struct {
 	NetDropped uint64
 	deadline   sim.Time // a blocked call's timeout (sim.MaxTime: none; 0: nothing blocked)
 
-	calls   map[string]uint64
-	unknown map[string]uint64
+	calls map[string]uint64
+	// syscalls counts every entry into the system-call layer
+	syscalls uint64
+	unknown  map[string]uint64
 }
 
 type guestFile struct {
@@ -189,6 +191,10 @@ func (p *Process) Close() {
 // Calls returns how many times each system call was made, by name.
 func (p *Process) Calls() map[string]uint64 { return p.calls }
 
+// Syscalls returns the system calls the guest has entered, a blocked
+// call's retries included: a watchdog's measure of progress.
+func (p *Process) Syscalls() uint64 { return p.syscalls }
+
 // Unsupported returns the unsupported system calls made, by name, each
 // answered -ENOSYS.
 func (p *Process) Unsupported() map[string]uint64 { return p.unknown }
@@ -223,6 +229,7 @@ func (p *Process) Syscall(num uint64, a [6]uint64, pc uint64) (uint64, error) {
 // syscall is Syscall; count is false for a blocked call tried again.
 func (p *Process) syscall(num uint64, a [6]uint64, pc uint64, count bool) (uint64, error) {
 	name := SyscallName(num)
+	p.syscalls++ // every entry, a blocked call's retries too: the guest is not spinning in user code
 	if count {
 		p.calls[name]++
 	}

@@ -1,11 +1,9 @@
 package experiment
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"slices"
-	"strings"
 
 	"github.com/twinsim/twinsim/cache"
 	"github.com/twinsim/twinsim/configs"
@@ -49,7 +47,7 @@ type failover struct {
 	cfg   configs.Config
 	scope sim.Scope
 	eng   *sim.Engine
-	id    sim.HandlerID
+	*calls
 
 	hosts   []*foHost // host0, host1 and, with a spare, host2
 	terms   []*term   // the protection terms begun so far
@@ -59,8 +57,6 @@ type failover struct {
 	active *foHost
 
 	timeline []mark
-	calls    map[uint64]func()
-	seq      uint64
 
 	// The first failover's moments, and the state it resumed from.
 	faultAt, suspectAt, activeAt, firstFrame sim.Time
@@ -119,12 +115,6 @@ func (t *term) side(i int) *foHost {
 	return t.sec
 }
 
-// mark is one entry of the run's timeline.
-type mark struct {
-	at   sim.Time
-	what string
-}
-
 // newFailover prepares the faults of s's configuration and, with
 // ha.failover, the first term's heartbeats and the witness. It returns nil
 // when there is neither.
@@ -135,9 +125,8 @@ func newFailover(s *haNIC, link *hypervisor.LinkTransport) (*failover, error) {
 	}
 	env := s.scope.Env()
 	scope := env.Scope("failover")
-	f := &failover{s: s, cfg: cfg, scope: scope, eng: scope.Engine(), calls: map[uint64]func(){},
+	f := &failover{s: s, cfg: cfg, scope: scope, eng: scope.Engine(), calls: newCalls(scope.Engine()),
 		faultAt: sim.MaxTime, suspectAt: sim.MaxTime, activeAt: sim.MaxTime, firstFrame: sim.MaxTime}
-	f.id = f.eng.Register(f)
 	f.stats()
 	h0 := &foHost{n: 0, scope: s.scope, adapter: s.adapter, port: s.ports[0], mem: s.mem, runner: s.runner}
 	h1 := &foHost{n: 1, scope: env.Scope("host1"), adapter: s.second, port: s.ports[1], mem: s.replica}
@@ -273,20 +262,6 @@ func (f *failover) start() {
 		t.mon[0].Start()
 		t.mon[1].Start()
 	}
-}
-
-// at calls fn at time t.
-func (f *failover) at(t sim.Time, fn func()) {
-	f.seq++
-	f.calls[f.seq] = fn
-	f.eng.Schedule(sim.Event{Time: t, Handler: f.id, Arg: f.seq})
-}
-
-// Handle implements sim.Handler: a call falls due.
-func (f *failover) Handle(ev sim.Event) {
-	fn := f.calls[ev.Arg]
-	delete(f.calls, ev.Arg)
-	fn()
 }
 
 func (f *failover) note(format string, args ...any) {
@@ -827,16 +802,6 @@ func (f *failover) summary(w io.Writer) {
 		fmt.Fprintf(w, "re-protection, host%d to host%d: %.0f checkpoints, mean pause %s, %s replicated per checkpoint (mean); host%d's image %s of the %.0f acknowledged\n",
 			t.pri.n, t.sec.n, st("checkpoints"), fmtTime(st("pause.mean")), fmtBytes(st("ckpt_replicated_bytes.mean")), t.sec.n, check, st("commits"))
 	}
-}
-
-// timelineCSV is the timeline as a CSV file.
-func (f *failover) timelineCSV() []byte {
-	var b bytes.Buffer
-	b.WriteString("time_ps,event\n")
-	for _, m := range f.timeline {
-		fmt.Fprintf(&b, "%d,%q\n", uint64(m.at), strings.ReplaceAll(m.what, `"`, `'`))
-	}
-	return b.Bytes()
 }
 
 // copies returns the copies of the protected VMs that hosts other than

@@ -33,6 +33,7 @@ type haNIC struct {
 	ports   [2]int            // the switch ports of host0's and host1's adapters
 	check   *commitCheck      // nil without backup
 	fo      *failover         // nil without faults or failover
+	rec     *recovery         // nil without recovery
 	nicCfg  nic.Config        // every host's adapter's
 }
 
@@ -301,6 +302,9 @@ func buildHANIC(env *sim.Env, cfg configs.Config) (*haNIC, error) {
 	if s.fo, err = newFailover(s, link); err != nil {
 		return nil, err
 	}
+	if s.rec, err = newRecovery(s); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -552,23 +556,35 @@ func (s *haNIC) start() {
 	if s.fo != nil {
 		s.fo.start()
 	}
+	if s.rec != nil {
+		s.rec.start()
+	}
 }
 
 // files are each program VM's output — the copy's on host1 for a VM that
 // failed over: its output up to the checkpoint it resumed from, then its
 // own — and the failover timeline.
 func (s *haNIC) files() []outFile {
-	if s.fo == nil {
+	if s.fo == nil && s.rec == nil {
 		return s.backupHost.files()
 	}
 	var vms []*programVM
+	var lines [][]mark
 	for _, pv := range s.programs {
-		if c := s.fo.copyOf(pv); c != nil {
-			pv = c
+		if s.fo != nil {
+			if c := s.fo.copyOf(pv); c != nil {
+				pv = c
+			}
 		}
 		vms = append(vms, pv)
 	}
-	return append(programFiles(vms), outFile{"timeline.csv", s.fo.timelineCSV()})
+	if s.fo != nil {
+		lines = append(lines, s.fo.timeline)
+	}
+	if s.rec != nil {
+		lines = append(lines, s.rec.timeline)
+	}
+	return append(programFiles(vms), outFile{"timeline.csv", timelineCSV(lines...)})
 }
 
 // summary prints each client's latency percentiles and throughput, the
@@ -586,6 +602,9 @@ func (s *haNIC) summary(w io.Writer, r *Result) {
 	if s.fo != nil {
 		programSummary(w, r.Env, s.fo.copies())
 		s.fo.summary(w)
+	}
+	if s.rec != nil {
+		s.rec.summary(w)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "%-12s %-8s %10s %10s %10s %10s %10s %10s %10s\n", "client", "vm", "req/s", "resp/s", "mean", "p50", "p99", "p999", "unanswered")

@@ -61,6 +61,11 @@ type programVM struct {
 	// halted: the VM's host has crashed or its copy has been fenced; it
 	// runs no more.
 	halted bool
+	// onKept, if set, is told of each state the secondary applies (the
+	// recovery keeps some to roll back to).
+	onKept func(capturedState)
+	// startedAt is when the copy began running (0: the VM as booted).
+	startedAt sim.Time
 }
 
 // noEpoch is the epoch of the state a program VM is loaded in, before
@@ -73,6 +78,7 @@ const noEpoch = ^uint64(0)
 type capturedState struct {
 	epoch          uint64
 	taken          sim.Time // when the checkpoint was taken
+	inputs         uint64   // datagrams its VF's driver had delivered to the guest by then
 	snap           *dbt.Snapshot
 	stdout, stderr int
 	exited         bool
@@ -93,6 +99,7 @@ func loadProgramVM(env *sim.Env, cfg configs.Config, mem *memory.Physical, vm *h
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", key, err)
 	}
+	backing.SetLimit(uint64(vc.MemoryLimit))
 	pv, err := loadGuest(env.Scope("host0.vm."+vc.Name), vc.Program, key, backing)
 	if err != nil {
 		return nil, err
@@ -246,7 +253,13 @@ func (pv *programVM) register() {
 // the checkpoint that ends epoch (the runner stops every backed-up guest
 // between blocks before a checkpoint).
 func (pv *programVM) CaptureState(epoch uint64) uint64 {
+	if pv.halted {
+		return 0 // a copy that failed or was stopped: nothing to carry
+	}
 	c := capturedState{epoch: epoch, taken: pv.scope.Engine().Now(), stdout: pv.stdout.Len(), stderr: pv.stderr.Len(), exited: pv.exited, res: pv.res}
+	if pv.dev != nil {
+		c.inputs = pv.dev.delivered
+	}
 	if !pv.exited {
 		snap, err := pv.m.Snapshot()
 		if err != nil {
@@ -272,6 +285,9 @@ func (pv *programVM) StateApplied(epoch uint64) {
 			}
 			if pv.keepApplied {
 				pv.applied = &c
+			}
+			if pv.onKept != nil {
+				pv.onKept(c)
 			}
 		}
 		pv.pending = pv.pending[1:]
@@ -300,6 +316,10 @@ type programRunner struct {
 	// host runs nothing else.
 	stopWhenDone bool
 	halted       bool // the host has crashed
+	idle         bool // every VM has exited or stopped: no quantum is scheduled
+	// after, if set, looks at each VM after each stretch it runs (the
+	// recovery's failure detector).
+	after func(pv *programVM, now sim.Time)
 	switches     *sim.Counter
 }
 
@@ -312,6 +332,7 @@ type coreSched struct {
 	last     *programVM // the VM whose state the core holds
 	sliceEnd sim.Time
 	switches *sim.Counter
+	retired  uint64 // guest instructions of VMs replaced on the core
 }
 
 func newProgramRunner(host sim.Scope, cfg configs.Config, vms []*programVM) *programRunner {
@@ -334,7 +355,7 @@ func newProgramRunner(host sim.Scope, cfg configs.Config, vms []*programVM) *pro
 
 // guestInsts is the guest instructions the core's VMs have completed.
 func (cs *coreSched) guestInsts() uint64 {
-	var n uint64
+	n := cs.retired
 	for _, pv := range cs.vms {
 		n += pv.m.Stats().GuestInsts
 	}
@@ -426,6 +447,8 @@ func (r *programRunner) Handle(ev sim.Event) {
 		r.scope.Engine().Schedule(sim.Event{Time: limit, Handler: r.id})
 	case r.stopWhenDone:
 		r.scope.Engine().Stop()
+	default:
+		r.idle = true // until a VM is put back (replace)
 	}
 }
 
@@ -471,8 +494,11 @@ func (r *programRunner) runCore(cs *coreSched, t, limit sim.Time) bool {
 			pv.exited, pv.res = true, res
 			pv.endTime = max(r.freq.CyclesToTime(tm.Finish()), t) // when its last instruction completed
 		}
+		if r.after != nil {
+			r.after(pv, now)
+		}
 		blocked, _ := pv.m.Blocked()
-		if blocked && pv.dev != nil {
+		if blocked && pv.dev != nil && !pv.halted {
 			// It waits: its VF's next completion interrupts (at once if
 			// some came meanwhile).
 			pv.dev.adapter.EnableIRQ(pv.dev.vf)
@@ -494,6 +520,26 @@ func (r *programRunner) runCore(cs *coreSched, t, limit sim.Time) bool {
 // failure is a failure of the simulation itself (an unsupported system
 // call in strict mode), not of a guest.
 func (r *programRunner) failure() error { return r.err }
+
+// replace puts cp in old's place on its core (a VM restored from a
+// checkpoint); the core binds it without a world switch.
+func (r *programRunner) replace(old, cp *programVM) {
+	if r.idle {
+		r.idle = false
+		r.scope.Engine().Schedule(sim.Event{Time: r.scope.Engine().Now(), Handler: r.id})
+	}
+	for _, cs := range r.cores {
+		for i, pv := range cs.vms {
+			if pv == old {
+				cs.vms[i] = cp
+				cs.retired += old.m.Stats().GuestInsts
+				if cs.last == old {
+					cs.last = nil
+				}
+			}
+		}
+	}
+}
 
 // programFiles are each program VM's standard output and error.
 func programFiles(vms []*programVM) []outFile {

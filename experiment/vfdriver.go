@@ -61,6 +61,14 @@ type vfDriver struct {
 	bell                   sim.HandlerID
 
 	sent, received, malformed, noRoute, ringFull, wakeups *sim.Counter
+
+	// delivered counts the datagrams handed to the guest; onInput, if set,
+	// sees each (the recovery's input log); replay holds logged ones to
+	// hand to a restored guest before what the ring holds.
+	delivered uint64
+	onInput   func(dbt.Datagram)
+	replay    []dbt.Datagram
+	lastRead  uint64 // the Seq of the datagram the guest read last: the request it serves
 }
 
 // Addr implements dbt.NetDevice.
@@ -179,6 +187,12 @@ func (d *vfDriver) Handle(ev sim.Event) { d.adapter.Doorbell(d.vf, uint32(ev.Arg
 
 // Receive implements dbt.NetDevice.
 func (d *vfDriver) Receive() (dbt.Datagram, bool) {
+	if len(d.replay) > 0 {
+		dg := d.replay[0]
+		d.replay = d.replay[1:]
+		d.pv.tc.Timing.Firmware(d.costs.packet)
+		return d.deliver(dg), true
+	}
 	for {
 		a := d.rx.DescAddr(d.rxNext)
 		d.load(a, d.desc[:])
@@ -200,13 +214,31 @@ func (d *vfDriver) Receive() (dbt.Datagram, bool) {
 			continue
 		}
 		d.received.Inc()
-		return dbt.Datagram{Src: dg.Src, Dst: dg.Dst, SPort: dg.SPort, DPort: dg.DPort, Data: dg.Data}, true
+		return d.deliver(dbt.Datagram{Src: dg.Src, Dst: dg.Dst, SPort: dg.SPort, DPort: dg.DPort, Data: dg.Data}), true
 	}
 }
+
+// deliver numbers a datagram handed to the guest (Datagram.Seq: the count
+// delivered so far), logs it, and returns it.
+func (d *vfDriver) deliver(dg dbt.Datagram) dbt.Datagram {
+	d.delivered++
+	dg.Seq = d.delivered
+	if d.onInput != nil {
+		d.onInput(dg)
+	}
+	return dg
+}
+
+// Read implements dbt.Reader: the guest has taken datagram dg off its
+// socket's queue.
+func (d *vfDriver) Read(dg dbt.Datagram) { d.lastRead = dg.Seq }
 
 // interrupt is the VF's interrupt: a VM waiting in a system call wakes
 // (and pays for taking the interrupt when it runs).
 func (d *vfDriver) interrupt() {
+	if d.pv.halted {
+		return
+	}
 	if blocked, _ := d.pv.m.Blocked(); blocked && !d.pv.woken {
 		d.pv.woken = true
 		d.wakeups.Inc()
