@@ -319,8 +319,8 @@ type programRunner struct {
 	idle         bool // every VM has exited or stopped: no quantum is scheduled
 	// after, if set, looks at each VM after each stretch it runs (the
 	// recovery's failure detector).
-	after func(pv *programVM, now sim.Time)
-	switches     *sim.Counter
+	after    func(pv *programVM, now sim.Time)
+	switches *sim.Counter
 }
 
 // coreSched is one core's share of the runner: the VMs it runs, the one
