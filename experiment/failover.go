@@ -369,7 +369,7 @@ func (f *failover) crash(h *foHost) {
 		h.runner.halted = true
 	}
 	for _, pv := range h.vms {
-		pv.halt(f.eng.Now())
+		pv.halt(f.eng.Now(), "its host crashed")
 	}
 	for _, t := range f.terms {
 		switch h {
@@ -396,7 +396,7 @@ func (f *failover) crash(h *foHost) {
 	}
 	s := f.s
 	for _, pv := range s.programs {
-		pv.halt(f.eng.Now())
+		pv.halt(f.eng.Now(), "its host crashed")
 	}
 	for _, v := range s.vcpus {
 		v.Halt()
@@ -521,7 +521,7 @@ func (f *failover) resign(t *term) {
 	f.note("host%d stops its copies of the protected VMs (fenced); the output they held is never sent", t.pri.n)
 	t.backup.Stop()
 	for _, pv := range t.vms {
-		pv.halt(f.eng.Now())
+		pv.halt(f.eng.Now(), "its copy was fenced")
 	}
 }
 

@@ -66,6 +66,7 @@ type programVM struct {
 	onKept func(capturedState)
 	// startedAt is when the copy began running (0: the VM as booted).
 	startedAt sim.Time
+	haltWhy   string // why it was halted
 }
 
 // noEpoch is the epoch of the state a program VM is loaded in, before
@@ -317,6 +318,9 @@ type programRunner struct {
 	stopWhenDone bool
 	halted       bool // the host has crashed
 	idle         bool // every VM has exited or stopped: no quantum is scheduled
+	// pending, if set, says whether a stopped VM is to be put back (a
+	// recovery under way), so that the run does not end meanwhile.
+	pending func() bool
 	// after, if set, looks at each VM after each stretch it runs (the
 	// recovery's failure detector).
 	after    func(pv *programVM, now sim.Time)
@@ -362,11 +366,11 @@ func (cs *coreSched) guestInsts() uint64 {
 	return n
 }
 
-// halt stops the VM for good at t: its host has crashed or its copy has
-// been fenced.
-func (pv *programVM) halt(t sim.Time) {
+// halt stops the VM for good at t, for the reason why: its host has
+// crashed, its copy has been fenced, or it has failed.
+func (pv *programVM) halt(t sim.Time, why string) {
 	if !pv.halted && !pv.exited {
-		pv.halted, pv.endTime = true, t
+		pv.halted, pv.endTime, pv.haltWhy = true, t, why
 	}
 }
 
@@ -445,7 +449,7 @@ func (r *programRunner) Handle(ev sim.Event) {
 	switch {
 	case running:
 		r.scope.Engine().Schedule(sim.Event{Time: limit, Handler: r.id})
-	case r.stopWhenDone:
+	case r.stopWhenDone && (r.pending == nil || !r.pending()):
 		r.scope.Engine().Stop()
 	default:
 		r.idle = true // until a VM is put back (replace)
@@ -567,7 +571,7 @@ func programSummary(w io.Writer, env *sim.Env, vms []*programVM) {
 		case pv.exited:
 			status = fmt.Sprintf("exited with status %d at %s", pv.res.ExitCode, fmtTime(float64(pv.endTime)))
 		case pv.halted:
-			status = fmt.Sprintf("stopped at %s (its host failed, or the copy was fenced)", fmtTime(float64(pv.endTime)))
+			status = fmt.Sprintf("stopped at %s: %s", fmtTime(float64(pv.endTime)), pv.haltWhy)
 		}
 		sum := sha256.Sum256(pv.stdout.Bytes())
 		prot := "not backed up"

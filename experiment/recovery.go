@@ -135,6 +135,14 @@ func newRecovery(s *haNIC) (*recovery, error) {
 		}
 	}
 	s.runner.after = rc.check
+	s.runner.pending = func() bool {
+		for _, rv := range rc.vms {
+			if rv.restoring {
+				return true
+			}
+		}
+		return false
+	}
 	return rc, nil
 }
 
@@ -214,7 +222,7 @@ func (rc *recovery) check(pv *programVM, now sim.Time) {
 // fail: rv's VM has failed at now.
 func (rc *recovery) fail(rv *rvm, why string, now sim.Time) {
 	pv := rv.pv
-	pv.halt(now)
+	pv.halt(now, "it failed: "+why)
 	rv.noMemory = false
 	rv.dev.replay = nil
 	n := rc.s.adapter.Discard(rv.dev.vf)
