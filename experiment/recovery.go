@@ -76,6 +76,10 @@ type rvm struct {
 	copies   int
 	outcome  string
 	served   uint64 // the Seq of the input being served at the last failure
+	// replayEnd is the Seq of the last input the running attempt
+	// re-executes (those after it arrived since the failure).
+	replayEnd uint64
+	changes   []string // the running attempt's
 }
 
 // input returns the logged input numbered seq.
@@ -120,6 +124,13 @@ func newRecovery(s *haNIC) (*recovery, error) {
 	rc.dropped = scope.Counter("dropped_inputs", "inputs left out of re-executions (drop-request)")
 	rc.discarded = scope.Counter("discarded_output", "packets of failed executions dropped before they were sent")
 	rc.recoveryTime = scope.Histogram("recovery_time", "ps", "time from a failure to its recovering attempt's VM running")
+	scope.Value("success_rate", "share of the failures settled by the end that were recovered (recovered / (recovered + gave_up); 0 with none settled)", func() float64 {
+		settled := rc.recovered.Value() + rc.gaveUp.Value()
+		if settled == 0 {
+			return 0
+		}
+		return float64(rc.recovered.Value()) / float64(settled)
+	})
 	for _, pv := range s.programs {
 		if pv.backup == nil || pv.dev == nil {
 			continue
@@ -204,34 +215,45 @@ func (rc *recovery) check(pv *programVM, now sim.Time) {
 	}
 	switch {
 	case pv.exited && slices.Contains(failSignals, pv.res.Signal):
-		rc.fail(rv, "killed by "+signalNames[pv.res.Signal], now)
+		rc.fail(rv, "killed by "+signalNames[pv.res.Signal], now, true)
 	case pv.exited && slices.Contains(rc.cfg.ExitStatuses, pv.res.ExitCode):
-		rc.fail(rv, fmt.Sprintf("exited with status %d", pv.res.ExitCode), now)
+		rc.fail(rv, fmt.Sprintf("exited with status %d", pv.res.ExitCode), now, true)
 	case rv.noMemory:
-		rc.fail(rv, fmt.Sprintf("out of memory (its limit is %s)", fmtBytes(float64(rv.limit))), now)
+		rc.fail(rv, fmt.Sprintf("out of memory (its limit is %s)", fmtBytes(float64(rv.limit))), now, false)
 	case pv.exited:
 	default:
 		if n := pv.m.Syscalls(); n != rv.syscalls {
 			rv.syscalls, rv.progress = n, now
 		} else if now-rv.progress >= sim.Time(rc.cfg.Watchdog) {
-			rc.fail(rv, fmt.Sprintf("hung (no system call for %s)", sim.Time(rc.cfg.Watchdog)), now)
+			rc.fail(rv, fmt.Sprintf("hung (no system call for %s)", sim.Time(rc.cfg.Watchdog)), now, false)
 		}
 	}
 }
 
-// fail: rv's VM has failed at now.
-func (rc *recovery) fail(rv *rvm, why string, now sim.Time) {
+// fail: rv's VM has failed at now; byInput says the failure is one an
+// input triggers (a crash or an exit), not one the state grows into (out
+// of memory, a hang).
+func (rc *recovery) fail(rv *rvm, why string, now sim.Time, byInput bool) {
 	pv := rv.pv
 	pv.halt(now, "it failed: "+why)
 	rv.noMemory = false
 	rv.dev.replay = nil
 	n := rc.s.adapter.Discard(rv.dev.vf)
 	rc.discarded.Add(uint64(n))
-	if rv.episode == 0 || now-pv.startedAt >= sim.Time(rc.cfg.Window) {
+	// A failure of an attempt within the window is the old one coming back
+	// — and the next change is tried — unless an input that arrived since
+	// the first failure triggered it: then it is a new one. (A failure the
+	// state grows into, such as running out of memory, always comes back.)
+	served := rv.dev.lastRead
+	again := rv.episode != 0 && now-pv.startedAt < sim.Time(rc.cfg.Window) && (!byInput || served <= rv.replayEnd)
+	if again {
+		rv.attempt++
+	} else {
+		if rv.episode != 0 {
+			rc.settle(rv, pv)
+		}
 		rv.attempt, rv.episode = 0, now
 		rc.failures.Inc()
-	} else {
-		rv.attempt++
 	}
 	rc.note("vm %s fails: %s; %d packets of the failed execution dropped", rv.name, why, n)
 	if rv.attempt >= len(rc.cfg.Policy) {
@@ -283,9 +305,11 @@ func (rc *recovery) restore(rv *rvm, k kept, changes []string) {
 	if restart {
 		cp, err = rc.restart(rv)
 	} else {
-		// The image's guest part as the secondary kept it, on both hosts.
+		// The image's guest part as the secondary kept it, on the primary
+		// now, and on the secondary once it has applied the checkpoints
+		// still on their way (the failed execution's).
 		k.image.Copy(s.mem, rv.base, rv.base, rv.size)
-		k.image.Copy(s.replica, rv.base, rv.base, rv.size)
+		rc.resyncReplica(rv)
 		cp, err = rc.resume(rv, k.st)
 		since := k.st.inputs - min(k.st.inputs, rv.first)
 		replay = append(replay, rv.log[min(since, uint64(len(rv.log))):]...)
@@ -297,13 +321,16 @@ func (rc *recovery) restore(rv *rvm, k kept, changes []string) {
 	}
 	var did []string
 	for _, ch := range changes {
-		did = append(did, rc.apply(rv, cp, ch, &replay))
+		if d := rc.apply(rv, cp, ch, &replay); !slices.Contains(did, d) {
+			did = append(did, d)
+		}
 	}
 	what := strings.Join(did, "; ")
 	rv.dev.replay = rv.dev.replay[:0]
 	for _, in := range replay {
 		rv.dev.replay = append(rv.dev.replay, in.dg)
 	}
+	rv.replayEnd = rv.dev.delivered + uint64(len(replay))
 	rc.replayed.Add(uint64(len(replay)))
 	s.backup.ReplaceState(old, cp)
 	s.runner.replace(old, cp)
@@ -328,16 +355,31 @@ func (rc *recovery) restore(rv *rvm, k kept, changes []string) {
 		from = "afresh: its state is lost"
 	}
 	rc.note("vm %s restarts %s, attempt %d: %s; %d logged inputs replayed", rv.name, from, rv.attempt+1, what, len(replay))
-	attempt := rv.attempt
+	rv.changes = changes
+	episode := rv.episode
 	rc.at(now+sim.Time(rc.cfg.Window), func() {
-		if rv.pv == cp && !cp.halted && !rv.given && rv.attempt == attempt {
-			rc.recovered.Inc()
-			rc.recoveryTime.Record(uint64(now - rv.episode))
-			rv.outcome = fmt.Sprintf("recovered by attempt %d (%s) %s after the failure", attempt+1, strings.Join(changes, " + "), fmtTime(float64(now-rv.episode)))
+		if rv.pv == cp && !cp.halted && !cp.exited && !rv.given && rv.episode == episode {
+			rc.settle(rv, cp)
 			rc.note("vm %s has run %s without failing: recovered", rv.name, sim.Time(rc.cfg.Window))
-			rv.episode = 0
 		}
 	})
+}
+
+// settle counts the failure rv's copy cp is recovering from as recovered:
+// cp ran its window without the failure coming back (or a new failure
+// came, on an input that arrived since).
+func (rc *recovery) settle(rv *rvm, cp *programVM) {
+	rc.recovered.Inc()
+	rc.recoveryTime.Record(uint64(cp.startedAt - rv.episode))
+	var changes []string
+	for _, c := range rv.changes {
+		if !slices.Contains(changes, c) {
+			changes = append(changes, c)
+		}
+	}
+	rv.outcome = fmt.Sprintf("recovered by attempt %d (%s) %s after the failure", rv.attempt+1, strings.Join(changes, " + "),
+		fmtTime(float64(cp.startedAt-rv.episode)))
+	rv.episode = 0
 }
 
 // apply makes change to the restored copy's environment, and says what
@@ -442,7 +484,7 @@ func (rc *recovery) restart(rv *rvm) (*programVM, error) {
 	if cp.m, err = dbt.NewMachine(cp.proc, mc, &cp.stderr); err != nil {
 		return nil, err
 	}
-	s.mem.Copy(s.replica, rv.base, rv.base, rv.size)
+	rc.resyncReplica(rv)
 	rv.log, rv.first, rv.dev.delivered = nil, 0, 0
 	rv.kept = nil
 	rc.finishCopy(rv, cp)
@@ -452,6 +494,19 @@ func (rc *recovery) restart(rv *rvm) (*programVM, error) {
 	}
 	rc.keep(rv, capturedState{epoch: noEpoch, snap: snap, taken: rc.eng.Now()})
 	return cp, nil
+}
+
+// resyncReplica has the secondary's image of rv's VM take the guest part
+// of the primary's as it is now, once it has applied the checkpoints still
+// on their way (those of the failed execution).
+func (rc *recovery) resyncReplica(rv *rvm) {
+	s := rc.s
+	img, err := memory.NewPhysical(s.mem.Size())
+	if err != nil {
+		panic(fmt.Sprintf("experiment: %v", err)) // the primary's size is valid
+	}
+	s.mem.Copy(img, rv.base, rv.base, rv.size)
+	s.backup.AtSecondary(func() { img.Copy(s.replica, rv.base, rv.base, rv.size) })
 }
 
 // newCopy returns a copy of rv's VM, not yet running, with a backing over

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -494,4 +495,48 @@ func TestGenerateF8(t *testing.T) {
 		}
 	}
 	require.Positive(t, seen)
+}
+
+// TestGenerateF9 runs the recovery sweep (quick) and checks what F9's
+// caption claims: plain rollback recovers nothing; dropping the request
+// recovers the overflow and the NULL dereference, padding only the
+// overflow, more memory only the leak; escalating and restarting recover
+// every failure; recovery takes at least the 5 ms restore and less than
+// 50 ms; restarting loses the store, rollback never does.
+func TestGenerateF9(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs 54 recoveries")
+	}
+	outs, err := Generate([]string{"f9"}, Options{Out: t.TempDir()})
+	require.NoError(t, err)
+	s, err := ReadSummary(filepath.Join(outs[0].SweepDir, "summary.csv"))
+	require.NoError(t, err)
+	recovers := map[string][]string{
+		"rollback": nil, "drop": {"overflow", "null"}, "pad": {"overflow"}, "memory": {"leak"},
+		"escalate": {"overflow", "null", "leak"}, "restart": {"overflow", "null", "leak"},
+	}
+	seen := 0
+	for _, r := range s.Rows {
+		policy := policyAxis.Tick(r.Labels["recovery.policy"])
+		bug := r.Labels["client[1].kv.poison_kind"]
+		m := r.Mean
+		what := policy + " " + bug
+		require.Positive(t, m["recovery.failures"], what)
+		require.Zero(t, m["network.output_commit.violations"], what)
+		require.Zero(t, m["host0.backup.image_mismatches"], what)
+		if slices.Contains(recovers[policy], bug) {
+			require.Equal(t, 1.0, m["recovery.success_rate"], what)
+			require.GreaterOrEqual(t, m["recovery.recovery_time.mean"], 5*float64(sim.Millisecond), what)
+			require.Less(t, m["recovery.recovery_time.mean"], 50*float64(sim.Millisecond), what)
+		} else {
+			require.Zero(t, m["recovery.success_rate"], what)
+		}
+		if policy == "restart" {
+			require.Positive(t, m["clients.c0.kv.mismatches"], what)
+		} else {
+			require.Zero(t, m["clients.c0.kv.mismatches"], what)
+		}
+		seen++
+	}
+	require.Equal(t, 18, seen)
 }

@@ -257,6 +257,7 @@ const (
 const (
 	evCheckpoint uint32 = iota
 	evApplied           // a checkpoint is written into the backup image
+	evLater             // AtSecondary's function falls due
 )
 
 // span is a range of host physical memory a checkpoint replicates.
@@ -354,6 +355,7 @@ type Backup struct {
 	// stopped: the primary has crashed or runs on without a backup
 	// (Stop); no checkpoint is taken and no acknowledgement reaches it.
 	stopped bool
+	later   []func() // AtSecondary's functions, in order
 }
 
 // Series columns, one row per checkpoint.
@@ -544,6 +546,10 @@ func (b *Backup) Handle(ev sim.Event) {
 	switch ev.Kind {
 	case evApplied:
 		b.applied()
+	case evLater:
+		fn := b.later[0]
+		b.later = b.later[1:]
+		fn()
 	default:
 		if ev.Arg != b.gen || b.stopped {
 			return // superseded by an early checkpoint
@@ -874,6 +880,24 @@ func (b *Backup) Stop() {
 	b.gen++
 	b.next = sim.MaxTime
 	b.deferred = false
+}
+
+// AtSecondary has the secondary run fn in order with the checkpoints:
+// once it has applied every checkpoint sent before now — a message of
+// AckBytes follows them on the replication path — as when it restores its
+// image from a kept checkpoint for a VM the primary rolled back. Without
+// replication fn runs now.
+func (b *Backup) AtSecondary(fn func()) {
+	l := b.cfg.Link
+	if l == nil {
+		fn()
+		return
+	}
+	l.Transport.ToSecondary(b.eng.Now(), l.AckBytes, func() {
+		b.applyFree = max(b.eng.Now(), b.applyFree)
+		b.later = append(b.later, fn)
+		b.eng.Schedule(sim.Event{Time: b.applyFree, Handler: b.id, Kind: evLater})
+	})
 }
 
 // Transport returns the replication path (nil without replication).
