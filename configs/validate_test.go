@@ -284,3 +284,30 @@ func TestFaultRules(t *testing.T) {
 		require.Contains(t, err.Error(), tc.err, tc.sets)
 	}
 }
+
+// TestRecoveryRules: recovery needs the ha-nic scenario, checkpoints and a
+// backed-up program VM, not failover; its policy names changes it knows.
+func TestRecoveryRules(t *testing.T) {
+	require.NoError(t, func() error { _, err := Load("app-failure", nil); return err }())
+	for _, tc := range []struct {
+		sets []string
+		err  string
+	}{
+		{[]string{`recovery.policy=["drop-request", "pray"]`}, `recovery.policy[1]: "pray" is not allowed; must be one of none, drop-request, reorder-inputs, more-memory, pad-allocator, flush`},
+		{[]string{`recovery.policy=[]`}, "recovery.policy: 0 entries are not allowed; must be 1..16"},
+		{[]string{`recovery.exit_statuses=[256]`}, "recovery.exit_statuses[0]: 256 is not allowed; must be 0..255"},
+		{[]string{"ha.failover=true"}, "recovery.enabled: true is not allowed with ha.failover; recovery from application failures and host failover are not modelled together"},
+		{[]string{"backup.enabled=false"}, "recovery.enabled: true is not allowed with backup.enabled = false; recovery rolls back to checkpoints"},
+		{[]string{"vm[0].backed_up=false"}, "recovery.enabled: true is not allowed; no VM is a backed-up program VM with a virtual function, which is what recovery watches"},
+		{[]string{"vm[0].memory_limit=128MiB"}, "vm[0].memory_limit: 128MiB is not allowed; must be at most vm.memory (64MiB)"},
+		{[]string{`recovery.mode="reboot"`}, `recovery.mode: "reboot" is not allowed; must be one of rollback, restart`},
+		{[]string{"recovery.memory_factor=0.5"}, "recovery.memory_factor: 0.5 is not allowed; must be 1..1024"},
+		{[]string{`client[1].kv.poison=1.5`}, "client[1].kv.poison: 1.5 is not allowed; must be 0..1"},
+	} {
+		_, err := Load("app-failure", tc.sets)
+		require.Error(t, err, tc.sets)
+		require.Contains(t, err.Error(), tc.err, tc.sets)
+	}
+	_, err := Load("default", []string{"recovery.enabled=true"})
+	require.ErrorContains(t, err, `recovery.enabled: true is not allowed; recovery runs in run.scenario = "ha-nic" (this one is "backup")`)
+}

@@ -42,6 +42,10 @@
 // checkpointing. Activating VMs on the secondary is the experiment
 // package's (it builds hosts).
 //
-// It does not model hardware structures (those are memory, cache and nic)
-// or application-failure recovery.
+// For recovery from application failures, AtSecondary has the secondary
+// restore its image in order with the checkpoints still on their way, and
+// ReplaceState puts a restored VM in the failed one's place; the recovery
+// itself is the experiment package's.
+//
+// It does not model hardware structures (those are memory, cache and nic).
 package hypervisor
