@@ -69,6 +69,7 @@ FUZZTIME ?= 30s
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./configs/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseSweep$$' -fuzztime $(FUZZTIME) ./experiment/
+	$(GO) test -run '^$$' -fuzz '^FuzzFailover$$' -fuzztime $(FUZZTIME) ./experiment/
 	$(GO) test -run '^$$' -fuzz '^FuzzLoadProgram$$' -fuzztime $(FUZZTIME) ./dbt/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./dbt/
 

@@ -278,6 +278,9 @@ func TestEveryEnumValue(t *testing.T) {
 			if strings.HasPrefix(k.path, "fault[0].") {
 				sets = append(sets, "run.scenario=ha-nic", "fault[0].at=1ms") // faults are injected there, at a time
 			}
+			if k.path == "fault[0].kind" && v == "app-crash" {
+				sets = append(sets, `vm[0].role="program"`, `vm[0].program="kvserver 7000"`, `fault[0].vm="protected"`)
+			}
 			if k.path == "fault[0].kind" && v == "nic-reset" {
 				sets = append(sets, "fault[0].duration=1ms") // the time the reset takes
 			}

@@ -295,7 +295,9 @@ var RecoveryChanges = []string{"none", "drop-request", "reorder-inputs", "more-m
 // uniformly from [after, after + within) on the fault's own random stream,
 // so that a sweep over seeds draws many instants.
 type FaultConfig struct {
-	Kind     string   `toml:"kind" doc:"host-crash (the host stops: its cores, caches, adapter and the output the adapter holds are lost), link-loss (the replication path between the hosts drops), partition (the host's adapter loses the switch) or nic-reset (the host's adapter resets: what it holds and has in flight is lost, and for duration it neither sends nor receives; then its VMs' drivers post their rings anew)" enum:"host-crash,link-loss,partition,nic-reset"`
+	Kind     string   `toml:"kind" doc:"host-crash (the host stops: its cores, caches, adapter and the output the adapter holds are lost), link-loss (the replication path between the hosts drops), partition (the host's adapter loses the switch), nic-reset (the host's adapter resets: what it holds and has in flight is lost, and for duration it neither sends nor receives; then its VMs' drivers post their rings anew) or app-crash (program VM vm's guest is killed by signal: a transient application fault, which re-execution does not meet again)" enum:"host-crash,link-loss,partition,nic-reset,app-crash"`
+	VM       string   `toml:"vm" doc:"app-crash: the program VM whose guest is killed" rule:"names a program VM, for app-crash only"`
+	Signal   int      `toml:"signal" doc:"app-crash: the signal that kills it (11: SIGSEGV)" range:"1..31"`
 	Host     string   `toml:"host" doc:"host-crash, partition and nic-reset: the host that fails, primary (host0), secondary (host1) or spare (host2, with ha.after_failover = \"spare\")" enum:"primary,secondary,spare"`
 	At       Duration `toml:"at" doc:"when the fault happens; 0: drawn from after and within" range:"0s..3600s" rule:"set at or within, not both"`
 	After    Duration `toml:"after" doc:"with within: the earliest time the fault may happen" range:"0s..3600s"`
@@ -304,7 +306,7 @@ type FaultConfig struct {
 }
 
 // DefaultFault returns the per-fault defaults: a crash of the primary.
-func DefaultFault() FaultConfig { return FaultConfig{Kind: "host-crash", Host: "primary"} }
+func DefaultFault() FaultConfig { return FaultConfig{Kind: "host-crash", Host: "primary", Signal: 11} }
 
 // NetworkConfig describes the switch and the external hosts' links.
 type NetworkConfig struct {

@@ -279,6 +279,12 @@ func (v *validator) faultRules(c Config) {
 		case v.ok("run.duration") && f.At == 0 && f.After+f.Within > c.Run.Duration:
 			v.fail(p+".within", "%s is not allowed; after + within (%s) must end by the end of the run (run.duration = %s)", f.Within, f.After+f.Within, c.Run.Duration)
 		}
+		switch {
+		case f.Kind == "app-crash" && !programNamed(c, f.VM):
+			v.fail(p+".vm", "%s is not allowed; an app-crash names the program VM ([[vm]] with role \"program\") whose guest it kills", tomlString(f.VM))
+		case f.Kind != "app-crash" && f.VM != "":
+			v.fail(p+".vm", "%s is not allowed; only an app-crash names a VM", tomlString(f.VM))
+		}
 		if f.Host == "spare" && (!c.HA.Failover || c.HA.AfterFailover != "spare") && v.ok(p+".host") {
 			v.fail(p+".host", "\"spare\" is not allowed; there is a spare host (host2) only with ha.failover and ha.after_failover = \"spare\"")
 		}
@@ -312,6 +318,16 @@ func (v *validator) faultRules(c Config) {
 				vm.Name, tomlString(vm.Role))
 		}
 	}
+}
+
+// programNamed reports whether a program VM is called name.
+func programNamed(c Config, name string) bool {
+	for _, vm := range c.VMs {
+		if vm.Name == name && vm.Role == "program" {
+			return true
+		}
+	}
+	return false
 }
 
 // anyBackedUp reports whether some VM is backed up.

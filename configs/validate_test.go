@@ -268,7 +268,7 @@ func TestFaultRules(t *testing.T) {
 		{[]string{"fault[0].at=0s", "fault[0].after=500ms", "fault[0].within=200ms"}, "fault[0].within: 200ms is not allowed; after + within (700ms) must end by the end of the run (run.duration = 600ms)"},
 		{[]string{`fault[0].kind="link-loss"`, `fault[0].host="secondary"`}, `fault[0].host: "secondary" is not allowed; a link-loss cuts the replication path between the hosts, which belongs to neither`},
 		{[]string{`fault[0].kind="link-loss"`, `ha.transport="network"`}, `fault[0].kind: "link-loss" is not allowed with ha.transport = "network"; a link loss cuts the dedicated replication link (over the network, make it a partition)`},
-		{[]string{`fault[0].kind="reboot"`}, `fault[0].kind: "reboot" is not allowed; must be one of host-crash, link-loss, partition, nic-reset`},
+		{[]string{`fault[0].kind="reboot"`}, `fault[0].kind: "reboot" is not allowed; must be one of host-crash, link-loss, partition, nic-reset, app-crash`},
 		{[]string{"vm[0].backed_up=false"}, "ha.failover: true is not allowed; failover activates backed-up VMs on the secondary, and there are none (backup.enabled, vm.backed_up)"},
 		{[]string{`vm[0].role="service"`, `client[0].protocol="synthetic"`, `client[1].protocol="synthetic"`},
 			`vm[0].backed_up: true is not allowed with ha.failover; vm kv has role "service", and only program VMs (a guest program whose checkpoints carry its whole state) can be activated on the secondary`},
@@ -276,6 +276,8 @@ func TestFaultRules(t *testing.T) {
 		{[]string{`fault[0].kind="nic-reset"`, "fault[0].duration=1ms", `ha.transport="network"`}, `fault[0].kind: "nic-reset" is not allowed with ha.transport = "network"`},
 		{[]string{`fault[0].host="spare"`}, `fault[0].host: "spare" is not allowed; there is a spare host (host2) only with ha.failover and ha.after_failover = "spare"`},
 		{[]string{"ha.heartbeat=1us"}, "ha.heartbeat: 1us is not allowed; must be 10us..10s"},
+		{[]string{`fault[0].kind="app-crash"`, `fault[0].vm="nosuch"`}, `fault[0].vm: "nosuch" is not allowed; an app-crash names the program VM ([[vm]] with role "program") whose guest it kills`},
+		{[]string{`fault[0].vm="kv"`}, `fault[0].vm: "kv" is not allowed; only an app-crash names a VM`},
 		{[]string{`ha.fencing="stonith"`}, `ha.fencing: "stonith" is not allowed; must be one of witness, none`},
 		{[]string{`run.scenario="backup"`, "ha.failover=false"}, `fault[0].kind: "host-crash" is not allowed; faults are injected in run.scenario = "ha-nic" (this one is "backup")`},
 	} {

@@ -567,6 +567,17 @@ func (m *Machine) WriteGuest(va uint64, buf []byte) error {
 	return nil
 }
 
+// Kill ends the guest now by signal sig with its default action, as an
+// external kill does (a fault injected into the application): it has died
+// with status 128 + sig.
+func (m *Machine) Kill(sig int) Result {
+	if !m.exited {
+		m.exited, m.pending = true, nil
+		m.result = Result{ExitCode: 128 + sig, Signal: sig}
+	}
+	return m.result
+}
+
 // Exited reports whether the guest has exited or died.
 func (m *Machine) Exited() bool { return m.exited }
 

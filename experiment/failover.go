@@ -300,6 +300,16 @@ func (f *failover) inject(fc configs.FaultConfig) {
 				t.link.Restore()
 			})
 		}
+	case "app-crash":
+		for _, pv := range f.s.programs {
+			if pv.name == fc.VM && !pv.exited && !pv.halted {
+				f.note("fault: vm %s's guest is killed by signal %d", pv.name, fc.Signal)
+				pv.exited, pv.res, pv.endTime = true, pv.m.Kill(fc.Signal), f.eng.Now()
+				if f.s.rec != nil {
+					f.s.rec.check(pv, f.eng.Now())
+				}
+			}
+		}
 	case "nic-reset":
 		f.note("fault: host%d's adapter resets (for %s)", h.n, sim.Time(fc.Duration))
 		h.adapter.Reset()

@@ -100,19 +100,53 @@ func TestFailoverMachine(t *testing.T) {
 	require.Contains(t, out.String(), "failover checks: 0 frames reflecting state a surviving copy lost; 0 frames from a copy after its replacement began running")
 }
 
-// TestFailoverProperty: over random workloads (checkpoint interval, kv
-// mix, client rates), random faults (a crash or partition of either host,
-// a cut replication link) and random instants, the invariants hold. Each
-// seed draws its own instant from the fault's window; 1,000 runs.
+// failoverKinds are the faults the property draws from: a crash or
+// partition of either host, a cut link, and two crashes with a spare (a
+// crash of host0, re-protection onto host2, a crash of host1).
+var failoverKinds = []struct{ kind, host string }{
+	{"host-crash", "primary"}, {"host-crash", "primary"}, {"host-crash", "primary"},
+	{"partition", "primary"}, {"host-crash", "secondary"}, {"link-loss", "primary"}, {"partition", "secondary"},
+	{"spare", "primary"}, {"spare", "primary"},
+}
+
+// failoverCase runs the random failover of seed — its workload (checkpoint
+// interval, request mix, rate), fault and instant all drawn from the seed —
+// checks the invariants, and reports whether the VMs were activated on
+// host1 and on host2.
+func failoverCase(t testing.TB, seed uint64) (activated, twice bool) {
+	rng := rand.New(rand.NewPCG(seed, 14))
+	k := failoverKinds[rng.IntN(len(failoverKinds))]
+	interval := sim.Time(300+rng.IntN(2700)) * sim.Microsecond
+	get := 0.2 + 0.6*rng.Float64()
+	sets := []string{fmt.Sprintf("client[0].kv.get_fraction=%.3f", get), fmt.Sprintf("client[0].kv.put_fraction=%.3f", (1-get)*0.8),
+		fmt.Sprintf("client[0].kv.keys=%d", 4+rng.IntN(60)), fmt.Sprintf("client[0].rate=%d", 1000+rng.IntN(8000))}
+	kind := k.kind
+	if kind == "spare" {
+		kind = "host-crash"
+		sets = append(sets, "run.duration=60ms", `ha.after_failover="spare"`, `fault[1].kind="host-crash"`,
+			`fault[1].host="secondary"`, "fault[1].after=16ms", "fault[1].within=40ms")
+	}
+	cfg := smallFailover(t, seed, interval, kind, k.host, "witness", sets...)
+	r, err := Run(cfg, Options{})
+	require.NoError(t, err)
+	what := fmt.Sprintf("seed %d: %s of the %s, interval %v", seed, k.kind, k.host, interval)
+	failoverInvariants(t, r, what)
+	fo := r.scen.(*haNIC).fo
+	if fo.activated {
+		require.Equal(t, "primary", k.host, what)
+		if k.kind != "spare" { // re-protected copies hold their output for the image copy's while
+			require.Less(t, fo.firstFrame, sim.MaxTime, "%s: the activated copy never answered", what)
+		}
+	}
+	return fo.activated, len(fo.hosts) > 2 && fo.hosts[2].hw != nil
+}
+
+// TestFailoverProperty: over random workloads, random faults and random
+// instants, the invariants hold: 1,000 runs (FuzzFailover draws more).
 func TestFailoverProperty(t *testing.T) {
 	runs := 1000
 	if testing.Short() {
 		runs = 100
-	}
-	kinds := []struct{ kind, host string }{
-		{"host-crash", "primary"}, {"host-crash", "primary"}, {"host-crash", "primary"},
-		{"partition", "primary"}, {"host-crash", "secondary"}, {"link-loss", "primary"}, {"partition", "secondary"},
-		{"spare", "primary"}, {"spare", "primary"}, // a crash of host0, re-protection onto host2, a crash of host1
 	}
 	const workers = 2
 	for w := range workers {
@@ -120,32 +154,11 @@ func TestFailoverProperty(t *testing.T) {
 			t.Parallel()
 			activated, twice := 0, 0
 			for seed := uint64(w); seed < uint64(runs); seed += workers {
-				rng := rand.New(rand.NewPCG(seed, 14))
-				k := kinds[rng.IntN(len(kinds))]
-				interval := sim.Time(300+rng.IntN(2700)) * sim.Microsecond
-				get := 0.2 + 0.6*rng.Float64()
-				sets := []string{fmt.Sprintf("client[0].kv.get_fraction=%.3f", get), fmt.Sprintf("client[0].kv.put_fraction=%.3f", (1-get)*0.8),
-					fmt.Sprintf("client[0].kv.keys=%d", 4+rng.IntN(60)), fmt.Sprintf("client[0].rate=%d", 1000+rng.IntN(8000))}
-				kind := k.kind
-				if kind == "spare" {
-					kind = "host-crash"
-					sets = append(sets, "run.duration=60ms", `ha.after_failover="spare"`, `fault[1].kind="host-crash"`,
-						`fault[1].host="secondary"`, "fault[1].after=16ms", "fault[1].within=40ms")
-				}
-				cfg := smallFailover(t, seed, interval, kind, k.host, "witness", sets...)
-				r, err := Run(cfg, Options{})
-				require.NoError(t, err)
-				what := fmt.Sprintf("seed %d: %s of the %s, interval %v", seed, k.kind, k.host, interval)
-				failoverInvariants(t, r, what)
-				fo := r.scen.(*haNIC).fo
-				if fo.activated {
+				a, b := failoverCase(t, seed)
+				if a {
 					activated++
-					require.Equal(t, "primary", k.host, what)
-					if k.kind != "spare" { // re-protected copies hold their output for the image copy's while
-						require.Less(t, fo.firstFrame, sim.MaxTime, "%s: the activated copy never answered", what)
-					}
 				}
-				if len(fo.hosts) > 2 && fo.hosts[2].hw != nil {
+				if b {
 					twice++
 				}
 			}
@@ -153,6 +166,15 @@ func TestFailoverProperty(t *testing.T) {
 			require.Positive(t, twice, "no run failed over twice")
 		})
 	}
+}
+
+// FuzzFailover draws failovers beyond the property test's 1,000: each
+// input is a seed for failoverCase (make fuzz).
+func FuzzFailover(f *testing.F) {
+	for _, seed := range []uint64{0, 1, 7, 639} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, seed uint64) { failoverCase(t, seed) })
 }
 
 // TestSplitBrain: a cut replication link makes each host suspect the

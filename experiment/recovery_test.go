@@ -141,3 +141,18 @@ func TestRecoveryDeterministic(t *testing.T) {
 	}
 	require.Equal(t, outs[0], outs[1])
 }
+
+// TestRecoveryTransientFault: an application fault injected from outside
+// (an app-crash: the guest killed by a signal) does not come back when
+// the inputs are re-executed, so plain rollback recovers it, with every
+// answer as the clients' records say.
+func TestRecoveryTransientFault(t *testing.T) {
+	r, err := Run(appFailure(t, "run.duration=150ms", "client[1].kv.poison=0", `recovery.policy=["none"]`,
+		`fault[0].kind="app-crash"`, `fault[0].vm="kv"`, "fault[0].at=50ms"), Options{})
+	require.NoError(t, err)
+	recoveryChecks(t, r, "app-crash")
+	rec := r.scen.(*haNIC).rec
+	require.Equal(t, uint64(1), rec.failures.Value())
+	require.Equal(t, uint64(1), rec.recovered.Value())
+	require.Contains(t, rec.timeline[0].what, "vm kv fails: killed by SIGSEGV")
+}
