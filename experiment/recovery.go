@@ -280,6 +280,14 @@ func (rc *recovery) fail(rv *rvm, why string, now sim.Time, byInput bool) {
 			k = c
 		}
 	}
+	// The kept image is the secondary's to reuse meanwhile: the restore
+	// takes a copy.
+	img, err := memory.NewPhysical(rc.s.replica.Size())
+	if err != nil {
+		panic(fmt.Sprintf("experiment: %v", err)) // the replica's size is valid
+	}
+	k.image.Copy(img, rv.base, rv.base, rv.size)
+	k.image = img
 	// The restore: recovery.restore, then fetching the used image from
 	// the secondary over the replication link.
 	delay := sim.Time(rc.cfg.Restore) + sim.BytesTime(k.image.TouchedBytes(), uint64(rc.s.cfg.HA.LinkBandwidth))
@@ -331,6 +339,7 @@ func (rc *recovery) restore(rv *rvm, k kept, changes []string) {
 		rv.dev.replay = append(rv.dev.replay, in.dg)
 	}
 	rv.replayEnd = rv.dev.delivered + uint64(len(replay))
+	rv.dev.lastRead = 0 // the copy has read nothing yet
 	rc.replayed.Add(uint64(len(replay)))
 	s.backup.ReplaceState(old, cp)
 	s.runner.replace(old, cp)
