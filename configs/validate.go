@@ -312,6 +312,9 @@ func (v *validator) faultRules(c Config) {
 	if !c.Backup.Enabled || !anyBackedUp(c) {
 		v.fail("ha.failover", "true is not allowed; failover activates backed-up VMs on the secondary, and there are none (backup.enabled, vm.backed_up)")
 	}
+	if rtt := 2 * (c.NIC.Latency + c.Network.SwitchLatency); c.HA.ClaimTimeout <= rtt && v.ok("ha.claim_timeout", "nic.latency", "network.switch_latency") {
+		v.fail("ha.claim_timeout", "%s is not allowed; a claim's answer takes 2 × (nic.latency + network.switch_latency) = %s to come back, so the timeout must be longer", c.HA.ClaimTimeout, rtt)
+	}
 	for i, vm := range c.VMs {
 		if vm.BackedUp && c.Backup.Enabled && vm.Role != "program" && v.ok(fmt.Sprintf("vm[%d].role", i)) {
 			v.fail(fmt.Sprintf("vm[%d].backed_up", i), "true is not allowed with ha.failover; vm %s has role %s, and only program VMs (a guest program whose checkpoints carry its whole state) can be activated on the secondary",

@@ -296,8 +296,9 @@ func (f *failover) inject(fc configs.FaultConfig) {
 		t.link.Cut()
 		if fc.Duration > 0 {
 			f.at(f.eng.Now()+sim.Time(fc.Duration), func() {
-				f.note("the replication link from host%d to host%d is back", t.pri.n, t.sec.n)
+				f.note("the replication link from host%d to host%d is back: a whole-image checkpoint resynchronises host%d", t.pri.n, t.sec.n, t.sec.n)
 				t.link.Restore()
+				t.backup.Resync()
 			})
 		}
 	case "app-crash":
@@ -311,8 +312,11 @@ func (f *failover) inject(fc configs.FaultConfig) {
 			}
 		}
 	case "nic-reset":
+		if !h.adapter.Reset() {
+			f.note("fault: host%d's adapter is told to reset, but it is resetting or dead already", h.n)
+			break
+		}
 		f.note("fault: host%d's adapter resets (for %s)", h.n, sim.Time(fc.Duration))
-		h.adapter.Reset()
 		f.at(f.eng.Now()+sim.Time(fc.Duration), func() {
 			if h.dead {
 				return
@@ -444,7 +448,7 @@ func (f *failover) claim(t *term, side int) {
 		return
 	}
 	oneWay := sim.Time(f.cfg.NIC.Latency) + sim.Time(f.cfg.Network.SwitchLatency)
-	answered := false
+	answered, gaveUp := false, false
 	f.note("host%d claims the protected VMs at the witness", h.n)
 	f.at(f.eng.Now()+oneWay, func() {
 		if h.dead || !f.s.sw.PortUp(h.port) {
@@ -457,8 +461,8 @@ func (f *failover) claim(t *term, side int) {
 			f.move(h)
 		}
 		f.at(f.eng.Now()+oneWay, func() {
-			if h.dead || !f.s.sw.PortUp(h.port) {
-				return
+			if h.dead || !f.s.sw.PortUp(h.port) || gaveUp {
+				return // lost on the way back, or too late: the host has stopped waiting
 			}
 			answered = true
 			if granted {
@@ -472,6 +476,7 @@ func (f *failover) claim(t *term, side int) {
 	})
 	f.at(f.eng.Now()+sim.Time(f.cfg.HA.ClaimTimeout), func() {
 		if !answered && !h.dead {
+			gaveUp = true
 			f.note("host%d's claim has no answer within %s", h.n, sim.Time(f.cfg.HA.ClaimTimeout))
 			f.lost(t, side)
 		}
@@ -545,6 +550,7 @@ func (f *failover) activate(t *term) {
 	}
 	s, cfg := f.s, f.cfg
 	epochs := t.backup.Backed()
+	t.backup.TakeOver()
 	var next *foHost
 	if cfg.HA.AfterFailover == "spare" && h.n+1 < len(f.hosts) && !f.hosts[h.n+1].dead {
 		next = f.hosts[h.n+1]

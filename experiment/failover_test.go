@@ -335,3 +335,24 @@ func TestNICReset(t *testing.T) {
 	require.NoError(t, err)
 	require.Greater(t, served(r), 0.8*served(base), "web0 serves on after the reset")
 }
+
+// TestLinkLossRestored: a cut shorter than the failure detector's timeout
+// loses a checkpoint or its acknowledgement; when the link is back a
+// whole-image checkpoint resynchronises the secondary, replication and
+// output go on, and every invariant holds.
+func TestLinkLossRestored(t *testing.T) {
+	cfg := smallFailover(t, 2, sim.Millisecond, "link-loss", "primary", "witness", "fault[0].at=5ms", "fault[0].within=0s",
+		"fault[0].duration=300us")
+	r, err := Run(cfg, Options{})
+	require.NoError(t, err)
+	failoverInvariants(t, r, "short cut")
+	require.False(t, r.scen.(*haNIC).fo.activated)
+	require.Equal(t, 1.0, runStat(t, r, "host0.backup", "resyncs"))
+	// The whole image (16 MiB, 13 ms on the link) holds the output back a
+	// while; then checkpoints and commits go on.
+	cps := runStat(t, r, "host0.backup", "checkpoints")
+	require.Greater(t, cps, 6.0, "checkpoints after the cut")
+	require.GreaterOrEqual(t, runStat(t, r, "host0.backup", "commits"), cps-1, "all acknowledged but the last")
+	require.Less(t, runStat(t, r, "clients.c0", "unanswered"), 10.0)
+	require.Positive(t, runStat(t, r, "replication.to_secondary", "lost_messages")+runStat(t, r, "replication.to_primary", "lost_messages"))
+}

@@ -237,8 +237,11 @@ func (rc *recovery) fail(rv *rvm, why string, now sim.Time, byInput bool) {
 	pv := rv.pv
 	pv.halt(now, "it failed: "+why)
 	rv.noMemory = false
+	// The VF forgets the failed execution: its held output is dropped, and
+	// so are the doorbells its driver rang that have not arrived.
 	rv.dev.replay = nil
-	n := rc.s.adapter.Discard(rv.dev.vf)
+	rv.dev.stop()
+	n := rc.s.adapter.ResetVF(rv.dev.vf)
 	rc.discarded.Add(uint64(n))
 	// A failure of an attempt within the window is the old one coming back
 	// — and the next change is tried — unless an input that arrived since
@@ -334,6 +337,7 @@ func (rc *recovery) restore(rv *rvm, k kept, changes []string) {
 		}
 	}
 	what := strings.Join(did, "; ")
+	rv.dev.reset() // the VF's rings posted anew for the restored guest
 	rv.dev.replay = rv.dev.replay[:0]
 	for _, in := range replay {
 		rv.dev.replay = append(rv.dev.replay, in.dg)

@@ -69,6 +69,7 @@ type vfDriver struct {
 	onInput   func(dbt.Datagram)
 	replay    []dbt.Datagram
 	lastRead  uint64 // the Seq of the datagram the guest read last: the request it serves
+	gen       uint32 // resets and stops so far: the doorbells of earlier ones are stale
 }
 
 // Addr implements dbt.NetDevice.
@@ -128,6 +129,7 @@ func (d *vfDriver) start() {
 // restarted: it forgets what it had posted and posts its rings anew, from
 // their first descriptors.
 func (d *vfDriver) reset() {
+	d.gen++
 	d.txTail, d.txDone, d.rxNext = 0, 0, 0
 	d.start()
 }
@@ -177,13 +179,23 @@ func (d *vfDriver) Send(dg dbt.Datagram) bool {
 	tm := d.pv.tc.Timing
 	tm.Firmware(d.costs.packet + d.costs.doorbell)
 	// The doorbell reaches the adapter at the core's time, not before.
-	d.eng.Schedule(sim.Event{Time: max(d.now(), d.eng.Now()), Handler: d.bell, Arg: uint64(d.txTail)})
+	d.eng.Schedule(sim.Event{Time: max(d.now(), d.eng.Now()), Handler: d.bell, Arg: uint64(d.txTail) | uint64(d.gen)<<32})
 	d.sent.Inc()
 	return true
 }
 
-// Handle implements sim.Handler: a doorbell arrives.
-func (d *vfDriver) Handle(ev sim.Event) { d.adapter.Doorbell(d.vf, uint32(ev.Arg)) }
+// Handle implements sim.Handler: a doorbell arrives — unless the driver
+// has been reset or stopped since it rang.
+func (d *vfDriver) Handle(ev sim.Event) {
+	if uint32(ev.Arg>>32) == d.gen {
+		d.adapter.Doorbell(d.vf, uint32(ev.Arg))
+	}
+}
+
+// stop forgets what the driver was doing: the doorbells it has rung and
+// that have not reached the adapter are never delivered (its VM failed;
+// the VF is reset, and the driver starts again with reset).
+func (d *vfDriver) stop() { d.gen++ }
 
 // Receive implements dbt.NetDevice.
 func (d *vfDriver) Receive() (dbt.Datagram, bool) {

@@ -263,6 +263,9 @@ const (
 // span is a range of host physical memory a checkpoint replicates.
 type span struct{ addr, n uint64 }
 
+// resyncMethod is a checkpoint's collection after a cut: the images whole.
+const resyncMethod = Method(255)
+
 // inFlight is a checkpoint on its way to the secondary: its epoch, when it
 // was taken, the state it carries (spans, and their bytes in data), and
 // with Verify the primary images' digests at that moment.
@@ -356,6 +359,12 @@ type Backup struct {
 	// (Stop); no checkpoint is taken and no acknowledgement reaches it.
 	stopped bool
 	later   []func() // AtSecondary's functions, in order
+	// takenOver: the secondary has activated the VMs (TakeOver); it
+	// applies no checkpoint still on its way.
+	takenOver bool
+	// resync: the next checkpoint carries the images whole (Resync).
+	resync  bool
+	resyncs *sim.Counter
 }
 
 // Series columns, one row per checkpoint.
@@ -404,6 +413,7 @@ func NewBackup(scope sim.Scope, cfg BackupConfig, freq sim.Freq, ctl *cache.Cont
 	b.id = b.eng.Register(b)
 	b.sentBytes = scope.Counter("replicated_bytes", "bytes of checkpoint state sent to the secondary ("+cfg.Method.String()+")")
 	b.commits = scope.Counter("commits", "checkpoints acknowledged by the secondary")
+	b.resyncs = scope.Counter("resyncs", "whole-image checkpoints after the replication path came back from a cut")
 	b.hSent = scope.Histogram("ckpt_replicated_bytes", "bytes", "checkpoint state sent per checkpoint")
 	b.hCommit = scope.Histogram("commit_delay", "ps", "time from a checkpoint to its acknowledgement")
 	b.deferrals = scope.Counter("deferred_checkpoints", "checkpoints put off because ha.max_in_flight checkpoints awaited their acknowledgement")
@@ -620,6 +630,8 @@ func (b *Backup) checkpoint(t sim.Time) {
 		sent = full
 	}
 	sent += state
+	resync := b.resync
+	b.resync = false
 	mismatch := 0.0
 	var copied sim.Time
 	if l := b.cfg.Link; l != nil {
@@ -627,7 +639,7 @@ func (b *Backup) checkpoint(t sim.Time) {
 		// full copy), then stream it and let the secondary apply and
 		// acknowledge it.
 		copied = sim.BytesTime(sent, l.CopyBytesPerSec)
-		if b.cfg.Reader != nil && b.cfg.Method != Full {
+		if b.cfg.Reader != nil && b.cfg.Method != Full && !resync {
 			copied = max(copied, b.read(t+pause, f.spans))
 		}
 		pause += copied
@@ -638,6 +650,9 @@ func (b *Backup) checkpoint(t sim.Time) {
 		b.unacked++
 		sendAt := t + pause
 		l.Transport.ToSecondary(sendAt, wire, func() {
+			if b.takenOver {
+				return // the secondary runs the VMs now: it applies nothing more
+			}
 			b.hTransfer.Record(uint64(b.eng.Now() - sendAt))
 			// The secondary applies checkpoints one after another.
 			b.applyFree = max(b.eng.Now(), b.applyFree) + sim.BytesTime(sent, l.ApplyBytesPerSec)
@@ -718,7 +733,15 @@ func (b *Backup) collect(lines []uint64, t sim.Time) *inFlight {
 	}
 	f.epoch, f.taken = b.epoch, t
 	f.spans, f.data, f.hashes = f.spans[:0], f.data[:0], f.hashes[:0]
-	switch b.cfg.Method {
+	method := b.cfg.Method
+	if b.resync {
+		method = resyncMethod
+	}
+	switch method {
+	case resyncMethod:
+		for _, vm := range b.vms {
+			f.spans = append(f.spans, span{vm.Base, vm.Size})
+		}
 	case LineLog:
 		for _, a := range lines {
 			if b.inImage(a) {
@@ -830,6 +853,9 @@ func (b *Backup) release(f *inFlight) { b.spare = append(b.spare, f) }
 // the backup image; it acknowledges over the link.
 func (b *Backup) applied() {
 	f := b.flights.Pop()
+	if b.takenOver {
+		return
+	}
 	b.apply(f)
 	epoch, taken := f.epoch, f.taken
 	b.release(f)
@@ -907,6 +933,30 @@ func (b *Backup) Transport() Transport {
 	}
 	return b.cfg.Link.Transport
 }
+
+// Resync is the replication path coming back after a cut: the
+// checkpoints and acknowledgements it lost are written off, and a
+// checkpoint taken now carries the backed-up images whole, so that the
+// secondary's image is complete again before any output of the epochs
+// since the cut is released.
+func (b *Backup) Resync() {
+	if b.stopped || b.takenOver || b.cfg.Link == nil {
+		return
+	}
+	now := b.eng.Now()
+	b.unacked, b.resync = 0, true
+	if b.deferred {
+		b.deferred = false
+		b.hDefer.Record(uint64(now - b.deferredSince))
+	}
+	b.resyncs.Inc()
+	b.schedule(max(now, b.pausedUntil))
+}
+
+// TakeOver records that the secondary has activated the backed-up VMs
+// from the checkpoints it has applied: their images are live memory now,
+// so a checkpoint still on its way from the old primary is never applied.
+func (b *Backup) TakeOver() { b.takenOver = true }
 
 // Stopped reports whether Stop was called.
 func (b *Backup) Stopped() bool { return b.stopped }

@@ -110,7 +110,8 @@ type vf struct {
 	irqPending          int
 	irqArmed, irqMasked bool
 	irqGen              uint64
-	payload             bool // packets carry their payload's bytes (CarryPayload)
+	payload             bool   // packets carry their payload's bytes (CarryPayload)
+	gen                 uint32 // ResetVF calls: its events from before are stale
 }
 
 // Event kinds.
@@ -436,15 +437,20 @@ func (a *Adapter) Handle(ev sim.Event) {
 		a.sched.push(a.spillReady.pop(), high)
 		a.kick()
 	case evTxFetched:
-		n := int(ev.Arg)
+		n := int(ev.Arg & 0xffffffff)
 		v := a.vfs[n]
+		if uint32(ev.Arg>>32) != v.gen {
+			return // fetched before the VF was reset
+		}
 		v.readyCount++
 		if v.inFlight--; v.inFlight == 0 {
 			v.fetchInFlight = false
 		}
 		a.txReady(n)
 	case evRxDone:
-		a.rxDone(int(ev.Arg))
+		if n := int(ev.Arg & 0xffffffff); uint32(ev.Arg>>32) == a.vfs[n].gen {
+			a.rxDone(n)
+		}
 	case evIRQ:
 		n := int(ev.Arg & 0xffff)
 		if v := a.vfs[n]; v.irqArmed && v.irqGen == ev.Arg>>16 {
@@ -494,10 +500,11 @@ func (a *Adapter) pendingFrames() int {
 // or being received are lost (lost_in_reset), every VF's rings are
 // forgotten (head and tail 0, no buffer posted) and its interrupt masked,
 // and until Restart it neither sends nor receives. The VFs' epochs
-// survive. Each VF's driver must then post its rings again.
-func (a *Adapter) Reset() {
+// survive. Each VF's driver must then post its rings again. It reports
+// false, doing nothing, if the adapter has failed or is resetting already.
+func (a *Adapter) Reset() bool {
 	if a.failed || a.resetting {
-		return
+		return false
 	}
 	n := a.pendingFrames()
 	for _, v := range a.vfs {
@@ -518,6 +525,7 @@ func (a *Adapter) Reset() {
 		v.irqPending, v.irqArmed, v.irqMasked = 0, false, true
 		v.irqGen++
 	}
+	return true
 }
 
 // Restart ends a reset: the adapter sends and receives again, from empty
@@ -539,10 +547,15 @@ func (a *Adapter) Fail() {
 	a.lostInFailure.Add(uint64(a.pendingFrames()))
 }
 
-// Discard drops the packets VF n holds for commit, now: the execution that
-// produced them failed and its VM was rolled back, so they must never be
-// sent (counted in discarded_packets). It returns how many it dropped.
-func (a *Adapter) Discard(n int) int {
+// ResetVF resets virtual function n now, as a hypervisor does for a VM it
+// rolls back: the packets it holds for commit — the failed execution's —
+// are dropped and never sent (counted in discarded_packets), with the
+// descriptors it has fetched and the receives in progress; its rings are
+// forgotten (head and tail 0, no buffer posted) and its interrupt masked,
+// until its driver posts them anew. Packets already released to the
+// transmit scheduler were committed and still go out. It returns the held
+// packets it dropped.
+func (a *Adapter) ResetVF(n int) int {
 	v := a.vfs[n]
 	k := v.held.len()
 	for v.held.len() > 0 {
@@ -552,8 +565,13 @@ func (a *Adapter) Discard(n int) int {
 			a.occPackets--
 		}
 	}
-	v.held = queue{}
 	a.discarded.Add(uint64(k))
+	v.held, v.fetched, v.rxInFlight = queue{}, queue{}, queue{}
+	v.blocked, v.fetchInFlight, v.inFlight, v.readyCount = false, false, 0, 0
+	v.tx.head, v.tx.tail, v.rx.head, v.rx.tail = 0, 0, 0, 0
+	v.irqPending, v.irqArmed, v.irqMasked = 0, false, true
+	v.irqGen++
+	v.gen++
 	a.unblock()
 	return k
 }

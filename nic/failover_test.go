@@ -165,9 +165,10 @@ func TestAdapterReset(t *testing.T) {
 	require.Equal(t, uint64(4), (*got)[1].p.ID)
 }
 
-// TestAdapterDiscard: the packets a VF holds for commit are dropped, free
-// their buffer memory, and are never sent, even when their epoch commits.
-func TestAdapterDiscard(t *testing.T) {
+// TestAdapterResetVF: a VF's held packets are dropped, free their buffer
+// memory and are never sent, even when their epoch commits; what it had
+// fetched is forgotten; its rings start again empty.
+func TestAdapterResetVF(t *testing.T) {
 	env, a, got := newAdapter(t, testConfig())
 	vf := mustVF(t, a, 0xa, true)
 	for i := range 3 {
@@ -176,7 +177,7 @@ func TestAdapterDiscard(t *testing.T) {
 	b, n := a.Buffered()
 	require.Positive(t, b)
 	require.Equal(t, 3, n)
-	require.Equal(t, 3, a.Discard(vf))
+	require.Equal(t, 3, a.ResetVF(vf))
 	b, n = a.Buffered()
 	require.Zero(t, b)
 	require.Zero(t, n)
@@ -184,4 +185,5 @@ func TestAdapterDiscard(t *testing.T) {
 	env.Engine.Run()
 	require.Empty(t, *got)
 	require.Equal(t, 3.0, stat(t, env, "discarded_packets"))
+	require.False(t, a.Reset() && a.Reset(), "a second reset while resetting does nothing")
 }

@@ -168,7 +168,7 @@ func (a *Adapter) fetch(n int) {
 		}
 		v.fetched.push(p)
 		ready = max(ready, done) // packets become ready in ring order
-		a.schedule(ready, evTxFetched, uint64(n))
+		a.schedule(ready, evTxFetched, uint64(n)|uint64(v.gen)<<32)
 	}
 	v.tx.head += k
 	v.fetchInFlight = true
@@ -250,7 +250,7 @@ func (a *Adapter) Receive(p Packet) {
 	p.desc = i
 	v.rxInFlight.push(p)
 	a.rxPackets.Inc()
-	a.schedule(done, evRxDone, uint64(n))
+	a.schedule(done, evRxDone, uint64(n)|uint64(v.gen)<<32)
 }
 
 // rxDone completes VF n's oldest receive in flight: its descriptor is
