@@ -223,8 +223,13 @@ func (v *validator) rules(c Config) {
 // recoveryRules checks [recovery] and the VMs' memory limits.
 func (v *validator) recoveryRules(c Config) {
 	for i, vm := range c.VMs {
-		if vm.MemoryLimit > vm.Memory && v.ok(fmt.Sprintf("vm[%d].memory", i)) {
-			v.fail(fmt.Sprintf("vm[%d].memory_limit", i), "%s is not allowed; must be at most vm.memory (%s)", vm.MemoryLimit, vm.Memory)
+		switch p := fmt.Sprintf("vm[%d].memory_limit", i); {
+		case vm.MemoryLimit%(64*KiB) != 0:
+			v.fail(p, "%s is not allowed; the image is handed out in 64 KiB frames, so the limit must be a multiple of 64KiB (0B: no limit)", vm.MemoryLimit)
+		case vm.MemoryLimit > vm.Memory && v.ok(fmt.Sprintf("vm[%d].memory", i)):
+			v.fail(p, "%s is not allowed; must be at most vm.memory (%s)", vm.MemoryLimit, vm.Memory)
+		case vm.MemoryLimit != 0 && vm.Role != "program":
+			v.fail(p, "%s is not allowed; only a program VM's guest has a memory limit", vm.MemoryLimit)
 		}
 	}
 	r := c.Recovery

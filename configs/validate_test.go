@@ -278,6 +278,7 @@ func TestFaultRules(t *testing.T) {
 		{[]string{"ha.heartbeat=1us"}, "ha.heartbeat: 1us is not allowed; must be 10us..10s"},
 		{[]string{`fault[0].kind="app-crash"`, `fault[0].vm="nosuch"`}, `fault[0].vm: "nosuch" is not allowed; an app-crash names the program VM ([[vm]] with role "program") whose guest it kills`},
 		{[]string{`fault[0].vm="kv"`}, `fault[0].vm: "kv" is not allowed; only an app-crash names a VM`},
+		{[]string{"ha.claim_timeout=4us"}, "ha.claim_timeout: 4us is not allowed; a claim's answer takes 2 × (nic.latency + network.switch_latency) = 4us to come back, so the timeout must be longer"},
 		{[]string{`ha.fencing="stonith"`}, `ha.fencing: "stonith" is not allowed; must be one of witness, none`},
 		{[]string{`run.scenario="backup"`, "ha.failover=false"}, `fault[0].kind: "host-crash" is not allowed; faults are injected in run.scenario = "ha-nic" (this one is "backup")`},
 	} {
@@ -302,6 +303,7 @@ func TestRecoveryRules(t *testing.T) {
 		{[]string{"backup.enabled=false"}, "recovery.enabled: true is not allowed with backup.enabled = false; recovery rolls back to checkpoints"},
 		{[]string{"vm[0].backed_up=false"}, "recovery.enabled: true is not allowed; no VM is a backed-up program VM with a virtual function, which is what recovery watches"},
 		{[]string{"vm[0].memory_limit=128MiB"}, "vm[0].memory_limit: 128MiB is not allowed; must be at most vm.memory (64MiB)"},
+		{[]string{"vm[0].memory_limit=32KiB"}, "vm[0].memory_limit: 32KiB is not allowed; the image is handed out in 64 KiB frames, so the limit must be a multiple of 64KiB (0B: no limit)"},
 		{[]string{`recovery.mode="reboot"`}, `recovery.mode: "reboot" is not allowed; must be one of rollback, restart`},
 		{[]string{"recovery.memory_factor=0.5"}, "recovery.memory_factor: 0.5 is not allowed; must be 1..1024"},
 		{[]string{`client[1].kv.poison=1.5`}, "client[1].kv.poison: 1.5 is not allowed; must be 0..1"},

@@ -79,6 +79,11 @@ type rvm struct {
 	// replayEnd is the Seq of the last input the running attempt
 	// re-executes (those after it arrived since the failure).
 	replayEnd uint64
+	// committed counts the inputs delivered before the newest checkpoint
+	// the secondary applied: answers to them may have left, so a
+	// re-execution must meet them as they came.
+	committed uint64
+	byInput   bool // the failure being recovered was triggered by an input
 	changes   []string // the running attempt's
 }
 
@@ -140,10 +145,7 @@ func newRecovery(s *haNIC) (*recovery, error) {
 		rc.vms = append(rc.vms, rv)
 		rc.byPV[pv] = rv
 		rc.watch(rv, pv)
-		pv.dev.onInput = func(dg dbt.Datagram) {
-			dg.Data = append([]byte(nil), dg.Data...)
-			rv.log = append(rv.log, input{rc.eng.Now(), dg})
-		}
+		pv.dev.onInput = func(dg dbt.Datagram, at sim.Time) { rv.log = append(rv.log, input{at, dg}) }
 	}
 	s.runner.after = rc.check
 	s.runner.pending = func() bool {
@@ -160,7 +162,11 @@ func newRecovery(s *haNIC) (*recovery, error) {
 // watch hooks copy pv of rv: the checkpoints the secondary applies, and
 // the memory it is refused.
 func (rc *recovery) watch(rv *rvm, pv *programVM) {
-	pv.onKept = func(c capturedState) { rc.keep(rv, c) }
+	pv.onKept = func(c capturedState) {
+		if rv.pv == pv { // a replaced copy's late checkpoints are of an abandoned execution
+			rc.keep(rv, c)
+		}
+	}
 	pv.mem.OnNoMemory = func() {
 		if rv.pv == pv {
 			rv.noMemory = true
@@ -201,6 +207,7 @@ func (rc *recovery) keep(rv *rvm, c capturedState) {
 	}
 	rc.s.replica.Copy(img, rv.base, rv.base, rv.size)
 	rv.kept = append(rv.kept, kept{st: c, image: img})
+	rv.committed = c.inputs // the output of what came before may be released from now on
 	if drop := rv.kept[0].st.inputs; drop > rv.first {
 		rv.log = rv.log[min(drop-rv.first, uint64(len(rv.log))):]
 		rv.first = drop
@@ -276,7 +283,7 @@ func (rc *recovery) fail(rv *rvm, why string, now sim.Time, byInput bool) {
 	if in, ok := rv.input(rv.dev.lastRead); ok {
 		point = min(point, in.at)
 	}
-	rv.served = rv.dev.lastRead
+	rv.served, rv.byInput = rv.dev.lastRead, byInput
 	k := rv.kept[0]
 	for _, c := range rv.kept {
 		if c.st.taken < point {
@@ -321,6 +328,9 @@ func (rc *recovery) restore(rv *rvm, k kept, changes []string) {
 		// still on their way (the failed execution's).
 		k.image.Copy(s.mem, rv.base, rv.base, rv.size)
 		rc.resyncReplica(rv)
+		// The kept checkpoints after k are of the execution abandoned.
+		rv.kept = slices.DeleteFunc(rv.kept, func(c kept) bool { return c.st.taken > k.st.taken })
+		rv.committed = min(rv.committed, k.st.inputs)
 		cp, err = rc.resume(rv, k.st)
 		since := k.st.inputs - min(k.st.inputs, rv.first)
 		replay = append(replay, rv.log[min(since, uint64(len(rv.log))):]...)
@@ -338,9 +348,9 @@ func (rc *recovery) restore(rv *rvm, k kept, changes []string) {
 	}
 	what := strings.Join(did, "; ")
 	rv.dev.reset() // the VF's rings posted anew for the restored guest
-	rv.dev.replay = rv.dev.replay[:0]
+	rv.dev.replay, rv.dev.replayAt = rv.dev.replay[:0], rv.dev.replayAt[:0]
 	for _, in := range replay {
-		rv.dev.replay = append(rv.dev.replay, in.dg)
+		rv.dev.replay, rv.dev.replayAt = append(rv.dev.replay, in.dg), append(rv.dev.replayAt, in.at)
 	}
 	rv.replayEnd = rv.dev.delivered + uint64(len(replay))
 	rv.dev.lastRead = 0 // the copy has read nothing yet
@@ -400,6 +410,12 @@ func (rc *recovery) settle(rv *rvm, cp *programVM) {
 func (rc *recovery) apply(rv *rvm, cp *programVM, change string, replay *[]input) string {
 	switch change {
 	case "drop-request":
+		// A crash while serving the input means no answer to it left; any
+		// other failure may have come after its answer, which may have
+		// left once its epoch committed.
+		if !rv.byInput && rv.served <= rv.committed {
+			return "drop-request: the input being served may have been answered (nothing left out)"
+		}
 		for i, in := range *replay {
 			if in.dg.Seq == rv.served {
 				*replay = slices.Delete(*replay, i, i+1)
@@ -409,7 +425,12 @@ func (rc *recovery) apply(rv *rvm, cp *programVM, change string, replay *[]input
 		}
 		return "drop-request: the input being served arrived before the checkpoint (nothing left out)"
 	case "reorder-inputs":
-		return fmt.Sprintf("%d runs of concurrent inputs reversed", reorder(*replay, sim.Time(rc.cfg.ReorderWindow)))
+		// Only inputs none of whose answers can have left.
+		i := 0
+		for i < len(*replay) && (*replay)[i].dg.Seq <= rv.committed {
+			i++
+		}
+		return fmt.Sprintf("%d runs of concurrent inputs reversed", reorder((*replay)[i:], sim.Time(rc.cfg.ReorderWindow)))
 	case "more-memory":
 		rv.limit = min(uint64(float64(rv.limit)*rc.cfg.MemoryFactor), rv.size)
 		cp.mem.SetLimit(rv.limit)

@@ -66,8 +66,9 @@ type vfDriver struct {
 	// sees each (the recovery's input log); replay holds logged ones to
 	// hand to a restored guest before what the ring holds.
 	delivered uint64
-	onInput   func(dbt.Datagram)
+	onInput   func(dg dbt.Datagram, arrived sim.Time)
 	replay    []dbt.Datagram
+	replayAt  []sim.Time // when each of replay first arrived
 	lastRead  uint64 // the Seq of the datagram the guest read last: the request it serves
 	gen       uint32 // resets and stops so far: the doorbells of earlier ones are stale
 }
@@ -200,10 +201,10 @@ func (d *vfDriver) stop() { d.gen++ }
 // Receive implements dbt.NetDevice.
 func (d *vfDriver) Receive() (dbt.Datagram, bool) {
 	if len(d.replay) > 0 {
-		dg := d.replay[0]
-		d.replay = d.replay[1:]
+		dg, at := d.replay[0], d.replayAt[0]
+		d.replay, d.replayAt = d.replay[1:], d.replayAt[1:]
 		d.pv.tc.Timing.Firmware(d.costs.packet)
-		return d.deliver(dg), true
+		return d.deliver(dg, at), true
 	}
 	for {
 		a := d.rx.DescAddr(d.rxNext)
@@ -226,17 +227,17 @@ func (d *vfDriver) Receive() (dbt.Datagram, bool) {
 			continue
 		}
 		d.received.Inc()
-		return d.deliver(dbt.Datagram{Src: dg.Src, Dst: dg.Dst, SPort: dg.SPort, DPort: dg.DPort, Data: dg.Data}), true
+		return d.deliver(dbt.Datagram{Src: dg.Src, Dst: dg.Dst, SPort: dg.SPort, DPort: dg.DPort, Data: dg.Data}, d.eng.Now()), true
 	}
 }
 
 // deliver numbers a datagram handed to the guest (Datagram.Seq: the count
-// delivered so far), logs it, and returns it.
-func (d *vfDriver) deliver(dg dbt.Datagram) dbt.Datagram {
+// delivered so far), logs it with the time it arrived, and returns it.
+func (d *vfDriver) deliver(dg dbt.Datagram, at sim.Time) dbt.Datagram {
 	d.delivered++
 	dg.Seq = d.delivered
 	if d.onInput != nil {
-		d.onInput(dg)
+		d.onInput(dg, at)
 	}
 	return dg
 }

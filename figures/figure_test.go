@@ -484,7 +484,6 @@ func TestGenerateF8(t *testing.T) {
 		require.GreaterOrEqual(t, m["failover.rollback_ps"], 0.0, what)
 		require.Less(t, m["failover.rollback_ps"], (interval+1)*ms, what)
 		require.Zero(t, m["failover.two_copies"], what)
-		require.Zero(t, m["failover.stale_states"], what)
 		require.Zero(t, m["host0.backup.image_mismatches"], what)
 		if r.Labels["nic.buffering"] == "nic" {
 			require.Zero(t, m["failover.lost_output"], what)

@@ -94,6 +94,9 @@ func (m *Monitor) arm() {
 // Stop ends the monitor: its host has failed or no longer has a peer.
 func (m *Monitor) Stop() { m.stopped = true }
 
+// Stopped reports whether the monitor has stopped (or never started).
+func (m *Monitor) Stopped() bool { return m.stopped }
+
 // Suspected reports whether the peer has been suspected.
 func (m *Monitor) Suspected() bool { return m.suspected }
 

@@ -90,6 +90,7 @@ type Client struct {
 	late    uint64 // requests sent from the warm-up on
 
 	sent, done, resent, lost, dups *sim.Counter
+	abandoned                      *sim.Counter
 	latency                        *sim.Histogram
 	// The responses since the last TakeWindow: how many, their summed
 	// and their longest latency.
@@ -126,6 +127,7 @@ func NewClient(scope sim.Scope, cfg ClientConfig, send func(Packet)) (*Client, e
 	c.resent = scope.Counter("retransmissions", "requests sent again after their timeout")
 	c.lost = scope.Counter("lost", "requests given up after their last retransmission")
 	c.dups = scope.Counter("duplicates", "responses to requests already answered (or given up)")
+	c.abandoned = scope.Counter("abandoned", "unanswered requests the payload chose not to send again (a kv client's poison requests)")
 	c.latency = scope.Histogram("latency", "ps", "time from a request to its response")
 	// More points of the latency distribution than the histogram's own
 	// (p50, p90, p99, p999), for CDF plots.
@@ -223,9 +225,13 @@ func (c *Client) timeout(tag, gen uint64) {
 		return // answered, or a later send's timer is the live one
 	}
 	r, retrier := c.cfg.Payload.(Retrier)
-	if o.sends > c.cfg.Retries || retrier && !r.Retry(tag) {
+	if abandon := retrier && o.sends <= c.cfg.Retries && !r.Retry(tag); abandon || o.sends > c.cfg.Retries {
 		delete(c.pending, tag)
-		c.lost.Inc()
+		if abandon {
+			c.abandoned.Inc()
+		} else {
+			c.lost.Inc()
+		}
 		if retrier {
 			r.Lost(tag)
 		}

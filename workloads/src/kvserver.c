@@ -21,8 +21,8 @@
 //   overflow  a PUT copies its key into a 24-byte heap buffer, so a key
 //             longer than 24 bytes overwrites the heap block after it —
 //             a note the PUT then uses: a crash (SIGSEGV or SIGABRT);
-//   null      a GET of a 13-byte key that is not stored dereferences NULL
-//             (SIGSEGV);
+//   null      a GET of a 13-byte key beginning with '!' that is not
+//             stored dereferences NULL (SIGSEGV);
 //   leak      a PUT of a value of exactly 777 bytes leaks a 64 KiB undo
 //             buffer, so a run of them exhausts the memory.
 // The per-request buffers come from kv_alloc, a region allocator (its
@@ -118,7 +118,7 @@ static size_t handle(const uint8_t *req, size_t n, uint8_t *resp) {
 	switch (op) {
 	case GET:
 		gets++;
-		if (!*e && bug_null && klen == 13) {
+		if (!*e && bug_null && klen == 13 && key[0] == '!') {
 			// The bug: this path forgets the entry may be missing.
 			struct entry *none = *e;
 			resp[6] = none->value_len & 255;
