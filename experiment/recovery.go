@@ -83,7 +83,7 @@ type rvm struct {
 	// the secondary applied: answers to them may have left, so a
 	// re-execution must meet them as they came.
 	committed uint64
-	byInput   bool // the failure being recovered was triggered by an input
+	byInput   bool     // the failure being recovered was triggered by an input
 	changes   []string // the running attempt's
 }
 

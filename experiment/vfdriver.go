@@ -69,8 +69,8 @@ type vfDriver struct {
 	onInput   func(dg dbt.Datagram, arrived sim.Time)
 	replay    []dbt.Datagram
 	replayAt  []sim.Time // when each of replay first arrived
-	lastRead  uint64 // the Seq of the datagram the guest read last: the request it serves
-	gen       uint32 // resets and stops so far: the doorbells of earlier ones are stale
+	lastRead  uint64     // the Seq of the datagram the guest read last: the request it serves
+	gen       uint32     // resets and stops so far: the doorbells of earlier ones are stale
 }
 
 // Addr implements dbt.NetDevice.
