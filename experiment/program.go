@@ -58,8 +58,8 @@ type programVM struct {
 	// checkpoint it holds the guest as loaded.
 	keepApplied bool
 	applied     *capturedState
-	// halted: the VM's host has crashed or its copy has been fenced; it
-	// runs no more.
+	// halted: the VM's host has crashed, its copy has been fenced, or it
+	// has failed (haltWhy says which); it runs no more.
 	halted bool
 	// onKept, if set, is told of each state the secondary applies (the
 	// recovery keeps some to roll back to).
@@ -318,8 +318,9 @@ type programRunner struct {
 	stopWhenDone bool
 	halted       bool // the host has crashed
 	idle         bool // every VM has exited or stopped: no quantum is scheduled
-	// pending, if set, says whether a stopped VM is to be put back (a
-	// recovery under way), so that the run does not end meanwhile.
+	// pending, if set, says whether the VMs may yet be put back or taken
+	// over (a recovery or a failover under way), so that the run does not
+	// end meanwhile.
 	pending func() bool
 	// after, if set, looks at each VM after each stretch it runs (the
 	// recovery's failure detector).
