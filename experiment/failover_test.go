@@ -43,15 +43,18 @@ func smallFailover(t testing.TB, seed uint64, interval sim.Time, kind, host, fen
 // secondary while the secondary was there, and the secondary's image
 // always equalled the primary's at the acknowledged checkpoints.
 func failoverInvariants(t require.TestingT, r *Result, what string) {
-	for _, st := range []struct{ path, name string }{
-		{"failover", "lost_output"}, {"failover", "two_copies"},
-		{"clients.c0.kv", "mismatches"}, {"clients.c1.kv", "mismatches"},
-		{"clients.c0.kv", "malformed"}, {"clients.c1.kv", "malformed"},
-		{"host0.backup", "image_mismatches"}, {"network.output_commit", "violations"},
-	} {
-		v, ok := r.Env.Stats.Lookup(st.path, st.name)
-		require.True(t, ok, "%s: no statistic %s.%s", what, st.path, st.name)
-		require.Zero(t, v, "%s: %s.%s", what, st.path, st.name)
+	requireZero(t, r, what, "failover.lost_output", "failover.two_copies",
+		"clients.c0.kv.mismatches", "clients.c1.kv.mismatches", "clients.c0.kv.malformed", "clients.c1.kv.malformed",
+		"host0.backup.image_mismatches", "network.output_commit.violations")
+}
+
+// requireZero checks that each statistic ("path.name") exists and is 0.
+func requireZero(t require.TestingT, r *Result, what string, stats ...string) {
+	for _, st := range stats {
+		i := strings.LastIndexByte(st, '.')
+		v, ok := r.Env.Stats.Lookup(st[:i], st[i+1:])
+		require.True(t, ok, "%s: no statistic %s", what, st)
+		require.Zero(t, v, "%s: %s", what, st)
 	}
 }
 

@@ -24,14 +24,8 @@ func appFailure(t testing.TB, sets ...string) configs.Config {
 // its state was on the secondary, and the secondary's image equalled the
 // primary's at every acknowledged checkpoint.
 func recoveryChecks(t require.TestingT, r *Result, what string) {
-	for _, st := range []struct{ path, name string }{
-		{"clients.c0.kv", "mismatches"}, {"clients.c1.kv", "mismatches"},
-		{"network.output_commit", "violations"}, {"host0.backup", "image_mismatches"},
-	} {
-		v, ok := r.Env.Stats.Lookup(st.path, st.name)
-		require.True(t, ok, "%s: no statistic %s.%s", what, st.path, st.name)
-		require.Zero(t, v, "%s: %s.%s", what, st.path, st.name)
-	}
+	requireZero(t, r, what, "clients.c0.kv.mismatches", "clients.c1.kv.mismatches",
+		"network.output_commit.violations", "host0.backup.image_mismatches")
 }
 
 // TestRecoveryByBug: each input-triggered bug of kvserver, and what
