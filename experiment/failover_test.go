@@ -247,10 +247,21 @@ func TestSecondaryFailure(t *testing.T) {
 
 // TestFailoverDeterministic: a failover run gives byte-identical files.
 func TestFailoverDeterministic(t *testing.T) {
+	requireSameRuns(t, smallFailover(t, 5, sim.Millisecond, "partition", "primary", "witness"), nil)
+}
+
+// requireSameRuns runs cfg twice and requires byte-identical output
+// files (meta.json aside: it records the host and the wall time); check,
+// if set, looks at each run first.
+func requireSameRuns(t *testing.T, cfg configs.Config, check func(*Result)) {
+	t.Helper()
 	var outs [2][]outFile
 	for i := range outs {
-		r, err := Run(smallFailover(t, 5, sim.Millisecond, "partition", "primary", "witness"), Options{})
+		r, err := Run(cfg, Options{})
 		require.NoError(t, err)
+		if check != nil {
+			check(r)
+		}
 		files, err := r.files()
 		require.NoError(t, err)
 		for _, f := range files {

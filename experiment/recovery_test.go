@@ -120,20 +120,9 @@ func TestRecoveryWatchdogAndExitStatus(t *testing.T) {
 // TestRecoveryDeterministic: a run with failures and recoveries gives
 // byte-identical files.
 func TestRecoveryDeterministic(t *testing.T) {
-	var outs [2][]outFile
-	for i := range outs {
-		r, err := Run(appFailure(t, "run.duration=120ms", "client[1].kv.poison=0.05"), Options{})
-		require.NoError(t, err)
+	requireSameRuns(t, appFailure(t, "run.duration=120ms", "client[1].kv.poison=0.05"), func(r *Result) {
 		require.Positive(t, r.scen.(*haNIC).rec.attempts.Value())
-		files, err := r.files()
-		require.NoError(t, err)
-		for _, f := range files {
-			if f.name != "meta.json" {
-				outs[i] = append(outs[i], f)
-			}
-		}
-	}
-	require.Equal(t, outs[0], outs[1])
+	})
 }
 
 // TestRecoveryTransientFault: an application fault injected from outside
