@@ -26,6 +26,16 @@ type Config struct {
 	// cores sharing the level contend).
 	Banks      int
 	BankCycles uint64
+	// MSHRs, if not 0, is how many misses the level can have outstanding
+	// (miss status holding registers): a miss that finds them all busy
+	// waits for the first to free. A second miss to a line whose fill is
+	// on its way takes no register; it completes when the fill arrives.
+	// Private levels only (a Port's levels before its coherence point).
+	MSHRs int
+	// WriteBuffer, if not 0, is how many dirty victims the level can hold
+	// while they are written to the level below; a fill whose victim finds
+	// the buffer full waits for an entry.
+	WriteBuffer int
 }
 
 // MaxWays is the largest associativity a Cache supports.
@@ -48,6 +58,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("banks %d is not allowed; must be 0..256", c.Banks)
 	case c.Banks > 0 && c.BankCycles == 0:
 		return fmt.Errorf("bank cycles must be at least 1 when the level has banks")
+	case c.MSHRs < 0 || c.MSHRs > 256:
+		return fmt.Errorf("mshrs %d is not allowed; must be 0..256", c.MSHRs)
+	case c.WriteBuffer < 0 || c.WriteBuffer > 256:
+		return fmt.Errorf("write buffer %d is not allowed; must be 0..256", c.WriteBuffer)
 	}
 	if sets := c.Size / (uint64(c.Ways) * c.LineSize); sets&(sets-1) != 0 {
 		return fmt.Errorf("size %d gives %d sets, which is not a power of two", c.Size, sets)
@@ -60,26 +74,34 @@ const (
 	fValid uint8 = 1 << iota
 	fDirty
 	fIMF
+	// fExcl: the core holding this row may write the line without asking
+	// the directory (MESI's E or M state; S without it). Only rows of
+	// private levels under a Directory carry it.
+	fExcl
 )
 
 // row is one cache line's state. The data lives in physical memory (see the
 // package documentation).
 type row struct {
 	tag    uint64
-	stamp  uint64 // LRU: the level's access count at the last use
-	owner  uint16 // VM that last filled or wrote the line
-	thread uint16 // thread that last wrote the line (TrackThread)
+	stamp  uint64   // LRU: the level's access count at the last use
+	ready  sim.Time // when the line's fill arrives: before it, an access waits for it
+	owner  uint16   // VM that last filled or wrote the line
+	thread uint16   // thread that last wrote the line (TrackThread)
 	flags  uint8
 }
 
 // Row is the visible state of one cache row, for inspection and tests.
 type Row struct {
-	Addr   uint64 // line address
-	Valid  bool
-	Dirty  bool
-	IMF    bool // image-modification flag
-	Owner  uint16
-	Thread uint16
+	Addr  uint64 // line address
+	Valid bool
+	Dirty bool
+	IMF   bool // image-modification flag
+	// Exclusive: under a Directory, the core may write without asking
+	// (MESI E or M; a valid row without it is S).
+	Exclusive bool
+	Owner     uint16
+	Thread    uint16
 }
 
 // Cache is one set-associative level of a hierarchy. It is driven by Ports
@@ -108,11 +130,16 @@ type Cache struct {
 	holdsIMF  bool       // the first write-back level of some Port with a controller: the only rows stores flag
 	above     []*Cache   // Inclusive: the levels above this one in every Port through it
 	bankBusy  []sim.Time // Banks: when each bank is free
+	bankRes   int        // Banks under a Weave: the resource index of bank 0
+	weave     *Weave     // Banks: resolves bank contention in time order (nil: at once)
+	mshr      []sim.Time // MSHRs: when each register frees
+	wbuf      []sim.Time // WriteBuffer: when each entry frees
 
 	readHits, readMisses, writeHits, writeMisses *sim.Counter
 	evictions, writebacks, flaggedEvictions      *sim.Counter
 	backInvalidations                            *sim.Counter // Inclusive only
 	bankWait                                     *sim.Counter // Banks only
+	mshrMerges, mshrWait, wbufWait               *sim.Counter // MSHRs, WriteBuffer only
 }
 
 // New returns an empty cache level with statistics under scope.
@@ -148,6 +175,15 @@ func New(scope sim.Scope, cfg Config) (*Cache, error) {
 	if cfg.Banks > 0 {
 		c.bankBusy = make([]sim.Time, cfg.Banks)
 		c.bankWait = scope.Counter("bank_wait_ps", "picoseconds accesses waited for a busy bank")
+	}
+	if cfg.MSHRs > 0 {
+		c.mshr = make([]sim.Time, cfg.MSHRs)
+		c.mshrWait = scope.Counter("mshr_full_ps", "picoseconds misses waited for a free MSHR")
+	}
+	c.mshrMerges = scope.Counter("mshr_merges", "accesses to a line whose fill was still on its way (secondary misses), completed when it arrived")
+	if cfg.WriteBuffer > 0 {
+		c.wbuf = make([]sim.Time, cfg.WriteBuffer)
+		c.wbufWait = scope.Counter("write_buffer_full_ps", "picoseconds fills waited for a free write-back buffer entry")
 	}
 	if cfg.Inclusive {
 		c.backInvalidations = scope.Counter("back_invalidations", "lines invalidated above because this inclusive level evicted them")
@@ -204,12 +240,63 @@ func (c *Cache) find(addr uint64) int {
 }
 
 // bank returns when an access to line arriving at t can start in its
-// bank, and reserves the bank from then.
-func (c *Cache) bank(line uint64, t sim.Time, freq sim.Freq) sim.Time {
-	b := &c.bankBusy[(line>>c.lineShift)%uint64(len(c.bankBusy))]
-	start := max(t, *b)
-	*b = start + freq.CyclesToTime(c.cfg.BankCycles)
+// bank, and reserves the bank from then. Under a Shared, the reservation
+// is recorded for the weave (made in time order later) and the access
+// starts at t: agent is whose clock the weave's delay is fed back to.
+func (c *Cache) bank(line uint64, t sim.Time, freq sim.Freq, agent int) sim.Time {
+	b := int((line >> c.lineShift) % uint64(len(c.bankBusy)))
+	if c.weave != nil {
+		c.weave.record(agent, c.bankRes+b, t, freq.CyclesToTime(c.cfg.BankCycles), false)
+		return t
+	}
+	start := max(t, c.bankBusy[b])
+	c.bankBusy[b] = start + freq.CyclesToTime(c.cfg.BankCycles)
 	c.bankWait.Add(uint64(start - t))
+	return start
+}
+
+// reserveBank is the weave's reservation of bank b for an access
+// reaching it at t: it starts when the bank is free.
+func (c *Cache) reserveBank(b int, t, busy sim.Time) sim.Time {
+	start := max(t, c.bankBusy[b])
+	c.bankBusy[b] = start + busy
+	c.bankWait.Add(uint64(start - t))
+	return start
+}
+
+// takeMSHR claims the register that frees first for a miss detected at t
+// and returns its index and when the miss may proceed (t, or when that
+// register frees if all are busy). The caller sets when it frees again
+// (holdMSHR) once the fill's arrival is known.
+func (c *Cache) takeMSHR(t sim.Time) (int, sim.Time) {
+	best := 0
+	for i, f := range c.mshr {
+		if f <= t {
+			return i, t
+		}
+		if f < c.mshr[best] {
+			best = i
+		}
+	}
+	c.mshrWait.Add(uint64(c.mshr[best] - t))
+	return best, c.mshr[best]
+}
+
+// takeWriteBuffer claims an entry for a dirty victim leaving at t that is
+// written below in drain, and returns when it could leave (t unless the
+// buffer was full).
+func (c *Cache) takeWriteBuffer(t, drain sim.Time) sim.Time {
+	best := 0
+	for i, f := range c.wbuf {
+		if f < c.wbuf[best] {
+			best = i
+		}
+	}
+	start := max(t, c.wbuf[best])
+	c.wbuf[best] = start + drain
+	if start > t {
+		c.wbufWait.Add(uint64(start - t))
+	}
 	return start
 }
 
@@ -293,7 +380,7 @@ func (c *Cache) Probe(addr uint64) (Row, bool) {
 func (c *Cache) rowAt(i int) Row {
 	r := &c.rows[i]
 	return Row{Addr: c.addrOf(i), Valid: r.flags&fValid != 0, Dirty: r.flags&fDirty != 0,
-		IMF: r.flags&fIMF != 0, Owner: r.owner, Thread: r.thread}
+		IMF: r.flags&fIMF != 0, Exclusive: r.flags&fExcl != 0, Owner: r.owner, Thread: r.thread}
 }
 
 // Rows calls fn for every valid row in index order.

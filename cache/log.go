@@ -65,6 +65,7 @@ type Controller struct {
 	tracer *sim.Tracer
 	mem    *memory.Physical
 	dram   *memory.DRAM // nil until a Port attaches one: log writes then cost no DRAM time
+	weave  *Weave       // set when a Port under a Weave attaches: log writes are replayed in time order
 	caches []*Cache
 
 	vmMask     [1 << 16 / 64]uint64
@@ -343,7 +344,10 @@ func (c *Controller) flushBatch() {
 func (c *Controller) posted(addr, n uint64) {
 	c.logWrites.Inc()
 	c.logBytes.Add(n)
-	if c.dram != nil {
+	switch {
+	case c.weave != nil:
+		c.weave.record(-1, c.dram.Channel(addr), c.now, sim.Time(n), true)
+	case c.dram != nil:
 		c.dram.Access(c.now, addr, n, true)
 	}
 }

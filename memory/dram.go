@@ -98,12 +98,18 @@ func (d *DRAM) TransferTime(n uint64) sim.Time {
 // Access reserves the channel serving addr for a transfer of n bytes issued
 // at now and returns when the access completes.
 func (d *DRAM) Access(now sim.Time, addr, n uint64, write bool) (done sim.Time) {
-	ch := d.Channel(addr)
-	start := max(now, d.busy[ch])
+	return d.Reserve(now, d.Channel(addr), n, write) + d.TransferTime(n) + d.cfg.Latency
+}
+
+// Reserve occupies channel ch for a transfer of n bytes that reaches it at
+// now, from when the channel is free, and returns when the transfer
+// starts. Callers that replay accesses in time order (a weave) call it
+// directly; Access is Reserve and the completion time.
+func (d *DRAM) Reserve(now sim.Time, ch int, n uint64, write bool) (start sim.Time) {
+	start = max(now, d.busy[ch])
 	xfer := d.TransferTime(n)
 	d.busy[ch] = start + xfer
-	done = start + xfer + d.cfg.Latency
-	d.lastDone = max(d.lastDone, done)
+	d.lastDone = max(d.lastDone, start+xfer+d.cfg.Latency)
 	if write {
 		d.writes.Inc()
 		d.bytesWritten.Add(n)
@@ -113,7 +119,7 @@ func (d *DRAM) Access(now sim.Time, addr, n uint64, write bool) (done sim.Time) 
 	}
 	d.busyPS.Add(uint64(xfer))
 	d.queueDelay.Record(uint64(start - now))
-	return done
+	return start
 }
 
 // Utilization returns the fraction of channel time spent transferring data

@@ -1,0 +1,325 @@
+package cache
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+
+	"github.com/twinsim/twinsim/memory"
+	"github.com/twinsim/twinsim/sim"
+)
+
+// Weave resolves contention at a host's shared memory resources — the banks
+// of its shared cache levels and its DRAM channels — in simulated-time
+// order, in the two phases of ZSim's bound–weave scheme:
+//
+//   - Bound phase. Cores run ahead of the event engine (a quantum at a
+//     time, one after another) and time each access to a shared resource
+//     as if it were alone there: an L3 bank answers after its latency, a
+//     DRAM channel after its transfer time and latency. Each such access
+//     is recorded: when it reached the resource in its core's timeline, how
+//     long it occupies it, and whose clock it belongs to (an agent).
+//   - Weave phase. Periodically, at engine time H, every recorded access
+//     that happened before H is replayed through the resources' queues in
+//     timestamp order, across all agents, so an access only ever waits for
+//     accesses that reached the same resource earlier in simulated time —
+//     never behind one that happens later, whatever order the cores ran in
+//     or an out-of-order core issued in. The wait an access meets is the
+//     delay it was owed; an agent's later accesses in the same replay are
+//     shifted by the delays before them (a delayed miss delays what follows
+//     it), and at the end of the replay each agent's total is fed back to
+//     its clock (Agent's sink: a timing core stalls that long, charged to
+//     the CPI stack's contention row).
+//
+// Accesses recorded after H — everything happens at or after the engine's
+// time, since cores only run ahead of it — wait for the next weave. Agent
+// -1 is nobody's clock: posted write-backs, log writes and device DMA
+// occupy the resources in time order but feed nothing back.
+//
+// What it does not model: the feedback is applied to the core's clock at
+// the end of the weave, not to the individual instructions that depended
+// on the delayed access (ZSim's simplification); links between the levels
+// and the directory's own occupancy are uncontended.
+type Weave struct {
+	eng       *sim.Engine
+	id        sim.HandlerID
+	interval  sim.Time
+	scheduled bool
+	dram      *memory.DRAM
+	res       []resource
+	agents    []agentState
+	pending   []rec
+	work      []rec
+	streams   []stream
+	heap      []int // stream indices, a min-heap on streams' keys
+	// trace, if set (tests), sees every replayed access: its resource,
+	// when it reached it and when it started there.
+	trace func(res int, arrival, start sim.Time, agent int)
+
+	woven, delayed, fed *sim.Counter
+}
+
+// resource is one shared resource: a DRAM channel (cache nil) or a bank of
+// a shared cache level.
+type resource struct {
+	cache *Cache
+	index int // DRAM channel or bank
+}
+
+type agentState struct {
+	sink    func(sim.Time)
+	applied sim.Time // delay fed back so far
+	skew    sim.Time // delay owed in the replay under way
+}
+
+// rec is one recorded access.
+type rec struct {
+	at      sim.Time // when it reached the resource, in its agent's timeline
+	busy    sim.Time // bank: occupancy; DRAM: bytes moved
+	applied sim.Time // its agent's applied delay when it was recorded
+	eff     sim.Time // replay: at, shifted by the delays fed back since
+	res     int32
+	agent   int32
+	seq     uint32 // call order, for ties
+	write   bool
+}
+
+// stream is one agent's records in a replay, work[next:end].
+type stream struct {
+	next, end int
+	agent     int32
+}
+
+// NewWeave returns a weave for the shared resources of one host, replayed
+// every interval of engine time while accesses are pending.
+func NewWeave(scope sim.Scope, interval sim.Time) (*Weave, error) {
+	if interval == 0 {
+		return nil, fmt.Errorf("%s: weave interval must be positive", scope.Name())
+	}
+	w := &Weave{eng: scope.Engine(), interval: interval,
+		woven:   scope.Counter("accesses", "accesses to shared levels and DRAM replayed in time order"),
+		delayed: scope.Counter("delayed", "replayed accesses that waited for an earlier one"),
+		fed:     scope.Counter("feedback_ps", "picoseconds of contention fed back to the agents' clocks")}
+	w.id = w.eng.Register(w)
+	return w, nil
+}
+
+// AttachDRAM makes d's channels resources of the weave. Call once, before
+// any access.
+func (w *Weave) AttachDRAM(d *memory.DRAM) error {
+	if w.dram != nil && w.dram != d {
+		return fmt.Errorf("weave: one DRAM per host")
+	}
+	if w.dram == d {
+		return nil
+	}
+	if len(w.res) > 0 {
+		return fmt.Errorf("weave: attach the DRAM before any cache")
+	}
+	w.dram = d
+	for ch := range d.Config().Channels {
+		w.res = append(w.res, resource{index: ch})
+	}
+	return nil
+}
+
+// AttachCache makes c's banks resources of the weave (a level without
+// banks has none).
+func (w *Weave) AttachCache(c *Cache) {
+	if c.bankBusy == nil || c.weave == w {
+		return
+	}
+	c.weave, c.bankRes = w, len(w.res)
+	for b := range c.bankBusy {
+		w.res = append(w.res, resource{cache: c, index: b})
+	}
+}
+
+// NewAgent returns the id of a new agent whose owed delays are passed to
+// sink at the end of each replay.
+func (w *Weave) NewAgent(sink func(sim.Time)) int {
+	w.agents = append(w.agents, agentState{sink: sink})
+	return len(w.agents) - 1
+}
+
+// record notes an access of agent (or -1) reaching resource r at t.
+func (w *Weave) record(agent, r int, t, busy sim.Time, write bool) {
+	var applied sim.Time
+	if agent >= 0 {
+		applied = w.agents[agent].applied
+	}
+	w.pending = append(w.pending, rec{at: t, busy: busy, applied: applied, res: int32(r), agent: int32(agent),
+		seq: uint32(len(w.pending)), write: write})
+	if !w.scheduled {
+		w.scheduled = true
+		w.eng.Schedule(sim.Event{Time: w.eng.Now() + w.interval, Handler: w.id})
+	}
+}
+
+// dram records a DRAM access of n bytes at line by agent, reaching the
+// DRAM at t, and returns when it completes if it meets no queue.
+func (w *Weave) dramAccess(agent int, t sim.Time, line, n uint64, write bool) sim.Time {
+	w.record(agent, w.dram.Channel(line), t, sim.Time(n), write)
+	return t + w.dram.TransferTime(n) + w.dram.Config().Latency
+}
+
+// Handle implements sim.Handler: a replay of everything before now.
+func (w *Weave) Handle(ev sim.Event) {
+	w.scheduled = false
+	w.replay(ev.Time, true)
+	if len(w.pending) > 0 {
+		w.scheduled = true
+		w.eng.Schedule(sim.Event{Time: ev.Time + w.interval, Handler: w.id})
+	}
+}
+
+// Finish replays everything still pending (the run is over), feeding the
+// delays back, so that the resources' statistics are complete.
+func (w *Weave) Finish() { w.replay(sim.MaxTime, true) }
+
+// Pending returns the number of recorded accesses not yet replayed.
+func (w *Weave) Pending() int { return len(w.pending) }
+
+// replay weaves the pending accesses that happen before horizon.
+func (w *Weave) replay(horizon sim.Time, feed bool) {
+	if len(w.pending) == 0 {
+		return
+	}
+	w.work = w.work[:0]
+	for _, r := range w.pending {
+		r.eff = r.at
+		if r.agent >= 0 {
+			r.eff += w.agents[r.agent].applied - r.applied
+		}
+		w.work = append(w.work, r)
+	}
+	w.pending = w.pending[:0]
+	slices.SortFunc(w.work, func(a, b rec) int {
+		if c := cmp.Compare(a.agent, b.agent); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.eff, b.eff); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.seq, b.seq)
+	})
+	w.streams, w.heap = w.streams[:0], w.heap[:0]
+	for i := 0; i < len(w.work); {
+		j := i
+		for j < len(w.work) && w.work[j].agent == w.work[i].agent {
+			j++
+		}
+		w.streams = append(w.streams, stream{next: i, end: j, agent: w.work[i].agent})
+		w.push(len(w.streams) - 1)
+		i = j
+	}
+	for len(w.heap) > 0 {
+		s := &w.streams[w.heap[0]]
+		t := w.key(s)
+		if t >= horizon {
+			break
+		}
+		r := &w.work[s.next]
+		start := w.reserve(r, t)
+		if w.trace != nil {
+			w.trace(int(r.res), t, start, int(r.agent))
+		}
+		w.woven.Inc()
+		if start > t {
+			w.delayed.Inc()
+			if r.agent >= 0 {
+				w.agents[r.agent].skew += start - t
+			}
+		}
+		s.next++
+		if s.next == s.end {
+			w.popTop()
+		} else {
+			w.down(0)
+		}
+	}
+	// What is left waits for the next replay, in call order.
+	for _, s := range w.streams {
+		w.pending = append(w.pending, w.work[s.next:s.end]...)
+	}
+	slices.SortFunc(w.pending, func(a, b rec) int { return cmp.Compare(a.seq, b.seq) })
+	for i := range w.pending {
+		w.pending[i].seq = uint32(i)
+	}
+	for i := range w.agents {
+		a := &w.agents[i]
+		if a.skew == 0 {
+			continue
+		}
+		a.applied += a.skew
+		w.fed.Add(uint64(a.skew))
+		if feed && a.sink != nil {
+			a.sink(a.skew)
+		}
+		a.skew = 0
+	}
+}
+
+// key is when stream s's next access reaches its resource in the replay.
+func (w *Weave) key(s *stream) sim.Time {
+	t := w.work[s.next].eff
+	if s.agent >= 0 {
+		t += w.agents[s.agent].skew
+	}
+	return t
+}
+
+// reserve occupies r's resource from t, or when it frees, and returns the
+// start.
+func (w *Weave) reserve(r *rec, t sim.Time) sim.Time {
+	res := w.res[r.res]
+	if res.cache != nil {
+		return res.cache.reserveBank(res.index, t, r.busy)
+	}
+	return w.dram.Reserve(t, res.index, uint64(r.busy), r.write)
+}
+
+func (w *Weave) less(i, j int) bool {
+	a, b := w.key(&w.streams[i]), w.key(&w.streams[j])
+	return a < b || a == b && i < j
+}
+
+func (w *Weave) push(s int) {
+	w.heap = append(w.heap, s)
+	for i := len(w.heap) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !w.less(w.heap[i], w.heap[p]) {
+			break
+		}
+		w.heap[i], w.heap[p] = w.heap[p], w.heap[i]
+		i = p
+	}
+}
+
+func (w *Weave) popTop() {
+	n := len(w.heap) - 1
+	w.heap[0] = w.heap[n]
+	w.heap = w.heap[:n]
+	if n > 0 {
+		w.down(0)
+	}
+}
+
+func (w *Weave) down(i int) {
+	n := len(w.heap)
+	for {
+		l := 2*i + 1
+		if l >= n {
+			return
+		}
+		m := l
+		if r := l + 1; r < n && w.less(w.heap[r], w.heap[l]) {
+			m = r
+		}
+		if !w.less(w.heap[m], w.heap[i]) {
+			return
+		}
+		w.heap[i], w.heap[m] = w.heap[m], w.heap[i]
+		i = m
+	}
+}
