@@ -242,12 +242,13 @@ func (c *Cache) find(addr uint64) int {
 // bank returns when an access to line arriving at t can start in its
 // bank, and reserves the bank from then. Under a Shared, the reservation
 // is recorded for the weave (made in time order later) and the access
-// starts at t: agent is whose clock the weave's delay is fed back to.
+// starts after agent's own earlier accesses to the bank: agent is whose
+// clock the weave's further delay is fed back to.
 func (c *Cache) bank(line uint64, t sim.Time, freq sim.Freq, agent int) sim.Time {
 	b := int((line >> c.lineShift) % uint64(len(c.bankBusy)))
 	if c.weave != nil {
-		c.weave.record(agent, c.bankRes+b, t, freq.CyclesToTime(c.cfg.BankCycles), false)
-		return t
+		occ := freq.CyclesToTime(c.cfg.BankCycles)
+		return c.weave.record(agent, c.bankRes+b, t, occ, occ, false, false)
 	}
 	start := max(t, c.bankBusy[b])
 	c.bankBusy[b] = start + freq.CyclesToTime(c.cfg.BankCycles)

@@ -346,7 +346,7 @@ func (c *Controller) posted(addr, n uint64) {
 	c.logBytes.Add(n)
 	switch {
 	case c.weave != nil:
-		c.weave.record(-1, c.dram.Channel(addr), c.now, sim.Time(n), true)
+		c.weave.record(-1, c.dram.Channel(addr), c.now, c.dram.TransferTime(n), sim.Time(n), true, true)
 	case c.dram != nil:
 		c.dram.Access(c.now, addr, n, true)
 	}

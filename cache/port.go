@@ -206,6 +206,9 @@ func (p *Port) Served() int { return p.served }
 // MSHRWait returns how long the last Access waited for MSHRs.
 func (p *Port) MSHRWait() sim.Time { return p.mshrWait }
 
+// Coherent reports whether the port is under a directory.
+func (p *Port) Coherent() bool { return p.dir != nil }
+
 // Remote is the Served value of a line another core supplied.
 func (p *Port) Remote() int { return len(p.levels) + 1 }
 
@@ -304,16 +307,16 @@ func (p *Port) release(done sim.Time) {
 func (p *Port) arrive(now sim.Time, cycles uint64, hit int, line uint64) sim.Time {
 	t := now + p.freq.CyclesToTime(cycles)
 	if hit == len(p.levels) {
-		t = p.dramAccess(t, line, false, p.weaveID)
+		t = p.dramAccess(t, line, false, false)
 	}
 	return t
 }
 
-// dramAccess moves a line to or from DRAM at t for weave agent id (-1: a
-// posted write nobody waits for) and returns when it is done.
-func (p *Port) dramAccess(t sim.Time, line uint64, write bool, id int) sim.Time {
+// dramAccess moves a line to or from DRAM at t and returns when it is
+// done; a posted write is one nobody waits for.
+func (p *Port) dramAccess(t sim.Time, line uint64, write, posted bool) sim.Time {
 	if p.weave != nil {
-		return p.weave.dramAccess(id, t, line, p.lineSize, write)
+		return p.weave.dramAccess(p.weaveID, t, line, p.lineSize, write, posted)
 	}
 	return p.dram.Access(t, line, p.lineSize, write)
 }
@@ -336,7 +339,7 @@ func (p *Port) fill(from, to int, line uint64, a *Access, now, ready sim.Time, e
 func (p *Port) install(i int, line uint64, owner uint16, now, ready sim.Time, excl bool) int {
 	c := p.levels[i]
 	r := c.victim(line)
-	p.evict(i, r, now)
+	p.evict(i, r, now, max(now, ready))
 	_, tag := c.split(line)
 	f := fValid
 	if excl && i < p.private && p.dir != nil {
@@ -347,11 +350,12 @@ func (p *Port) install(i int, line uint64, owner uint16, now, ready sim.Time, ex
 	return r
 }
 
-// evict removes row r of level i: a flagged line's address is logged and
-// its flag cleared (step 440), a dirty line is written to the level below
-// (through the level's write-back buffer, which may make the access wait),
-// and the directory is told when the core no longer holds the line.
-func (p *Port) evict(i, r int, now sim.Time) {
+// evict removes row r of level i at now: a flagged line's address is
+// logged and its flag cleared (step 440), a dirty line is written to the
+// level below when it leaves, as the fill replacing it arrives (through
+// the level's write-back buffer, which may make the access wait), and the
+// directory is told when the core no longer holds the line.
+func (p *Port) evict(i, r int, now, leave sim.Time) {
 	c := p.levels[i]
 	old := &c.rows[r]
 	if old.flags&fValid == 0 {
@@ -386,9 +390,9 @@ func (p *Port) evict(i, r int, now sim.Time) {
 	if old.flags&fDirty != 0 {
 		c.writebacks.Inc()
 		if c.wbuf != nil {
-			p.wait += c.takeWriteBuffer(now, p.drainTime(i+1)) - now
+			p.wait += c.takeWriteBuffer(leave, p.drainTime(i+1)) - leave
 		}
-		p.writeBack(i+1, addr, old.owner, now)
+		p.writeBack(i+1, addr, old.owner, leave)
 	}
 	old.flags = 0
 	if p.dir != nil && p.agent != nil && i < p.private {
@@ -423,7 +427,7 @@ func (p *Port) writeBack(i int, line uint64, owner uint16, now sim.Time) {
 		c.rows[r].flags |= fDirty
 		return
 	}
-	p.dramAccess(now, line, true, -1)
+	p.dramAccess(now, line, true, true)
 }
 
 // write performs a store: write-through levels pass it on (updating a row
@@ -488,7 +492,7 @@ func (p *Port) write(now sim.Time, line uint64, a *Access) sim.Time {
 			p.stall += p.ctl.logLine(line, p.movedThread, srcEvict, now)
 		}
 	}
-	return p.dramAccess(now+p.freq.CyclesToTime(cycles), line, true, p.weaveID)
+	return p.dramAccess(now+p.freq.CyclesToTime(cycles), line, true, false)
 }
 
 // claimShared takes the flag a shared level's row holds for line (a

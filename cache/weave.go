@@ -15,16 +15,19 @@ import (
 //
 //   - Bound phase. Cores run ahead of the event engine (a quantum at a
 //     time, one after another) and time each access to a shared resource
-//     as if it were alone there: an L3 bank answers after its latency, a
-//     DRAM channel after its transfer time and latency. Each such access
-//     is recorded: when it reached the resource in its core's timeline, how
-//     long it occupies it, and whose clock it belongs to (an agent).
+//     as if the core were alone on the machine: it queues behind its own
+//     earlier accesses (a private copy of each resource's reservation, so
+//     one core's bandwidth limits are exact) but sees no other core's. Each
+//     such access is recorded: when it reached the resource in its core's
+//     timeline, when it started there in the bound phase, how long it
+//     occupies it, and whose clock it belongs to (an agent).
 //   - Weave phase. Periodically, at engine time H, every recorded access
-//     that happened before H is replayed through the resources' queues in
-//     timestamp order, across all agents, so an access only ever waits for
-//     accesses that reached the same resource earlier in simulated time —
-//     never behind one that happens later, whatever order the cores ran in
-//     or an out-of-order core issued in. The wait an access meets is the
+//     that happened before H is replayed through the resources' real
+//     queues in timestamp order, across all agents, so an access only ever
+//     waits for accesses that reached the same resource earlier in
+//     simulated time — never behind one that happens later, whatever order
+//     the cores ran in or an out-of-order core issued in. The part of its
+//     wait the bound phase did not foresee (other agents' accesses) is the
 //     delay it was owed; an agent's later accesses in the same replay are
 //     shifted by the delays before them (a delayed miss delays what follows
 //     it), and at the end of the replay each agent's total is fed back to
@@ -38,8 +41,12 @@ import (
 //
 // What it does not model: the feedback is applied to the core's clock at
 // the end of the weave, not to the individual instructions that depended
-// on the delayed access (ZSim's simplification); links between the levels
-// and the directory's own occupancy are uncontended.
+// on the delayed access (ZSim's simplification); in the bound phase an
+// out-of-order core's own accesses queue in the order it issues them,
+// which for a load issued after a younger one can be a little pessimistic
+// (the replay itself is in time order, and a bound-phase wait the replay
+// does not confirm is not charged twice); links between the levels and the
+// directory's own occupancy are uncontended.
 type Weave struct {
 	eng       *sim.Engine
 	id        sim.HandlerID
@@ -48,13 +55,14 @@ type Weave struct {
 	dram      *memory.DRAM
 	res       []resource
 	agents    []agentState
+	shadow    [][]sim.Time // per agent, per resource: when the agent's own reservations end (bound phase)
 	pending   []rec
 	work      []rec
 	streams   []stream
 	heap      []int // stream indices, a min-heap on streams' keys
 	// trace, if set (tests), sees every replayed access: its resource,
 	// when it reached it and when it started there.
-	trace func(res int, arrival, start sim.Time, agent int)
+	trace func(res int, arrival, start sim.Time, agent int, owed sim.Time)
 
 	woven, delayed, fed *sim.Counter
 }
@@ -70,11 +78,13 @@ type agentState struct {
 	sink    func(sim.Time)
 	applied sim.Time // delay fed back so far
 	skew    sim.Time // delay owed in the replay under way
+	credit  sim.Time // bound-phase waits the replays did not confirm, not yet set against a delay
 }
 
 // rec is one recorded access.
 type rec struct {
 	at      sim.Time // when it reached the resource, in its agent's timeline
+	bstart  sim.Time // when it started there in the bound phase
 	busy    sim.Time // bank: occupancy; DRAM: bytes moved
 	applied sim.Time // its agent's applied delay when it was recorded
 	eff     sim.Time // replay: at, shifted by the delays fed back since
@@ -82,6 +92,7 @@ type rec struct {
 	agent   int32
 	seq     uint32 // call order, for ties
 	write   bool
+	posted  bool // in its agent's timeline, but nobody waits for it: no feedback
 }
 
 // stream is one agent's records in a replay, work[next:end].
@@ -101,6 +112,7 @@ func NewWeave(scope sim.Scope, interval sim.Time) (*Weave, error) {
 		delayed: scope.Counter("delayed", "replayed accesses that waited for an earlier one"),
 		fed:     scope.Counter("feedback_ps", "picoseconds of contention fed back to the agents' clocks")}
 	w.id = w.eng.Register(w)
+	scope.Env().AtEnd(w.Finish)
 	return w, nil
 }
 
@@ -139,28 +151,41 @@ func (w *Weave) AttachCache(c *Cache) {
 // sink at the end of each replay.
 func (w *Weave) NewAgent(sink func(sim.Time)) int {
 	w.agents = append(w.agents, agentState{sink: sink})
+	w.shadow = append(w.shadow, nil)
 	return len(w.agents) - 1
 }
 
-// record notes an access of agent (or -1) reaching resource r at t.
-func (w *Weave) record(agent, r int, t, busy sim.Time, write bool) {
+// record notes an access of agent (or -1) reaching resource r at t and
+// occupying it for occ, and returns when it starts in the bound phase:
+// after the agent's own earlier accesses there. A posted one (a
+// write-back) is in the agent's timeline but delays nobody.
+func (w *Weave) record(agent, r int, t, occ, busy sim.Time, write, posted bool) sim.Time {
 	var applied sim.Time
+	start := t
 	if agent >= 0 {
 		applied = w.agents[agent].applied
+		sh := w.shadow[agent]
+		if len(sh) < len(w.res) {
+			sh = append(sh, make([]sim.Time, len(w.res)-len(sh))...)
+			w.shadow[agent] = sh
+		}
+		start = max(t, sh[r])
+		sh[r] = start + occ
 	}
-	w.pending = append(w.pending, rec{at: t, busy: busy, applied: applied, res: int32(r), agent: int32(agent),
-		seq: uint32(len(w.pending)), write: write})
+	w.pending = append(w.pending, rec{at: t, bstart: start, busy: busy, applied: applied, res: int32(r), agent: int32(agent),
+		seq: uint32(len(w.pending)), write: write, posted: posted})
 	if !w.scheduled {
 		w.scheduled = true
 		w.eng.Schedule(sim.Event{Time: w.eng.Now() + w.interval, Handler: w.id})
 	}
+	return start
 }
 
-// dram records a DRAM access of n bytes at line by agent, reaching the
-// DRAM at t, and returns when it completes if it meets no queue.
-func (w *Weave) dramAccess(agent int, t sim.Time, line, n uint64, write bool) sim.Time {
-	w.record(agent, w.dram.Channel(line), t, sim.Time(n), write)
-	return t + w.dram.TransferTime(n) + w.dram.Config().Latency
+// dramAccess records a DRAM access of n bytes at line by agent, reaching
+// the DRAM at t, and returns when it completes in the bound phase.
+func (w *Weave) dramAccess(agent int, t sim.Time, line, n uint64, write, posted bool) sim.Time {
+	xfer := w.dram.TransferTime(n)
+	return w.record(agent, w.dram.Channel(line), t, xfer, sim.Time(n), write, posted) + xfer + w.dram.Config().Latency
 }
 
 // Handle implements sim.Handler: a replay of everything before now.
@@ -221,15 +246,31 @@ func (w *Weave) replay(horizon sim.Time, feed bool) {
 		}
 		r := &w.work[s.next]
 		start := w.reserve(r, t)
+		// What the bound phase did not foresee: the start beyond the one
+		// it gave the access, in the same (shifted) timeline — net of any
+		// wait the bound phase charged that the replay did not confirm (an
+		// out-of-order core's own accesses queued in issue order).
+		var owed sim.Time
+		if r.agent >= 0 && !r.posted {
+			a := &w.agents[r.agent]
+			expect := r.bstart + (t - r.at)
+			switch {
+			case start > expect:
+				owed = start - expect
+				c := min(owed, a.credit)
+				a.credit -= c
+				owed -= c
+				a.skew += owed
+			case start < expect:
+				a.credit += expect - start
+			}
+		}
 		if w.trace != nil {
-			w.trace(int(r.res), t, start, int(r.agent))
+			w.trace(int(r.res), t, start, int(r.agent), owed)
 		}
 		w.woven.Inc()
 		if start > t {
 			w.delayed.Inc()
-			if r.agent >= 0 {
-				w.agents[r.agent].skew += start - t
-			}
 		}
 		s.next++
 		if s.next == s.end {

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-const cacheL2Keys = "bank_cycles, banks, enabled, inclusive, latency, replacement, size, ways, write_policy"
+const cacheL2Keys = "bank_cycles, banks, enabled, inclusive, latency, mshrs, replacement, size, ways, write_buffer, write_policy"
 
 func TestParseErrors(t *testing.T) {
 	for _, tc := range []struct {
@@ -24,7 +24,7 @@ func TestParseErrors(t *testing.T) {
 		{"unknown key without suggestion", "[cache.l2]\ncolour = 4",
 			`t.toml: cache.l2.colour: unknown key (allowed keys in cache.l2: ` + cacheL2Keys + `)`},
 		{"ambiguous suggestion", "[cache.l4]\nsize = 4",
-			`t.toml: cache.l4: unknown key (allowed keys in cache: l1, l1i, l2, l3, line_size)`},
+			`t.toml: cache.l4: unknown key (allowed keys in cache: coherence, l1, l1i, l2, l3, line_size)`},
 		{"unknown top-level table", "[hots]\ncores = 4",
 			`t.toml: hots: unknown key (allowed keys at top level: backup, cache, client, core, dram, exec, fault, ha, host, hypervisor, network, nic, output, recovery, run, tlb, translator, vm; did you mean "host"?)`},
 		{"unknown key in vm", "[[vm]]\nname = \"a\"\ncore = [0]",
@@ -254,9 +254,9 @@ func TestEveryEnumValue(t *testing.T) {
 	for _, k := range keys {
 		paths = append(paths, k.path)
 	}
-	require.Equal(t, []string{"run.scenario", "host.page_size", "core.model", "core.predictor", "translator.strategy", "cache.l1.replacement",
+	require.Equal(t, []string{"run.scenario", "host.page_size", "host.contention", "core.model", "core.mem_dependence", "core.predictor", "translator.strategy", "cache.l1.replacement",
 		"cache.l1.write_policy", "cache.l1i.replacement", "cache.l1i.write_policy", "cache.l2.replacement", "cache.l2.write_policy", "cache.l3.replacement", "cache.l3.write_policy",
-		"backup.overflow", "vm[0].workload.pattern", "vm[0].role", "vm[0].service.dist", "nic.buffering", "nic.scheduler",
+		"cache.coherence.protocol", "backup.overflow", "vm[0].workload.pattern", "vm[0].role", "vm[0].service.dist", "nic.buffering", "nic.scheduler",
 		"nic.overflow", "ha.method", "ha.transport", "ha.fencing", "ha.after_failover", "client[0].mode", "client[0].protocol", "client[0].kv.poison_kind", "fault[0].kind", "fault[0].host", "recovery.mode"}, paths)
 
 	for _, k := range keys {

@@ -49,7 +49,10 @@ type HostConfig struct {
 	Freq     Frequency `toml:"freq" doc:"core clock frequency" range:"100MHz..10GHz"`
 	PageSize Size      `toml:"page_size" doc:"host MMU page size" enum:"4KiB,16KiB,64KiB"`
 	Memory   Size      `toml:"memory" doc:"physical memory size" range:"16MiB..1TiB" rule:"a multiple of host.page_size"`
-	Quantum  Duration  `toml:"quantum" doc:"cores run ahead of the event engine at most this long" range:"1ns..1ms"`
+	Quantum  Duration  `toml:"quantum" doc:"cores run ahead of the event engine at most this long; also how often the weave replays the shared levels' accesses (host.contention)" range:"1ns..1ms"`
+	// Contention says how accesses to the shared L3 banks and DRAM
+	// channels are ordered.
+	Contention string `toml:"contention" doc:"time-order: accesses to the shared L3 banks and DRAM are timed uncontended as the cores run, then replayed through the banks and channels in simulated-time order every host.quantum and the delays fed back to the cores (a weave phase, as in ZSim; the CPI stack's contention row); call-order: each access reserves its bank and channel the moment a core makes it, so an access can queue behind one later in simulated time (the baseline)" enum:"time-order,call-order"`
 }
 
 // TLBConfig describes each core's set-associative TLB.
@@ -84,6 +87,9 @@ type CoreConfig struct {
 	LoadQueue       int    `toml:"load_queue" doc:"load-queue entries (out-of-order)" range:"1..4096" rule:"at least core.width"`
 	StoreQueue      int    `toml:"store_queue" doc:"store-queue entries (out-of-order)" range:"1..4096" rule:"at least core.width"`
 	RenameRegs      int    `toml:"rename_regs" doc:"physical registers beyond the architectural ones, for results in flight (out-of-order)" range:"1..4096" rule:"at least core.width"`
+	IssueQueue      int    `toml:"issue_queue" doc:"issue-queue (scheduler) entries: an instruction holds one from dispatch until it issues (out-of-order)" range:"1..4096" rule:"at least core.width"`
+	IssueWidth      int    `toml:"issue_width" doc:"instructions issued to the functional units per cycle, all classes together (out-of-order)" range:"1..16"`
+	MemDependence   string `toml:"mem_dependence" doc:"how loads pass older stores whose addresses are unknown (out-of-order): store-sets (a load issues at once unless it has conflicted with a store before; one that overtakes an older store to its address is replayed, the CPI stack's replay row) or perfect (every load knows the older stores' addresses: the idealisation)" enum:"store-sets,perfect"`
 	Predictor       string `toml:"predictor" doc:"conditional-branch predictor" enum:"bimodal,gshare,tage,always-taken"`
 	TranslateCycles uint64 `toml:"translate_cycles" doc:"firmware cost to translate one guest instruction, in cycles" range:"0..100000"`
 	SyscallCycles   uint64 `toml:"syscall_cycles" doc:"firmware cost to emulate one system call, in cycles" range:"0..10000000"`
@@ -126,11 +132,12 @@ const (
 // CacheConfig describes the cache hierarchy: private L1 (data), L1I and L2
 // per core and a shared L3.
 type CacheConfig struct {
-	LineSize Size       `toml:"line_size" doc:"cache line size of every level, in bytes" range:"16B..1KiB" rule:"a power of two"`
-	L1       CacheLevel `toml:"l1" doc:"level 1 data cache, private per core"`
-	L1I      CacheLevel `toml:"l1i" doc:"level 1 instruction cache, private per core (instruction fetch in the timing mode; never written)"`
-	L2       CacheLevel `toml:"l2" doc:"level 2 cache, private per core"`
-	L3       CacheLevel `toml:"l3" doc:"level 3 cache, shared by all cores"`
+	LineSize  Size            `toml:"line_size" doc:"cache line size of every level, in bytes" range:"16B..1KiB" rule:"a power of two"`
+	L1        CacheLevel      `toml:"l1" doc:"level 1 data cache, private per core"`
+	L1I       CacheLevel      `toml:"l1i" doc:"level 1 instruction cache, private per core (instruction fetch in the timing mode; never written)"`
+	L2        CacheLevel      `toml:"l2" doc:"level 2 cache, private per core"`
+	L3        CacheLevel      `toml:"l3" doc:"level 3 cache, shared by all cores"`
+	Coherence CoherenceConfig `toml:"coherence" doc:"coherence of the private levels with each other and with DMA"`
 }
 
 // CacheLevel describes one level of the hierarchy.
@@ -144,6 +151,18 @@ type CacheLevel struct {
 	Inclusive   bool        `toml:"inclusive" doc:"holds every line of the levels above it: evicting a line invalidates it above (back-invalidation)" rule:"not on l1 or l1i; size at least the capacity it includes"`
 	Banks       int         `toml:"banks" doc:"independent banks, interleaved by line; an access finding its bank busy waits, so cores sharing the level contend (0: no bank model)" range:"0..256"`
 	BankCycles  uint64      `toml:"bank_cycles" doc:"cycles a bank is busy with one access" range:"0..100" rule:"at least 1 when banks is not 0"`
+	MSHRs       int         `toml:"mshrs" doc:"miss status holding registers: misses the level can have outstanding; a miss finding them all busy waits (the CPI stack's mshr row), a second miss to a line already on its way waits for that fill instead (0: unlimited)" range:"0..256" rule:"0 on l3 (the shared level's queueing is its banks)"`
+	WriteBuffer int         `toml:"write_buffer" doc:"write-back buffer entries: dirty victims on their way to the level below; a fill whose victim finds it full waits (0: unlimited)" range:"0..256"`
+}
+
+// CoherenceConfig is the protocol that keeps the cores' private levels
+// coherent with each other and with device DMA.
+type CoherenceConfig struct {
+	Protocol         string `toml:"protocol" doc:"mesi: a directory beside the L3 tracks which cores hold each line; reads of a line another core may write downgrade it and take it cache-to-cache, stores invalidate the other copies, DMA is coherent, and image-modification flags move with the lines; none: private caches are not kept coherent (each core's copy is its own)" enum:"mesi,none"`
+	DirectoryEntries int    `toml:"directory_entries" doc:"directory entries (a sparse directory: evicting an entry invalidates the line in every core); 0 sizes it at twice the lines of all cores' private levels" range:"0..16777216" rule:"0, or directory_ways × a power of two"`
+	DirectoryWays    int    `toml:"directory_ways" doc:"directory associativity" range:"1..64"`
+	DirectoryLatency uint64 `toml:"directory_latency" doc:"cycles to consult the directory on a coherence action (a plain miss consults it beside the L3 lookup at no extra cost)" range:"0..1000"`
+	HopLatency       uint64 `toml:"hop_latency" doc:"cycles for one traversal of the on-chip interconnect between the directory and a core: a cache-to-cache transfer or an invalidation costs directory_latency + 2 × hop_latency (+ the owner's L2 latency for a transfer)" range:"0..1000"`
 }
 
 // DRAMConfig describes main memory timing.
@@ -379,6 +398,9 @@ func Default() Config {
 	}
 	l3 := level(8*MiB, 16, 40)
 	l3.Banks = 8
+	l1, l2 := level(32*KiB, 8, 2), level(512*KiB, 8, 12)
+	l1.MSHRs, l2.MSHRs = 10, 16
+	l1.WriteBuffer, l2.WriteBuffer = 8, 16
 	unprotected := DefaultVM()
 	unprotected.Name = "unprotected"
 	unprotected.BackedUp = false
@@ -387,14 +409,14 @@ func Default() Config {
 	return Config{
 		Run: RunConfig{Name: "backup-demo", Scenario: "backup", Seed: 1, Duration: Duration(20 * sim.Millisecond)},
 		Host: HostConfig{Cores: 2, Freq: Frequency(3 * sim.GHz), PageSize: 64 * KiB, Memory: 64 * GiB,
-			Quantum: Duration(sim.Microsecond)},
+			Quantum: Duration(sim.Microsecond), Contention: "time-order"},
 		TLB: TLBConfig{Entries: 64, Ways: 4, WalkLatency: 30, WalkLevels: 3},
 		Core: CoreConfig{Model: "in-order", Width: 2, PipelineDepth: 7, ALU: 1, Mul: 3, Div: 20, FPAdd: 4, FPMul: 5,
 			FPDiv: 20, Load: 2, ALUUnits: 2, MulUnits: 1, DivUnits: 1, FPUnits: 2, FPDivUnits: 1, MemPorts: 1,
-			ROB: 128, LoadQueue: 48, StoreQueue: 32, RenameRegs: 128,
+			ROB: 128, LoadQueue: 48, StoreQueue: 32, RenameRegs: 128, IssueQueue: 36, IssueWidth: 6, MemDependence: "store-sets",
 			Predictor: "gshare", TranslateCycles: 300, SyscallCycles: 2000, FaultCycles: 400},
-		Cache: CacheConfig{LineSize: 128, L1: level(32*KiB, 8, 2), L1I: level(32*KiB, 8, 1), L2: level(512*KiB, 8, 12),
-			L3: l3},
+		Cache: CacheConfig{LineSize: 128, L1: l1, L1I: level(32*KiB, 8, 1), L2: l2, L3: l3,
+			Coherence: CoherenceConfig{Protocol: "mesi", DirectoryWays: 16, DirectoryLatency: 10, HopLatency: 10}},
 		DRAM: DRAMConfig{Latency: Duration(60 * sim.Nanosecond), Channels: 2,
 			Bandwidth: 12_800_000_000, Interleave: 4 * KiB},
 		Backup: BackupConfig{Enabled: true, Interval: Duration(sim.Millisecond), LogSize: 64 * KiB,

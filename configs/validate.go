@@ -182,7 +182,7 @@ func (v *validator) rules(c Config) {
 	for _, w := range []struct {
 		key string
 		v   int
-	}{{"rob_size", c.Core.ROB}, {"load_queue", c.Core.LoadQueue}, {"store_queue", c.Core.StoreQueue}, {"rename_regs", c.Core.RenameRegs}} {
+	}{{"rob_size", c.Core.ROB}, {"load_queue", c.Core.LoadQueue}, {"store_queue", c.Core.StoreQueue}, {"rename_regs", c.Core.RenameRegs}, {"issue_queue", c.Core.IssueQueue}} {
 		if p := "core." + w.key; v.ok("core.width", p) && w.v < c.Core.Width {
 			v.fail(p, "%d is not allowed; must be at least core.width (%d)", w.v, c.Core.Width)
 		}
@@ -535,6 +535,14 @@ func (v *validator) cacheRules(c Config) {
 		}
 		if lv.l.Banks > 0 && lv.l.BankCycles == 0 && v.ok(p+".banks", p+".bank_cycles") {
 			v.fail(p+".bank_cycles", "0 is not allowed; must be at least 1 when %s.banks is not 0", p)
+		}
+	}
+	if c.Cache.L3.MSHRs != 0 && v.ok("cache.l3.mshrs") {
+		v.fail("cache.l3.mshrs", "%d is not allowed; must be 0: MSHRs are modelled in the private levels, and the shared L3's queueing is its banks", c.Cache.L3.MSHRs)
+	}
+	if co := c.Cache.Coherence; co.DirectoryEntries != 0 && v.ok("cache.coherence.directory_entries", "cache.coherence.directory_ways") {
+		if n := co.DirectoryEntries; n%co.DirectoryWays != 0 || !isPow2(uint64(n/co.DirectoryWays)) {
+			v.fail("cache.coherence.directory_entries", "%d is not allowed; must be 0 or directory_ways × a power of two (%d × 2^k)", n, co.DirectoryWays)
 		}
 	}
 	// Inclusion: a level holds every line of the enabled levels above it

@@ -148,6 +148,9 @@ func (t *InOrder) Firmware(cycles uint64) {
 	t.fetchLine = 0 // the firmware's own code has been through the L1I
 }
 
+// Stall implements Timing.
+func (t *InOrder) Stall(cycles uint64) { t.stallFront(cycles, causeContention) }
+
 // Idle implements Timing.
 func (t *InOrder) Idle(cycles uint64) {
 	t.stallFront(cycles, causeIdle)

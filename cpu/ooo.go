@@ -12,6 +12,14 @@ package cpu
 // stops dispatch until it completes and the front end (Depth stages) has
 // refilled. Stores write the data memory when they retire.
 //
+// A finite issue queue (an entry from dispatch until issue) and an issue
+// width shared by all classes bound how far issue runs ahead. Loads are
+// disambiguated by a store-set predictor: a load issues as soon as its
+// operands are ready unless it has conflicted with a store before; one
+// that overtakes an older store to its address before the store's
+// address is known is replayed (counted in Violations; its refetch is the
+// CPI stack's replay row).
+//
 // Its CPI stack charges every cycle in which nothing retires to what held
 // back the oldest instruction: the last constraint that delayed it
 // (operands — following a chain of dependent instructions back to the
@@ -44,6 +52,46 @@ type OutOfOrder struct {
 	retiredAny bool
 	lastDone   uint64 // completion cycle of the instruction just stepped
 	fwd        [fwdSize]fwdEntry
+
+	// iq holds the issue cycles of the instructions in the issue queue
+	// (a min-heap): an entry frees when its instruction issues.
+	iq    []uint64
+	issue calendar // issue slots per cycle, all classes together
+	sets  storeSets
+	// Violations counts loads that issued before an older store to their
+	// address had computed it, and were replayed.
+	Violations uint64
+}
+
+// storeSets is a store-set memory-dependence predictor (Chrysos and Emer,
+// ISCA 1998): loads and stores that have conflicted share a set; a load
+// in a set waits for the address of the last store of its set dispatched
+// before it, other loads issue as soon as their operands are ready.
+type storeSets struct {
+	ssit [ssitSize]uint16     // by instruction address: set id + 1, 0 none
+	lfst [numStoreSets]uint64 // per set: cycle the last dispatched store's address was known
+	next uint16
+}
+
+const (
+	ssitSize     = 4096
+	numStoreSets = 256
+)
+
+func ssitIndex(pc uint64) int { return int(pc>>2) % ssitSize }
+
+// join puts the load at lpc and the store at spc in one set.
+func (s *storeSets) join(lpc, spc uint64) {
+	l, st := &s.ssit[ssitIndex(lpc)], &s.ssit[ssitIndex(spc)]
+	switch {
+	case *l == 0 && *st == 0:
+		s.next = s.next%numStoreSets + 1
+		*l, *st = s.next, s.next
+	case *l == 0:
+		*l = *st
+	default:
+		*st = *l
+	}
 }
 
 // segment is a stretch of front-end time lost to cause, up to end.
@@ -60,6 +108,8 @@ type fwdEntry struct {
 	word   uint64 // address / 8 + 1; 0 empty
 	ready  uint64 // cycle the store's data is available
 	commit uint64 // cycle it retires and writes the cache
+	addr   uint64 // cycle its address is known (it issues)
+	pc     uint64
 }
 
 // ring is a circular buffer of retire cycles.
@@ -88,8 +138,11 @@ func NewOutOfOrder(cfg Config, pred Predictor) (*OutOfOrder, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &OutOfOrder{frontEnd: f, units: u, rob: ring{at: make([]uint64, cfg.ROB)}, lq: ring{at: make([]uint64, cfg.LoadQueue)},
-		sq: ring{at: make([]uint64, cfg.StoreQueue)}, regs: ring{at: make([]uint64, cfg.RenameRegs)}}, nil
+	t := &OutOfOrder{frontEnd: f, units: u, rob: ring{at: make([]uint64, cfg.ROB)}, lq: ring{at: make([]uint64, cfg.LoadQueue)},
+		sq: ring{at: make([]uint64, cfg.StoreQueue)}, regs: ring{at: make([]uint64, cfg.RenameRegs)},
+		iq: make([]uint64, 0, cfg.IssueQueue)}
+	t.issue.units = cfg.IssueWidth
+	return t, nil
 }
 
 // redirect stops dispatch until cycle, a stretch lost to cause.
@@ -150,21 +203,46 @@ func (t *OutOfOrder) step(in *Inst, x *[NumRegs]uint64, pc uint64) {
 	if d != noReg {
 		window(&t.regs)
 	}
+	// The issue queue: entries of instructions issued by now are free;
+	// when none is, dispatch waits for the first to issue.
+	for len(t.iq) > 0 && t.iq[0] <= disp {
+		t.iqPop()
+	}
+	if len(t.iq) == cap(t.iq) {
+		if f := t.iqPop(); f > disp {
+			disp, why = f, causeStructural
+		}
+	}
 	if disp > t.fe {
 		t.fe, t.feSlots = disp, 0
 	}
 	t.feSlots++
 
-	// Execute: operands, then a unit.
+	// Execute: operands; a load predicted to depend on an older store
+	// waits for its address; then an issue slot and a unit together.
 	exec := disp + 1
 	for _, s := range [3]uint8{s1, s2, s3} {
 		if s != noReg && t.ready[s] > exec {
 			exec, why = t.ready[s], t.cause[s]
 		}
 	}
-	if start := t.reserveUnit(&t.cfg, unit, exec); start > exec {
+	set := t.sets.ssit[ssitIndex(pc)]
+	if unit == uLoad && set != 0 && !t.cfg.PerfectDisambiguation {
+		if a := t.sets.lfst[set-1]; a > exec {
+			exec, why = a, causeDependence
+		}
+	}
+	for {
+		start := t.issue.first(exec, 1)
+		start = t.firstUnit(&t.cfg, unit, start)
+		if start == exec {
+			break
+		}
 		exec, why = start, causeStructural
 	}
+	t.issue.take(exec)
+	t.reserveUnit(&t.cfg, unit, exec)
+	t.iqPush(exec)
 	// Complete: the latency, charged to latCause (a load's level).
 	lat := t.cfg.latency(unit)
 	latCause := uint8(causeDependence)
@@ -175,7 +253,16 @@ func (t *OutOfOrder) step(in *Inst, x *[NumRegs]uint64, pc uint64) {
 		addr = effAddr(in, x)
 		w := addr>>3 + 1
 		if e := &t.fwd[w%fwdSize]; e.word == w && e.commit > exec {
-			// Forwarded from an older store that has not written the cache.
+			// An older store that has not written the cache. When its
+			// address was known by now, the load takes its data
+			// (forwarding); otherwise the load issued past it, read stale
+			// data, and is replayed when the store's address resolves:
+			// what came after it is squashed and refetched.
+			if e.addr > exec && !t.cfg.PerfectDisambiguation {
+				t.Violations++
+				t.sets.join(pc, e.pc)
+				t.redirect(e.addr+t.cfg.Depth, causeReplay)
+			}
 			exec = max(exec, e.ready)
 		} else if t.mem != nil {
 			l := t.mem.Access(addr, isAtomicWrite(in.Op), exec)
@@ -254,7 +341,16 @@ func (t *OutOfOrder) step(in *Inst, x *[NumRegs]uint64, pc uint64) {
 		}
 		t.sq.put(free)
 		w := addr>>3 + 1
-		t.fwd[w%fwdSize] = fwdEntry{word: w, ready: done, commit: r}
+		// Its address is known once its base register is (the address
+		// and the data are separate micro-operations).
+		at := disp + 1
+		if s1 != noReg {
+			at = max(at, t.ready[s1])
+		}
+		t.fwd[w%fwdSize] = fwdEntry{word: w, ready: done, commit: r, addr: at, pc: pc}
+		if set != 0 {
+			t.sets.lfst[set-1] = at
+		}
 	}
 	if d != noReg {
 		// Consumers waiting on a load that missed, or on a result a miss
@@ -270,6 +366,46 @@ func (t *OutOfOrder) step(in *Inst, x *[NumRegs]uint64, pc uint64) {
 			t.cause[d] = causeDependence
 		}
 	}
+}
+
+// iqPush adds an instruction issuing at cycle to the issue queue.
+func (t *OutOfOrder) iqPush(cycle uint64) {
+	t.iq = append(t.iq, cycle)
+	h := t.iq
+	for i := len(h) - 1; i > 0; {
+		p := (i - 1) / 2
+		if h[p] <= h[i] {
+			break
+		}
+		h[p], h[i] = h[i], h[p]
+		i = p
+	}
+}
+
+// iqPop removes the entry that frees first and returns its cycle.
+func (t *OutOfOrder) iqPop() uint64 {
+	h := t.iq
+	top := h[0]
+	n := len(h) - 1
+	h[0] = h[n]
+	h = h[:n]
+	for i := 0; ; {
+		l := 2*i + 1
+		if l >= n {
+			break
+		}
+		m := l
+		if r := l + 1; r < n && h[r] < h[l] {
+			m = r
+		}
+		if h[i] <= h[m] {
+			break
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
+	t.iq = h
+	return top
 }
 
 // branch implements Timing: a misprediction redirects the front end when
@@ -307,12 +443,23 @@ func (t *OutOfOrder) Firmware(cycles uint64) {
 }
 
 // Idle implements Timing: as Firmware, charged to the idle row.
-func (t *OutOfOrder) Idle(cycles uint64) {
+func (t *OutOfOrder) Idle(cycles uint64) { t.drain(cycles, causeIdle) }
+
+// Stall implements Timing: dispatch stops for cycles (what is in flight
+// goes on), charged to the contention row.
+func (t *OutOfOrder) Stall(cycles uint64) {
+	t.redirect(t.fe+cycles, causeContention)
+	t.fetchLine = 0
+}
+
+// drain lets the pipeline drain and then loses cycles to cause before
+// dispatch resumes.
+func (t *OutOfOrder) drain(cycles uint64, cause uint8) {
 	start := t.fe
 	if t.retiredAny {
 		start = max(start, t.retire+1)
 	}
-	t.redirect(start+cycles, causeIdle)
+	t.redirect(start+cycles, cause)
 	t.fetchLine = 0
 }
 

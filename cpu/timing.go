@@ -47,6 +47,10 @@ type Timing interface {
 	// privilege mode when the memory tells modes apart
 	// (FirmwareMemory). Its time is part of the firmware's cost.
 	FirmwareWrite(addr, n uint64)
+	// Stall stops the core for cycles at its present, charged to the CPI
+	// stack's contention row: the delay its accesses met at shared levels
+	// and DRAM, found when they were replayed in time order (the weave).
+	Stall(cycles uint64)
 	// GuestAccess reads or writes n bytes at addr through the data
 	// memory on the guest's behalf, as the firmware does when it completes
 	// a system call's transfer into guest memory: in the guest's mode, so
@@ -88,6 +92,15 @@ type Config struct {
 	// StoreQueue is the store queue (out of order) or store buffer (in
 	// order): stores in it until they have written the cache.
 	StoreQueue int
+	// Out of order only: IssueQueue is the scheduler's entries (an
+	// instruction holds one from dispatch until it issues); IssueWidth how
+	// many instructions issue to the units per cycle, all classes
+	// together; PerfectDisambiguation makes every load know the addresses
+	// of the older stores (the idealisation), where otherwise a load
+	// predicted independent (store sets) issues past an older store whose
+	// address is unknown and is replayed if they overlap.
+	IssueQueue, IssueWidth int
+	PerfectDisambiguation  bool
 }
 
 // DefaultInOrderConfig is a 2-wide in-order core in the style of an Arm
@@ -103,7 +116,7 @@ func DefaultInOrderConfig() Config {
 func DefaultOutOfOrderConfig() Config {
 	return Config{Width: 4, Depth: 14, ALU: 1, Mul: 3, Div: 20, FPAdd: 3, FPMul: 5, FPDiv: 20, Load: 4,
 		ALUUnits: 3, MulUnits: 1, DivUnits: 1, FPUnits: 2, FPDivUnits: 1, MemPorts: 2,
-		ROB: 128, LoadQueue: 48, StoreQueue: 32, RenameRegs: 128}
+		ROB: 128, LoadQueue: 48, StoreQueue: 32, RenameRegs: 128, IssueQueue: 36, IssueWidth: 6}
 }
 
 // Validate names the first value out of range by its [core] key.
@@ -137,12 +150,16 @@ func (c Config) Validate(outOfOrder bool) error {
 	for _, w := range []struct {
 		key string
 		v   int
-	}{{"store_queue", c.StoreQueue}, {"rob_size", c.ROB}, {"load_queue", c.LoadQueue}, {"rename_regs", c.RenameRegs}} {
+	}{{"store_queue", c.StoreQueue}, {"rob_size", c.ROB}, {"load_queue", c.LoadQueue}, {"rename_regs", c.RenameRegs},
+		{"issue_queue", c.IssueQueue}} {
 		if w.key == "store_queue" || outOfOrder {
 			if w.v < c.Width || w.v > 4096 {
 				return fmt.Errorf("%s %d is not allowed; must be width (%d)..4096", w.key, w.v, c.Width)
 			}
 		}
+	}
+	if outOfOrder && (c.IssueWidth < 1 || c.IssueWidth > 16) {
+		return fmt.Errorf("issue_width %d is not allowed; must be 1..16", c.IssueWidth)
 	}
 	return nil
 }
@@ -227,17 +244,22 @@ const (
 	causeITLB              // instruction TLB walks
 	causeDTLB              // data TLB walks
 	causeIdle              // running no guest: its VM paused or descheduled (Idle)
+	causeMSHR              // loads that waited for a free MSHR
+	causeContention        // queueing at shared levels and DRAM, fed back by the weave (Stall)
+	causeReplay            // a load that overtook an older store to its address, and what was squashed after it
 	causeMem               // loads, by the level that served them
 	maxSources      = 8
 	numCauses       = causeMem + maxSources
 )
 
-var causeNames = [causeMem]string{"base", "dependence", "structural", "branch", "firmware", "icache", "itlb", "dtlb", "idle"}
+var causeNames = [causeMem]string{"base", "dependence", "structural", "branch", "firmware", "icache", "itlb", "dtlb", "idle",
+	"mshr", "contention", "replay"}
 
 // Latency is how long a memory access took and where it was served.
 type Latency struct {
 	Cycles uint64 // total, page walk included
 	Walk   uint64 // cycles of a TLB miss's page walk
+	MSHR   uint64 // cycles it waited for a free MSHR
 	Source uint8  // index into Sources of the level that supplied the line
 }
 
@@ -248,7 +270,8 @@ type MemoryTiming interface {
 	// accepted).
 	Access(addr uint64, write bool, cycle uint64) Latency
 	// Sources names where an access can be served from, closest first
-	// ("l1", "l2", "l3", "dram"); at most 8.
+	// ("l1", "l2", "l3", "dram", and "remote" — another core's caches —
+	// under a directory); at most 8.
 	Sources() []string
 	// HitCycles is the latency of an access served by the closest level.
 	HitCycles() uint64
@@ -375,7 +398,7 @@ func (p *PortTiming) access(addr uint64, write bool, cycle uint64, mode cache.Mo
 	// To the nearest cycle: a time converted from whole cycles is rounded
 	// up to the picosecond, so it may exceed them by a fraction.
 	return Latency{Cycles: walk + max(1, p.Freq.Cycles(done-now+p.Freq.CyclesToTime(1)/2)), Walk: walk,
-		Source: uint8(min(p.Port.Served(), maxSources-1))}
+		MSHR: p.Freq.Cycles(p.Port.MSHRWait()), Source: uint8(min(p.Port.Served(), maxSources-1))}
 }
 
 // Sources implements MemoryTiming: the levels' names without the scope
@@ -387,6 +410,9 @@ func (p *PortTiming) Sources() []string {
 			p.names = append(p.names, n[strings.LastIndexByte(n, '.')+1:])
 		}
 		p.names = append(p.names, "dram")
+		if p.Port.Coherent() {
+			p.names = append(p.names, "remote")
+		}
 	}
 	return p.names
 }
@@ -432,9 +458,12 @@ type TimingStats struct {
 // oldest instruction back: "dependence" on a result other than a load's,
 // "structural" (a busy unit or port), "branch" (a mispredicted branch or
 // block exit and the refill after it), "firmware", "icache" and "itlb"
-// (instruction fetch), "dtlb" (a load's page walk) and "dcache.<level>"
-// (a load served by that level: its latency beyond the issue slot). The
-// rows add up to Cycles / Insts.
+// (instruction fetch), "dtlb" (a load's page walk), "mshr" (a load that
+// waited for a free MSHR), "contention" (queueing at shared levels and
+// DRAM, fed back by the weave), "replay" (out of order: a load that issued
+// before an older store to its address, and the refetch after it) and "dcache.<level>" (a load served by that
+// level — "remote" is another core's caches — its latency beyond the issue
+// slot). The rows add up to Cycles / Insts.
 func (s *TimingStats) CPIStack() map[string]float64 {
 	out := map[string]float64{}
 	if s.Insts == 0 {
@@ -609,11 +638,15 @@ func (f *frontEnd) countLoad(l Latency) {
 	f.stats.MemoryCycles += l.Cycles - min(l.Cycles, f.memHit)
 }
 
-// loadCause is the CPI-stack row of a load that took l: its page walk if
-// that was most of it, else the level that served it.
+// loadCause is the CPI-stack row of a load that took l: its page walk or
+// its wait for an MSHR if that was most of it, else the level that served
+// it.
 func loadCause(l Latency) uint8 {
-	if l.Walk*2 >= l.Cycles {
+	switch {
+	case l.Walk*2 >= l.Cycles:
 		return causeDTLB
+	case l.MSHR*2 >= l.Cycles:
+		return causeMSHR
 	}
 	return causeMem + l.Source
 }
@@ -786,6 +819,16 @@ func (c *calendar) take(at uint64) {
 // reserve takes a unit for n consecutive cycles starting at the first
 // cycle from at where one is free for all of them, and returns that cycle.
 func (c *calendar) reserve(at, n uint64) uint64 {
+	at = c.first(at, n)
+	for k := range n {
+		c.take(at + k)
+	}
+	return at
+}
+
+// first returns the first cycle from at where a unit is free for n
+// consecutive cycles, without taking it.
+func (c *calendar) first(at, n uint64) uint64 {
 next:
 	for {
 		for k := range n {
@@ -793,9 +836,6 @@ next:
 				at += k + 1
 				continue next
 			}
-		}
-		for k := range n {
-			c.take(at + k)
 		}
 		return at
 	}
@@ -819,19 +859,7 @@ type spans struct {
 // reserve occupies a unit for n cycles from the first cycle at or after
 // at where one is free that long, and returns that cycle.
 func (b *spans) reserve(at, n uint64) uint64 {
-	best, bu, bi := uint64(math.MaxUint64), 0, 0
-	for u, ss := range b.units {
-		start, i := max(at, b.floor[u]), 0
-		for ; i < len(ss); i++ {
-			if start+n <= ss[i].start {
-				break
-			}
-			start = max(start, ss[i].end)
-		}
-		if start < best {
-			best, bu, bi = start, u, i
-		}
-	}
+	best, bu, bi := b.first(at, n)
 	ss := b.units[bu]
 	if len(ss) == maxSpans { // forget the oldest stretch
 		b.floor[bu] = max(b.floor[bu], ss[0].end)
@@ -844,6 +872,25 @@ func (b *spans) reserve(at, n uint64) uint64 {
 	ss[bi] = span{best, best + n}
 	b.units[bu] = ss
 	return best
+}
+
+// first returns the first cycle at or after at where a unit is free for n
+// cycles, the unit, and where the stretch would go in its list.
+func (b *spans) first(at, n uint64) (best uint64, bu, bi int) {
+	best = math.MaxUint64
+	for u, ss := range b.units {
+		start, i := max(at, b.floor[u]), 0
+		for ; i < len(ss); i++ {
+			if start+n <= ss[i].start {
+				break
+			}
+			start = max(start, ss[i].end)
+		}
+		if start < best {
+			best, bu, bi = start, u, i
+		}
+	}
+	return best, bu, bi
 }
 
 // units are the functional units both models reserve: a calendar per
@@ -866,6 +913,23 @@ func (t *units) reserveUnit(cfg *Config, u int, at uint64) uint64 {
 		return t.fdiv.reserve(at, n)
 	}
 	return t.pools[p].reserve(at, n)
+}
+
+// firstUnit returns the first cycle from at where a unit for class u is
+// free, without reserving it.
+func (t *units) firstUnit(cfg *Config, u int, at uint64) uint64 {
+	p, n := cfg.pool(u)
+	switch {
+	case p < 0:
+		return at
+	case p == poolDiv:
+		c, _, _ := t.div.first(at, n)
+		return c
+	case p == poolFPDiv:
+		c, _, _ := t.fdiv.first(at, n)
+		return c
+	}
+	return t.pools[p].first(at, n)
 }
 
 // newModel validates cfg for a model (outOfOrder checks its windows too)

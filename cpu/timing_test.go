@@ -213,13 +213,17 @@ func TestOutOfOrderOverlapsMisses(t *testing.T) {
 		iter = append(iter, Inst{Op: Addi, Rd: uint8(r), Rs1: uint8(r), Imm: 1})
 	}
 	const n, lat = 300, 200
-	run := func(model string, rob int) float64 {
+	run := func(model string, rob int, iq ...int) float64 {
 		cfg := DefaultOutOfOrderConfig()
 		if model == "in-order" {
 			cfg = DefaultInOrderConfig()
 			cfg.Width, cfg.ALUUnits = 4, 3
 		}
 		cfg.ROB = rob
+		cfg.IssueQueue = 4096 // only the ROB limits, unless iq is given
+		if len(iq) > 0 {
+			cfg.IssueQueue = iq[0]
+		}
 		cfg.LoadQueue, cfg.RenameRegs = 4096, 4096 // only the ROB limits
 		c, tm := timedCore(t, model, cfg, nil)
 		c.X[1] = 0x10000
@@ -238,6 +242,55 @@ func TestOutOfOrderOverlapsMisses(t *testing.T) {
 	// With a window larger than the miss needs, the three ALUs bound it
 	// (nine ALU instructions an iteration).
 	require.InDelta(t, 3.0, run("out-of-order", 1024), 0.2)
+	// With a 36-entry issue queue, each iteration's add waits lat cycles
+	// in it for the load: 36 iterations in flight, lat/36 cycles each.
+	require.InDelta(t, float64(lat)/36, run("out-of-order", 1024, 36), 0.2*float64(lat)/36)
+}
+
+// TestOutOfOrderIssueWidth: twelve independent adds a cycle's worth on six
+// ALUs: the issue width, not the units, bounds them.
+func TestOutOfOrderIssueWidth(t *testing.T) {
+	cfg := DefaultOutOfOrderConfig()
+	cfg.Width, cfg.ALUUnits, cfg.IssueWidth = 8, 8, 2
+	c, tm := timedCore(t, "out-of-order", cfg, nil)
+	var body []Inst
+	for r := 1; r < 9; r++ {
+		body = append(body, Inst{Op: Addi, Rd: uint8(r), Rs1: uint8(r), Imm: 1})
+	}
+	require.InDelta(t, 0.5, cpi(c, tm, repeat(200, body...)), 0.02, "two a cycle")
+}
+
+// TestStoreSetsReplayOnceThenWait: a store whose address comes late (a
+// divide computes it) and a load of the same word right behind it, whose
+// address is ready at once. The first time, the load issues past the
+// store and is replayed; the predictor then puts them in one set and the
+// load waits for the store's address: one violation in 50 iterations.
+// Perfect disambiguation never replays.
+func TestStoreSetsReplayOnceThenWait(t *testing.T) {
+	loop := []Inst{
+		{Op: Li, Rd: 7, Imm: 50},
+		{Op: Div, Rd: 5, Rs1: 1, Rs2: 6}, // 1: x5 = x1 / 1, the store's base, late
+		{Op: Sd, Rs1: 5, Rs2: 2},
+		{Op: Ld, Rd: 3, Rs1: 1},
+		{Op: Add, Rd: 4, Rs1: 3, Rs2: 4},
+		{Op: Addi, Rd: 7, Rs1: 7, Imm: -1},
+		{Op: Bne, Rs1: 7, Rs2: 0, Imm: 1},
+		{Op: Leave},
+	}
+	run := func(perfect bool) (*OutOfOrder, float64) {
+		cfg := DefaultOutOfOrderConfig()
+		cfg.PerfectDisambiguation = perfect
+		c, tm := timedCore(t, "out-of-order", cfg, nil)
+		c.X[1], c.X[6] = 0x10000, 1
+		c.Run(loop)
+		return tm.(*OutOfOrder), float64(tm.Finish())
+	}
+	pred, _ := run(false)
+	require.Equal(t, uint64(1), pred.Violations)
+	require.Positive(t, pred.Stats().Lost[causeReplay])
+	perfect, _ := run(true)
+	require.Zero(t, perfect.Violations)
+	require.Zero(t, perfect.Stats().Lost[causeReplay])
 }
 
 func TestOutOfOrderStoreForwarding(t *testing.T) {

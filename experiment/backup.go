@@ -28,8 +28,7 @@ type backupHost struct {
 	vcpus   []*hypervisor.VCPU
 	backup  *hypervisor.Backup // nil when backup is disabled
 	layout  layout
-	l3      *cache.Cache // nil when there is none
-	dram    *memory.DRAM
+	hw      *Host
 	// net holds the core of each service or bulk VM (by VM index), for
 	// the ha-nic scenario to run a network vCPU on.
 	net map[int]netCore
@@ -64,7 +63,7 @@ func cacheConfig(l configs.CacheLevel, lineSize uint64, trackThread bool) (cache
 	}
 	return cache.Config{Size: uint64(l.Size), LineSize: lineSize, Ways: l.Ways, Replacement: repl,
 		WritePolicy: wp, Latency: l.Latency, TrackThread: trackThread, Inclusive: l.Inclusive,
-		Banks: l.Banks, BankCycles: l.BankCycles}, nil
+		Banks: l.Banks, BankCycles: l.BankCycles, MSHRs: l.MSHRs, WriteBuffer: l.WriteBuffer}, nil
 }
 
 // newDRAM builds the DRAM timing model of [dram].
@@ -151,7 +150,7 @@ func buildBackupHost(env *sim.Env, cfg configs.Config, transport hypervisor.Tran
 	if err != nil {
 		return nil, err
 	}
-	h.l3, h.dram = hw.L3, hw.DRAM
+	h.hw = hw
 	if cfg.Backup.Enabled {
 		bc, err := backupConfig(cfg, transport, hw, h.ctl)
 		if err != nil {
@@ -214,6 +213,7 @@ func buildBackupHost(env *sim.Env, cfg configs.Config, transport hypervisor.Tran
 		if err != nil {
 			return nil, err
 		}
+		tc.OnContention = v.Delay
 		h.vcpus = append(h.vcpus, v)
 	}
 	if len(h.programs) > 0 {
@@ -259,7 +259,7 @@ func backupConfig(cfg configs.Config, transport hypervisor.Transport, hw *Host, 
 	}
 	bc.Verify = cfg.HA.Verify
 	if hw.L3 != nil {
-		if bc.Reader, err = cache.NewPort(sim.Freq(cfg.Host.Freq), []*cache.Cache{hw.L3}, hw.DRAM, ctl); err != nil {
+		if bc.Reader, err = hw.DevicePort(sim.Freq(cfg.Host.Freq), ctl); err != nil {
 			return bc, fmt.Errorf("backup: %w", err)
 		}
 	}

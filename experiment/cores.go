@@ -2,6 +2,7 @@ package experiment
 
 import (
 	"fmt"
+	"math/bits"
 
 	"github.com/twinsim/twinsim/cache"
 	"github.com/twinsim/twinsim/configs"
@@ -24,6 +25,21 @@ type TimedCore struct {
 	FetchLevel   string   // the L1I, or "" if it is disabled
 	lineSize     uint64
 	firmwareCost firmwareCost
+	// OnContention, if set, takes the delays the weave feeds back to the
+	// core (a synthetic vCPU keeps its own clock); otherwise the timing
+	// model stalls for them.
+	OnContention func(sim.Time)
+	freq         sim.Freq
+}
+
+// contention is the weave's feedback to the core: d of queueing at the
+// shared levels and DRAM.
+func (tc *TimedCore) contention(d sim.Time) {
+	if tc.OnContention != nil {
+		tc.OnContention(d)
+		return
+	}
+	tc.Timing.Stall(tc.freq.Cycles(d + tc.freq.CyclesToTime(1) - 1))
 }
 
 // firmwareCost is what the firmware charges, in cycles ([core]).
@@ -34,7 +50,8 @@ func CoreTimingConfig(k configs.CoreConfig) cpu.Config {
 	return cpu.Config{Width: k.Width, Depth: k.PipelineDepth, ALU: k.ALU, Mul: k.Mul, Div: k.Div, FPAdd: k.FPAdd,
 		FPMul: k.FPMul, FPDiv: k.FPDiv, Load: k.Load, ALUUnits: k.ALUUnits, MulUnits: k.MulUnits,
 		DivUnits: k.DivUnits, FPUnits: k.FPUnits, FPDivUnits: k.FPDivUnits, MemPorts: k.MemPorts,
-		ROB: k.ROB, LoadQueue: k.LoadQueue, StoreQueue: k.StoreQueue, RenameRegs: k.RenameRegs}
+		ROB: k.ROB, LoadQueue: k.LoadQueue, StoreQueue: k.StoreQueue, RenameRegs: k.RenameRegs,
+		IssueQueue: k.IssueQueue, IssueWidth: k.IssueWidth, PerfectDisambiguation: k.MemDependence == "perfect"}
 }
 
 // Host is the processor side of one simulated host, built from [host],
@@ -49,6 +66,46 @@ type Host struct {
 	DRAM  *memory.DRAM
 	L3    *cache.Cache // nil when [cache.l3] is disabled
 	Cores []*TimedCore
+	// Dir keeps the private levels coherent (nil: cache.coherence.protocol
+	// is none); Weave orders the shared levels' accesses in time (nil:
+	// host.contention is call-order).
+	Dir   *cache.Directory
+	Weave *cache.Weave
+}
+
+// DevicePort returns a path for a device or the hypervisor's own copies
+// through the shared L3 to DRAM: coherent with the cores' caches, its
+// accesses replayed in time order with theirs (nobody's clock is delayed
+// by them: a device's timing is its own).
+func (h *Host) DevicePort(freq sim.Freq, ctl *cache.Controller) (*cache.Port, error) {
+	p, err := cache.NewPort(freq, []*cache.Cache{h.L3}, h.DRAM, ctl)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.Attach(h.Dir, nil, h.Weave, -1); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// directoryConfig is [cache.coherence]'s directory for n cores: entries
+// 0 means twice the lines of every core's private levels, rounded up to
+// the ways times a power of two.
+func directoryConfig(cfg configs.Config, n int) cache.DirectoryConfig {
+	co := cfg.Cache.Coherence
+	entries := co.DirectoryEntries
+	if entries == 0 {
+		var lines uint64
+		for _, l := range []configs.CacheLevel{cfg.Cache.L1, cfg.Cache.L1I, cfg.Cache.L2} {
+			if l.Enabled {
+				lines += uint64(l.Size) / uint64(cfg.Cache.LineSize)
+			}
+		}
+		sets := max(2*lines*uint64(n)/uint64(co.DirectoryWays), 1)
+		entries = int(uint64(1)<<bits.Len64(sets-1)) * co.DirectoryWays
+	}
+	return cache.DirectoryConfig{Entries: entries, Ways: co.DirectoryWays, Latency: co.DirectoryLatency,
+		HopCycles: co.HopLatency}
 }
 
 // NewHost builds host scope's processor side with n cores; ctl may be nil
@@ -79,6 +136,16 @@ func NewHost(scope sim.Scope, cfg configs.Config, n int, ctl *cache.Controller) 
 	if h.L3, err = level(scope.Child("l3"), "cache.l3", cfg.Cache.L3, true); err != nil {
 		return nil, err
 	}
+	if cfg.Cache.Coherence.Protocol == "mesi" {
+		if h.Dir, err = cache.NewDirectory(scope.Child("directory"), directoryConfig(cfg, n), lineSize); err != nil {
+			return nil, fmt.Errorf("cache.coherence: %w", err)
+		}
+	}
+	if cfg.Host.Contention == "time-order" {
+		if h.Weave, err = cache.NewWeave(scope.Child("weave"), sim.Time(cfg.Host.Quantum)); err != nil {
+			return nil, fmt.Errorf("host.contention: %w", err)
+		}
+	}
 	for c := range n {
 		core := scope.Child(fmt.Sprintf("core%d", c))
 		l1, err := level(core.Child("l1"), "cache.l1", cfg.Cache.L1, true)
@@ -93,6 +160,24 @@ func NewHost(scope sim.Scope, cfg configs.Config, n int, ctl *cache.Controller) 
 		if err != nil {
 			return nil, err
 		}
+		tc := &TimedCore{Scope: core, Index: c, lineSize: lineSize, freq: freq, firmwareCost: firmwareCost{cfg.Core.TranslateCycles,
+			cfg.Core.SyscallCycles, cfg.Core.FaultCycles}}
+		var agent *cache.Agent
+		if h.Dir != nil {
+			var own []*cache.Cache
+			for _, l := range []*cache.Cache{l1, l1i, l2} {
+				if l != nil {
+					own = append(own, l)
+				}
+			}
+			if agent, err = h.Dir.NewAgent(own...); err != nil {
+				return nil, err
+			}
+		}
+		weaveID := -1
+		if h.Weave != nil {
+			weaveID = h.Weave.NewAgent(tc.contention)
+		}
 		side := func(first *cache.Cache, tlbName string) (*cpu.PortTiming, error) {
 			var levels []*cache.Cache
 			for _, l := range []*cache.Cache{first, l2, h.L3} {
@@ -104,6 +189,9 @@ func NewHost(scope sim.Scope, cfg configs.Config, n int, ctl *cache.Controller) 
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", core.Name(), err)
 			}
+			if err := port.Attach(h.Dir, agent, h.Weave, weaveID); err != nil {
+				return nil, fmt.Errorf("%s: %w", core.Name(), err)
+			}
 			tlb, err := memory.NewTLB(core.Child(tlbName), cfg.TLB.Entries, cfg.TLB.Ways, uint64(cfg.Host.PageSize))
 			if err != nil {
 				return nil, fmt.Errorf("tlb: %w", err)
@@ -111,8 +199,6 @@ func NewHost(scope sim.Scope, cfg configs.Config, n int, ctl *cache.Controller) 
 			return &cpu.PortTiming{Port: port, Freq: freq, VM: 1, Thread: uint16(c), TLB: tlb,
 				WalkCycles: cfg.TLB.WalkLatency, WalkLevels: cfg.TLB.WalkLevels}, nil
 		}
-		tc := &TimedCore{Scope: core, Index: c, lineSize: lineSize, firmwareCost: firmwareCost{cfg.Core.TranslateCycles,
-			cfg.Core.SyscallCycles, cfg.Core.FaultCycles}}
 		if tc.Data, err = side(l1, "dtlb"); err != nil {
 			return nil, err
 		}

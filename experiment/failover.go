@@ -579,7 +579,7 @@ func (f *failover) activate(t *term) {
 	if h.hw, err = NewHost(h.scope, cfg, cfg.Host.Cores, h.ctl); err != nil {
 		panic(fmt.Sprintf("experiment: host%d: %v", h.n, err))
 	}
-	dma, err := cache.NewPort(sim.Freq(cfg.Host.Freq), []*cache.Cache{h.hw.L3}, h.hw.DRAM, h.ctl)
+	dma, err := h.hw.DevicePort(sim.Freq(cfg.Host.Freq), h.ctl)
 	if err != nil {
 		panic(fmt.Sprintf("experiment: host%d dma: %v", h.n, err))
 	}

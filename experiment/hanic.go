@@ -152,7 +152,7 @@ func buildHANIC(env *sim.Env, cfg configs.Config) (*haNIC, error) {
 		macHost+1); err != nil {
 		return nil, err
 	}
-	dma, err := cache.NewPort(sim.Freq(cfg.Host.Freq), []*cache.Cache{h.l3}, h.dram, h.ctl)
+	dma, err := h.hw.DevicePort(sim.Freq(cfg.Host.Freq), h.ctl)
 	if err != nil {
 		return nil, fmt.Errorf("nic dma: %w", err)
 	}
@@ -224,6 +224,7 @@ func buildHANIC(env *sim.Env, cfg configs.Config) (*haNIC, error) {
 		if err != nil {
 			return nil, err
 		}
+		h.hw.Cores[nc.core].OnContention = v.Delay
 		if s.soft != nil && vm.BackedUp {
 			v.SetSoftBuffer(s.soft)
 		}

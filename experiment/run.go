@@ -72,6 +72,7 @@ func run(cfg configs.Config, opt Options, prepare func(scenario)) (*Result, erro
 	scen.start()
 	begin := time.Now()
 	env.Engine.RunUntil(sim.Time(cfg.Run.Duration))
+	env.End()
 	wall := time.Since(begin)
 	simTime := env.Engine.Now()
 	if err := scen.failure(); err != nil {

@@ -79,6 +79,7 @@ const (
 // do not go to the VF: each is a VM exit into the hypervisor, which copies
 // the packet into its own memory and holds it until its epoch commits.
 type NetVCPU struct {
+	owed   sim.Time // contention fed back by the weave, not yet waited (Delay)
 	cfg    NetConfig
 	scope  sim.Scope
 	eng    *sim.Engine
@@ -133,6 +134,11 @@ type Function struct {
 	MAC     uint64
 	TX, RX  nic.RingConfig
 }
+
+// Delay makes the core wait d more before it goes on: the queueing its
+// accesses met at shared levels and DRAM, found when they were replayed in
+// time order (the cache weave).
+func (v *NetVCPU) Delay(d sim.Time) { v.owed += d }
 
 // NewNetVCPU builds the vCPU of network VM c.VM on core c, driving
 // function f.
@@ -238,7 +244,8 @@ func (v *NetVCPU) Handle(ev sim.Event) {
 		v.busyUntil(b.PausedUntil())
 		return
 	}
-	t := now
+	t := now + v.owed
+	v.owed = 0
 	v.paced = 0
 	if v.phase == phDoorbell {
 		v.adapter.Doorbell(v.vf, v.txTail)

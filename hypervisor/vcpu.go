@@ -34,6 +34,7 @@ type VCPUConfig struct {
 // ahead of the engine for up to a quantum (never past the next checkpoint of
 // a backed-up VM) and then synchronises, in the bound-then-weave style.
 type VCPU struct {
+	owed    sim.Time // contention fed back by the weave, not yet waited (Delay)
 	cfg     VCPUConfig
 	scope   sim.Scope
 	eng     *sim.Engine
@@ -106,6 +107,11 @@ func NewVCPU(scope sim.Scope, cfg VCPUConfig, c Core) (*VCPU, error) {
 // Start schedules the vCPU's first run at now.
 func (v *VCPU) Start() { v.eng.After(0, v.id, 0, 0) }
 
+// Delay makes the core wait d more before its next operation: the
+// queueing its accesses met at shared levels and DRAM, found when they
+// were replayed in time order (the cache weave).
+func (v *VCPU) Delay(d sim.Time) { v.owed += d }
+
 // Halt stops the vCPU for good: its host has crashed.
 func (v *VCPU) Halt() { v.halted = true }
 
@@ -122,7 +128,8 @@ func (v *VCPU) Handle(ev sim.Event) {
 		return
 	}
 	end := now + v.cfg.Quantum
-	t := now
+	t := now + v.owed
+	v.owed = 0
 	for t < v.limit(end) {
 		t = v.step(t) + v.gap
 	}

@@ -10,6 +10,21 @@ type Env struct {
 	Stats  *Stats
 	Tracer *Tracer // nil when tracing is off
 	Seed   uint64
+	atEnd  []func()
+}
+
+// AtEnd registers fn to run once when the run ends (End), before its
+// statistics are read: a component that settles deferred work there (the
+// cache weave replays what is left) leaves complete statistics.
+func (e *Env) AtEnd(fn func()) { e.atEnd = append(e.atEnd, fn) }
+
+// End runs the functions registered with AtEnd, in order, once.
+func (e *Env) End() {
+	fns := e.atEnd
+	e.atEnd = nil
+	for _, fn := range fns {
+		fn()
+	}
 }
 
 // NewEnv returns an environment with a fresh engine and registry and no

@@ -180,7 +180,7 @@ Not supported: threads, signals delivered to handlers.`,
 				tc.Data.Map = m // the caches see redirected pages at their frames
 			}
 			begin := time.Now()
-			res, runErr := m.Run()
+			res, runErr := runExec(m, env, tc, cfg)
 			wall := time.Since(begin)
 			if statsFile != "" {
 				st := m.Stats()
@@ -291,3 +291,26 @@ func newTimingStats(cfg configs.Config, env *sim.Env, tc *experiment.TimedCore) 
 type guestExit struct{ code int }
 
 func (e guestExit) Error() string { return fmt.Sprintf("guest exited with status %d", e.code) }
+
+// runExec runs m to its end. In timing mode the core runs a quantum
+// (host.quantum) at a time and the event engine catches up after each, so
+// that the weave replays the shared levels' accesses in time order and
+// feeds their delays back while the program runs.
+func runExec(m *dbt.Machine, env *sim.Env, tc *experiment.TimedCore, cfg configs.Config) (dbt.Result, error) {
+	if env == nil {
+		return m.Run()
+	}
+	defer env.End()
+	freq := sim.Freq(cfg.Host.Freq)
+	quantum := max(1, freq.Cycles(sim.Time(cfg.Host.Quantum)))
+	for {
+		res, exited, err := m.RunUntil(tc.Timing.Now() + quantum)
+		if err != nil || exited {
+			return res, err
+		}
+		if blocked, _ := m.Blocked(); blocked {
+			return m.Run() // reports the wait Run cannot end
+		}
+		env.Engine.RunUntil(freq.CyclesToTime(tc.Timing.Now()))
+	}
+}
