@@ -56,6 +56,7 @@ type Core struct {
 	tlbR      [tlbSize]tlbEntry
 	tlbW      [tlbSize]tlbEntry
 	resv      uint64 // reserved address + 1; 0 when no reservation
+	resvVal   uint64 // the value LR read: SC fails if memory no longer holds it (another hart stored there)
 	Retired   uint64 // host instructions executed
 	TLBMisses uint64
 	TimerDiv  uint64 // instructions per tick of the time CSR; 100 (1 GHz beside 10 MHz) when 0
@@ -145,11 +146,11 @@ func (c *Core) walked(f func() bool) bool {
 }
 
 // Reservation returns the load reservation of LR/SC: the reserved address
-// plus one, 0 when there is none.
-func (c *Core) Reservation() uint64 { return c.resv }
+// plus one (0 when there is none) and the value LR read.
+func (c *Core) Reservation() (addr, value uint64) { return c.resv, c.resvVal }
 
 // SetReservation restores a load reservation Reservation returned.
-func (c *Core) SetReservation(r uint64) { c.resv = r }
+func (c *Core) SetReservation(addr, value uint64) { c.resv, c.resvVal = addr, value }
 
 // SetTimer attaches a timing model that sees every instruction the core
 // executes (nil detaches it: functional mode).
@@ -800,11 +801,19 @@ func (c *Core) atomic(in *Inst, idx int) (Exit, bool) {
 		if size == 4 {
 			v = sext32(v)
 		}
-		c.resv = va + 1
+		c.resv, c.resvVal = va+1, v
 		x[in.Rd] = v
 		return Exit{}, true
 	case ScW, ScD:
-		if c.resv != va+1 {
+		// The reservation holds while memory holds what LR read: threads
+		// on other cores store to the same memory, and a store of theirs
+		// that changed the word breaks it (as qemu decides SC, by
+		// comparing values).
+		cur, ok := c.load(va, size)
+		if size == 4 {
+			cur = sext32(cur)
+		}
+		if c.resv != va+1 || ok && cur != c.resvVal {
 			c.resv = 0
 			x[in.Rd] = 1
 			return Exit{}, true

@@ -35,6 +35,9 @@ type Stats struct {
 	// and their cycles (host instructions in functional mode), guest and
 	// host instructions.
 	ROIs, ROICycles, ROIGuestInsts, ROIHostInsts uint64
+	// Threads is how many threads the process has had, the main one
+	// included.
+	Threads uint64
 }
 
 // SysROI is twinsim's region-of-interest system call: a guest calls it
@@ -84,6 +87,25 @@ type MachineConfig struct {
 	// (Blocked) instead of letting the guest's clock jump, which would
 	// take the core's time from the others.
 	Scheduled bool
+	// GuestBase relocates a guest without a VM image (an identity
+	// backing) for the caches: host address GuestBase | a for guest
+	// address a (and its redirected frames), so that several such guests
+	// on one host do not share cache lines. A multiple of 2^46, below
+	// 2^62; 0 leaves the addresses as they are.
+	GuestBase uint64
+	// Cores, if set, are the timing cores the process's threads run on:
+	// the n-th thread created (the main thread is the 0th) on
+	// Cores[n % len(Cores)], threads sharing a core taking turns of
+	// Timeslice cycles. Timing is then Cores[0]. Nil: every thread on
+	// Timing (or, in functional mode, each with a clock of its own).
+	Cores []cpu.Timing
+	// OnThread, if set, is told which thread runs on timing core tm each
+	// time that changes (the core's ports record its id in the caches).
+	OnThread func(tm cpu.Timing, tid int)
+	// Timeslice is how long a thread runs before another thread of the
+	// same core (or, in functional mode, of the process) takes its turn:
+	// cycles, or host instructions in functional mode. 100,000 when 0.
+	Timeslice uint64
 	// FirmwareBase relocates the translator's own memory — the code
 	// cache, the software TLB of inline walks and the redirection pool,
 	// all above GuestSpaceTop — for the caches: host address
@@ -182,6 +204,13 @@ type Machine struct {
 	redirect *redirector       // the redirection page mapper
 	faultsOf map[uint64]uint64 // discarded blocks: fault counts → blocks (FaultsPerBlock)
 	roiStart [3]uint64         // cycles, guest and host instructions at the open ROIBegin
+
+	threads  []*Thread    // every thread, in creation order: the main thread first
+	cur      *Thread      // the thread whose state core, pc, prev, pending and the process hold
+	cores    []cpu.Timing // where threads are placed (MachineConfig.Cores)
+	rot      int          // runThreads' rotation
+	futexSeq uint64
+	yield    bool // a thread was created: the running one gives way to the scheduler
 }
 
 // CodeCacheBase is the host address of the code cache, above every guest
@@ -338,6 +367,9 @@ func NewMachine(proc *Process, cfg MachineConfig, diag io.Writer) (*Machine, err
 	m := &Machine{cfg: cfg, proc: proc, codeNext: CodeCacheBase, mem: &guestMem{as: proc.AS, shift: shift, code: map[uint64]bool{}, class: map[uint64]hostClass{}},
 		blocks: map[uint64]*Block{}, pages: map[uint64][]*Block{}, diag: diag}
 	m.mem.permissive = cfg.Strategy == Permissive
+	if cfg.GuestBase%(1<<46) != 0 || cfg.GuestBase >= 1<<62 {
+		return nil, fmt.Errorf("guest base %#x is not a multiple of 2^46 below 2^62", cfg.GuestBase)
+	}
 	if cfg.FirmwareBase%(1<<45) != 0 {
 		return nil, fmt.Errorf("firmware base %#x is not a multiple of 2^45", cfg.FirmwareBase)
 	}
@@ -349,27 +381,36 @@ func NewMachine(proc *Process, cfg MachineConfig, diag io.Writer) (*Machine, err
 		m.redirect.place = mem.pa
 	}
 	m.view4k = pageView{g: m.mem}
-	m.core = cpu.NewCore(m.mem)
-	m.core.SetWalkMemory(m.view4k) // inline walks complete accesses the MMU refuses at the guest's granularity
 	if cfg.Freq == 0 {
 		cfg.Freq = sim.GHz
 	}
 	if cfg.Freq < 10*sim.MHz {
 		return nil, fmt.Errorf("host clock %v is below the 10 MHz of the guest's timer", cfg.Freq)
 	}
-	m.core.TimerDiv = uint64(cfg.Freq / (10 * sim.MHz))
-	if tm := cfg.Timing; tm != nil {
-		m.core.SetTimer(tm)
+	if cfg.Timeslice == 0 {
+		cfg.Timeslice = 100_000
+	}
+	m.cores = cfg.Cores
+	if len(m.cores) > 0 {
+		cfg.Timing = m.cores[0]
+	} else if cfg.Timing != nil {
+		m.cores = []cpu.Timing{cfg.Timing}
+	}
+	m.cfg = cfg
+	m.core = m.newCore(cfg.Timing)
+	main := &Thread{TID: GuestPID, core: m.core, timing: cfg.Timing, prevIdx: -1}
+	m.threads, m.cur = []*Thread{main}, main
+	if cfg.Timing != nil {
 		// The firmware's writes into guest memory go through the caches
-		// as the guest's.
-		proc.AS.mem.OnWrite = func(va, n uint64) { tm.GuestAccess(va, n, true) }
+		// as the guest's, on the core of the thread that made the call.
+		proc.AS.mem.OnWrite = func(va, n uint64) { m.cfg.Timing.GuestAccess(va, n, true) }
 	}
 	if proc.cfg.Now == nil {
 		proc.cfg.Now = func() sim.Time { return cfg.Freq.CyclesToTime(m.cycles()) }
 	}
 	proc.AS.OnChange = func(start, end uint64) {
 		m.mem.forget(start, end)
-		m.core.FlushTLB()
+		m.flushTLBs()
 		m.invalidate(start, end)
 		m.layoutChanged(start, end)
 	}
@@ -397,11 +438,16 @@ func (m *Machine) now() uint64 {
 // Stats returns the run's counts so far.
 func (m *Machine) Stats() Stats {
 	s := m.stats
-	s.GuestInsts += m.core.GuestRetired
-	s.ChainHits = m.core.Chained
-	s.HostInsts = m.core.Retired
-	s.TLBMisses = m.core.TLBMisses
-	s.Walks, s.WalkedAccesses = m.core.Walks, m.core.Walked
+	for _, t := range m.threads {
+		c := t.core
+		s.GuestInsts += c.GuestRetired
+		s.ChainHits += c.Chained
+		s.HostInsts += c.Retired
+		s.TLBMisses += c.TLBMisses
+		s.Walks += c.Walks
+		s.WalkedAccesses += c.Walked
+	}
+	s.Threads = uint64(len(m.threads))
 	s.MissedFaults = m.mem.missed
 	s.RedirectedPages, s.RedirectFrames = uint64(m.redirect.Pages()), m.redirect.Allocated
 	if n := len(m.layout); n > 0 {
@@ -414,7 +460,7 @@ func (m *Machine) Stats() Stats {
 func (m *Machine) invalidate(start, end uint64) {
 	end = min(end, GuestSpaceTop)
 	if start >= end {
-		m.core.FlushTLB()
+		m.flushTLBs()
 		return
 	}
 	// Visit the pages with code in the range: by address for a small range,
@@ -446,7 +492,7 @@ func (m *Machine) invalidate(start, end uint64) {
 		delete(m.mem.code, p)
 		m.mem.forget(p, p+GuestPageSize)
 	}
-	m.core.FlushTLB()
+	m.flushTLBs()
 }
 
 // flushAll discards the whole code cache.
@@ -458,7 +504,7 @@ func (m *Machine) flushAll() {
 	m.pages = map[uint64][]*Block{}
 	m.mem.code = map[uint64]bool{}
 	m.mem.class = map[uint64]hostClass{}
-	m.core.FlushTLB()
+	m.flushTLBs()
 	m.stats.CacheFlushes++
 	m.codeNext = CodeCacheBase // the code cache is reused from its start
 }
@@ -518,12 +564,15 @@ func (m *Machine) install(b *Block) {
 		if !m.mem.code[p] {
 			m.mem.code[p] = true
 			m.mem.forget(p, p+GuestPageSize)
-			m.core.FlushTLB() // drop a cached writable translation of the page
+			m.flushTLBs() // drop a cached writable translation of the page
 		}
 	}
 	if tm := m.cfg.Timing; tm != nil {
+		// The emitted code goes out through the data side as the
+		// translator produces it: its stores are issued from the start of
+		// the translation and their fills arrive while it goes on.
+		tm.FirmwareWrite(b.Addr, uint64(len(b.Code))*8)
 		tm.Firmware(uint64(b.Insts) * m.cfg.TranslateCycles)
-		tm.FirmwareWrite(b.Addr, uint64(len(b.Code))*8) // the emitted code goes out through the data side
 	}
 }
 
@@ -535,8 +584,19 @@ const (
 	SIGSEGV = 11
 )
 
-var signalNames = map[int]string{SIGILL: "SIGILL (Illegal instruction)", SIGTRAP: "SIGTRAP (Trace/breakpoint trap)",
-	SIGBUS: "SIGBUS (Bus error)", SIGSEGV: "SIGSEGV (Segmentation fault)"}
+var signalNames = map[int]string{1: "SIGHUP (Hangup)", 2: "SIGINT (Interrupt)", 3: "SIGQUIT (Quit)",
+	SIGILL: "SIGILL (Illegal instruction)", SIGTRAP: "SIGTRAP (Trace/breakpoint trap)", 6: "SIGABRT (Aborted)",
+	SIGBUS: "SIGBUS (Bus error)", 8: "SIGFPE (Floating point exception)", 9: "SIGKILL (Killed)", 10: "SIGUSR1",
+	SIGSEGV: "SIGSEGV (Segmentation fault)", 12: "SIGUSR2", 13: "SIGPIPE (Broken pipe)", 14: "SIGALRM (Alarm clock)",
+	15: "SIGTERM (Terminated)"}
+
+// signalName names sig for diagnostics.
+func signalName(sig int) string {
+	if n, ok := signalNames[sig]; ok {
+		return n
+	}
+	return fmt.Sprintf("signal %d", sig)
+}
 
 // Result is how a guest run ended.
 type Result struct {
@@ -550,8 +610,14 @@ type Result struct {
 func (m *Machine) Run() (Result, error) {
 	res, exited, err := m.RunUntil(0)
 	if err == nil && !exited {
-		return res, fmt.Errorf("the guest waits in system call %s at guest pc %#x for its network device, which Run cannot wake (use RunUntil)",
-			SyscallName(m.pending.Num), m.pending.PC)
+		m.save()
+		for _, t := range m.threads {
+			if t.pending != nil && !t.exited {
+				return res, fmt.Errorf("the guest waits in system call %s at guest pc %#x for its network device, which Run cannot wake (use RunUntil)",
+					SyscallName(t.pending.Num), t.pending.PC)
+			}
+		}
+		return res, fmt.Errorf("the guest stopped without exiting")
 	}
 	return res, err
 }
@@ -590,6 +656,9 @@ func (m *Machine) RunUntil(cycle uint64) (res Result, exited bool, err error) {
 	if m.exited {
 		return m.result, true, nil
 	}
+	if m.threaded() {
+		return m.runThreads(cycle)
+	}
 	if m.cfg.Timing == nil {
 		m.core.StopAt = cycle
 	} else {
@@ -604,6 +673,9 @@ func (m *Machine) RunUntil(cycle uint64) (res Result, exited bool, err error) {
 	}
 	res, exited, err = m.run(cycle)
 	m.exited, m.result = exited, res
+	if err == nil && !exited && m.threaded() {
+		return m.runThreads(cycle) // it created a thread: they take turns from now on
+	}
 	return res, exited, err
 }
 
@@ -619,6 +691,9 @@ type PendingCall struct {
 // datagram, room to send, or a timeout — and until when at the latest
 // (sim.MaxTime: until something wakes it). RunUntil tries the call again.
 func (m *Machine) Blocked() (bool, sim.Time) {
+	if m.threaded() {
+		return m.threadBlocked()
+	}
 	if m.pending == nil {
 		return false, 0
 	}
@@ -643,11 +718,21 @@ func (e *BlockedForeverError) Error() string {
 func (m *Machine) complete(first bool) (done bool, res Result, exited bool, err error) {
 	c := m.pending
 	for {
-		ret, err := m.proc.syscall(c.Num, c.Args, c.PC, first)
+		ret, ok, err := m.threadCall(c, first)
+		if !ok {
+			ret, err = m.proc.syscall(c.Num, c.Args, c.PC, first)
+		} else if first {
+			m.proc.syscalls++
+			m.proc.calls[SyscallName(c.Num)]++
+		} else {
+			m.proc.syscalls++
+		}
 		first = false
 		if err == errBlocked {
 			deadline := m.proc.Deadline()
 			switch {
+			case m.threaded():
+				return false, Result{}, false, nil // another thread, or its timeout, wakes it
 			case m.proc.cfg.Net == nil && deadline == sim.MaxTime:
 				m.pending = nil
 				return false, Result{}, false, &BlockedForeverError{SyscallName(c.Num), c.PC}
@@ -663,7 +748,13 @@ func (m *Machine) complete(first bool) (done bool, res Result, exited bool, err 
 			return false, Result{}, false, err
 		}
 		if m.proc.Exited {
+			if m.proc.signal != 0 {
+				return false, Result{ExitCode: m.proc.ExitCode, Signal: m.proc.signal}, true, nil
+			}
 			return false, Result{ExitCode: m.proc.ExitCode}, true, nil
+		}
+		if m.cur.exited {
+			return false, Result{}, false, nil // the thread is gone; others go on
 		}
 		m.core.X[10] = ret
 		m.pc = c.Next
@@ -675,6 +766,9 @@ func (m *Machine) complete(first bool) (done bool, res Result, exited bool, err 
 // in functional mode the clock jumps.
 func (m *Machine) advanceClock(t sim.Time) {
 	at := m.cfg.Freq.Cycles(t)
+	if m.cfg.Freq.CyclesToTime(at) < t {
+		at++ // the cycle that reaches t
+	}
 	now := m.cycles()
 	if at <= now {
 		return
@@ -693,7 +787,8 @@ func (m *Machine) run(cycle uint64) (Result, bool, error) {
 		if m.refused != nil {
 			return Result{}, false, m.refused
 		}
-		if cycle != 0 && m.now() >= cycle {
+		if cycle != 0 && m.now() >= cycle || m.yield {
+			m.yield = false
 			return Result{}, false, nil
 		}
 		pc := m.pc
@@ -748,7 +843,7 @@ func (m *Machine) run(cycle uint64) (Result, bool, error) {
 			m.prev, m.prevIdx = b, i
 			m.pc = ex.PC
 		case cpu.ExitSyscall:
-			m.stats.GuestInsts += uint64(b.Retire[i])
+			m.core.GuestRetired += uint64(b.Retire[i])
 			if x[17] == SysROI {
 				x[10] = m.roi(x[10])
 				m.pc = ex.Next
@@ -762,11 +857,11 @@ func (m *Machine) run(cycle uint64) (Result, bool, error) {
 				return res, exited, err
 			}
 		case cpu.ExitFenceI:
-			m.stats.GuestInsts += uint64(b.Retire[i])
+			m.core.GuestRetired += uint64(b.Retire[i])
 			m.flushAll()
 			m.pc = ex.Next
 		case cpu.ExitIllegal:
-			m.stats.GuestInsts += uint64(b.Done[i])
+			m.core.GuestRetired += uint64(b.Done[i])
 			gpc := b.GuestPC[i]
 			if b.Code[i].Op == cpu.Illegal && b.Code[i].Rd == 1 {
 				return m.die(SIGSEGV, "instruction fetch from %#x", gpc), true, nil
@@ -782,10 +877,10 @@ func (m *Machine) run(cycle uint64) (Result, bool, error) {
 			}
 			return m.die(SIGILL, "%s at pc %#x", what, gpc), true, nil
 		case cpu.ExitBreak:
-			m.stats.GuestInsts += uint64(b.Done[i])
+			m.core.GuestRetired += uint64(b.Done[i])
 			return m.die(SIGTRAP, "ebreak at pc %#x", ex.PC), true, nil
 		case cpu.ExitFault:
-			m.stats.GuestInsts += uint64(b.Done[i])
+			m.core.GuestRetired += uint64(b.Done[i])
 			m.stats.Faults++
 			gpc := b.GuestPC[i]
 			if ex.Write && !ex.Misaligned && m.writesCode(ex.Addr) {
@@ -796,7 +891,7 @@ func (m *Machine) run(cycle uint64) (Result, bool, error) {
 				lo, hi := pageDown(ex.Addr), pageDown(ex.Addr+7)+GuestPageSize
 				m.invalidate(lo, hi)
 				if em := m.core.Emulate(b.Code[i], pageView{g: m.mem, codeOK: true}); em.Kind == cpu.ExitJump {
-					m.stats.GuestInsts++
+					m.core.GuestRetired++
 					word, _ := m.fetch(gpc)
 					m.pc = gpc + uint64(Decode(word).Len)
 					continue
@@ -877,7 +972,7 @@ func (m *Machine) HostAddress(va uint64) (uint64, bool) {
 	case m.proc.AS.mem.InImage():
 		return m.proc.AS.mem.PA(va)
 	}
-	return m.redirect.HostAddr(va), true
+	return m.cfg.GuestBase | m.redirect.HostAddr(va), true
 }
 
 // regenerate discards b, whose accesses to mixed host pages have faulted
@@ -969,7 +1064,7 @@ func (m *Machine) writesCode(addr uint64) bool {
 // die reports a fatal guest signal.
 func (m *Machine) die(sig int, format string, args ...any) Result {
 	if m.diag != nil {
-		fmt.Fprintf(m.diag, "twinsim: guest killed by %s: %s\n", signalNames[sig], fmt.Sprintf(format, args...))
+		fmt.Fprintf(m.diag, "twinsim: guest killed by %s: %s\n", signalName(sig), fmt.Sprintf(format, args...))
 	}
 	return Result{ExitCode: 128 + sig, Signal: sig}
 }

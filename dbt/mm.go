@@ -24,6 +24,7 @@ type Errno uint16
 const (
 	EPERM   Errno = 1
 	ENOENT  Errno = 2
+	ESRCH   Errno = 3
 	EIO     Errno = 5
 	EBADF   Errno = 9
 	EAGAIN  Errno = 11
@@ -39,6 +40,8 @@ const (
 	ESPIPE  Errno = 29
 	ERANGE  Errno = 34
 	ENOSYS  Errno = 38
+	// ETIMEDOUT is asm-generic/errno.h's.
+	ETIMEDOUT Errno = 110
 )
 
 // Area is a contiguous range of guest pages with one protection, as

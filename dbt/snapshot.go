@@ -22,11 +22,12 @@ type Snapshot struct {
 	// Architectural state: integer and floating-point registers, fcsr,
 	// the guest pc the run continues at, and the LR/SC reservation
 	// (address + 1; 0 for none).
-	X           [32]uint64
-	F           [32]uint64
-	FCSR        uint32
-	PC          uint64
-	Reservation uint64
+	X                [32]uint64
+	F                [32]uint64
+	FCSR             uint32
+	PC               uint64
+	Reservation      uint64
+	ReservationValue uint64
 	// GuestInsts is the guest instructions completed before the snapshot;
 	// Cycles the guest's clock then, in cycles of its core.
 	GuestInsts, Cycles uint64
@@ -157,8 +158,9 @@ func (m *Machine) Snapshot() (*Snapshot, error) {
 	}
 	m.begin()
 	c := m.core
-	s := &Snapshot{F: c.F, FCSR: c.FCSR, PC: m.pc, Reservation: c.Reservation(), GuestInsts: m.Stats().GuestInsts,
+	s := &Snapshot{F: c.F, FCSR: c.FCSR, PC: m.pc, GuestInsts: m.Stats().GuestInsts,
 		Cycles: m.cycles()}
+	s.Reservation, s.ReservationValue = c.Reservation()
 	copy(s.X[:], c.X[:32]) // the translator's temporaries above are dead between blocks
 	as := m.proc.AS
 	s.Areas = as.Areas()
@@ -343,7 +345,7 @@ func Resume(prog *Program, s *Snapshot, cfg ProcessConfig, mc MachineConfig, dia
 	c := m.core
 	copy(c.X[:32], s.X[:])
 	c.F, c.FCSR = s.F, s.FCSR
-	c.SetReservation(s.Reservation)
+	c.SetReservation(s.Reservation, s.ReservationValue)
 	m.stats.GuestInsts = s.GuestInsts
 	c.ClockBase = s.Cycles - min(s.Cycles, m.cycles()) // the clock goes on from the snapshot's
 	if s.Pending != nil {

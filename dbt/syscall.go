@@ -71,6 +71,7 @@ type Process struct {
 
 	Exited   bool
 	ExitCode int
+	signal   int // the signal whose default action ended the process, if one did
 	// NetDropped counts datagrams that arrived for a port no socket is
 	// bound to.
 	NetDropped uint64

@@ -31,14 +31,20 @@ type execHost struct {
 
 func buildExecHost(env *sim.Env, cfg configs.Config) (*execHost, error) {
 	h := &execHost{cfg: cfg, scope: env.Scope("host0"), command: strings.Fields(cfg.Exec.Command)}
-	hw, err := NewHost(h.scope, cfg, cfg.Exec.Copies, nil)
+	hw, err := NewHost(h.scope, cfg, cfg.Host.Cores, nil)
 	if err != nil {
 		return nil, err
 	}
-	for _, tc := range hw.Cores {
+	// Copy c runs on core c; the cores beyond the copies take their
+	// threads, core k the copy k mod copies.
+	for c, tc := range hw.Cores[:cfg.Exec.Copies] {
 		pv, err := loadBare(tc, cfg.Exec.Command)
 		if err != nil {
 			return nil, err
+		}
+		pv.copy = c
+		for k := c + cfg.Exec.Copies; k < len(hw.Cores); k += cfg.Exec.Copies {
+			pv.extra = append(pv.extra, hw.Cores[k])
 		}
 		if err := pv.boot(cfg, tc, nil); err != nil {
 			return nil, err
@@ -46,6 +52,11 @@ func buildExecHost(env *sim.Env, cfg configs.Config) (*execHost, error) {
 		h.programs = append(h.programs, pv)
 	}
 	h.runner = newProgramRunner(h.scope, cfg, h.programs)
+	for _, pv := range h.programs {
+		for _, x := range pv.extra {
+			registerTiming(x.Scope, x, sim.Freq(cfg.Host.Freq), func() uint64 { return pv.m.GuestInstsOn(x.Timing) })
+		}
+	}
 	h.runner.stopWhenDone = true
 	return h, nil
 }

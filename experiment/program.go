@@ -34,6 +34,10 @@ type programVM struct {
 	mem      *dbt.Backing
 	core     int // the index of the core it runs on
 	tc       *TimedCore
+	// extra are further cores its threads run on (the exec scenario's
+	// cores beyond the copies); copy is a bare guest's index among them.
+	extra []*TimedCore
+	copy  int
 	m        *dbt.Machine
 	backup   *hypervisor.Backup // what checkpoints it; nil if it is not backed up
 	firmware uint64             // its translator memory's base (firmwareBase)
@@ -195,6 +199,27 @@ func (pv *programVM) boot(cfg configs.Config, tc *TimedCore, backup *hypervisor.
 		return err
 	}
 	mc.FirmwareBase = firmwareBase(pv.vm)
+	if pv.vm == nil && pv.copy > 0 {
+		// Copies of a bare guest apart in the caches: each its own
+		// guest addresses and translator memory.
+		mc.GuestBase, mc.FirmwareBase = uint64(pv.copy)<<48, 1<<62|uint64(pv.copy)<<45
+	}
+	if len(pv.extra) > 0 {
+		mc.Cores = []cpu.Timing{tc.Timing}
+		for _, x := range pv.extra {
+			mc.Cores = append(mc.Cores, x.Timing)
+		}
+	}
+	// Each core's ports carry the id of the guest thread it runs (the
+	// thread variant of the image-modification flags).
+	cores := append([]*TimedCore{tc}, pv.extra...)
+	mc.OnThread = func(tm cpu.Timing, tid int) {
+		for _, c := range cores {
+			if c.Timing == tm {
+				c.Data.Thread, c.Fetch.Thread = uint16(tid), uint16(tid)
+			}
+		}
+	}
 	mc.Scheduled = true // the runner waits out a timeout, and may run another VM meanwhile
 	if pv.m, err = dbt.NewMachine(pv.proc, mc, &pv.stderr); err != nil {
 		return fmt.Errorf("%s: %w", pv.label(), err)
@@ -220,8 +245,10 @@ func (pv *programVM) boot(cfg configs.Config, tc *TimedCore, backup *hypervisor.
 // addresses mapped to its image and translator memory, its page table,
 // and page dirty tracking of its stores if it is backed up.
 func (pv *programVM) bind() {
-	for _, p := range []*cpu.PortTiming{pv.tc.Data, pv.tc.Fetch} {
-		p.VM, p.Map, p.PageTableBase = pv.vmID(), pv.m, pv.firmware|cpu.DefaultPageTableBase
+	for _, c := range append([]*TimedCore{pv.tc}, pv.extra...) {
+		for _, p := range []*cpu.PortTiming{c.Data, c.Fetch} {
+			p.VM, p.Map, p.PageTableBase = pv.vmID(), pv.m, pv.firmware|cpu.DefaultPageTableBase
+		}
 	}
 	pv.tc.Data.Tracker = nil
 	if pv.backup != nil {
@@ -362,6 +389,10 @@ func newProgramRunner(host sim.Scope, cfg configs.Config, vms []*programVM) *pro
 func (cs *coreSched) guestInsts() uint64 {
 	n := cs.retired
 	for _, pv := range cs.vms {
+		if len(pv.extra) > 0 {
+			n += pv.m.GuestInstsOn(cs.tc.Timing) // its other threads' are on their cores
+			continue
+		}
 		n += pv.m.Stats().GuestInsts
 	}
 	return n

@@ -50,6 +50,10 @@ type execStats struct {
 	WallSeconds  float64           `json:"wall_seconds"`
 	GuestMIPS    float64           `json:"guest_mips"`
 	Timing       *timingStats      `json:"timing,omitempty"`
+	// Cores holds each core's timing with --cores above 1 (Timing is
+	// core 0's, where the main thread runs).
+	Cores   []*timingStats `json:"cores,omitempty"`
+	Threads uint64         `json:"threads"`
 	// ROI sums the regions of interest the guest marked (dbt.SysROI);
 	// cycles are host instructions in functional mode.
 	ROI *roiStats `json:"roi,omitempty"`
@@ -91,6 +95,7 @@ type timingStats struct {
 func newExecCmd(g *globals) *cobra.Command {
 	var statsFile, mode, configFile string
 	var strict bool
+	var cores int
 	var env []string
 	cmd := &cobra.Command{
 		Use:   "exec [flags] ELF [ARGS...]",
@@ -119,11 +124,21 @@ through the L1I, TLB walks ([tlb] at host.page_size) and firmware costs
 (translation, system calls, mixed-page faults; [core]), and writes cycles,
 IPC and the CPI stack to --stats.
 
-Not supported: threads, signals delivered to handlers.`,
+Threads (clone, futex, the calls pthreads make) run on --cores timing
+cores, or in functional mode each with a clock of its own, taking turns of
+100,000 instructions.
+
+Not supported: signals delivered to handlers.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if mode != "functional" && mode != "timing" {
 				return usageError{fmt.Errorf("--mode %q is not available; use functional or timing", mode)}
+			}
+			if cores < 1 || cores > 64 {
+				return usageError{fmt.Errorf("--cores %d is not allowed; must be 1..64", cores)}
+			}
+			if cores > 1 && mode != "timing" {
+				return usageError{fmt.Errorf("--cores %d needs --mode timing (in functional mode threads have no cores)", cores)}
 			}
 			// The configuration supplies the host (page size) and the seed;
 			// --set and --seed override it as on every command.
@@ -157,27 +172,30 @@ Not supported: threads, signals delivered to handlers.`,
 			defer proc.Close()
 			var env *sim.Env // timing mode: the memory hierarchy's statistics
 			var tc *experiment.TimedCore
+			var tcs []*experiment.TimedCore
 			mc, err := experiment.FunctionalMachineConfig(cfg)
 			if err != nil {
 				return err
 			}
 			if mode == "timing" {
 				env = sim.NewEnv(uint64(cfg.Run.Seed))
-				cores, err := experiment.NewTimedCores(env, cfg, 1)
-				if err != nil {
+				if tcs, err = experiment.NewTimedCores(env, cfg, cores); err != nil {
 					return err
 				}
-				tc = cores[0]
+				tc = tcs[0]
 				if mc, err = tc.MachineConfig(cfg); err != nil {
 					return err
+				}
+				for _, c := range tcs {
+					mc.Cores = append(mc.Cores, c.Timing)
 				}
 			}
 			m, err := dbt.NewMachine(proc, mc, cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
-			if tc != nil {
-				tc.Data.Map = m // the caches see redirected pages at their frames
+			for _, c := range tcs {
+				c.Data.Map = m // the caches see redirected pages at their frames
 			}
 			begin := time.Now()
 			res, runErr := runExec(m, env, tc, cfg)
@@ -190,13 +208,18 @@ Not supported: threads, signals delivered to handlers.`,
 					Faults: st.Faults, MixedAccesses: st.MixedAccesses, Strategy: cfg.Translator.Strategy,
 					Regenerations: st.Regenerations, WalkedBlocks: st.WalkedBlocks, Walks: st.Walks,
 					WalkedAccesses: st.WalkedAccesses, MissedFaults: st.MissedFaults, RedirectedPages: st.RedirectedPages, RedirectFrames: st.RedirectFrames,
-					FaultsPerBlock: faultBuckets(m.FaultsPerBlock()), HostPageSize: uint64(cfg.Host.PageSize), TLBMisses: st.TLBMisses, Syscalls: proc.Calls(), Unsupported: proc.Unsupported(),
+					Threads: st.Threads, FaultsPerBlock: faultBuckets(m.FaultsPerBlock()), HostPageSize: uint64(cfg.Host.PageSize), TLBMisses: st.TLBMisses, Syscalls: proc.Calls(), Unsupported: proc.Unsupported(),
 					WallSeconds: wall.Seconds()}
 				if wall > 0 {
 					out.GuestMIPS = float64(st.GuestInsts) / wall.Seconds() / 1e6
 				}
 				if tc != nil {
 					out.Timing = newTimingStats(cfg, env, tc)
+					if len(tcs) > 1 {
+						for _, c := range tcs {
+							out.Cores = append(out.Cores, newTimingStats(cfg, env, c))
+						}
+					}
 				}
 				for _, l := range m.Layout() {
 					out.HostPages = append(out.HostPages, hostPages{uint64(l.Time), l.GuestInsts, l.Mixed, l.Uniform})
@@ -232,6 +255,7 @@ Not supported: threads, signals delivered to handlers.`,
 	cmd.Flags().StringVar(&mode, "mode", "functional", "execution mode: functional, or timing (the core of [core] with the configured caches, TLBs and DRAM)")
 	cmd.Flags().BoolVar(&strict, "strict-syscalls", false, "stop at an unsupported system call, naming it and the guest pc, instead of returning -ENOSYS")
 	cmd.Flags().StringArrayVar(&env, "env", nil, "add KEY=VALUE to the guest's environment (repeatable)")
+	cmd.Flags().IntVar(&cores, "cores", 1, "timing mode: cores the guest's threads run on (the n-th thread on core n mod cores; threads sharing a core take turns), coherent through the directory and sharing the L3 and DRAM")
 	return cmd
 }
 
@@ -303,14 +327,13 @@ func runExec(m *dbt.Machine, env *sim.Env, tc *experiment.TimedCore, cfg configs
 	defer env.End()
 	freq := sim.Freq(cfg.Host.Freq)
 	quantum := max(1, freq.Cycles(sim.Time(cfg.Host.Quantum)))
+	var limit uint64
 	for {
-		res, exited, err := m.RunUntil(tc.Timing.Now() + quantum)
+		limit = max(limit+quantum, tc.Timing.Now())
+		res, exited, err := m.RunUntil(limit)
 		if err != nil || exited {
 			return res, err
 		}
-		if blocked, _ := m.Blocked(); blocked {
-			return m.Run() // reports the wait Run cannot end
-		}
-		env.Engine.RunUntil(freq.CyclesToTime(tc.Timing.Now()))
+		env.Engine.RunUntil(freq.CyclesToTime(limit))
 	}
 }
