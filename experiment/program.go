@@ -23,21 +23,21 @@ import (
 // flags when the VM is backed up — and its checkpoints carry its
 // architectural and process state (dbt.Snapshot) besides the memory.
 type programVM struct {
-	vm       *hypervisor.VM // nil: a guest on a bare core (the exec scenario)
-	name     string
-	outName  string    // its output files' name: vm-NAME, or coreN
-	scope    sim.Scope // host0.vm.NAME, or the core's
-	path     string
-	argv     []string
-	prog     *dbt.Program
-	proc     *dbt.Process
-	mem      *dbt.Backing
-	core     int // the index of the core it runs on
-	tc       *TimedCore
+	vm      *hypervisor.VM // nil: a guest on a bare core (the exec scenario)
+	name    string
+	outName string    // its output files' name: vm-NAME, or coreN
+	scope   sim.Scope // host0.vm.NAME, or the core's
+	path    string
+	argv    []string
+	prog    *dbt.Program
+	proc    *dbt.Process
+	mem     *dbt.Backing
+	core    int // the index of the core it runs on
+	tc      *TimedCore
 	// extra are further cores its threads run on (the exec scenario's
 	// cores beyond the copies); copy is a bare guest's index among them.
-	extra []*TimedCore
-	copy  int
+	extra    []*TimedCore
+	copy     int
 	m        *dbt.Machine
 	backup   *hypervisor.Backup // what checkpoints it; nil if it is not backed up
 	firmware uint64             // its translator memory's base (firmwareBase)
