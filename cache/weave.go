@@ -78,7 +78,7 @@ type agentState struct {
 	sink    func(sim.Time)
 	applied sim.Time // delay fed back so far
 	skew    sim.Time // delay owed in the replay under way
-	credit  sim.Time // bound-phase waits this replay did not confirm, not yet set against a delay
+	credit  sim.Time // bound-phase waits the replays did not confirm, not yet set against a delay
 }
 
 // rec is one recorded access.
@@ -289,7 +289,6 @@ func (w *Weave) replay(horizon sim.Time, feed bool) {
 	}
 	for i := range w.agents {
 		a := &w.agents[i]
-		a.credit = 0 // a wait overcharged in this stretch only offsets delays in it
 		if a.skew == 0 {
 			continue
 		}

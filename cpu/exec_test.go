@@ -222,6 +222,35 @@ func TestAtomics(t *testing.T) {
 	require.Equal(t, Exit{Kind: ExitFault, Addr: 0x20000, Write: true}, ex)
 }
 
+// TestSCFailsAfterAnotherHartStores: two cores share memory (threads). A
+// store by core b to the word core a holds a reservation on breaks it: a's
+// SC fails and writes nothing. A store of the very value a read leaves it
+// (the reservation is decided by value, as qemu-riscv64 decides it).
+func TestSCFailsAfterAnotherHartStores(t *testing.T) {
+	m := newPageMem()
+	m.mapPage(0x10000, false)
+	a, b := NewCore(m), NewCore(m)
+	a.X[1], b.X[1] = 0x10000, 0x10000
+	a.X[2], b.X[2], b.X[3] = 7, 9, 0
+	run(t, a, Inst{Op: LrD, Rd: 6, Rs1: 1}, leave())
+	run(t, b, Inst{Op: Sd, Rs1: 1, Rs2: 2}, leave()) // b stores 9
+	run(t, a, Inst{Op: ScD, Rd: 7, Rs1: 1, Rs2: 2}, Inst{Op: Ld, Rd: 8, Rs1: 1}, leave())
+	require.Equal(t, uint64(1), a.X[7], "the reservation was broken")
+	require.Equal(t, uint64(9), a.X[8], "the failed SC wrote nothing")
+	// Uncontended, it succeeds.
+	run(t, a, Inst{Op: LrD, Rd: 6, Rs1: 1}, Inst{Op: ScD, Rd: 7, Rs1: 1, Rs2: 2}, Inst{Op: Ld, Rd: 8, Rs1: 1}, leave())
+	require.Zero(t, a.X[7])
+	require.Equal(t, uint64(7), a.X[8])
+	// b's SC after a's LR, then a's SC: b's succeeded first (it held its
+	// own reservation), so a's fails.
+	run(t, b, Inst{Op: LrD, Rd: 6, Rs1: 1}, leave())
+	run(t, a, Inst{Op: LrD, Rd: 6, Rs1: 1}, leave())
+	run(t, b, Inst{Op: ScD, Rd: 7, Rs1: 1, Rs2: 2}, leave()) // 9
+	run(t, a, Inst{Op: ScD, Rd: 7, Rs1: 1, Rs2: 3}, leave())
+	require.Zero(t, b.X[7])
+	require.Equal(t, uint64(1), a.X[7])
+}
+
 func TestBranchesAndExits(t *testing.T) {
 	c := NewCore(newPageMem())
 	// Sum 1..100 in a loop: x1 = counter, x2 = sum.

@@ -400,6 +400,9 @@ func NewMachine(proc *Process, cfg MachineConfig, diag io.Writer) (*Machine, err
 	m.core = m.newCore(cfg.Timing)
 	main := &Thread{TID: GuestPID, core: m.core, timing: cfg.Timing, prevIdx: -1}
 	m.threads, m.cur = []*Thread{main}, main
+	if cfg.OnThread != nil && cfg.Timing != nil {
+		cfg.OnThread(cfg.Timing, main.TID)
+	}
 	if cfg.Timing != nil {
 		// The firmware's writes into guest memory go through the caches
 		// as the guest's, on the core of the thread that made the call.
@@ -705,9 +708,15 @@ func (m *Machine) Blocked() (bool, sim.Time) {
 type BlockedForeverError struct {
 	Call string
 	PC   uint64
+	// Threads is how many threads wait (0 or 1: a single-threaded guest).
+	Threads int
 }
 
 func (e *BlockedForeverError) Error() string {
+	if e.Threads > 1 {
+		return fmt.Sprintf("deadlock: all %d threads of the guest wait for ever (the first in system call %s at guest pc %#x) with no timeout, and nothing outside the process can wake them",
+			e.Threads, e.Call, e.PC)
+	}
 	return fmt.Sprintf("the guest waits for ever in system call %s at guest pc %#x: nothing can wake it (no network device)", e.Call, e.PC)
 }
 
@@ -735,7 +744,7 @@ func (m *Machine) complete(first bool) (done bool, res Result, exited bool, err 
 				return false, Result{}, false, nil // another thread, or its timeout, wakes it
 			case m.proc.cfg.Net == nil && deadline == sim.MaxTime:
 				m.pending = nil
-				return false, Result{}, false, &BlockedForeverError{SyscallName(c.Num), c.PC}
+				return false, Result{}, false, &BlockedForeverError{Call: SyscallName(c.Num), PC: c.PC}
 			case m.proc.cfg.Net != nil || m.cfg.Scheduled:
 				return false, Result{}, false, nil // the scheduler wakes it
 			}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 
+	"github.com/twinsim/twinsim/cpu"
 	"github.com/twinsim/twinsim/memory"
 	"github.com/twinsim/twinsim/sim"
 )
@@ -58,6 +59,33 @@ type Snapshot struct {
 	Sigmask    uint64
 	TidAddress uint64
 	Robust     [2]uint64
+	// The fields above are the main thread's; MainExited says it has
+	// exited (pthread_exit) while others run. Threads are the others, in
+	// creation order.
+	MainExited bool
+	Threads    []ThreadState
+}
+
+// ThreadState is a thread other than the main one: its id, registers,
+// place in the program, the call it waits in (a futex wait's word, bitset
+// and whether a wake has come) and its per-thread kernel state.
+type ThreadState struct {
+	TID                           int
+	X, F                          [32]uint64
+	FCSR                          uint32
+	PC                            uint64
+	Reservation, ReservationValue uint64
+	Cycles                        uint64 // its clock, in cycles of its core
+	Exited                        bool
+	Pending                       *PendingCall
+	Deadline                      sim.Time
+	Sigmask, ClearTID             uint64
+	Robust                        [2]uint64
+	FutexAddr                     uint64
+	FutexBits                     uint32
+	FutexWaits, FutexWoken        bool
+	FutexSeq                      uint64
+	WakeAt                        sim.Time
 }
 
 // PageState is a mapped guest page and its page-table permissions.
@@ -137,6 +165,12 @@ func (s *Snapshot) Bytes() uint64 {
 		n += 10 * 8
 	}
 	n += uint64(len(s.RNG)) + uint64(len(s.Sigactions))*sigactionSize + 4*8
+	for _, t := range s.Threads {
+		n += uint64(32+32+20) * 8
+		if t.Pending != nil {
+			n += 10 * 8
+		}
+	}
 	return n
 }
 
@@ -157,9 +191,25 @@ func (m *Machine) Snapshot() (*Snapshot, error) {
 		return nil, fmt.Errorf("snapshot of a guest that has exited")
 	}
 	m.begin()
+	m.use(m.threads[0]) // the snapshot's own fields are the main thread's
 	c := m.core
 	s := &Snapshot{F: c.F, FCSR: c.FCSR, PC: m.pc, GuestInsts: m.Stats().GuestInsts,
-		Cycles: m.cycles()}
+		Cycles: m.cycles(), MainExited: m.cur.exited}
+	for _, t := range m.threads[1:] {
+		m.use(t)
+		ts := ThreadState{TID: t.TID, F: t.core.F, FCSR: t.core.FCSR, PC: m.pc, Cycles: m.cycles(), Exited: t.exited,
+			Deadline: m.proc.deadline, Sigmask: m.proc.sigmask, ClearTID: m.proc.tidAddress, Robust: m.proc.robust,
+			FutexAddr: t.futexAddr, FutexBits: t.futexBits, FutexWaits: t.futexWaits, FutexWoken: t.futexWoken,
+			FutexSeq: t.futexSeq, WakeAt: t.wakeAt}
+		copy(ts.X[:], t.core.X[:32])
+		ts.Reservation, ts.ReservationValue = t.core.Reservation()
+		if m.pending != nil {
+			pc := *m.pending
+			ts.Pending = &pc
+		}
+		s.Threads = append(s.Threads, ts)
+	}
+	m.use(m.threads[0])
 	s.Reservation, s.ReservationValue = c.Reservation()
 	copy(s.X[:], c.X[:32]) // the translator's temporaries above are dead between blocks
 	as := m.proc.AS
@@ -348,6 +398,31 @@ func Resume(prog *Program, s *Snapshot, cfg ProcessConfig, mc MachineConfig, dia
 	c.SetReservation(s.Reservation, s.ReservationValue)
 	m.stats.GuestInsts = s.GuestInsts
 	c.ClockBase = s.Cycles - min(s.Cycles, m.cycles()) // the clock goes on from the snapshot's
+	m.cur.exited = s.MainExited
+	for i, ts := range s.Threads {
+		var tm cpu.Timing
+		if len(m.cores) > 0 {
+			tm = m.cores[(i+1)%len(m.cores)]
+		}
+		t := &Thread{TID: ts.TID, core: m.newCore(tm), timing: tm, pc: ts.PC, prevIdx: -1, exited: ts.Exited,
+			sigmask: ts.Sigmask, clearTID: ts.ClearTID, robust: ts.Robust, deadline: ts.Deadline,
+			futexAddr: ts.FutexAddr, futexBits: ts.FutexBits, futexWaits: ts.FutexWaits, futexWoken: ts.FutexWoken,
+			futexSeq: ts.FutexSeq, wakeAt: ts.WakeAt}
+		copy(t.core.X[:32], ts.X[:])
+		t.core.F, t.core.FCSR = ts.F, ts.FCSR
+		t.core.SetReservation(ts.Reservation, ts.ReservationValue)
+		if ts.Pending != nil {
+			pc := *ts.Pending
+			t.pending = &pc
+		}
+		if tm == nil || tm != m.cfg.Timing {
+			t.core.ClockBase = ts.Cycles // a core of its own: its clock goes on from the snapshot's
+		} else {
+			t.startAt = m.cfg.Freq.CyclesToTime(ts.Cycles)
+		}
+		m.threads = append(m.threads, t)
+		m.futexSeq = max(m.futexSeq, ts.FutexSeq)
+	}
 	if s.Pending != nil {
 		pc := *s.Pending
 		m.pending, p.deadline = &pc, s.Deadline

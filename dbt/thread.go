@@ -652,7 +652,13 @@ func (m *Machine) runThreads(cycle uint64) (Result, bool, error) {
 			// timeout comes, or it waits for ever.
 			t, d := m.earliest()
 			if d == sim.MaxTime {
-				return Result{}, false, &BlockedForeverError{Call: SyscallName(t.pending.Num), PC: t.pending.PC}
+				live := 0
+				for _, o := range m.threads {
+					if !o.exited {
+						live++
+					}
+				}
+				return Result{}, false, &BlockedForeverError{Call: SyscallName(t.pending.Num), PC: t.pending.PC, Threads: live}
 			}
 			m.use(t)
 			if m.proc.now() >= d {

@@ -172,7 +172,8 @@ func buildBackupHost(env *sim.Env, cfg configs.Config, transport hypervisor.Tran
 	for _, pv := range h.programs {
 		c := pv.core
 		if cfg.Backup.ThreadIDs && pv.vm.BackedUp {
-			h.ctl.SetThreadBackedUp(uint16(c), true)
+			// Its guest threads' ids tag its stores (the thread variant).
+			pv.markThread = func(tid int) { h.ctl.SetThreadBackedUp(uint16(tid), true) }
 		}
 		if err := pv.boot(cfg, hw.Cores[c], h.backup); err != nil {
 			return nil, err

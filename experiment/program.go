@@ -36,14 +36,19 @@ type programVM struct {
 	tc      *TimedCore
 	// extra are further cores its threads run on (the exec scenario's
 	// cores beyond the copies); copy is a bare guest's index among them.
-	extra    []*TimedCore
-	copy     int
-	m        *dbt.Machine
-	backup   *hypervisor.Backup // what checkpoints it; nil if it is not backed up
-	firmware uint64             // its translator memory's base (firmwareBase)
-	skipped  bool               // passed over by its core's scheduler while it could not run
-	dev      *vfDriver          // its virtual function's driver, or nil
-	woken    bool               // blocked in a system call, and woken by its VF's interrupt
+	extra []*TimedCore
+	copy  int
+	// tidOn is the guest thread each of its cores ran last (their ports
+	// carry its id); markThread, if set, is told of each thread id its
+	// cores run (a backed-up VM's threads are backed up).
+	tidOn      map[*TimedCore]int
+	markThread func(tid int)
+	m          *dbt.Machine
+	backup     *hypervisor.Backup // what checkpoints it; nil if it is not backed up
+	firmware   uint64             // its translator memory's base (firmwareBase)
+	skipped    bool               // passed over by its core's scheduler while it could not run
+	dev        *vfDriver          // its virtual function's driver, or nil
+	woken      bool               // blocked in a system call, and woken by its VF's interrupt
 
 	stdout, stderr bytes.Buffer
 	res            dbt.Result
@@ -213,11 +218,16 @@ func (pv *programVM) boot(cfg configs.Config, tc *TimedCore, backup *hypervisor.
 	// Each core's ports carry the id of the guest thread it runs (the
 	// thread variant of the image-modification flags).
 	cores := append([]*TimedCore{tc}, pv.extra...)
+	pv.tidOn = map[*TimedCore]int{}
 	mc.OnThread = func(tm cpu.Timing, tid int) {
 		for _, c := range cores {
 			if c.Timing == tm {
 				c.Data.Thread, c.Fetch.Thread = uint16(tid), uint16(tid)
+				pv.tidOn[c] = tid
 			}
+		}
+		if pv.markThread != nil {
+			pv.markThread(tid)
 		}
 	}
 	mc.Scheduled = true // the runner waits out a timeout, and may run another VM meanwhile
@@ -248,6 +258,9 @@ func (pv *programVM) bind() {
 	for _, c := range append([]*TimedCore{pv.tc}, pv.extra...) {
 		for _, p := range []*cpu.PortTiming{c.Data, c.Fetch} {
 			p.VM, p.Map, p.PageTableBase = pv.vmID(), pv.m, pv.firmware|cpu.DefaultPageTableBase
+			if tid, ok := pv.tidOn[c]; ok {
+				p.Thread = uint16(tid)
+			}
 		}
 	}
 	pv.tc.Data.Tracker = nil

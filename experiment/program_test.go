@@ -198,3 +198,70 @@ func TestTimeSlicedProgramVMs(t *testing.T) {
 	require.Zero(t, runStat(t, r, "host0.backup", "image_mismatches"))
 	require.Positive(t, runStat(t, r, "host0.backup", "checkpoints"))
 }
+
+// TestThreadedProgramVMsMatchQemu runs the multithreaded cases
+// (workloads/threadcases.txt) in backed-up program VMs — their threads
+// taking turns on the VM's core, checkpointed with every thread's state —
+// and on the exec scenario's cores (host.cores 4, one copy: a core per
+// thread). Each prints what qemu-riscv64 prints; the backup image matches
+// the primary at every checkpoint; a replica resumed from a checkpoint the
+// secondary applied, threads and all, ends with the same output.
+func TestThreadedProgramVMsMatchQemu(t *testing.T) {
+	cs, err := workloads.ReadCases("../workloads/threadcases.txt")
+	require.NoError(t, err)
+	var commands []string
+	for _, c := range cs {
+		commands = append(commands, c.Command())
+	}
+	cfg := programHost(t, commands, "300us")
+	rng := rand.New(rand.NewPCG(3, 7))
+	samples := make([]*replicaSample, len(cs))
+	r, err := run(cfg, Options{}, func(s scenario) {
+		h := s.(*backupHost)
+		for i, pv := range h.programs {
+			samples[i] = &replicaSample{}
+			pv.onApplied = func(c capturedState) {
+				sm := samples[i]
+				if sm.seen++; c.snap == nil || len(c.snap.Threads) == 0 || rng.IntN(sm.seen) != 0 {
+					return
+				}
+				img, err := memory.NewPhysical(h.replica.Size())
+				require.NoError(t, err)
+				h.replica.Copy(img, pv.vm.Base, pv.vm.Base, pv.vm.Size)
+				sm.state, sm.image = c, img
+			}
+		}
+	})
+	require.NoError(t, err)
+	h := r.scen.(*backupHost)
+	resumed := 0
+	for i, c := range cs {
+		pv := h.programs[i]
+		want, status := expected(t, c.ID)
+		require.True(t, pv.exited, c.ID)
+		require.Equal(t, want, pv.stdout.String(), c.ID)
+		require.Equal(t, status, pv.res.ExitCode, "%s: %s", c.ID, pv.stderr.String())
+		if sm := samples[i]; sm.image != nil {
+			out, code, _ := resumeReplica(t, "64KiB", pv, sm)
+			require.Equal(t, want, out, "%s resumed at checkpoint %d", c.ID, sm.state.epoch)
+			require.Equal(t, status, code)
+			resumed++
+		}
+	}
+	require.Positive(t, resumed, "some checkpoints caught several threads")
+	require.Zero(t, runStat(t, r, "host0.backup", "image_mismatches"))
+
+	for _, c := range cs {
+		r, err := Run(execCfg(t, c.Command(), "host.cores=4"), Options{})
+		require.NoError(t, err)
+		h := r.scen.(*execHost)
+		want, status := expected(t, c.ID)
+		require.Equal(t, want, h.programs[0].stdout.String(), c.ID)
+		require.Equal(t, status, h.programs[0].res.ExitCode, c.ID)
+		if c.ID == "threads-reduce" {
+			for k := range 4 {
+				require.Positive(t, runStat(t, r, fmt.Sprintf("host0.core%d", k), "guest_instructions"), "core %d ran a thread", k)
+			}
+		}
+	}
+}

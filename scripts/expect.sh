@@ -6,14 +6,15 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../workloads"
 command -v qemu-riscv64 >/dev/null || { echo "qemu-riscv64 not found; install it (Debian: apt-get install qemu-user)" >&2; exit 1; }
 mkdir -p expected
-while read -r id prog args; do
+# cases.txt, and threadcases.txt (multithreaded programs).
+cat cases.txt threadcases.txt | while read -r id prog args; do
 	[[ -z "$id" || "$id" == \#* ]] && continue
 	status=0
 	# shellcheck disable=SC2086
 	(qemu-riscv64 "bin/$prog" $args > "expected/$id.out" 2>/dev/null) 2>/dev/null || status=$?
 	echo "$status" > "expected/$id.status"
 	echo "$id: exit $status"
-done < cases.txt
+done
 
 # The key-value pairs (workloads/netcases.txt): a kvserver and a kvclient
 # talking over UDP on the loopback address, each under qemu-riscv64.

@@ -283,3 +283,44 @@ func TestTimingPredictorChoice(t *testing.T) {
 	require.Greater(t, bim, 10000.0)
 	require.Less(t, tage, bim/10)
 }
+
+// TestExecThreadsOnCores: a pthread work queue run in timing mode with its
+// threads on 1, 2 and 4 cores prints what qemu-riscv64 prints, and with
+// more cores every core works and the run takes fewer cycles.
+func TestExecThreadsOnCores(t *testing.T) {
+	want, err := os.ReadFile("../../workloads/expected/threads-queue.out")
+	require.NoError(t, err)
+	var cycles []uint64
+	for _, n := range []int{1, 2, 4} {
+		var st struct {
+			Threads uint64                  `json:"threads"`
+			Timing  struct{ Cycles uint64 } `json:"timing"`
+			Cores   []struct {
+				Cycles uint64 `json:"cycles"`
+				Insts  uint64 `json:"host_instructions_timed"`
+			} `json:"cores"`
+		}
+		out := runExecStats(t, &st, "--mode", "timing", "--cores", strconv.Itoa(n), filepath.Join(workloadBin, "threads"), "queue", "4", "300")
+		require.Equal(t, string(want), out, "%d cores", n)
+		require.Equal(t, uint64(5), st.Threads, "main and four workers")
+		end := st.Timing.Cycles
+		if n > 1 {
+			require.Len(t, st.Cores, n)
+			for i, c := range st.Cores {
+				require.Positive(t, c.Insts, "core %d ran threads", i)
+				end = max(end, c.Cycles)
+			}
+		}
+		cycles = append(cycles, end)
+	}
+	require.Less(t, cycles[2], cycles[0], "four cores finish sooner than one")
+	_, errs, code := runProcess(t, "exec", "--cores", "2", filepath.Join(workloadBin, "threads"), "misc")
+	require.Equal(t, 2, code)
+	require.Contains(t, errs, "--cores 2 needs --mode timing")
+	_, errs, code = runProcess(t, "exec", "--mode", "timing", "--cores", "0", filepath.Join(workloadBin, "threads"), "misc")
+	require.Equal(t, 2, code)
+	require.Contains(t, errs, "--cores 0 is not allowed")
+	_, errs, code = runProcess(t, "exec", filepath.Join(workloadBin, "threads"), "deadlock")
+	require.Equal(t, 1, code)
+	require.Contains(t, errs, "deadlock: all 2 threads of the guest wait for ever")
+}

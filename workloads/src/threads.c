@@ -8,6 +8,8 @@
 //   threads lrsc T N       T threads each add 1 to a counter N times with LR/SC
 //   threads misc           TLS, detached threads, timed waits that time out,
 //                          gettid, pthread_kill(t, 0), a semaphore, a rwlock
+//   threads deadlock       a thread waits on a condition nobody signals and
+//                          main joins it: waits for ever (not a test case)
 #include <errno.h>
 #include <pthread.h>
 #include <semaphore.h>
@@ -272,6 +274,14 @@ static int misc(void) {
 	return 0;
 }
 
+static void *forever(void *arg) {
+	(void)arg;
+	pthread_mutex_lock(&pmu);
+	for (;;)
+		pthread_cond_wait(&pcv, &pmu);
+	return 0;
+}
+
 int main(int argc, char **argv) {
 	if (argc < 2)
 		goto usage;
@@ -286,7 +296,13 @@ int main(int argc, char **argv) {
 		return lrsc(t, atol(argv[3]));
 	if (!strcmp(argv[1], "misc"))
 		return misc();
+	if (!strcmp(argv[1], "deadlock")) {
+		pthread_t th;
+		pthread_create(&th, 0, forever, 0);
+		pthread_join(th, 0);
+		return 0;
+	}
 usage:
-	fprintf(stderr, "usage: threads queue T N | reduce T N | pingpong R | lrsc T N | misc\n");
+	fprintf(stderr, "usage: threads queue T N | reduce T N | pingpong R | lrsc T N | misc | deadlock\n");
 	return 2;
 }
