@@ -53,7 +53,7 @@ figures: build
 ## record their expected behaviour under qemu-riscv64; kvserver keeps its symbols (a recovery finds
 ## its allocator's padding word by name)
 RISCV_CC ?= riscv64-linux-gnu-gcc
-WORKLOADS := sieve crc32 matmul qsort malloc printf recursion interp jit faults fpops intops ubench smc mixpages kvserver kvclient threads
+WORKLOADS := sieve crc32 matmul qsort malloc printf recursion interp jit faults fpops intops ubench smc mixpages kvserver kvclient threads memval
 workloads:
 	@command -v $(RISCV_CC) >/dev/null || { echo "$(RISCV_CC) not found; install it (Debian: apt-get install gcc-riscv64-linux-gnu libc6-dev-riscv64-cross)"; exit 1; }
 	@mkdir -p workloads/bin

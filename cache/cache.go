@@ -36,6 +36,13 @@ type Config struct {
 	// while they are written to the level below; a fill whose victim finds
 	// the buffer full waits for an entry.
 	WriteBuffer int
+	// PrefetchDegree, if not 0, turns on a stream prefetcher at this
+	// level: a demand miss that continues an ascending or descending run
+	// of misses within a 4 KiB page fetches the next PrefetchDegree lines
+	// of the run, PrefetchDistance lines ahead, into this level (each
+	// taking an MSHR if the level has them; none free: the prefetch is
+	// dropped). PrefetchStreams runs are tracked (LRU).
+	PrefetchDegree, PrefetchDistance, PrefetchStreams int
 }
 
 // MaxWays is the largest associativity a Cache supports.
@@ -62,6 +69,12 @@ func (c Config) Validate() error {
 		return fmt.Errorf("mshrs %d is not allowed; must be 0..256", c.MSHRs)
 	case c.WriteBuffer < 0 || c.WriteBuffer > 256:
 		return fmt.Errorf("write buffer %d is not allowed; must be 0..256", c.WriteBuffer)
+	case c.PrefetchDegree < 0 || c.PrefetchDegree > 16:
+		return fmt.Errorf("prefetch degree %d is not allowed; must be 0..16", c.PrefetchDegree)
+	case c.PrefetchDegree > 0 && (c.PrefetchDistance < 1 || c.PrefetchDistance > 64):
+		return fmt.Errorf("prefetch distance %d is not allowed; must be 1..64", c.PrefetchDistance)
+	case c.PrefetchDegree > 0 && (c.PrefetchStreams < 1 || c.PrefetchStreams > 64):
+		return fmt.Errorf("prefetch streams %d is not allowed; must be 1..64", c.PrefetchStreams)
 	}
 	if sets := c.Size / (uint64(c.Ways) * c.LineSize); sets&(sets-1) != 0 {
 		return fmt.Errorf("size %d gives %d sets, which is not a power of two", c.Size, sets)
@@ -78,6 +91,7 @@ const (
 	// the directory (MESI's E or M state; S without it). Only rows of
 	// private levels under a Directory carry it.
 	fExcl
+	fPrefetched // filled by the prefetcher and not yet used by a demand access
 )
 
 // row is one cache line's state. The data lives in physical memory (see the
@@ -134,12 +148,30 @@ type Cache struct {
 	weave     *Weave     // Banks: resolves bank contention in time order (nil: at once)
 	mshr      []sim.Time // MSHRs: when each register frees
 	wbuf      []sim.Time // WriteBuffer: when each entry frees
+	wbufStart []sim.Time // WriteBuffer: when each entry's latest stretch began
 
 	readHits, readMisses, writeHits, writeMisses *sim.Counter
 	evictions, writebacks, flaggedEvictions      *sim.Counter
 	backInvalidations                            *sim.Counter // Inclusive only
 	bankWait                                     *sim.Counter // Banks only
 	mshrMerges, mshrWait, wbufWait               *sim.Counter // MSHRs, WriteBuffer only
+	pf                                           *prefetcher
+	prefetches, usefulPrefetches, droppedPF      *sim.Counter
+}
+
+// prefetcher is a level's stream prefetcher: the runs of misses it
+// follows, one per 4 KiB page.
+type prefetcher struct {
+	streams []pfStream
+	clock   uint64
+}
+
+type pfStream struct {
+	page  uint64 // page number + 1; 0: free
+	last  uint64 // line number of the last miss
+	dir   int8   // +1 ascending, -1 descending, 0 not yet known
+	conf  uint8
+	stamp uint64
 }
 
 // New returns an empty cache level with statistics under scope.
@@ -183,7 +215,14 @@ func New(scope sim.Scope, cfg Config) (*Cache, error) {
 	c.mshrMerges = scope.Counter("mshr_merges", "accesses to a line whose fill was still on its way (secondary misses), completed when it arrived")
 	if cfg.WriteBuffer > 0 {
 		c.wbuf = make([]sim.Time, cfg.WriteBuffer)
+		c.wbufStart = make([]sim.Time, cfg.WriteBuffer)
 		c.wbufWait = scope.Counter("write_buffer_full_ps", "picoseconds fills waited for a free write-back buffer entry")
+	}
+	if cfg.PrefetchDegree > 0 {
+		c.pf = &prefetcher{streams: make([]pfStream, cfg.PrefetchStreams)}
+		c.prefetches = scope.Counter("prefetches", "lines the stream prefetcher fetched into the level")
+		c.usefulPrefetches = scope.Counter("useful_prefetches", "prefetched lines a demand access used")
+		c.droppedPF = scope.Counter("dropped_prefetches", "prefetches dropped for want of a free MSHR")
 	}
 	if cfg.Inclusive {
 		c.backInvalidations = scope.Counter("back_invalidations", "lines invalidated above because this inclusive level evicted them")
@@ -283,22 +322,40 @@ func (c *Cache) takeMSHR(t sim.Time) (int, sim.Time) {
 	return best, c.mshr[best]
 }
 
-// takeWriteBuffer claims an entry for a dirty victim leaving at t that is
-// written below in drain, and returns when it could leave (t unless the
-// buffer was full).
-func (c *Cache) takeWriteBuffer(t, drain sim.Time) sim.Time {
-	best := 0
-	for i, f := range c.wbuf {
-		if f < c.wbuf[best] {
-			best = i
+// freeMSHR returns a register free at t, or -1.
+func (c *Cache) freeMSHR(t sim.Time) int {
+	for i, f := range c.mshr {
+		if f <= t {
+			return i
 		}
 	}
-	start := max(t, c.wbuf[best])
-	c.wbuf[best] = start + drain
-	if start > t {
-		c.wbufWait.Add(uint64(start - t))
+	return -1
+}
+
+// takeWriteBuffer claims an entry for a dirty victim leaving at t that is
+// written below in drain, and returns when it could leave (t unless the
+// buffer was full). An entry holds its latest stretch [start, end): a
+// victim fits before a stretch that starts after it has drained (victims
+// leave when their fills arrive, which need not be in call order).
+func (c *Cache) takeWriteBuffer(t, drain sim.Time) sim.Time {
+	best, bestStart := 0, sim.MaxTime
+	for i := range c.wbuf {
+		start, end := c.wbufStart[i], c.wbuf[i]
+		at := max(t, end)
+		if t+drain <= start {
+			at = t // it drains before the entry's stretch begins
+		}
+		if at < bestStart {
+			best, bestStart = i, at
+		}
 	}
-	return start
+	if bestStart >= c.wbuf[best] || bestStart+drain > c.wbufStart[best] {
+		c.wbufStart[best], c.wbuf[best] = bestStart, bestStart+drain
+	}
+	if bestStart > t {
+		c.wbufWait.Add(uint64(bestStart - t))
+	}
+	return bestStart
 }
 
 // touch records a use of row i for the replacement policy.
@@ -408,4 +465,51 @@ func (c *Cache) FlaggedLines() int {
 		}
 	}
 	return n
+}
+
+// train records a demand miss on line at this level and returns the first
+// line to prefetch and the direction (0: none), once two misses in a row
+// in one page have continued a run.
+func (c *Cache) train(line uint64) (from uint64, dir int8) {
+	pf := c.pf
+	pf.clock++
+	n := line >> c.lineShift
+	page := line>>12 + 1
+	victim := 0
+	for i := range pf.streams {
+		s := &pf.streams[i]
+		if s.page == page {
+			var d int8
+			switch {
+			case n == s.last+1:
+				d = 1
+			case n+1 == s.last:
+				d = -1
+			}
+			if d != 0 && (s.dir == 0 || s.dir == d) {
+				s.dir = d
+				s.conf = min(s.conf+1, 3)
+			} else if d != 0 {
+				s.dir, s.conf = d, 1
+			} else {
+				s.conf = 0
+			}
+			s.last, s.stamp = n, pf.clock
+			if s.conf >= 2 {
+				dist := uint64(c.cfg.PrefetchDistance)
+				if s.dir > 0 {
+					return (n + dist) << c.lineShift, 1
+				}
+				if n >= dist {
+					return (n - dist) << c.lineShift, -1
+				}
+			}
+			return 0, 0
+		}
+		if s.stamp < pf.streams[victim].stamp {
+			victim = i
+		}
+	}
+	pf.streams[victim] = pfStream{page: page, last: n, stamp: pf.clock}
+	return 0, 0
 }

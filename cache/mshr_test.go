@@ -5,6 +5,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/twinsim/twinsim/memory"
 	"github.com/twinsim/twinsim/sim"
 )
 
@@ -62,4 +63,36 @@ func TestWriteBufferFullDelaysTheFill(t *testing.T) {
 func TestMSHRConfigErrors(t *testing.T) {
 	require.ErrorContains(t, Config{Size: 1024, LineSize: 128, Ways: 1, Latency: 1, MSHRs: -1}.Validate(), "mshrs -1")
 	require.ErrorContains(t, Config{Size: 1024, LineSize: 128, Ways: 1, Latency: 1, WriteBuffer: 300}.Validate(), "write buffer 300")
+}
+
+// TestStreamPrefetcher: a run of misses to consecutive lines of a page
+// trains the L1's prefetcher (degree 2, distance 1): from the third miss on
+// it fetches the next two lines ahead, so a sequential walk mostly hits
+// lines it prefetched, and finishes sooner than without it. A walk that
+// jumps about does not train it.
+func TestStreamPrefetcher(t *testing.T) {
+	walk := func(degree int, stride uint64) (sim.Time, *sim.Env) {
+		env := sim.NewEnv(1)
+		l1, err := New(env.Scope("l1"), Config{Size: 64 * testLine, LineSize: testLine, Ways: 4, Latency: 2, MSHRs: 8,
+			PrefetchDegree: degree, PrefetchDistance: 1, PrefetchStreams: 4})
+		require.NoError(t, err)
+		dram, err := memory.NewDRAM(env.Scope("dram"), memory.DRAMConfig{Latency: 50 * sim.Nanosecond, Channels: 1,
+			BytesPerSec: 100_000_000_000, InterleaveBytes: 4096})
+		require.NoError(t, err)
+		p, err := NewPort(sim.GHz, []*Cache{l1}, dram, nil)
+		require.NoError(t, err)
+		t0 := sim.Time(0)
+		for k := range uint64(32) {
+			t0 = p.Access(t0, Access{Addr: (k * stride) % 4096})
+		}
+		return t0, env
+	}
+	off, _ := walk(0, testLine)
+	on, env := walk(2, testLine)
+	require.Less(t, float64(on), 0.5*float64(off), "sequential: %v with the prefetcher, %v without", on, off)
+	require.GreaterOrEqual(t, stat(t, env, "l1", "useful_prefetches"), uint64(25))
+	require.Less(t, stat(t, env, "l1", "read_misses"), uint64(8))
+	_, env = walk(2, 5*testLine) // a stride of 5 lines is not a run
+	require.Zero(t, stat(t, env, "l1", "prefetches"))
+	require.ErrorContains(t, Config{Size: 1024, LineSize: 128, Ways: 1, Latency: 1, PrefetchDegree: 2}.Validate(), "prefetch distance 0")
 }

@@ -49,6 +49,13 @@ type Port struct {
 	// another core: the flag and its thread go to the writer's row.
 	moved       bool
 	movedThread uint16
+	// pfHit is the level where the access in progress used a prefetched
+	// line (-1: none); prefetching says a prefetch is being fetched
+	// (nobody waits for its DRAM read).
+	pfHit       int
+	prefetching bool
+	prefetchers bool // some level prefetches
+	firstWB     int  // the first write-back level: where a store looks first
 }
 
 // maxLevels is the deepest hierarchy a Port supports.
@@ -120,6 +127,13 @@ func NewPort(freq sim.Freq, levels []*Cache, dram *memory.DRAM, ctl *Controller)
 		}
 	}
 	p.private = len(levels)
+	p.firstWB = len(levels)
+	for i, c := range levels {
+		p.prefetchers = p.prefetchers || c.pf != nil
+		if c.wb && p.firstWB == len(levels) {
+			p.firstWB = i
+		}
+	}
 	return p, nil
 }
 
@@ -179,11 +193,13 @@ func (p *Port) Levels() []*Cache { return p.levels }
 // missed, any wait for an MSHR or a write-back buffer entry, and any
 // cycles the core stalled because the modification log was full.
 func (p *Port) Access(now sim.Time, a Access) sim.Time {
-	p.stall, p.wait, p.mshrWait, p.moved = 0, 0, 0, false
+	p.stall, p.wait, p.mshrWait, p.moved, p.pfHit = 0, 0, 0, false, -1
 	line := a.Addr &^ (p.lineSize - 1)
 	var done sim.Time
+	from := 0 // the first level the access looked in
 	if a.Write {
 		done = p.write(now, line, &a)
+		from = p.firstWB
 	} else {
 		hit, cyc, excl := p.probe(now, 0, line, false)
 		p.served = hit
@@ -195,7 +211,71 @@ func (p *Port) Access(now sim.Time, a Access) sim.Time {
 	if p.stall > 0 {
 		done += p.freq.CyclesToTime(p.stall)
 	}
+	if p.prefetchers {
+		served, mshrWait := p.served, p.mshrWait
+		p.prefetch(from, p.served, p.pfHit, line, now, a.VM)
+		p.served, p.mshrWait, p.stall, p.wait = served, mshrWait, 0, 0
+	}
 	return done
+}
+
+// prefetch trains the stream prefetchers of the levels a request missed in
+// (from up to the one that served it, served) or found a prefetched line
+// in (pfHit), and fetches what they ask for. A prefetch fetched into a
+// level is a request to the levels below it, whose prefetchers it trains in
+// turn, as a lower level's prefetcher sees every request from above.
+func (p *Port) prefetch(from, served, pfHit int, line uint64, now sim.Time, owner uint16) {
+	for i := from; i < len(p.levels) && i <= served; i++ {
+		c := p.levels[i]
+		if c.pf == nil || i == served && pfHit != i {
+			continue
+		}
+		next, dir := c.train(line)
+		if dir == 0 {
+			continue
+		}
+		step := int64(p.lineSize) * int64(dir)
+		for k := 0; k < c.cfg.PrefetchDegree; k++ {
+			pl := uint64(int64(next) + int64(k)*step)
+			if pl>>12 != line>>12 {
+				break // a stream stops at its page
+			}
+			p.prefetchLine(i, pl, now, owner)
+		}
+	}
+}
+
+// prefetchLine fetches line into level i at now unless it is there, taking
+// one of the level's MSHRs (none free: it is dropped).
+func (p *Port) prefetchLine(i int, line uint64, now sim.Time, owner uint16) {
+	c := p.levels[i]
+	if c.find(line) >= 0 {
+		return
+	}
+	k := -1
+	if c.mshr != nil {
+		if k = c.freeMSHR(now); k < 0 {
+			c.droppedPF.Inc()
+			return
+		}
+	}
+	was := p.prefetching
+	p.prefetching, p.pfHit = true, -1
+	hit, cyc, excl := p.probe(now, i+1, line, false)
+	pfHit := p.pfHit
+	p.served = hit
+	done := p.arrive(now, cyc, hit, line)
+	p.release(done)
+	if k >= 0 {
+		c.mshr[k] = done
+	}
+	p.fill(i, hit, line, &Access{VM: owner}, now, done, excl)
+	if r := c.find(line); r >= 0 {
+		c.rows[r].flags |= fPrefetched
+	}
+	c.prefetches.Inc()
+	p.prefetch(i+1, hit, pfHit, line, now, owner)
+	p.prefetching = was
 }
 
 // Served returns where the last Access found its line: an index into
@@ -272,6 +352,11 @@ func (p *Port) probe(now sim.Time, from int, line uint64, write bool) (hit int, 
 			if i < p.private {
 				excl = rw.flags&fExcl != 0
 			}
+			if rw.flags&fPrefetched != 0 {
+				rw.flags &^= fPrefetched // used: by a demand access, or a prefetch into a level above
+				c.usefulPrefetches.Inc()
+				p.pfHit = i
+			}
 			return i, cycles, excl
 		}
 		if write {
@@ -316,7 +401,7 @@ func (p *Port) arrive(now sim.Time, cycles uint64, hit int, line uint64) sim.Tim
 // done; a posted write is one nobody waits for.
 func (p *Port) dramAccess(t sim.Time, line uint64, write, posted bool) sim.Time {
 	if p.weave != nil {
-		return p.weave.dramAccess(p.weaveID, t, line, p.lineSize, write, posted)
+		return p.weave.dramAccess(p.weaveID, t, line, p.lineSize, write, posted || p.prefetching)
 	}
 	return p.dram.Access(t, line, p.lineSize, write)
 }

@@ -55,7 +55,8 @@ type Weave struct {
 	dram      *memory.DRAM
 	res       []resource
 	agents    []agentState
-	shadow    [][]sim.Time // per agent, per resource: when the agent's own reservations end (bound phase)
+	shadow    [][]timeline // per agent, per resource: the agent's own reservations (bound phase)
+	horizon   sim.Time     // the last replay's: no record comes earlier any more
 	pending   []rec
 	work      []rec
 	streams   []stream
@@ -166,11 +167,10 @@ func (w *Weave) record(agent, r int, t, occ, busy sim.Time, write, posted bool) 
 		applied = w.agents[agent].applied
 		sh := w.shadow[agent]
 		if len(sh) < len(w.res) {
-			sh = append(sh, make([]sim.Time, len(w.res)-len(sh))...)
+			sh = append(sh, make([]timeline, len(w.res)-len(sh))...)
 			w.shadow[agent] = sh
 		}
-		start = max(t, sh[r])
-		sh[r] = start + occ
+		start = sh[r].reserve(t, occ, w.horizon)
 	}
 	w.pending = append(w.pending, rec{at: t, bstart: start, busy: busy, applied: applied, res: int32(r), agent: int32(agent),
 		seq: uint32(len(w.pending)), write: write, posted: posted})
@@ -207,6 +207,9 @@ func (w *Weave) Pending() int { return len(w.pending) }
 
 // replay weaves the pending accesses that happen before horizon.
 func (w *Weave) replay(horizon sim.Time, feed bool) {
+	if horizon != sim.MaxTime {
+		w.horizon = max(w.horizon, horizon)
+	}
 	if len(w.pending) == 0 {
 		return
 	}
@@ -363,4 +366,46 @@ func (w *Weave) down(i int) {
 		w.heap[i], w.heap[m] = w.heap[m], w.heap[i]
 		i = m
 	}
+}
+
+// timeline is one agent's reservations of one resource in the bound phase:
+// stretches [start, end) in time order. An access takes the first gap from
+// its time long enough for it, so an access made later in call order but
+// earlier in time (a load issued after a younger one, a read before a
+// write-back that leaves when a fill arrives) does not queue behind it.
+type timeline struct{ iv []interval }
+
+type interval struct{ start, end sim.Time }
+
+// maxIntervals bounds a timeline: beyond it the oldest stretches are
+// merged, which can only delay an access that comes before them.
+const maxIntervals = 64
+
+// reserve occupies d from the first gap at or after t and returns its
+// start; stretches that end before floor (no access comes earlier any
+// more) are forgotten.
+func (tl *timeline) reserve(t, d, floor sim.Time) sim.Time {
+	k := 0
+	for k < len(tl.iv) && tl.iv[k].end <= floor {
+		k++
+	}
+	if k > 0 {
+		tl.iv = append(tl.iv[:0], tl.iv[k:]...)
+	}
+	start, i := t, 0
+	for ; i < len(tl.iv); i++ {
+		if start+d <= tl.iv[i].start {
+			break
+		}
+		start = max(start, tl.iv[i].end)
+	}
+	if len(tl.iv) == maxIntervals {
+		tl.iv[1].start = tl.iv[0].start
+		tl.iv = append(tl.iv[:0], tl.iv[1:]...)
+		i = max(i-1, 0)
+	}
+	tl.iv = append(tl.iv, interval{})
+	copy(tl.iv[i+1:], tl.iv[i:])
+	tl.iv[i] = interval{start, start + d}
+	return start
 }

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-const cacheL2Keys = "bank_cycles, banks, enabled, inclusive, latency, mshrs, replacement, size, ways, write_buffer, write_policy"
+const cacheL2Keys = "bank_cycles, banks, enabled, inclusive, latency, mshrs, prefetch_degree, prefetch_distance, prefetch_streams, replacement, size, ways, write_buffer, write_policy"
 
 func TestParseErrors(t *testing.T) {
 	for _, tc := range []struct {

@@ -142,17 +142,20 @@ type CacheConfig struct {
 
 // CacheLevel describes one level of the hierarchy.
 type CacheLevel struct {
-	Enabled     bool        `toml:"enabled" doc:"whether this level exists"`
-	Size        Size        `toml:"size" doc:"capacity" range:"1KiB..1GiB" rule:"ways × line_size × a power of two"`
-	Ways        int         `toml:"ways" doc:"associativity: lines per set" range:"1..64"`
-	Replacement Replacement `toml:"replacement" doc:"replacement policy" enum:"lru,plru,random"`
-	WritePolicy WritePolicy `toml:"write_policy" doc:"write policy; the last enabled level must be write-back" enum:"write-back,write-through"`
-	Latency     uint64      `toml:"latency" doc:"hit latency in core cycles" range:"1..1000"`
-	Inclusive   bool        `toml:"inclusive" doc:"holds every line of the levels above it: evicting a line invalidates it above (back-invalidation)" rule:"not on l1 or l1i; size at least the capacity it includes"`
-	Banks       int         `toml:"banks" doc:"independent banks, interleaved by line; an access finding its bank busy waits, so cores sharing the level contend (0: no bank model)" range:"0..256"`
-	BankCycles  uint64      `toml:"bank_cycles" doc:"cycles a bank is busy with one access" range:"0..100" rule:"at least 1 when banks is not 0"`
-	MSHRs       int         `toml:"mshrs" doc:"miss status holding registers: misses the level can have outstanding; a miss finding them all busy waits (the CPI stack's mshr row), a second miss to a line already on its way waits for that fill instead (0: unlimited)" range:"0..256" rule:"0 on l3 (the shared level's queueing is its banks)"`
-	WriteBuffer int         `toml:"write_buffer" doc:"write-back buffer entries: dirty victims on their way to the level below; a fill whose victim finds it full waits (0: unlimited)" range:"0..256"`
+	Enabled          bool        `toml:"enabled" doc:"whether this level exists"`
+	Size             Size        `toml:"size" doc:"capacity" range:"1KiB..1GiB" rule:"ways × line_size × a power of two"`
+	Ways             int         `toml:"ways" doc:"associativity: lines per set" range:"1..64"`
+	Replacement      Replacement `toml:"replacement" doc:"replacement policy" enum:"lru,plru,random"`
+	WritePolicy      WritePolicy `toml:"write_policy" doc:"write policy; the last enabled level must be write-back" enum:"write-back,write-through"`
+	Latency          uint64      `toml:"latency" doc:"hit latency in core cycles" range:"1..1000"`
+	Inclusive        bool        `toml:"inclusive" doc:"holds every line of the levels above it: evicting a line invalidates it above (back-invalidation)" rule:"not on l1 or l1i; size at least the capacity it includes"`
+	Banks            int         `toml:"banks" doc:"independent banks, interleaved by line; an access finding its bank busy waits, so cores sharing the level contend (0: no bank model)" range:"0..256"`
+	BankCycles       uint64      `toml:"bank_cycles" doc:"cycles a bank is busy with one access" range:"0..100" rule:"at least 1 when banks is not 0"`
+	MSHRs            int         `toml:"mshrs" doc:"miss status holding registers: misses the level can have outstanding; a miss finding them all busy waits (the CPI stack's mshr row), a second miss to a line already on its way waits for that fill instead (0: unlimited)" range:"0..256" rule:"0 on l3 (the shared level's queueing is its banks)"`
+	WriteBuffer      int         `toml:"write_buffer" doc:"write-back buffer entries: dirty victims on their way to the level below; a fill whose victim finds it full waits (0: unlimited)" range:"0..256"`
+	PrefetchDegree   int         `toml:"prefetch_degree" doc:"stream prefetcher: lines fetched into this level each time a demand miss (or the first use of a prefetched line) continues an ascending or descending run within a 4 KiB page; 0 turns it off" range:"0..16"`
+	PrefetchDistance int         `toml:"prefetch_distance" doc:"stream prefetcher: how many lines ahead of the access the prefetched lines start" range:"0..64" rule:"at least 1 when prefetch_degree is not 0"`
+	PrefetchStreams  int         `toml:"prefetch_streams" doc:"stream prefetcher: runs (pages) tracked at once, least recently used replaced" range:"0..64" rule:"at least 1 when prefetch_degree is not 0"`
 }
 
 // CoherenceConfig is the protocol that keeps the cores' private levels
@@ -394,7 +397,7 @@ type OutputConfig struct {
 func Default() Config {
 	level := func(size Size, ways int, latency uint64) CacheLevel {
 		return CacheLevel{Enabled: true, Size: size, Ways: ways, Replacement: ReplaceLRU,
-			WritePolicy: WriteBack, Latency: latency, BankCycles: 2}
+			WritePolicy: WriteBack, Latency: latency, BankCycles: 2, PrefetchDistance: 4, PrefetchStreams: 16}
 	}
 	l3 := level(8*MiB, 16, 40)
 	l3.Banks = 8

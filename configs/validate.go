@@ -536,6 +536,14 @@ func (v *validator) cacheRules(c Config) {
 		if lv.l.Banks > 0 && lv.l.BankCycles == 0 && v.ok(p+".banks", p+".bank_cycles") {
 			v.fail(p+".bank_cycles", "0 is not allowed; must be at least 1 when %s.banks is not 0", p)
 		}
+		for _, k := range []struct {
+			key string
+			v   int
+		}{{"prefetch_distance", lv.l.PrefetchDistance}, {"prefetch_streams", lv.l.PrefetchStreams}} {
+			if lv.l.PrefetchDegree > 0 && k.v == 0 && v.ok(p+".prefetch_degree", p+"."+k.key) {
+				v.fail(p+"."+k.key, "0 is not allowed; must be at least 1 when %s.prefetch_degree is not 0", p)
+			}
+		}
 	}
 	if c.Cache.L3.MSHRs != 0 && v.ok("cache.l3.mshrs") {
 		v.fail("cache.l3.mshrs", "%d is not allowed; must be 0: MSHRs are modelled in the private levels, and the shared L3's queueing is its banks", c.Cache.L3.MSHRs)

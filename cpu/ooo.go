@@ -335,9 +335,12 @@ func (t *OutOfOrder) step(in *Inst, x *[NumRegs]uint64, pc uint64) {
 		// The entry is held until the store has written the cache, so
 		// stores that miss hold the queue and bound how far the core runs
 		// ahead of the memory.
+		// Its line is fetched for ownership once its address is known (at
+		// execution: an RFO does not wait for retirement); its data is
+		// written when it retires and the line is there.
 		free := r
 		if t.mem != nil {
-			free += max(t.mem.Access(addr, true, r).Cycles, t.storeTail(in, addr, r))
+			free = max(r, exec+max(t.mem.Access(addr, true, exec).Cycles, t.storeTail(in, addr, exec)))
 		}
 		t.sq.put(free)
 		w := addr>>3 + 1

@@ -63,7 +63,8 @@ func cacheConfig(l configs.CacheLevel, lineSize uint64, trackThread bool) (cache
 	}
 	return cache.Config{Size: uint64(l.Size), LineSize: lineSize, Ways: l.Ways, Replacement: repl,
 		WritePolicy: wp, Latency: l.Latency, TrackThread: trackThread, Inclusive: l.Inclusive,
-		Banks: l.Banks, BankCycles: l.BankCycles, MSHRs: l.MSHRs, WriteBuffer: l.WriteBuffer}, nil
+		Banks: l.Banks, BankCycles: l.BankCycles, MSHRs: l.MSHRs, WriteBuffer: l.WriteBuffer,
+		PrefetchDegree: l.PrefetchDegree, PrefetchDistance: l.PrefetchDistance, PrefetchStreams: l.PrefetchStreams}, nil
 }
 
 // newDRAM builds the DRAM timing model of [dram].

@@ -51,6 +51,9 @@ type YAxis struct {
 	Base2 bool                 // log ticks at powers of two (bytes)
 	Scale float64              // y = metric × Scale (1 when 0)
 	Ticks func(float64) string // tick label format; nil for plain numbers
+	// Value, if set, turns a point's metric into its y (after Scale),
+	// knowing its x axis value: a rate from a time, say.
+	Value func(xLabel string, metric float64) float64
 }
 
 // Series is one line, or one line per value of an axis when By is set.
@@ -75,6 +78,10 @@ type Series struct {
 	// Match keeps only the summary rows with these axis values (with
 	// Quantiles or Trace, it must leave exactly one per line).
 	Match map[string]string
+	// Reference, if set, draws measurements made outside twinsim instead
+	// of a metric: at each x value of the panel's rows, the y it returns
+	// (none: no point there).
+	Reference func(xLabel string) (float64, bool)
 }
 
 // Quantile is one point of a distribution: Metric is the value below which
@@ -184,7 +191,22 @@ func (p *Panel) lines(s *Summary) ([]line, error) {
 				if err != nil {
 					return nil, fmt.Errorf("x value %q of %s: %w", xl, p.X.Key, err)
 				}
+				if math.IsNaN(x) {
+					continue // not this panel's (the x axis does not place it)
+				}
 				y, ci := r.Mean[se.Metric]*scale, r.CI95[se.Metric]*scale
+				if se.Reference != nil {
+					v, ok := se.Reference(xl)
+					if !ok {
+						continue
+					}
+					y, ci = v, nanValue
+				} else if p.Y.Value != nil {
+					if y0 := y; y0 != 0 {
+						y = p.Y.Value(xl, y0)
+						ci *= y / y0
+					}
+				}
 				if se.RelativeTo != nil {
 					ref, ok := s.row(r, se.RelativeTo)
 					if !ok {
