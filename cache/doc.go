@@ -11,8 +11,17 @@
 //   - Port: one core's path through a hierarchy of Caches to DRAM. It walks
 //     the levels for each access, fills and evicts lines, writes dirty
 //     victims to the level below, and charges the latency of the levels
-//     visited plus DRAM (whose channels keep reservation timestamps, so a
-//     shared L3 or DRAM costs contention without an event per access).
+//     visited plus DRAM. A line is visible only when its fill arrives
+//     (secondary misses wait for it); private levels keep MSHRs and
+//     write-back buffers; a level may have a stream prefetcher.
+//   - Directory: MESI coherence of the cores' private levels (an Agent per
+//     core) and of devices' accesses, with invalidations, downgrades and
+//     cache-to-cache transfers, and image-modification flags that move
+//     with the lines so that each modified line is flagged once.
+//   - Weave: contention at shared banks and DRAM channels resolved in
+//     simulated-time order: bound-phase accesses are replayed in
+//     timestamp order every quantum and the delays fed back to the cores.
+//     docs/timing.md describes the three.
 //   - Controller: the image-modification logic and its log. It decides, for
 //     each store, whether the row's flag is set (step 420: a line is
 //     modified; 425: by a backed-up VM?; 430: set the flag, never for
@@ -33,9 +42,8 @@
 // the lines at logged addresses from physical memory is exact. Writes are
 // write-allocate in write-back levels and no-write-allocate in write-through
 // levels; dirty victims and log writes are posted (they occupy DRAM
-// bandwidth but do not delay the access that caused them). Coherence between
-// private caches is not modelled: the VM images and the hypervisor memory of
-// the scenarios are disjoint per core.
+// bandwidth but do not delay the access that caused them, unless a full
+// write-back buffer holds up the fill).
 //
 // What it does not decide: when checkpoints happen and what is done with the
 // logged addresses (package hypervisor).

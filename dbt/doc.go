@@ -71,5 +71,12 @@
 //     blocks the machine (Machine.Blocked) until RunUntil is called again
 //     after a wake-up or the call's timeout.
 //
-// What is not here yet: threads, signal handlers and TCP.
+//   - Threads (thread.go): clone and clone3 with the flags pthread_create
+//     uses, futex, robust lists, gettid, tkill/tgkill and per-thread signal
+//     masks. Each thread has a host core of its own and runs on one of
+//     MachineConfig.Cores (or takes turns); RunUntil runs them all to a
+//     cycle; snapshots carry every thread. LR/SC fails when another hart
+//     changed the reserved word.
+//
+// What is not here yet: signal delivery to handlers, fork, and TCP.
 package dbt
