@@ -37,9 +37,10 @@ type Config struct {
 	// the buffer full waits for an entry.
 	WriteBuffer int
 	// PrefetchDegree, if not 0, turns on a stream prefetcher at this
-	// level: a demand miss that continues an ascending or descending run
-	// of misses within a 4 KiB page fetches the next PrefetchDegree lines
-	// of the run, PrefetchDistance lines ahead, into this level (each
+	// level: a demand miss that continues a run of misses with one stride
+	// (up to 8 lines, either direction) within a 4 KiB page fetches the next
+	// PrefetchDegree lines of the run, PrefetchDistance strides ahead, into
+	// this level (each
 	// taking an MSHR if the level has them; none free: the prefetch is
 	// dropped). PrefetchStreams runs are tracked (LRU).
 	PrefetchDegree, PrefetchDistance, PrefetchStreams int
@@ -167,11 +168,11 @@ type prefetcher struct {
 }
 
 type pfStream struct {
-	page  uint64 // page number + 1; 0: free
-	last  uint64 // line number of the last miss
-	dir   int8   // +1 ascending, -1 descending, 0 not yet known
-	conf  uint8
-	stamp uint64
+	page   uint64 // page number + 1; 0: free
+	last   int64  // line number of the last request
+	stride int64  // lines between the last two requests
+	conf   uint8
+	stamp  uint64
 }
 
 // New returns an empty cache level with statistics under scope.
@@ -467,41 +468,32 @@ func (c *Cache) FlaggedLines() int {
 	return n
 }
 
-// train records a demand miss on line at this level and returns the first
-// line to prefetch and the direction (0: none), once two misses in a row
-// in one page have continued a run.
-func (c *Cache) train(line uint64) (from uint64, dir int8) {
+// train records a request that missed this level (or used a prefetched
+// line) on line and returns the first line to prefetch and the stride in
+// lines (0: none), once two requests in a row in one page have continued a
+// run of the same stride (up to maxStride lines, either direction).
+func (c *Cache) train(line uint64) (from uint64, stride int64) {
 	pf := c.pf
 	pf.clock++
-	n := line >> c.lineShift
+	n := int64(line >> c.lineShift)
 	page := line>>12 + 1
 	victim := 0
 	for i := range pf.streams {
 		s := &pf.streams[i]
 		if s.page == page {
-			var d int8
+			d := n - s.last
 			switch {
-			case n == s.last+1:
-				d = 1
-			case n+1 == s.last:
-				d = -1
-			}
-			if d != 0 && (s.dir == 0 || s.dir == d) {
-				s.dir = d
-				s.conf = min(s.conf+1, 3)
-			} else if d != 0 {
-				s.dir, s.conf = d, 1
-			} else {
+			case d == 0 || d > maxStride || d < -maxStride:
 				s.conf = 0
+			case d == s.stride:
+				s.conf = min(s.conf+1, 3)
+			default:
+				s.stride, s.conf = d, 1
 			}
 			s.last, s.stamp = n, pf.clock
 			if s.conf >= 2 {
-				dist := uint64(c.cfg.PrefetchDistance)
-				if s.dir > 0 {
-					return (n + dist) << c.lineShift, 1
-				}
-				if n >= dist {
-					return (n - dist) << c.lineShift, -1
+				if next := n + int64(c.cfg.PrefetchDistance)*s.stride; next >= 0 {
+					return uint64(next) << c.lineShift, s.stride
 				}
 			}
 			return 0, 0
@@ -513,3 +505,6 @@ func (c *Cache) train(line uint64) (from uint64, dir int8) {
 	pf.streams[victim] = pfStream{page: page, last: n, stamp: pf.clock}
 	return 0, 0
 }
+
+// maxStride is the longest stride, in lines, a stream prefetcher follows.
+const maxStride = 8

@@ -68,8 +68,8 @@ func TestMSHRConfigErrors(t *testing.T) {
 // TestStreamPrefetcher: a run of misses to consecutive lines of a page
 // trains the L1's prefetcher (degree 2, distance 1): from the third miss on
 // it fetches the next two lines ahead, so a sequential walk mostly hits
-// lines it prefetched, and finishes sooner than without it. A walk that
-// jumps about does not train it.
+// lines it prefetched, and finishes sooner than without it. A constant
+// stride of a few lines trains it too; a longer one does not.
 func TestStreamPrefetcher(t *testing.T) {
 	walk := func(degree int, stride uint64) (sim.Time, *sim.Env) {
 		env := sim.NewEnv(1)
@@ -92,7 +92,9 @@ func TestStreamPrefetcher(t *testing.T) {
 	require.Less(t, float64(on), 0.5*float64(off), "sequential: %v with the prefetcher, %v without", on, off)
 	require.GreaterOrEqual(t, stat(t, env, "l1", "useful_prefetches"), uint64(25))
 	require.Less(t, stat(t, env, "l1", "read_misses"), uint64(8))
-	_, env = walk(2, 5*testLine) // a stride of 5 lines is not a run
+	_, env = walk(2, 5*testLine) // a stride of 5 lines is a run too
+	require.Positive(t, stat(t, env, "l1", "useful_prefetches"))
+	_, env = walk(2, 9*testLine) // 9 lines apart (and back when it wraps): too far
 	require.Zero(t, stat(t, env, "l1", "prefetches"))
 	require.ErrorContains(t, Config{Size: 1024, LineSize: 128, Ways: 1, Latency: 1, PrefetchDegree: 2}.Validate(), "prefetch distance 0")
 }

@@ -25,8 +25,8 @@ type Access struct {
 // Agent are its private levels and the rest are shared; a miss in every
 // private level, and a store to a line the core may not write, consult the
 // directory first. Under a Weave, accesses to shared banks and DRAM are
-// timed as if uncontended and their contention is fed back later, in time
-// order.
+// timed as if the core were alone on the machine and the delay other
+// cores cause is fed back later, found in time order.
 type Port struct {
 	freq     sim.Freq
 	levels   []*Cache
@@ -230,11 +230,11 @@ func (p *Port) prefetch(from, served, pfHit int, line uint64, now sim.Time, owne
 		if c.pf == nil || i == served && pfHit != i {
 			continue
 		}
-		next, dir := c.train(line)
-		if dir == 0 {
+		next, stride := c.train(line)
+		if stride == 0 {
 			continue
 		}
-		step := int64(p.lineSize) * int64(dir)
+		step := int64(p.lineSize) * stride
 		for k := 0; k < c.cfg.PrefetchDegree; k++ {
 			pl := uint64(int64(next) + int64(k)*step)
 			if pl>>12 != line>>12 {

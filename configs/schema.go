@@ -153,8 +153,8 @@ type CacheLevel struct {
 	BankCycles       uint64      `toml:"bank_cycles" doc:"cycles a bank is busy with one access" range:"0..100" rule:"at least 1 when banks is not 0"`
 	MSHRs            int         `toml:"mshrs" doc:"miss status holding registers: misses the level can have outstanding; a miss finding them all busy waits (the CPI stack's mshr row), a second miss to a line already on its way waits for that fill instead (0: unlimited)" range:"0..256" rule:"0 on l3 (the shared level's queueing is its banks)"`
 	WriteBuffer      int         `toml:"write_buffer" doc:"write-back buffer entries: dirty victims on their way to the level below; a fill whose victim finds it full waits (0: unlimited)" range:"0..256"`
-	PrefetchDegree   int         `toml:"prefetch_degree" doc:"stream prefetcher: lines fetched into this level each time a demand miss (or the first use of a prefetched line) continues an ascending or descending run within a 4 KiB page; 0 turns it off" range:"0..16"`
-	PrefetchDistance int         `toml:"prefetch_distance" doc:"stream prefetcher: how many lines ahead of the access the prefetched lines start" range:"0..64" rule:"at least 1 when prefetch_degree is not 0"`
+	PrefetchDegree   int         `toml:"prefetch_degree" doc:"stream prefetcher: lines fetched into this level each time a demand miss (or the first use of a prefetched line) continues a run of one stride (up to 8 lines, either direction) within a 4 KiB page; 0 turns it off" range:"0..16"`
+	PrefetchDistance int         `toml:"prefetch_distance" doc:"stream prefetcher: how many strides ahead of the access the prefetched lines start" range:"0..64" rule:"at least 1 when prefetch_degree is not 0"`
 	PrefetchStreams  int         `toml:"prefetch_streams" doc:"stream prefetcher: runs (pages) tracked at once, least recently used replaced" range:"0..64" rule:"at least 1 when prefetch_degree is not 0"`
 }
 

@@ -91,24 +91,33 @@ func TestDifferentialAgainstQemu(t *testing.T) {
 			if qemu == "" {
 				return
 			}
-			cmd := exec.Command(qemu, append([]string{filepath.Join(workloadsDir, c.prog)}, c.args...)...)
-			var qout bytes.Buffer
-			cmd.Stdout = &qout
-			err = cmd.Run()
-			status := 0
-			var ee *exec.ExitError
-			if errors.As(err, &ee) {
-				status = ee.ExitCode()
-				if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-					status = 128 + int(ws.Signal())
-				}
-			} else {
-				require.NoError(t, err)
-			}
-			require.Equal(t, qout.String(), out, "stdout against qemu-riscv64")
+			qout, status := runQemu(t, qemu, c)
+			require.Equal(t, qout, out, "stdout against qemu-riscv64")
 			require.Equal(t, status, res.ExitCode, "exit status against qemu-riscv64")
 		})
 	}
+}
+
+// runQemu runs case c under qemu-riscv64 and returns its standard output
+// and exit status as a shell reports it (128 + the signal for a killed
+// program).
+func runQemu(t *testing.T, qemu string, c diffCase) (string, int) {
+	t.Helper()
+	cmd := exec.Command(qemu, append([]string{filepath.Join(workloadsDir, c.prog)}, c.args...)...)
+	var qout bytes.Buffer
+	cmd.Stdout = &qout
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return qout.String(), 128 + int(ws.Signal())
+		}
+		return qout.String(), ee.ExitCode()
+	default:
+		require.NoError(t, err)
+	}
+	return qout.String(), 0
 }
 
 // TestTimingMatchesFunctional runs every case of workloads/cases.txt in

@@ -2,13 +2,11 @@ package dbt
 
 import (
 	"bytes"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -94,21 +92,8 @@ func TestThreadsAgainstQemu(t *testing.T) {
 			if qemu == "" {
 				return
 			}
-			cmd := exec.Command(qemu, append([]string{filepath.Join(workloadsDir, c.prog)}, c.args...)...)
-			var qout bytes.Buffer
-			cmd.Stdout = &qout
-			err := cmd.Run()
-			status := 0
-			var ee *exec.ExitError
-			if errors.As(err, &ee) {
-				status = ee.ExitCode()
-				if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-					status = 128 + int(ws.Signal())
-				}
-			} else {
-				require.NoError(t, err)
-			}
-			require.Equal(t, qout.String(), wantOut, "the recorded expectation is qemu-riscv64's")
+			qout, status := runQemu(t, qemu, c)
+			require.Equal(t, qout, wantOut, "the recorded expectation is qemu-riscv64's")
 			require.Equal(t, status, wantStatus)
 		})
 	}

@@ -66,6 +66,26 @@ func programHost(t *testing.T, commands []string, interval string, sets ...strin
 	return cfg
 }
 
+// sampleReplica draws, by reservoir sampling, one of the checkpoints of
+// pv the secondary applies among those keep accepts, keeping a copy of
+// the secondary's image as it held it.
+func sampleReplica(t *testing.T, h *backupHost, pv *programVM, rng *rand.Rand, keep func(capturedState) bool) *replicaSample {
+	sm := &replicaSample{}
+	pv.onApplied = func(c capturedState) {
+		if c.snap == nil || !keep(c) {
+			return
+		}
+		if sm.seen++; rng.IntN(sm.seen) != 0 {
+			return
+		}
+		img, err := memory.NewPhysical(h.replica.Size())
+		require.NoError(t, err)
+		h.replica.Copy(img, pv.vm.Base, pv.vm.Base, pv.vm.Size)
+		sm.state, sm.image = c, img
+	}
+	return sm
+}
+
 // replicaSample is a checkpoint the secondary applied, drawn at random
 // (reservoir sampling over a VM's checkpoints): the state it carried and
 // a copy of the secondary's image as it held it.
@@ -107,17 +127,7 @@ func TestProgramVMsMatchQemu(t *testing.T) {
 						if !pv.backedUp() {
 							continue
 						}
-						samples[i] = &replicaSample{}
-						pv.onApplied = func(c capturedState) {
-							sm := samples[i]
-							if sm.seen++; c.snap == nil || rng.IntN(sm.seen) != 0 {
-								return
-							}
-							img, err := memory.NewPhysical(h.replica.Size())
-							require.NoError(t, err)
-							h.replica.Copy(img, pv.vm.Base, pv.vm.Base, pv.vm.Size)
-							sm.state, sm.image = c, img
-						}
+						samples[i] = sampleReplica(t, h, pv, rng, func(capturedState) bool { return true })
 					}
 				})
 				require.NoError(t, err)
@@ -219,17 +229,7 @@ func TestThreadedProgramVMsMatchQemu(t *testing.T) {
 	r, err := run(cfg, Options{}, func(s scenario) {
 		h := s.(*backupHost)
 		for i, pv := range h.programs {
-			samples[i] = &replicaSample{}
-			pv.onApplied = func(c capturedState) {
-				sm := samples[i]
-				if sm.seen++; c.snap == nil || len(c.snap.Threads) == 0 || rng.IntN(sm.seen) != 0 {
-					return
-				}
-				img, err := memory.NewPhysical(h.replica.Size())
-				require.NoError(t, err)
-				h.replica.Copy(img, pv.vm.Base, pv.vm.Base, pv.vm.Size)
-				sm.state, sm.image = c, img
-			}
+			samples[i] = sampleReplica(t, h, pv, rng, func(c capturedState) bool { return len(c.snap.Threads) > 0 })
 		}
 	})
 	require.NoError(t, err)
