@@ -53,9 +53,9 @@ type OutOfOrder struct {
 	lastDone   uint64 // completion cycle of the instruction just stepped
 	fwd        [fwdSize]fwdEntry
 
-	// iq holds the issue cycles of the instructions in the issue queue
-	// (a min-heap): an entry frees when its instruction issues.
-	iq    []uint64
+	// iq counts the instructions in the issue queue by the cycle they
+	// issue in (an entry frees when its instruction issues).
+	iq    issueQueue
 	issue calendar // issue slots per cycle, all classes together
 	sets  storeSets
 	// Violations counts loads that issued before an older store to their
@@ -140,7 +140,7 @@ func NewOutOfOrder(cfg Config, pred Predictor) (*OutOfOrder, error) {
 	}
 	t := &OutOfOrder{frontEnd: f, units: u, rob: ring{at: make([]uint64, cfg.ROB)}, lq: ring{at: make([]uint64, cfg.LoadQueue)},
 		sq: ring{at: make([]uint64, cfg.StoreQueue)}, regs: ring{at: make([]uint64, cfg.RenameRegs)},
-		iq: make([]uint64, 0, cfg.IssueQueue)}
+		iq: issueQueue{cap: cfg.IssueQueue}}
 	t.issue.units = cfg.IssueWidth
 	return t, nil
 }
@@ -205,13 +205,8 @@ func (t *OutOfOrder) step(in *Inst, x *[NumRegs]uint64, pc uint64) {
 	}
 	// The issue queue: entries of instructions issued by now are free;
 	// when none is, dispatch waits for the first to issue.
-	for len(t.iq) > 0 && t.iq[0] <= disp {
-		t.iqPop()
-	}
-	if len(t.iq) == cap(t.iq) {
-		if f := t.iqPop(); f > disp {
-			disp, why = f, causeStructural
-		}
+	if f := t.iq.admit(disp); f > disp {
+		disp, why = f, causeStructural
 	}
 	if disp > t.fe {
 		t.fe, t.feSlots = disp, 0
@@ -241,8 +236,8 @@ func (t *OutOfOrder) step(in *Inst, x *[NumRegs]uint64, pc uint64) {
 		exec, why = start, causeStructural
 	}
 	t.issue.take(exec)
-	t.reserveUnit(&t.cfg, unit, exec)
-	t.iqPush(exec)
+	t.takeUnit(&t.cfg, unit, exec)
+	t.iq.add(exec)
 	// Complete: the latency, charged to latCause (a load's level).
 	lat := t.cfg.latency(unit)
 	latCause := uint8(causeDependence)
@@ -371,44 +366,73 @@ func (t *OutOfOrder) step(in *Inst, x *[NumRegs]uint64, pc uint64) {
 	}
 }
 
-// iqPush adds an instruction issuing at cycle to the issue queue.
-func (t *OutOfOrder) iqPush(cycle uint64) {
-	t.iq = append(t.iq, cycle)
-	h := t.iq
-	for i := len(h) - 1; i > 0; {
-		p := (i - 1) / 2
-		if h[p] <= h[i] {
-			break
+// issueQueue counts the entries of an issue queue by the cycle their
+// instructions issue in, on a calendar that advances with dispatch (whose
+// cycle never goes back), so that admitting and adding an entry cost
+// O(1) amortised. Issue cycles beyond the calendar wait in a short list.
+type issueQueue struct {
+	cap   int
+	n     int    // entries held
+	floor uint64 // every entry issues after this cycle
+	at    [iqCalendar]uint16
+	far   []uint64 // issue cycles at or beyond floor + iqCalendar
+}
+
+const iqCalendar = 4096
+
+// admit returns the cycle from disp at which an entry is free: entries
+// whose instructions issued by then have left.
+func (q *issueQueue) admit(disp uint64) uint64 {
+	q.advance(disp)
+	if q.n < q.cap {
+		return disp
+	}
+	for c := disp + 1; ; c++ { // the first to issue frees its entry
+		if c >= q.floor+iqCalendar {
+			q.advance(c)
+			continue
 		}
-		h[p], h[i] = h[i], h[p]
-		i = p
+		if q.at[c%iqCalendar] > 0 {
+			q.advance(c)
+			return c
+		}
 	}
 }
 
-// iqPop removes the entry that frees first and returns its cycle.
-func (t *OutOfOrder) iqPop() uint64 {
-	h := t.iq
-	top := h[0]
-	n := len(h) - 1
-	h[0] = h[n]
-	h = h[:n]
-	for i := 0; ; {
-		l := 2*i + 1
-		if l >= n {
-			break
+// advance lets the entries issued by cycle leave.
+func (q *issueQueue) advance(cycle uint64) {
+	for q.floor < cycle && q.n > 0 {
+		q.floor++
+		i := q.floor % iqCalendar
+		q.n -= int(q.at[i])
+		q.at[i] = 0
+		if len(q.far) > 0 { // an entry beyond the calendar comes within it
+			keep := q.far[:0]
+			for _, f := range q.far {
+				if f < q.floor+iqCalendar {
+					if f > q.floor {
+						q.at[f%iqCalendar]++
+					} else {
+						q.n--
+					}
+					continue
+				}
+				keep = append(keep, f)
+			}
+			q.far = keep
 		}
-		m := l
-		if r := l + 1; r < n && h[r] < h[l] {
-			m = r
-		}
-		if h[i] <= h[m] {
-			break
-		}
-		h[i], h[m] = h[m], h[i]
-		i = m
 	}
-	t.iq = h
-	return top
+	q.floor = max(q.floor, cycle)
+}
+
+// add enters an instruction issuing at cycle (after the last admit).
+func (q *issueQueue) add(cycle uint64) {
+	q.n++
+	if cycle >= q.floor+iqCalendar {
+		q.far = append(q.far, cycle)
+		return
+	}
+	q.at[cycle%iqCalendar]++
 }
 
 // branch implements Timing: a misprediction redirects the front end when

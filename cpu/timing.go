@@ -915,6 +915,23 @@ func (t *units) reserveUnit(cfg *Config, u int, at uint64) uint64 {
 	return t.pools[p].reserve(at, n)
 }
 
+// takeUnit occupies a unit for class u from cycle at, which firstUnit
+// found free.
+func (t *units) takeUnit(cfg *Config, u int, at uint64) {
+	p, n := cfg.pool(u)
+	switch {
+	case p < 0:
+	case p == poolDiv:
+		t.div.reserve(at, n)
+	case p == poolFPDiv:
+		t.fdiv.reserve(at, n)
+	default:
+		for k := range n {
+			t.pools[p].take(at + k)
+		}
+	}
+}
+
 // firstUnit returns the first cycle from at where a unit for class u is
 // free, without reserving it.
 func (t *units) firstUnit(cfg *Config, u int, at uint64) uint64 {
