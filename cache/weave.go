@@ -377,8 +377,9 @@ type timeline struct{ iv []interval }
 
 type interval struct{ start, end sim.Time }
 
-// maxIntervals bounds a timeline: beyond it the oldest stretches are
-// merged, which can only delay an access that comes before them.
+// maxIntervals bounds a timeline: beyond it the oldest stretch is
+// forgotten (an access that early could then overlap it in the bound
+// phase; the replay still queues it correctly).
 const maxIntervals = 64
 
 // reserve occupies d from the first gap at or after t and returns its
@@ -399,8 +400,7 @@ func (tl *timeline) reserve(t, d, floor sim.Time) sim.Time {
 		}
 		start = max(start, tl.iv[i].end)
 	}
-	if len(tl.iv) == maxIntervals {
-		tl.iv[1].start = tl.iv[0].start
+	if len(tl.iv) == maxIntervals { // forget the oldest stretch
 		tl.iv = append(tl.iv[:0], tl.iv[1:]...)
 		i = max(i-1, 0)
 	}

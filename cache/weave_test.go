@@ -167,3 +167,33 @@ func TestWeaveOwesOnlyWhatOthersCause(t *testing.T) {
 	w.replay(3*sim.Microsecond, true)
 	require.Equal(t, [2]sim.Time{15 * ns, 0}, fed, "a waits for both of b's transfers (1995..2015)")
 }
+
+// TestTimelineFillsGapsProperty: reservations made out of time order take
+// the first gap at or after their time that is long enough; the stretches
+// kept never overlap and stay in order.
+func TestTimelineFillsGapsProperty(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		var tl timeline
+		for range rapid.IntRange(1, 100).Draw(rt, "n") {
+			at := sim.Time(rapid.IntRange(0, 1000).Draw(rt, "at"))
+			d := sim.Time(rapid.IntRange(1, 30).Draw(rt, "d"))
+			before := append([]interval(nil), tl.iv...)
+			start := tl.reserve(at, d, 0)
+			require.GreaterOrEqual(rt, start, at)
+			// No earlier start fits among the stretches kept before.
+			for s := at; s < start; s++ {
+				fits := true
+				for _, iv := range before {
+					if s < iv.end && iv.start < s+d {
+						fits = false
+						break
+					}
+				}
+				require.False(rt, fits, "a gap at %d was free for %d", s, d)
+			}
+			for i := 1; i < len(tl.iv); i++ {
+				require.LessOrEqual(rt, tl.iv[i-1].end, tl.iv[i].start, "stretches overlap: %v", tl.iv)
+			}
+		}
+	})
+}
