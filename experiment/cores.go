@@ -74,11 +74,15 @@ type Host struct {
 }
 
 // DevicePort returns a path for a device or the hypervisor's own copies
-// through the shared L3 to DRAM: coherent with the cores' caches, its
+// through the shared L3 (if there is one) to DRAM: coherent with the cores' caches, its
 // accesses replayed in time order with theirs (nobody's clock is delayed
 // by them: a device's timing is its own).
 func (h *Host) DevicePort(freq sim.Freq, ctl *cache.Controller) (*cache.Port, error) {
-	p, err := cache.NewPort(freq, []*cache.Cache{h.L3}, h.DRAM, ctl)
+	var levels []*cache.Cache
+	if h.L3 != nil {
+		levels = append(levels, h.L3)
+	}
+	p, err := cache.NewPort(freq, levels, h.DRAM, ctl)
 	if err != nil {
 		return nil, err
 	}
