@@ -2,11 +2,8 @@ package dbt
 
 import (
 	"bytes"
-	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -62,13 +59,9 @@ func timingCores(t *testing.T, n int) []cpu.Timing {
 
 func wantCase(t *testing.T, id string) (string, int) {
 	t.Helper()
-	out, err := os.ReadFile(filepath.Join("../workloads/expected", id+".out"))
+	out, status, err := workloads.ReadExpected("../workloads/expected", id)
 	require.NoError(t, err)
-	st, err := os.ReadFile(filepath.Join("../workloads/expected", id+".status"))
-	require.NoError(t, err)
-	status, err := strconv.Atoi(strings.TrimSpace(string(st)))
-	require.NoError(t, err)
-	return string(out), status
+	return out, status
 }
 
 // TestThreadsAgainstQemu runs every multithreaded case — a pthread work

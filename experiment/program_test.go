@@ -4,10 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -38,13 +34,9 @@ func readCases(t *testing.T) []diffCase {
 
 func expected(t *testing.T, id string) (string, int) {
 	t.Helper()
-	out, err := os.ReadFile(filepath.Join("../workloads/expected", id+".out"))
+	out, status, err := workloads.ReadExpected("../workloads/expected", id)
 	require.NoError(t, err)
-	st, err := os.ReadFile(filepath.Join("../workloads/expected", id+".status"))
-	require.NoError(t, err)
-	status, err := strconv.Atoi(strings.TrimSpace(string(st)))
-	require.NoError(t, err)
-	return string(out), status
+	return out, status
 }
 
 // programHost returns a backup-scenario configuration with one program VM

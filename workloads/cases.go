@@ -3,6 +3,8 @@ package workloads
 import (
 	"fmt"
 	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -45,4 +47,22 @@ func ReadCases(path string) ([]Case, error) {
 		return nil, err
 	}
 	return ParseCases(string(data))
+}
+
+// ReadExpected reads what case id does under qemu-riscv64, as `make
+// workloads` recorded it in dir (workloads/expected): its standard output
+// and its exit status as a shell reports it.
+func ReadExpected(dir, id string) (out string, status int, err error) {
+	data, err := os.ReadFile(filepath.Join(dir, id+".out"))
+	if err != nil {
+		return "", 0, err
+	}
+	st, err := os.ReadFile(filepath.Join(dir, id+".status"))
+	if err != nil {
+		return "", 0, err
+	}
+	if status, err = strconv.Atoi(strings.TrimSpace(string(st))); err != nil {
+		return "", 0, fmt.Errorf("%s.status: %w", id, err)
+	}
+	return string(data), status, nil
 }
