@@ -752,11 +752,10 @@ func (f *failover) resume(h *foHost, pv *programVM, st *capturedState, dma nic.H
 		return nil, 0, err
 	}
 	h.drivers[vf] = d
-	mc, err := tc.MachineConfig(cfg)
+	mc, err := cp.machineConfig(cfg, tc, pv.firmware)
 	if err != nil {
 		return nil, 0, err
 	}
-	mc.FirmwareBase, mc.Scheduled = pv.firmware, true
 	pc := cp.processConfig(0, backing)
 	pc.Net = d
 	// The host's core has idled until now; the guest's clock reads the

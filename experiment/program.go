@@ -199,38 +199,15 @@ func (pv *programVM) vmID() uint16 {
 // stores (page dirty tracking) and have every checkpoint capture its
 // state.
 func (pv *programVM) boot(cfg configs.Config, tc *TimedCore, backup *hypervisor.Backup) error {
-	mc, err := tc.MachineConfig(cfg)
+	mc, err := pv.machineConfig(cfg, tc, firmwareBase(pv.vm))
 	if err != nil {
 		return err
 	}
-	mc.FirmwareBase = firmwareBase(pv.vm)
 	if pv.vm == nil && pv.copy > 0 {
 		// Copies of a bare guest apart in the caches: each its own
 		// guest addresses and translator memory.
 		mc.GuestBase, mc.FirmwareBase = uint64(pv.copy)<<48, 1<<62|uint64(pv.copy)<<45
 	}
-	if len(pv.extra) > 0 {
-		mc.Cores = []cpu.Timing{tc.Timing}
-		for _, x := range pv.extra {
-			mc.Cores = append(mc.Cores, x.Timing)
-		}
-	}
-	// Each core's ports carry the id of the guest thread it runs (the
-	// thread variant of the image-modification flags).
-	cores := append([]*TimedCore{tc}, pv.extra...)
-	pv.tidOn = map[*TimedCore]int{}
-	mc.OnThread = func(tm cpu.Timing, tid int) {
-		for _, c := range cores {
-			if c.Timing == tm {
-				c.Data.Thread, c.Fetch.Thread = uint16(tid), uint16(tid)
-				pv.tidOn[c] = tid
-			}
-		}
-		if pv.markThread != nil {
-			pv.markThread(tid)
-		}
-	}
-	mc.Scheduled = true // the runner waits out a timeout, and may run another VM meanwhile
 	if pv.m, err = dbt.NewMachine(pv.proc, mc, &pv.stderr); err != nil {
 		return fmt.Errorf("%s: %w", pv.label(), err)
 	}
@@ -249,6 +226,39 @@ func (pv *programVM) boot(cfg configs.Config, tc *TimedCore, backup *hypervisor.
 	}
 	pv.register()
 	return nil
+}
+
+// machineConfig is how the translator runs pv on core tc (and pv.extra)
+// with its translator memory at firmware: run by the host's scheduler, its
+// threads on those cores, each core's ports carrying the id of the guest
+// thread it runs (the thread variant of the image-modification flags).
+func (pv *programVM) machineConfig(cfg configs.Config, tc *TimedCore, firmware uint64) (dbt.MachineConfig, error) {
+	mc, err := tc.MachineConfig(cfg)
+	if err != nil {
+		return mc, err
+	}
+	mc.FirmwareBase = firmware
+	if len(pv.extra) > 0 {
+		mc.Cores = []cpu.Timing{tc.Timing}
+		for _, x := range pv.extra {
+			mc.Cores = append(mc.Cores, x.Timing)
+		}
+	}
+	cores := append([]*TimedCore{tc}, pv.extra...)
+	pv.tidOn = map[*TimedCore]int{}
+	mc.OnThread = func(tm cpu.Timing, tid int) {
+		for _, c := range cores {
+			if c.Timing == tm {
+				c.Data.Thread, c.Fetch.Thread = uint16(tid), uint16(tid)
+				pv.tidOn[c] = tid
+			}
+		}
+		if pv.markThread != nil {
+			pv.markThread(tid)
+		}
+	}
+	mc.Scheduled = true // the runner waits out a timeout, and may run another VM meanwhile
+	return mc, nil
 }
 
 // bind makes the core's ports the VM's: its id in the cache rows, its

@@ -481,11 +481,11 @@ func (rc *recovery) resume(rv *rvm, st capturedState) (*programVM, error) {
 	}
 	cp.stdout.Write(rv.pv.stdout.Bytes()[:min(st.stdout, rv.pv.stdout.Len())])
 	cp.stderr.Write(rv.pv.stderr.Bytes()[:min(st.stderr, rv.pv.stderr.Len())])
-	mc, err := cp.tc.MachineConfig(rc.s.cfg)
+	cp.markThread = rv.pv.markThread // the same host: its threads are backed up as the VM's were
+	mc, err := cp.machineConfig(rc.s.cfg, cp.tc, cp.firmware)
 	if err != nil {
 		return nil, err
 	}
-	mc.FirmwareBase, mc.Scheduled = cp.firmware, true
 	pc := cp.processConfig(0, backing)
 	pc.Net = rv.dev
 	if cp.m, err = dbt.Resume(cp.prog, st.snap, pc, mc, &cp.stderr); err != nil {
