@@ -646,7 +646,20 @@ func Names() []string {
 	for n := range catalog() {
 		names = append(names, n)
 	}
-	sort.Strings(names)
+	// In figure order: by number, then suffix (f3 before f3p, f9 before f10).
+	num := func(n string) (int, string) {
+		i := 1
+		for i < len(n) && n[i] >= '0' && n[i] <= '9' {
+			i++
+		}
+		v, _ := strconv.Atoi(n[1:i])
+		return v, n[i:]
+	}
+	sort.Slice(names, func(i, j int) bool {
+		a, as := num(names[i])
+		b, bs := num(names[j])
+		return a < b || a == b && as < bs
+	})
 	return names
 }
 

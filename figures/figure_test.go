@@ -157,12 +157,12 @@ func TestRenderErrors(t *testing.T) {
 }
 
 func TestCatalog(t *testing.T) {
-	require.Equal(t, []string{"f0", "f1", "f10", "f2", "f3", "f3p", "f4", "f4p", "f5", "f6", "f7", "f8", "f9"}, Names())
+	require.Equal(t, []string{"f0", "f1", "f2", "f3", "f3p", "f4", "f4p", "f5", "f6", "f7", "f8", "f9", "f10"}, Names())
 	f, err := Lookup("F3")
 	require.NoError(t, err)
 	require.Equal(t, "f3-bytes-vs-interval", f.Sweep)
 	_, err = Lookup("f11")
-	require.EqualError(t, err, `no figure "f11"; the figures are f0, f1, f10, f2, f3, f3p, f4, f4p, f5, f6, f7, f8, f9`)
+	require.EqualError(t, err, `no figure "f11"; the figures are f0, f1, f2, f3, f3p, f4, f4p, f5, f6, f7, f8, f9, f10`)
 	x, err := programAxis.Value("interp")
 	require.NoError(t, err)
 	require.Equal(t, float64(len(programOrder)-1), x)
