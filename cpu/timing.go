@@ -903,16 +903,9 @@ type units struct {
 // reserveUnit reserves a unit for class u from cycle at and returns the
 // cycle it starts (at itself for exits, which need none).
 func (t *units) reserveUnit(cfg *Config, u int, at uint64) uint64 {
-	p, n := cfg.pool(u)
-	switch {
-	case p < 0:
-		return at
-	case p == poolDiv:
-		return t.div.reserve(at, n)
-	case p == poolFPDiv:
-		return t.fdiv.reserve(at, n)
-	}
-	return t.pools[p].reserve(at, n)
+	start := t.firstUnit(cfg, u, at)
+	t.takeUnit(cfg, u, start)
+	return start
 }
 
 // takeUnit occupies a unit for class u from cycle at, which firstUnit

@@ -48,14 +48,18 @@ type diffCase struct {
 	args     []string
 }
 
-func readCases(t *testing.T) []diffCase {
+func readCases(t *testing.T) []diffCase { return readCaseFile(t, "../workloads/cases.txt") }
+
+// readCaseFile reads a case list of workloads (cases.txt, threadcases.txt).
+func readCaseFile(t *testing.T, path string) []diffCase {
 	t.Helper()
-	cs, err := workloads.ReadCases("../workloads/cases.txt")
+	cs, err := workloads.ReadCases(path)
 	require.NoError(t, err)
 	var out []diffCase
 	for _, c := range cs {
 		out = append(out, diffCase{id: c.ID, prog: c.Program, args: c.Args})
 	}
+	require.NotEmpty(t, out)
 	return out
 }
 

@@ -14,17 +14,7 @@ import (
 )
 
 // readThreadCases reads workloads/threadcases.txt.
-func readThreadCases(t *testing.T) []diffCase {
-	t.Helper()
-	cs, err := workloads.ReadCases("../workloads/threadcases.txt")
-	require.NoError(t, err)
-	var out []diffCase
-	for _, c := range cs {
-		out = append(out, diffCase{id: c.ID, prog: c.Program, args: c.Args})
-	}
-	require.NotEmpty(t, out)
-	return out
-}
+func readThreadCases(t *testing.T) []diffCase { return readCaseFile(t, "../workloads/threadcases.txt") }
 
 // runThreaded runs c with mc (its Cores, if any, are fresh in-order timing
 // models) and returns its result, output and statistics.
