@@ -52,7 +52,10 @@ type HostConfig struct {
 	Quantum  Duration  `toml:"quantum" doc:"cores run ahead of the event engine at most this long; also how often the weave replays the shared levels' accesses (host.contention)" range:"1ns..1ms"`
 	// Contention says how accesses to the shared L3 banks and DRAM
 	// channels are ordered.
-	Contention string `toml:"contention" doc:"time-order: accesses to the shared L3 banks and DRAM are timed uncontended as the cores run, then replayed through the banks and channels in simulated-time order every host.quantum and the delays fed back to the cores (a weave phase, as in ZSim; the CPI stack's contention row); call-order: each access reserves its bank and channel the moment a core makes it, so an access can queue behind one later in simulated time (the baseline)" enum:"time-order,call-order"`
+	// PagePlacement says where the host pages of a guest without a VM
+	// image lie in physical memory.
+	PagePlacement string `toml:"page_placement" doc:"where the host pages of a program without a VM image (the exec scenario, twinsim exec) lie in physical memory, which decides the cache sets and DRAM channels their lines use: contiguous (at their guest addresses, as in a freshly booted machine) or scattered (each at a frame drawn by a permutation seeded with run.seed, as a long-running kernel's allocator leaves them, so a footprint as large as a physically indexed cache already loses lines to conflicts)" enum:"contiguous,scattered"`
+	Contention    string `toml:"contention" doc:"time-order: accesses to the shared L3 banks and DRAM are timed uncontended as the cores run, then replayed through the banks and channels in simulated-time order every host.quantum and the delays fed back to the cores (a weave phase, as in ZSim; the CPI stack's contention row); call-order: each access reserves its bank and channel the moment a core makes it, so an access can queue behind one later in simulated time (the baseline)" enum:"time-order,call-order"`
 }
 
 // TLBConfig describes each core's set-associative TLB.
@@ -412,7 +415,7 @@ func Default() Config {
 	return Config{
 		Run: RunConfig{Name: "backup-demo", Scenario: "backup", Seed: 1, Duration: Duration(20 * sim.Millisecond)},
 		Host: HostConfig{Cores: 2, Freq: Frequency(3 * sim.GHz), PageSize: 64 * KiB, Memory: 64 * GiB,
-			Quantum: Duration(sim.Microsecond), Contention: "time-order"},
+			Quantum: Duration(sim.Microsecond), Contention: "time-order", PagePlacement: "contiguous"},
 		TLB: TLBConfig{Entries: 64, Ways: 4, WalkLatency: 30, WalkLevels: 3},
 		Core: CoreConfig{Model: "in-order", Width: 2, PipelineDepth: 7, ALU: 1, Mul: 3, Div: 20, FPAdd: 4, FPMul: 5,
 			FPDiv: 20, Load: 2, ALUUnits: 2, MulUnits: 1, DivUnits: 1, FPUnits: 2, FPDivUnits: 1, MemPorts: 1,

@@ -93,6 +93,13 @@ type MachineConfig struct {
 	// on one host do not share cache lines. A multiple of 2^46, below
 	// 2^62; 0 leaves the addresses as they are.
 	GuestBase uint64
+	// ScatterPages places such a guest's host pages at frames drawn by a
+	// permutation seeded with ScatterSeed (as a long-running kernel's
+	// allocator leaves them) instead of contiguously; it changes only
+	// which cache sets and DRAM channels its lines use. A guest in a VM
+	// image keeps the image's frames.
+	ScatterPages bool
+	ScatterSeed  uint64
 	// Cores, if set, are the timing cores the process's threads run on:
 	// the n-th thread created (the main thread is the 0th) on
 	// Cores[n % len(Cores)], threads sharing a core taking turns of
@@ -202,6 +209,7 @@ type Machine struct {
 	refused  error             // Refuse: the first layout that made a host page mixed
 	layout   []LayoutSample    // host pages by class after each change of the guest's layout
 	redirect *redirector       // the redirection page mapper
+	scatter  *scatter          // where an identity-backed guest's host pages lie (nil: contiguous)
 	faultsOf map[uint64]uint64 // discarded blocks: fault counts → blocks (FaultsPerBlock)
 	roiStart [3]uint64         // cycles, guest and host instructions at the open ROIBegin
 
@@ -374,6 +382,9 @@ func NewMachine(proc *Process, cfg MachineConfig, diag io.Writer) (*Machine, err
 		return nil, fmt.Errorf("firmware base %#x is not a multiple of 2^45", cfg.FirmwareBase)
 	}
 	m.redirect = newRedirector(shift)
+	if cfg.ScatterPages {
+		m.scatter = newScatter(shift, cfg.ScatterSeed)
+	}
 	if mem := proc.AS.mem; mem.InImage() {
 		// In a VM image the mapper's frame for a guest page is the page's
 		// own frame of the image: the guest's bytes stay where the
@@ -970,7 +981,8 @@ func (m *Machine) layoutChanged(start, end uint64) {
 // (cpu.PortTiming.Map): the host address of a guest address va — its frame
 // in the VM image (false if it has none: the access faults), or on an
 // identity backing its frame from the redirection page mapper if its host
-// page is mixed, else va (a direct mapping); the translator's own
+// page is mixed, else va (a direct mapping), moved to its scattered frame
+// with MachineConfig.ScatterPages; the translator's own
 // addresses relocated by MachineConfig.FirmwareBase.
 func (m *Machine) HostAddress(va uint64) (uint64, bool) {
 	switch {
@@ -981,7 +993,11 @@ func (m *Machine) HostAddress(va uint64) (uint64, bool) {
 	case m.proc.AS.mem.InImage():
 		return m.proc.AS.mem.PA(va)
 	}
-	return m.cfg.GuestBase | m.redirect.HostAddr(va), true
+	a := m.redirect.HostAddr(va)
+	if m.scatter != nil {
+		a = m.scatter.addr(a)
+	}
+	return m.cfg.GuestBase | a, true
 }
 
 // regenerate discards b, whose accesses to mixed host pages have faulted

@@ -258,5 +258,5 @@ func FunctionalMachineConfig(cfg configs.Config) (dbt.MachineConfig, error) {
 		return dbt.MachineConfig{}, fmt.Errorf("translator.strategy: %w", err)
 	}
 	return dbt.MachineConfig{HostPageSize: uint64(cfg.Host.PageSize), Freq: sim.Freq(cfg.Host.Freq), Strategy: st,
-		RegenThreshold: cfg.Translator.RegenThreshold}, nil
+		RegenThreshold: cfg.Translator.RegenThreshold, ScatterPages: cfg.Host.PagePlacement == "scattered", ScatterSeed: cfg.Run.Seed}, nil
 }

@@ -7,6 +7,11 @@
 //   lat BYTES N      N dependent loads through a random cyclic permutation of
 //                    BYTES of 64-byte nodes, after a warm-up pass (lmbench
 //                    lat_mem_rd with a random walk): ns per load
+//   stride BYTES STRIDE N
+//                    N dependent loads along a chain of pointers STRIDE bytes
+//                    apart over BYTES, in address order and back to the start
+//                    (lmbench lat_mem_rd's stride walk, which a prefetcher
+//                    can follow), after a warm-up pass: ns per load
 //   copy BYTES N     N passes of a[i] = b[i] over two BYTES arrays of doubles
 //   triad BYTES N    N passes of a[i] = b[i] + s*c[i] over three BYTES arrays
 //                    (STREAM's kernels; GB/s counted as STREAM counts: bytes
@@ -111,6 +116,29 @@ static uint64_t lat(size_t bytes, long n) {
 	return (uint64_t)(p - nodes);
 }
 
+static KERNEL void **chase(void **p, long n) {
+	for (long i = 0; i < n; i += 16) {
+		REP8(p = (void **)*p;)
+		REP8(p = (void **)*p;)
+	}
+	return p;
+}
+
+static uint64_t stride(size_t bytes, size_t step, long n) {
+	size_t nodes = bytes > step ? bytes / step : 1;
+	char *buf = aligned_alloc(4096, (nodes * step + 4095) / 4096 * 4096);
+	for (size_t i = 0; i < nodes; i++)
+		*(void **)(buf + i * step) = buf + (i + 1) % nodes * step;
+	void **p = chase((void **)buf, (long)nodes); // warm-up: every node once
+	roi(1);
+	p = chase(p, n);
+	roi(2);
+#ifdef NATIVE
+	printf("stride %zu %zu: %.2f ns per load\n", bytes, step, elapsed() / n);
+#endif
+	return (uint64_t)((char *)p - buf);
+}
+
 static KERNEL double copy(double *a, const double *b, size_t words, long n) {
 	for (long k = 0; k < n; k++)
 		for (size_t i = 0; i < words; i++)
@@ -186,6 +214,9 @@ int main(int argc, char **argv) {
 		r = clockLoop(atol(argv[2]));
 	else if (argc > 3 && !strcmp(argv[1], "lat"))
 		r = lat(strtoul(argv[2], 0, 0), atol(argv[3]));
+	else if (argc > 4 && !strcmp(argv[1], "stride") && strtoul(argv[3], 0, 0) >= sizeof(void *) &&
+		 strtoul(argv[3], 0, 0) % sizeof(void *) == 0)
+		r = stride(strtoul(argv[2], 0, 0), strtoul(argv[3], 0, 0), atol(argv[4]));
 	else if (argc > 3 && !strcmp(argv[1], "copy"))
 		r = bw(0, strtoul(argv[2], 0, 0), atol(argv[3]));
 	else if (argc > 3 && !strcmp(argv[1], "triad"))
@@ -193,7 +224,7 @@ int main(int argc, char **argv) {
 	else if (argc > 2 && !strcmp(argv[1], "c2c"))
 		r = c2c(atol(argv[2]));
 	else {
-		fprintf(stderr, "usage: memval clock N | lat BYTES N | copy BYTES N | triad BYTES N | c2c N\n");
+		fprintf(stderr, "usage: memval clock N | lat BYTES N | stride BYTES STRIDE N | copy BYTES N | triad BYTES N | c2c N\n");
 		return 2;
 	}
 	printf("%s %llu\n", argv[1], (unsigned long long)r);
