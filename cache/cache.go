@@ -44,6 +44,13 @@ type Config struct {
 	// taking an MSHR if the level has them; none free: the prefetch is
 	// dropped). PrefetchStreams runs are tracked (LRU).
 	PrefetchDegree, PrefetchDistance, PrefetchStreams int
+	// WriteStreaming, if not 0, is the threshold of the level's
+	// write-streaming (read-allocate) mode: after that many consecutive
+	// store misses whose whole line the core wrote before the fill
+	// arrived, store misses stop allocating here and their lines are
+	// written to the level below without being read (stream.go). Only
+	// in ports without a modification log.
+	WriteStreaming int
 }
 
 // MaxWays is the largest associativity a Cache supports.
@@ -76,6 +83,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("prefetch distance %d is not allowed; must be 1..64", c.PrefetchDistance)
 	case c.PrefetchDegree > 0 && (c.PrefetchStreams < 1 || c.PrefetchStreams > 64):
 		return fmt.Errorf("prefetch streams %d is not allowed; must be 1..64", c.PrefetchStreams)
+	case c.WriteStreaming < 0 || c.WriteStreaming > 1024:
+		return fmt.Errorf("write-streaming threshold %d is not allowed; must be 0..1024", c.WriteStreaming)
 	}
 	if sets := c.Size / (uint64(c.Ways) * c.LineSize); sets&(sets-1) != 0 {
 		return fmt.Errorf("size %d gives %d sets, which is not a power of two", c.Size, sets)
@@ -158,6 +167,7 @@ type Cache struct {
 	mshrMerges, mshrWait, wbufWait               *sim.Counter // MSHRs, WriteBuffer only
 	pf                                           *prefetcher
 	prefetches, usefulPrefetches, droppedPF      *sim.Counter
+	streamedLines, streamingEntries              *sim.Counter // WriteStreaming only
 }
 
 // prefetcher is a level's stream prefetcher: the runs of misses it
@@ -224,6 +234,10 @@ func New(scope sim.Scope, cfg Config) (*Cache, error) {
 		c.prefetches = scope.Counter("prefetches", "lines the stream prefetcher fetched into the level")
 		c.usefulPrefetches = scope.Counter("useful_prefetches", "prefetched lines a demand access used")
 		c.droppedPF = scope.Counter("dropped_prefetches", "prefetches dropped for want of a free MSHR")
+	}
+	if cfg.WriteStreaming > 0 {
+		c.streamedLines = scope.Counter("streamed_lines", "lines stores wrote to the level below without allocating them here (write-streaming mode)")
+		c.streamingEntries = scope.Counter("streaming_entries", "times a core's stores put the level in write-streaming mode")
 	}
 	if cfg.Inclusive {
 		c.backInvalidations = scope.Counter("back_invalidations", "lines invalidated above because this inclusive level evicted them")

@@ -206,6 +206,23 @@ func (d *Directory) recall(p *Port, e *dirEntry, now sim.Time) {
 	e.line = 0
 }
 
+// writeAround invalidates every core's copy of line, which a core's
+// write-streaming store is writing below the private levels in full (so
+// a dirty copy's data is superseded, not written back), and forgets it.
+func (d *Directory) writeAround(line uint64) {
+	i := d.find(line)
+	if i < 0 {
+		return
+	}
+	e := &d.entries[i]
+	for s := e.sharers; s != 0; s &= s - 1 {
+		if held, _, _, _, _ := d.invalidate(d.agents[bits.TrailingZeros64(s)], line); held {
+			d.invalidations.Inc()
+		}
+	}
+	e.line = 0
+}
+
 // invalidate removes line from every cache of a, reporting whether it held
 // it and its dirty bit, flag, thread and owner VM.
 func (d *Directory) invalidate(a *Agent, line uint64) (held, dirty, flag bool, thread, owner uint16) {

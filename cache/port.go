@@ -56,6 +56,10 @@ type Port struct {
 	prefetching bool
 	prefetchers bool // some level prefetches
 	firstWB     int  // the first write-back level: where a store looks first
+	// streams says some level has write streaming (and the port has no
+	// modification log); ws is its state per level.
+	streams bool
+	ws      [maxLevels]wstream
 }
 
 // maxLevels is the deepest hierarchy a Port supports.
@@ -133,6 +137,7 @@ func NewPort(freq sim.Freq, levels []*Cache, dram *memory.DRAM, ctl *Controller)
 		if c.wb && p.firstWB == len(levels) {
 			p.firstWB = i
 		}
+		p.streams = p.streams || c.cfg.WriteStreaming > 0 && ctl == nil
 	}
 	return p, nil
 }
@@ -201,6 +206,9 @@ func (p *Port) Access(now sim.Time, a Access) sim.Time {
 		done = p.write(now, line, &a)
 		from = p.firstWB
 	} else {
+		if p.streams {
+			p.loadEndsStream(line)
+		}
 		hit, cyc, excl := p.probe(now, 0, line, false)
 		p.served = hit
 		done = p.arrive(now, cyc, hit, line)
@@ -533,6 +541,13 @@ func (p *Port) write(now sim.Time, line uint64, a *Access) sim.Time {
 			}
 			continue
 		}
+		stream := p.streams && c.cfg.WriteStreaming > 0
+		if stream {
+			if done, ok := p.streamStore(i, now+p.freq.CyclesToTime(cycles), line, a); ok {
+				p.served = i
+				return done
+			}
+		}
 		hit, cyc, excl := p.probe(now+p.freq.CyclesToTime(cycles), i, line, true)
 		p.served = hit
 		cycles += cyc
@@ -549,6 +564,9 @@ func (p *Port) write(now sim.Time, line uint64, a *Access) sim.Time {
 			}
 		} else {
 			r = c.find(line)
+		}
+		if stream {
+			p.watchStore(i, line, a, hit != i, now, done)
 		}
 		if p.dir != nil && i < p.private {
 			if !excl {

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-const cacheL2Keys = "bank_cycles, banks, enabled, inclusive, latency, mshrs, prefetch_degree, prefetch_distance, prefetch_streams, replacement, size, ways, write_buffer, write_policy"
+const cacheL2Keys = "bank_cycles, banks, enabled, inclusive, latency, mshrs, prefetch_degree, prefetch_distance, prefetch_streams, replacement, size, ways, write_buffer, write_policy, write_streaming"
 
 func TestParseErrors(t *testing.T) {
 	for _, tc := range []struct {
@@ -254,7 +254,7 @@ func TestEveryEnumValue(t *testing.T) {
 	for _, k := range keys {
 		paths = append(paths, k.path)
 	}
-	require.Equal(t, []string{"run.scenario", "host.page_size", "host.contention", "core.model", "core.mem_dependence", "core.predictor", "translator.strategy", "cache.l1.replacement",
+	require.Equal(t, []string{"run.scenario", "host.page_size", "host.page_placement", "host.contention", "core.model", "core.mem_dependence", "core.predictor", "translator.strategy", "cache.l1.replacement",
 		"cache.l1.write_policy", "cache.l1i.replacement", "cache.l1i.write_policy", "cache.l2.replacement", "cache.l2.write_policy", "cache.l3.replacement", "cache.l3.write_policy",
 		"cache.coherence.protocol", "backup.overflow", "vm[0].workload.pattern", "vm[0].role", "vm[0].service.dist", "nic.buffering", "nic.scheduler",
 		"nic.overflow", "ha.method", "ha.transport", "ha.fencing", "ha.after_failover", "client[0].mode", "client[0].protocol", "client[0].kv.poison_kind", "fault[0].kind", "fault[0].host", "recovery.mode"}, paths)

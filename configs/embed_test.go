@@ -7,9 +7,9 @@ import (
 )
 
 func TestEmbeddedNames(t *testing.T) {
-	require.Equal(t, []string{"app-failure", "backup-overflow", "backup-wt-l1", "default", "exec-ooo", "failover", "ha-nic", "machine", "pagesize-64k", "program-backup", "remus-40hz", "validate-epyc"}, Embedded())
+	require.Equal(t, []string{"app-failure", "backup-overflow", "backup-wt-l1", "default", "exec-ooo", "failover", "ha-nic", "machine", "pagesize-64k", "program-backup", "remus-40hz", "validate-am62x", "validate-epyc"}, Embedded())
 	_, err := EmbeddedFile("nonesuch")
-	require.EqualError(t, err, `no embedded configuration "nonesuch" (embedded: app-failure, backup-overflow, backup-wt-l1, default, exec-ooo, failover, ha-nic, machine, pagesize-64k, program-backup, remus-40hz, validate-epyc)`)
+	require.EqualError(t, err, `no embedded configuration "nonesuch" (embedded: app-failure, backup-overflow, backup-wt-l1, default, exec-ooo, failover, ha-nic, machine, pagesize-64k, program-backup, remus-40hz, validate-am62x, validate-epyc)`)
 	a, err := EmbeddedFile("default")
 	require.NoError(t, err)
 	b, err := EmbeddedFile("default.toml")

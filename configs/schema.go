@@ -158,6 +158,7 @@ type CacheLevel struct {
 	WriteBuffer      int         `toml:"write_buffer" doc:"write-back buffer entries: dirty victims on their way to the level below; a fill whose victim finds it full waits (0: unlimited)" range:"0..256"`
 	PrefetchDegree   int         `toml:"prefetch_degree" doc:"stream prefetcher: lines fetched into this level each time a demand miss (or the first use of a prefetched line) continues a run of one stride (up to 8 lines, either direction) within a 4 KiB page; 0 turns it off" range:"0..16"`
 	PrefetchDistance int         `toml:"prefetch_distance" doc:"stream prefetcher: how many strides ahead of the access the prefetched lines start" range:"0..64" rule:"at least 1 when prefetch_degree is not 0"`
+	WriteStreaming   int         `toml:"write_streaming" doc:"write-streaming (read-allocate) mode, as ARM's cores have: after this many consecutive store misses whose whole line the core wrote before its fill arrived (or, below the first level, whole lines streamed from above), store misses stop allocating at this level and their lines go to the level below without being read, until a line is left part-written or a load touches the line being written; 0 turns it off" range:"0..1024" rule:"0 on l1i and write-through levels, and unless run.scenario is exec (the image-modification flags live in cache rows, which streamed stores bypass)"`
 	PrefetchStreams  int         `toml:"prefetch_streams" doc:"stream prefetcher: runs (pages) tracked at once, least recently used replaced" range:"0..64" rule:"at least 1 when prefetch_degree is not 0"`
 }
 

@@ -533,6 +533,16 @@ func (v *validator) cacheRules(c Config) {
 		if lv.l.Enabled && lv.name != "l1i" {
 			last, lastPath = lv.l, p
 		}
+		if ws := lv.l.WriteStreaming; ws != 0 && v.ok(p+".write_streaming") {
+			switch {
+			case lv.name == "l1i":
+				v.fail(p+".write_streaming", "%d is not allowed; must be 0: the instruction cache is never written", ws)
+			case lv.l.WritePolicy == WriteThrough && v.ok(p+".write_policy"):
+				v.fail(p+".write_streaming", "%d is not allowed; must be 0 on a write-through level, which allocates nothing on a store", ws)
+			case c.Run.Scenario != "exec" && v.ok("run.scenario"):
+				v.fail(p+".write_streaming", "%d is not allowed with run.scenario %s; must be 0 unless run.scenario is exec: streamed stores bypass the cache rows that carry the image-modification flags", ws, c.Run.Scenario)
+			}
+		}
 		if lv.l.Banks > 0 && lv.l.BankCycles == 0 && v.ok(p+".banks", p+".bank_cycles") {
 			v.fail(p+".bank_cycles", "0 is not allowed; must be at least 1 when %s.banks is not 0", p)
 		}

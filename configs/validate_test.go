@@ -197,6 +197,13 @@ func TestCoreRules(t *testing.T) {
 		{[]string{"cache.l3.inclusive=true", "cache.l3.size=1MiB"},
 			"cache.l3.size: 1MiB is not allowed; an inclusive level must be at least the capacity above it, host.cores × (cache.l1.size + cache.l1i.size + cache.l2.size) = 1152KiB"},
 		{[]string{"cache.l1.inclusive=true"}, "cache.l1.inclusive: true is not allowed; no level is above l1"},
+		{[]string{"cache.l1.write_streaming=3"},
+			"cache.l1.write_streaming: 3 is not allowed with run.scenario backup; must be 0 unless run.scenario is exec: streamed stores bypass the cache rows that carry the image-modification flags"},
+		{[]string{"run.scenario=exec", "exec.command=sieve", "cache.l1i.write_streaming=3"},
+			"cache.l1i.write_streaming: 3 is not allowed; must be 0: the instruction cache is never written"},
+		{[]string{"run.scenario=exec", "exec.command=sieve", "cache.l1.write_policy=write-through", "cache.l1.write_streaming=3"},
+			"cache.l1.write_streaming: 3 is not allowed; must be 0 on a write-through level, which allocates nothing on a store"},
+		{[]string{"cache.l1.write_streaming=2000"}, "cache.l1.write_streaming: 2000 is not allowed; must be 0..1024"},
 	} {
 		_, err := Load("default", tc.sets)
 		require.ErrorContains(t, err, tc.want, "%v", tc.sets)

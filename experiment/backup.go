@@ -64,7 +64,7 @@ func cacheConfig(l configs.CacheLevel, lineSize uint64, trackThread bool) (cache
 	return cache.Config{Size: uint64(l.Size), LineSize: lineSize, Ways: l.Ways, Replacement: repl,
 		WritePolicy: wp, Latency: l.Latency, TrackThread: trackThread, Inclusive: l.Inclusive,
 		Banks: l.Banks, BankCycles: l.BankCycles, MSHRs: l.MSHRs, WriteBuffer: l.WriteBuffer,
-		PrefetchDegree: l.PrefetchDegree, PrefetchDistance: l.PrefetchDistance, PrefetchStreams: l.PrefetchStreams}, nil
+		PrefetchDegree: l.PrefetchDegree, PrefetchDistance: l.PrefetchDistance, PrefetchStreams: l.PrefetchStreams, WriteStreaming: l.WriteStreaming}, nil
 }
 
 // newDRAM builds the DRAM timing model of [dram].

@@ -634,7 +634,7 @@ func f9() *Figure {
 // catalog lists every figure by name.
 func catalog() map[string]*Figure {
 	out := map[string]*Figure{}
-	for _, f := range []*Figure{f0(), f1(), f2(), f3(), f3p(), f4(), f4p(), f5(), f6(), f7(), f8(), f9(), f10()} {
+	for _, f := range []*Figure{f0(), f1(), f2(), f3(), f3p(), f4(), f4p(), f5(), f6(), f7(), f8(), f9(), f10(), f11()} {
 		out[f.Name] = f
 	}
 	return out

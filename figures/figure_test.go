@@ -157,12 +157,12 @@ func TestRenderErrors(t *testing.T) {
 }
 
 func TestCatalog(t *testing.T) {
-	require.Equal(t, []string{"f0", "f1", "f2", "f3", "f3p", "f4", "f4p", "f5", "f6", "f7", "f8", "f9", "f10"}, Names())
+	require.Equal(t, []string{"f0", "f1", "f2", "f3", "f3p", "f4", "f4p", "f5", "f6", "f7", "f8", "f9", "f10", "f11"}, Names())
 	f, err := Lookup("F3")
 	require.NoError(t, err)
 	require.Equal(t, "f3-bytes-vs-interval", f.Sweep)
 	_, err = Lookup("f11")
-	require.EqualError(t, err, `no figure "f11"; the figures are f0, f1, f2, f3, f3p, f4, f4p, f5, f6, f7, f8, f9, f10`)
+	require.EqualError(t, err, `no figure "f12"; the figures are f0, f1, f2, f3, f3p, f4, f4p, f5, f6, f7, f8, f9, f10, f11`)
 	x, err := programAxis.Value("interp")
 	require.NoError(t, err)
 	require.Equal(t, float64(len(programOrder)-1), x)
@@ -540,48 +540,83 @@ func TestGenerateF9(t *testing.T) {
 	require.Equal(t, 18, seen)
 }
 
-// TestGenerateF10 runs the validation sweep and checks the points the
-// README's validation table calls agreements against the native
-// measurements: the L1, L2 and L3 plateaus of the load latency within
-// 15 %, DRAM at the calibrated 32 MiB within 5 %, and the cache-line
-// transfer within 15 %. The single-core STREAM bandwidth, which the
-// table reports as a known gap, must stay within a factor of three.
-func TestGenerateF10(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the validation kernels in timing mode")
-	}
+// validationPoints runs a validation figure and returns each command's
+// twinsim and measured values.
+func validationPoints(t *testing.T, name, measured string) map[string][2]float64 {
+	t.Helper()
 	out := t.TempDir()
-	outs, err := Generate([]string{"f10"}, Options{Out: out})
+	outs, err := Generate([]string{name}, Options{Out: out})
 	require.NoError(t, err)
 	data, err := os.ReadFile(filepath.Join(out, outs[0].CSV))
 	require.NoError(t, err)
 	rows, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
 	require.NoError(t, err)
-	got := map[string]map[string]float64{}
+	got := map[string][2]float64{}
 	for _, r := range rows[1:] {
 		y, err := strconv.ParseFloat(r[4], 64)
 		require.NoError(t, err)
-		if got[r[2]] == nil {
-			got[r[2]] = map[string]float64{}
+		p := got[r[2]]
+		switch r[1] {
+		case "twinsim":
+			p[0] = y
+		case measured:
+			p[1] = y
+		default:
+			t.Fatalf("%s: unexpected series %q", name, r[1])
 		}
-		got[r[2]][r[1]] = y
+		got[r[2]] = p
 	}
-	within := func(cmd string, tol float64) {
-		p := got[cmd]
-		require.Contains(t, p, "twinsim", cmd)
-		require.Contains(t, p, "measured (native)", cmd)
-		m := p["measured (native)"]
-		require.InDelta(t, m, p["twinsim"], tol*m, "%s: twinsim %.2f, measured %.2f", cmd, p["twinsim"], m)
+	return got
+}
+
+// within checks that command cmd's twinsim value is within tol (a
+// fraction) of its measurement.
+func within(t *testing.T, got map[string][2]float64, cmd string, tol float64) {
+	t.Helper()
+	p, ok := got[cmd]
+	require.True(t, ok, cmd)
+	require.Positive(t, p[1], "%s: no measurement", cmd)
+	require.InDelta(t, p[1], p[0], tol*p[1], "%s: twinsim %.3f, measured %.3f", cmd, p[0], p[1])
+}
+
+// TestGenerateF10 runs the validation sweep and holds each point to the
+// error the README's validation table reports for it, with a margin: the
+// L1, L2 and L3 plateaus within 10 %, the capacity points and the
+// footprints where the TLB's reach ends within 20 %, DRAM at the
+// calibrated 32 MiB within 5 % and beyond it within 20 %, the single-core
+// STREAM bandwidth within 20 % and the cache-line transfer within 10 %.
+func TestGenerateF10(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the validation kernels in timing mode")
 	}
-	for _, cmd := range []string{"memval lat 8192 100000", "memval lat 16384 100000", "memval lat 65536 100000",
-		"memval lat 131072 100000", "memval lat 262144 100000", "memval lat 1048576 100000", "memval lat 2097152 100000",
-		"memval lat 4194304 100000", "memval c2c 2000"} {
-		within(cmd, 0.15)
+	got := validationPoints(t, "f10", "measured (native)")
+	require.Len(t, got, 17)
+	for _, kb := range []int{8, 16, 64, 128, 256, 1024} {
+		within(t, got, fmt.Sprintf("memval lat %d 100000", kb<<10), 0.10)
 	}
-	within("memval lat 33554432 100000", 0.05)
-	for _, cmd := range []string{"memval copy 16777216 1", "memval triad 16777216 1"} {
-		p := got[cmd]
-		require.Greater(t, p["twinsim"], p["measured (native)"]/3, cmd)
-		require.Less(t, p["twinsim"], p["measured (native)"], cmd)
+	for _, kb := range []int{32, 512, 2048, 4096, 8192, 16384, 65536} {
+		within(t, got, fmt.Sprintf("memval lat %d 100000", kb<<10), 0.20)
 	}
+	within(t, got, "memval lat 33554432 100000", 0.05)
+	within(t, got, "memval copy 16777216 1", 0.20)
+	within(t, got, "memval triad 16777216 1", 0.20)
+	within(t, got, "memval c2c 2000", 0.10)
+}
+
+// TestGenerateF11 runs the published machine's sweep and holds each point
+// to the README's validation table, with a margin: the L1, the
+// prefetched stride through the shared L2 and the DRAM points within 35 %,
+// and the four cores' STREAM bandwidth, which twinsim's ideal DRAM channel
+// overstates, within 35 %.
+func TestGenerateF11(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the validation kernels in timing mode")
+	}
+	got := validationPoints(t, "f11", "measured (TI)")
+	require.Len(t, got, 9)
+	for cmd := range got {
+		within(t, got, cmd, 0.35)
+	}
+	within(t, got, "memval stride 50 128 100000", 0.05)
+	within(t, got, "memval stride 1024000 128 100000", 0.10)
 }

@@ -16,9 +16,11 @@ import (
 //go:embed reference/native-epyc.csv
 var nativeEpyc []byte
 
-// validateFreqGHz is the clock of configs/validate-epyc.toml, which
-// converts its ROI cycles to time.
-const validateFreqGHz = 3.14
+// publishedAM62x is what TI publishes for the machine
+// configs/validate-am62x.toml describes.
+//
+//go:embed reference/published-am62x.csv
+var publishedAM62x []byte
 
 // reference is a table of measurements by kernel and argument.
 type reference map[string]float64
@@ -36,9 +38,27 @@ func loadReference(data []byte) (reference, error) {
 		if err != nil {
 			return nil, fmt.Errorf("reference %v: %w", row, err)
 		}
+		switch row[3] {
+		case "MB/s":
+			v /= 1000 // the figures draw GB/s
+		case "ns", "GB/s", "GHz":
+		default:
+			return nil, fmt.Errorf("reference %v: unit %q is not ns, GHz, GB/s or MB/s", row, row[3])
+		}
 		out[row[0]+" "+row[1]] = v
 	}
 	return out, nil
+}
+
+// any returns the value of kernel's row whatever its argument (a table
+// with one row for it).
+func (r reference) any(kernel string) (float64, bool) {
+	for k, v := range r {
+		if strings.HasPrefix(k, kernel+" ") {
+			return v, true
+		}
+	}
+	return 0, false
 }
 
 // memvalArgs splits a memval command ("memval lat 8192 100000") into its
@@ -58,62 +78,88 @@ func memvalArgs(label string) (kernel string, args []int64, ok bool) {
 	return f[1], args, true
 }
 
-// memvalY converts a memval command's ROI cycles to what the kernel
-// reports: ns per load (lat), GB/s (copy, triad: bytes read and written,
-// as STREAM counts them), ns per one-way transfer (c2c).
-func memvalY(label string, cycles float64) float64 {
+// machine is what a validation figure knows of the machine its sweep's
+// configuration describes: its measurements, its clock (which converts ROI
+// cycles to time), how many copies of a bandwidth kernel its sweep runs at
+// once (their bandwidths add up; they run the same kernel on identical
+// cores, so the first copy's time stands for each), and the names its
+// measurements give the kernels (prefix: bandwidth kernels, whose
+// measurements are array-size-free rates).
+type machine struct {
+	ref     reference
+	freqGHz float64
+	copies  float64
+	names   map[string]string // memval kernel → reference kernel
+	prefix  map[string]bool   // reference kernels looked up whatever their argument
+}
+
+func newMachine(data []byte, freqGHz, copies float64, names map[string]string, prefix ...string) machine {
+	ref, err := loadReference(data)
+	if err != nil {
+		panic(fmt.Sprintf("figures: validation reference: %v", err))
+	}
+	m := machine{ref: ref, freqGHz: freqGHz, copies: copies, names: names, prefix: map[string]bool{}}
+	for _, p := range prefix {
+		m.prefix[p] = true
+	}
+	return m
+}
+
+// y converts a memval command's ROI cycles to what the kernel reports: ns
+// per load (lat, stride), GB/s (copy, triad: bytes read and written, as
+// STREAM counts them, times the copies), ns per one-way transfer (c2c).
+func (m machine) y(label string, cycles float64) float64 {
 	k, a, ok := memvalArgs(label)
 	if !ok || cycles == 0 {
 		return math.NaN()
 	}
-	ns := cycles / validateFreqGHz
+	ns := cycles / m.freqGHz
 	switch k {
 	case "lat":
 		return ns / float64(a[1])
+	case "stride":
+		return ns / float64(a[2])
 	case "copy":
-		return 2 * float64(a[0]*a[1]) / ns
+		return m.copies * 2 * float64(a[0]*a[1]) / ns
 	case "triad":
-		return 3 * float64(a[0]*a[1]) / ns
+		return m.copies * 3 * float64(a[0]*a[1]) / ns
 	case "c2c":
 		return ns / float64(2*a[0])
 	}
 	return math.NaN()
 }
 
-// memvalRef is the native measurement of the same kernel: the reference
-// table is keyed by kernel and first argument (footprint, array size).
-func memvalRef(ref reference) func(string) (float64, bool) {
-	return func(label string) (float64, bool) {
-		k, a, ok := memvalArgs(label)
-		if !ok {
-			return 0, false
-		}
-		key := fmt.Sprintf("%s %d", k, a[0])
-		switch k {
-		case "copy", "triad":
-			// Measured over larger arrays (beyond every cache) than the
-			// simulation needs: the bandwidth is the array-size-free rate.
-			for rk, v := range ref {
-				if strings.HasPrefix(rk, k+" ") {
-					return v, true
-				}
-			}
-			return 0, false
-		case "c2c":
-			for rk, v := range ref {
-				if strings.HasPrefix(rk, "c2c ") {
-					return v, true
-				}
-			}
-			return 0, false
-		}
-		v, ok := ref[key]
-		return v, ok
+// measured is the measurement of the same kernel, keyed by its reference
+// name and first argument (footprint), or by the name alone for a prefix
+// kernel.
+func (m machine) measured(label string) (float64, bool) {
+	k, a, ok := memvalArgs(label)
+	if !ok {
+		return 0, false
+	}
+	name, ok := m.names[k]
+	if !ok {
+		return 0, false
+	}
+	if m.prefix[name] {
+		return m.ref.any(name)
+	}
+	v, ok := m.ref[fmt.Sprintf("%s %d", name, a[0])]
+	return v, ok
+}
+
+// series is a validation panel's pair: twinsim, and the measurement (what
+// says where it comes from).
+func (m machine) series(what string) []Series {
+	return []Series{
+		{Label: "twinsim", Metric: "host0.core0.roi.cycles"},
+		{Label: "measured (" + what + ")", Metric: "host0.core0.roi.cycles", Reference: m.measured, Dashed: true},
 	}
 }
 
 // xFor places a memval command on a panel's x axis only if it runs kernel:
-// the footprint for lat, the kernel's position for the others.
+// the footprint in KiB for lat and stride, the kernel's position for the
+// others.
 func xFor(kernels ...string) func(string) (float64, error) {
 	return func(label string) (float64, error) {
 		k, a, ok := memvalArgs(label)
@@ -124,7 +170,7 @@ func xFor(kernels ...string) func(string) (float64, error) {
 			if k != want {
 				continue
 			}
-			if k == "lat" {
+			if k == "lat" || k == "stride" {
 				return float64(a[0]) / 1024, nil
 			}
 			return float64(i + 1), nil
@@ -149,41 +195,85 @@ func latTick(label string) string {
 	return strconv.FormatInt(a[0]>>10, 10) + "K"
 }
 
-// f10 is the validation against a real machine.
+// strideTick labels a stride command by its footprint as lmbench's size
+// labels give it (50, 31K, ...: K = 1024 bytes), every other one of the
+// series TI reports (50, 31K, 62K, 125K, ...) so that the labels do not
+// collide.
+func strideTick(label string) string {
+	_, a, ok := memvalArgs(label)
+	switch {
+	case !ok:
+		return ""
+	case a[0] < 1024:
+		return strconv.FormatInt(a[0], 10)
+	}
+	switch k := a[0] >> 10; k {
+	case 31, 125, 500:
+		return strconv.FormatInt(k, 10) + "K"
+	}
+	return ""
+}
+
+// f10 is the validation against the machine twinsim was developed on.
 func f10() *Figure {
-	ref, err := loadReference(nativeEpyc)
-	if err != nil {
-		panic(fmt.Sprintf("figures: reference/native-epyc.csv: %v", err))
-	}
-	rs := memvalRef(ref)
-	model := func(what string) []Series {
-		return []Series{
-			{Label: "twinsim", Metric: "host0.core0.roi.cycles"},
-			{Label: "measured (" + what + ")", Metric: "host0.core0.roi.cycles", Reference: rs, Dashed: true},
-		}
-	}
-	y := func(label string) YAxis { return YAxis{Label: label, Value: memvalY} }
+	m := newMachine(nativeEpyc, 3.14, 1, map[string]string{"lat": "lat", "copy": "copy", "triad": "triad", "c2c": "c2c"},
+		"copy", "triad", "c2c")
+	y := func(label string, log bool) YAxis { return YAxis{Label: label, Log: log, Value: m.y} }
 	return &Figure{
 		Name:  "f10",
 		Title: "F10  Validation: twinsim against the machine it is configured like",
 		Caption: "The memval kernels (workloads/src/memval.c) measured natively on a 2-vCPU virtual machine on an AMD " +
 			"EPYC (Zen 3, 3.14 GHz; built without vectorisation, median of five runs: scripts/measure-native.sh) and run " +
-			"by twinsim configured like it (configs/validate-epyc.toml: AMD's published Zen 3 geometry and latencies, " +
-			"4/12/46 cycles; calibrated from the measurements are the L3 share the guest gets (8 MiB), DRAM latency " +
-			"(from the 32 MiB point) and the interconnect hop (from the transfer). Left: ns per dependent load over a " +
-			"footprint (a random walk of 64-byte nodes); middle: STREAM copy and triad bandwidth, single core; right: " +
-			"the one-way cache-line transfer between the two cores (each spinning until the other hands it the line). " +
-			"The CSV beside the figure holds both values of every point; the README's validation table gives the error.",
+			"by twinsim configured like it (configs/validate-epyc.toml: AMD's published Zen 3 core, geometry and " +
+			"latencies, 4/12/46 cycles, pages scattered as Linux leaves them; calibrated from the measurements are the " +
+			"L3 share the guest gets (11 MiB, at the 8 MiB point), DRAM latency (the 32 MiB point) and the interconnect " +
+			"hop (the transfer)). Left: ns per dependent load over a footprint (a random walk of 64-byte nodes); middle: " +
+			"STREAM copy and triad bandwidth, single core; right: the one-way cache-line transfer between the two cores " +
+			"(each spinning until the other hands it the line). The CSV beside the figure holds both values of every " +
+			"point; the README's validation table gives the error.",
 		Sweep: "f10-validation",
 		Cols:  3,
 		Panels: []Panel{
 			{Title: "load latency by footprint", X: XAxis{Key: "exec.command", Label: "footprint (bytes)", Value: xFor("lat"), Log: true,
-				Tick: latTick},
-				Y: YAxis{Label: "ns per load", Log: true, Value: memvalY}, Series: model("native")},
+				Tick: latTick}, Y: y("ns per load", true), Series: m.series("native")},
 			{Title: "STREAM bandwidth, one core", X: XAxis{Key: "exec.command", Label: "kernel (1 copy, 2 triad)", Value: xFor("copy", "triad"),
-				Tick: func(l string) string { k, _, _ := memvalArgs(l); return k }}, Y: y("GB/s"), Series: model("native")},
+				Tick: kernelTick}, Y: y("GB/s", false), Series: m.series("native")},
 			{Title: "cache-line transfer between cores", X: XAxis{Key: "exec.command", Label: "", Value: xFor("c2c"),
-				Tick: func(string) string { return "c2c" }}, Y: y("ns one way"), Series: model("native")},
+				Tick: func(string) string { return "c2c" }}, Y: y("ns one way", false), Series: m.series("native")},
 		},
 	}
+}
+
+// f11 is the validation against a published machine.
+func f11() *Figure {
+	m := newMachine(publishedAM62x, 1.4, 4, map[string]string{"stride": "lat_mem_rd", "copy": "stream-4t-copy", "triad": "stream-4t-triad"},
+		"stream-4t-copy", "stream-4t-triad")
+	y := func(label string, log bool) YAxis { return YAxis{Label: label, Log: log, Value: m.y} }
+	return &Figure{
+		Name:  "f11",
+		Title: "F11  Validation: twinsim against a published machine (TI AM62x, 4x Cortex-A53)",
+		Caption: "TI's published lmbench results for the AM62x starter kit (lat_mem_rd with a 128-byte stride, and " +
+			"lmbench's STREAM with four processes of 16 MiB each; sources in figures/reference/published-am62x.csv) " +
+			"beside twinsim configured like the board (configs/validate-am62x.toml: four in-order dual-issue cores at " +
+			"1.4 GHz, 32 KiB 4-way L1Ds with 3-cycle loads and write streaming, a shared 512 KiB 16-way L2, one " +
+			"3.2 GB/s DDR4 channel; the L1 prefetcher's degree and distance and the L2's replacement calibrated on the " +
+			"latency curve, the L2's latency and DRAM's assumed). Left: ns per dependent load along the stride; right: " +
+			"the four copies' STREAM copy and triad bandwidth together (memval copy and triad over arrays of a third " +
+			"of 16 MiB each, one copy per core). The CSV beside the figure holds both values of every point; the " +
+			"README's validation table gives the error.",
+		Sweep: "f11-am62x",
+		Cols:  2,
+		Panels: []Panel{
+			{Title: "lat_mem_rd, stride 128 bytes", X: XAxis{Key: "exec.command", Label: "footprint (bytes)", Value: xFor("stride"), Log: true,
+				Tick: strideTick}, Y: y("ns per load", true), Series: m.series("TI")},
+			{Title: "STREAM bandwidth, four cores", X: XAxis{Key: "exec.command", Label: "kernel (1 copy, 2 triad)", Value: xFor("copy", "triad"),
+				Tick: kernelTick}, Y: y("GB/s", false), Series: m.series("TI")},
+		},
+	}
+}
+
+// kernelTick labels a memval command by its kernel.
+func kernelTick(label string) string {
+	k, _, _ := memvalArgs(label)
+	return k
 }
