@@ -100,3 +100,18 @@ func TestUnknownFlagIsUsageError(t *testing.T) {
 	var ue usageError
 	require.ErrorAs(t, err, &ue)
 }
+
+// TestCPUProfile: --cpuprofile writes a profile (gzip-compressed protocol
+// buffers, as go tool pprof reads them) of the command, and a file that
+// cannot be created is an error naming the flag.
+func TestCPUProfile(t *testing.T) {
+	prof := filepath.Join(t.TempDir(), "cpu.prof")
+	_, _, err := execute(t, "exec", "--mode", "functional", "--cpuprofile", prof, filepath.Join(workloadBin, "sieve"), "100000")
+	require.NoError(t, err)
+	data, err := os.ReadFile(prof)
+	require.NoError(t, err)
+	require.Greater(t, len(data), 2)
+	require.Equal(t, []byte{0x1f, 0x8b}, data[:2], "a gzip stream")
+	_, _, err = execute(t, "version", "--cpuprofile", filepath.Join(t.TempDir(), "no", "such", "dir", "cpu.prof"))
+	require.ErrorContains(t, err, "--cpuprofile: ")
+}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 
 	"github.com/spf13/cobra"
@@ -19,8 +20,10 @@ type usageError struct{ error }
 
 // globals are the flags every command accepts.
 type globals struct {
-	sets []string
-	seed int64
+	sets       []string
+	seed       int64
+	cpuProfile string
+	profile    *os.File // open while the command runs
 }
 
 // overrides returns the --set list with --seed folded in.
@@ -51,6 +54,31 @@ writes its effective configuration and statistics.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.PersistentFlags().StringArrayVar(&g.sets, "set", nil, "override a configuration value, as key.path=value (repeatable)")
 	root.PersistentFlags().Int64Var(&g.seed, "seed", 1, "run seed (same as --set run.seed=N)")
+	root.PersistentFlags().StringVar(&g.cpuProfile, "cpuprofile", "", "write a CPU profile of the command to this file (go tool pprof reads it)")
+	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		if g.cpuProfile == "" {
+			return nil
+		}
+		f, err := os.Create(g.cpuProfile)
+		if err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			_ = f.Close()
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		g.profile = f
+		return nil
+	}
+	root.PersistentPostRunE = func(*cobra.Command, []string) error {
+		if g.profile == nil {
+			return nil
+		}
+		pprof.StopCPUProfile()
+		err := g.profile.Close()
+		g.profile = nil
+		return err
+	}
 	root.AddCommand(newRunCmd(g), newConfigCmd(g), newSweepCmd(g), newMergeCmd(), newFiguresCmd(), newExecCmd(g), newVersionCmd())
 	argsAreUsage(root)
 	return root
