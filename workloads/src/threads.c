@@ -8,10 +8,16 @@
 //   threads lrsc T N       T threads each add 1 to a counter N times with LR/SC
 //   threads misc           TLS, detached threads, timed waits that time out,
 //                          gettid, pthread_kill(t, 0), a semaphore, a rwlock
+//   threads sync T         T threads through rounds of a barrier, a spin lock,
+//                          a rwlock and atomic adds; pthread_once, keys with
+//                          destructors, pthread_exit's value, small stacks,
+//                          sched_yield, nanosleep, an affinity mask
 //   threads deadlock       a thread waits on a condition nobody signals and
 //                          main joins it: waits for ever (not a test case)
+#define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -274,6 +280,67 @@ static int misc(void) {
 	return 0;
 }
 
+static pthread_barrier_t syncBar;
+static pthread_spinlock_t syncSpin;
+static pthread_once_t syncOnce = PTHREAD_ONCE_INIT;
+static pthread_key_t syncKey;
+static _Atomic long syncAtomic, syncDtors, syncOnces;
+static long syncShared, syncSpun;
+
+static void syncInit(void) { syncOnces++; }
+static void syncDtor(void *p) { atomic_fetch_add(&syncDtors, (long)p); }
+
+static void *syncWorker(void *arg) {
+	long id = (long)arg;
+	pthread_once(&syncOnce, syncInit);
+	pthread_setspecific(syncKey, (void *)(id + 1));
+	tls += id;
+	for (int round = 0; round < 5; round++) {
+		pthread_barrier_wait(&syncBar);
+		for (int i = 0; i < 200; i++) {
+			atomic_fetch_add(&syncAtomic, 1);
+			pthread_rwlock_wrlock(&rw);
+			syncShared += id;
+			pthread_rwlock_unlock(&rw);
+			pthread_spin_lock(&syncSpin);
+			syncSpun++;
+			pthread_spin_unlock(&syncSpin);
+			if (i % 50 == 0)
+				sched_yield();
+		}
+	}
+	struct timespec ts = {0, 1000000};
+	nanosleep(&ts, 0);
+	if (id == 1)
+		pthread_exit((void *)(tls * 10));
+	return (void *)tls;
+}
+
+static int syncTest(int t) {
+	pthread_barrier_init(&syncBar, 0, t);
+	pthread_spin_init(&syncSpin, 0);
+	pthread_key_create(&syncKey, syncDtor);
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 256 * 1024);
+	pthread_t th[MAXT];
+	for (long i = 0; i < t; i++)
+		pthread_create(&th[i], &attr, syncWorker, (void *)i);
+	long sum = 0;
+	for (int i = 0; i < t; i++) {
+		void *r;
+		pthread_join(th[i], &r);
+		sum += (long)r;
+	}
+	cpu_set_t cs;
+	CPU_ZERO(&cs);
+	CPU_SET(0, &cs);
+	printf("setaffinity: %d\n", pthread_setaffinity_np(pthread_self(), sizeof cs, &cs));
+	printf("atomic %ld rwlock %ld spin %ld once %ld dtors %ld returns %ld main tls %ld\n", (long)syncAtomic,
+	       syncShared, syncSpun, (long)syncOnces, (long)syncDtors, sum, tls);
+	return 0;
+}
+
 static void *forever(void *arg) {
 	(void)arg;
 	pthread_mutex_lock(&pmu);
@@ -296,6 +363,8 @@ int main(int argc, char **argv) {
 		return lrsc(t, atol(argv[3]));
 	if (!strcmp(argv[1], "misc"))
 		return misc();
+	if (!strcmp(argv[1], "sync") && t >= 1 && t <= MAXT)
+		return syncTest(t);
 	if (!strcmp(argv[1], "deadlock")) {
 		pthread_t th;
 		pthread_create(&th, 0, forever, 0);
@@ -303,6 +372,6 @@ int main(int argc, char **argv) {
 		return 0;
 	}
 usage:
-	fprintf(stderr, "usage: threads queue T N | reduce T N | pingpong R | lrsc T N | misc | deadlock\n");
+	fprintf(stderr, "usage: threads queue T N | reduce T N | pingpong R | lrsc T N | misc | sync T | deadlock\n");
 	return 2;
 }
