@@ -75,3 +75,36 @@ func BenchmarkScan(b *testing.B) {
 		ctl.Drain(func(uint64, uint16) {})
 	}
 }
+
+// BenchmarkWeaveBacklog is one replay while 200,000 accesses wait far
+// beyond its horizon (a firmware call that zeroed 25 MB ahead of the
+// engine) and each core makes 8 new ones in the quantum: the cost should
+// be the new accesses', not the backlog's.
+func BenchmarkWeaveBacklog(b *testing.B) {
+	env := sim.NewEnv(1)
+	w, err := NewWeave(env.Scope("weave"), sim.Microsecond)
+	require.NoError(b, err)
+	dram, err := memory.NewDRAM(env.Scope("dram"), memory.DRAMConfig{Latency: 60 * sim.Nanosecond, Channels: 2,
+		BytesPerSec: 12_800_000_000, InterleaveBytes: 4096})
+	require.NoError(b, err)
+	require.NoError(b, w.AttachDRAM(dram))
+	agents := []int{w.NewAgent(nil), w.NewAgent(nil)}
+	far := sim.Time(sim.Second)
+	for i := range 200_000 {
+		w.dramAccess(agents[0], far+sim.Time(i)*sim.Nanosecond, uint64(i)*128, 128, true, true)
+	}
+	now := sim.Time(0)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		for _, a := range agents {
+			for k := range 8 {
+				w.dramAccess(a, now+sim.Time(k)*10*sim.Nanosecond, uint64(k)*4096, 128, false, false)
+			}
+		}
+		now += sim.Microsecond
+		w.replay(now, false)
+	}
+	b.StopTimer()
+	require.GreaterOrEqual(b, w.Pending(), 200_000, "the backlog stays beyond every horizon")
+}

@@ -1,9 +1,7 @@
 package cache
 
 import (
-	"cmp"
 	"fmt"
-	"slices"
 
 	"github.com/twinsim/twinsim/memory"
 	"github.com/twinsim/twinsim/sim"
@@ -57,10 +55,17 @@ type Weave struct {
 	agents    []agentState
 	shadow    [][]timeline // per agent, per resource: the agent's own reservations (bound phase)
 	horizon   sim.Time     // the last replay's: no record comes earlier any more
-	pending   []rec
-	work      []rec
-	streams   []stream
-	heap      []int // stream indices, a min-heap on streams' keys
+	// pending holds the records made since the last replay, in call
+	// order; queues[a+1] holds agent a's records not yet replayed (a = -1:
+	// devices), a min-heap in the order the replays take them. An agent's
+	// order never changes once made (see order), so what a replay leaves
+	// stays where it is: a backlog far ahead of the engine (a firmware call
+	// that zeroes megabytes) costs a replay nothing until its time comes.
+	pending []rec
+	queues  []queue
+	waiting int    // records in queues
+	seq     uint64 // call order of the next record
+	heap    []int  // indices of non-empty queues, a min-heap on their first records' keys
 	// trace, if set (tests), sees every replayed access: its resource,
 	// when it reached it and when it started there.
 	trace func(res int, arrival, start sim.Time, agent int, owed sim.Time)
@@ -88,18 +93,60 @@ type rec struct {
 	bstart  sim.Time // when it started there in the bound phase
 	busy    sim.Time // bank: occupancy; DRAM: bytes moved
 	applied sim.Time // its agent's applied delay when it was recorded
-	eff     sim.Time // replay: at, shifted by the delays fed back since
 	res     int32
 	agent   int32
-	seq     uint32 // call order, for ties
+	seq     uint64 // call order, for ties
 	write   bool
 	posted  bool // in its agent's timeline, but nobody waits for it: no feedback
 }
 
-// stream is one agent's records in a replay, work[next:end].
-type stream struct {
-	next, end int
-	agent     int32
+// queue is one agent's records waiting for a replay: a binary min-heap
+// on (order, seq).
+type queue struct{ h []rec }
+
+func (qu *queue) push(r rec) {
+	qu.h = append(qu.h, r)
+	for i := len(qu.h) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !before(&qu.h[i], &qu.h[p]) {
+			break
+		}
+		qu.h[i], qu.h[p] = qu.h[p], qu.h[i]
+		i = p
+	}
+}
+
+func (qu *queue) pop() {
+	n := len(qu.h) - 1
+	qu.h[0] = qu.h[n]
+	qu.h = qu.h[:n]
+	for i := 0; ; {
+		l := 2*i + 1
+		if l >= n {
+			return
+		}
+		m := l
+		if r := l + 1; r < n && before(&qu.h[r], &qu.h[l]) {
+			m = r
+		}
+		if !before(&qu.h[m], &qu.h[i]) {
+			return
+		}
+		qu.h[i], qu.h[m] = qu.h[m], qu.h[i]
+		i = m
+	}
+}
+
+// order is r's place among its agent's records: its time in the agent's
+// timeline less the delay fed back before it was made. Every record of an
+// agent shifts by the same delay fed back since, so the order holds
+// whatever is fed back later.
+func (r *rec) order() int64 { return int64(r.at) - int64(r.applied) }
+
+// before reports whether a comes before b in their agent's queue.
+func before(a, b *rec) bool {
+	oa, ob := a.order(), b.order()
+	return oa < ob || oa == ob && a.seq < b.seq
 }
 
 // NewWeave returns a weave for the shared resources of one host, replayed
@@ -108,7 +155,7 @@ func NewWeave(scope sim.Scope, interval sim.Time) (*Weave, error) {
 	if interval == 0 {
 		return nil, fmt.Errorf("%s: weave interval must be positive", scope.Name())
 	}
-	w := &Weave{eng: scope.Engine(), interval: interval,
+	w := &Weave{eng: scope.Engine(), interval: interval, queues: make([]queue, 1),
 		woven:   scope.Counter("accesses", "accesses to shared levels and DRAM replayed in time order"),
 		delayed: scope.Counter("delayed", "replayed accesses that waited for an earlier one"),
 		fed:     scope.Counter("feedback_ps", "picoseconds of contention fed back to the agents' clocks")}
@@ -153,6 +200,9 @@ func (w *Weave) AttachCache(c *Cache) {
 func (w *Weave) NewAgent(sink func(sim.Time)) int {
 	w.agents = append(w.agents, agentState{sink: sink})
 	w.shadow = append(w.shadow, nil)
+	for len(w.queues) < len(w.agents)+1 {
+		w.queues = append(w.queues, queue{})
+	}
 	return len(w.agents) - 1
 }
 
@@ -173,7 +223,8 @@ func (w *Weave) record(agent, r int, t, occ, busy sim.Time, write, posted bool) 
 		start = sh[r].reserve(t, occ, w.horizon)
 	}
 	w.pending = append(w.pending, rec{at: t, bstart: start, busy: busy, applied: applied, res: int32(r), agent: int32(agent),
-		seq: uint32(len(w.pending)), write: write, posted: posted})
+		seq: w.seq, write: write, posted: posted})
+	w.seq++
 	if !w.scheduled {
 		w.scheduled = true
 		w.eng.Schedule(sim.Event{Time: w.eng.Now() + w.interval, Handler: w.id})
@@ -192,7 +243,7 @@ func (w *Weave) dramAccess(agent int, t sim.Time, line, n uint64, write, posted 
 func (w *Weave) Handle(ev sim.Event) {
 	w.scheduled = false
 	w.replay(ev.Time, true)
-	if len(w.pending) > 0 {
+	if w.Pending() > 0 {
 		w.scheduled = true
 		w.eng.Schedule(sim.Event{Time: ev.Time + w.interval, Handler: w.id})
 	}
@@ -203,51 +254,34 @@ func (w *Weave) Handle(ev sim.Event) {
 func (w *Weave) Finish() { w.replay(sim.MaxTime, true) }
 
 // Pending returns the number of recorded accesses not yet replayed.
-func (w *Weave) Pending() int { return len(w.pending) }
+func (w *Weave) Pending() int { return len(w.pending) + w.waiting }
 
 // replay weaves the pending accesses that happen before horizon.
 func (w *Weave) replay(horizon sim.Time, feed bool) {
 	if horizon != sim.MaxTime {
 		w.horizon = max(w.horizon, horizon)
 	}
-	if len(w.pending) == 0 {
+	if w.Pending() == 0 {
 		return
 	}
-	w.work = w.work[:0]
 	for _, r := range w.pending {
-		r.eff = r.at
-		if r.agent >= 0 {
-			r.eff += w.agents[r.agent].applied - r.applied
-		}
-		w.work = append(w.work, r)
+		w.queues[r.agent+1].push(r)
 	}
+	w.waiting += len(w.pending)
 	w.pending = w.pending[:0]
-	slices.SortFunc(w.work, func(a, b rec) int {
-		if c := cmp.Compare(a.agent, b.agent); c != 0 {
-			return c
+	w.heap = w.heap[:0]
+	for i := range w.queues {
+		if len(w.queues[i].h) > 0 {
+			w.push(i)
 		}
-		if c := cmp.Compare(a.eff, b.eff); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.seq, b.seq)
-	})
-	w.streams, w.heap = w.streams[:0], w.heap[:0]
-	for i := 0; i < len(w.work); {
-		j := i
-		for j < len(w.work) && w.work[j].agent == w.work[i].agent {
-			j++
-		}
-		w.streams = append(w.streams, stream{next: i, end: j, agent: w.work[i].agent})
-		w.push(len(w.streams) - 1)
-		i = j
 	}
 	for len(w.heap) > 0 {
-		s := &w.streams[w.heap[0]]
-		t := w.key(s)
+		qu := &w.queues[w.heap[0]]
+		t := w.key(qu)
 		if t >= horizon {
 			break
 		}
-		r := &w.work[s.next]
+		r := &qu.h[0]
 		start := w.reserve(r, t)
 		// What the bound phase did not foresee: the start beyond the one
 		// it gave the access, in the same (shifted) timeline — net of any
@@ -275,20 +309,13 @@ func (w *Weave) replay(horizon sim.Time, feed bool) {
 		if start > t {
 			w.delayed.Inc()
 		}
-		s.next++
-		if s.next == s.end {
+		qu.pop()
+		w.waiting--
+		if len(qu.h) == 0 {
 			w.popTop()
 		} else {
 			w.down(0)
 		}
-	}
-	// What is left waits for the next replay, in call order.
-	for _, s := range w.streams {
-		w.pending = append(w.pending, w.work[s.next:s.end]...)
-	}
-	slices.SortFunc(w.pending, func(a, b rec) int { return cmp.Compare(a.seq, b.seq) })
-	for i := range w.pending {
-		w.pending[i].seq = uint32(i)
 	}
 	for i := range w.agents {
 		a := &w.agents[i]
@@ -304,11 +331,15 @@ func (w *Weave) replay(horizon sim.Time, feed bool) {
 	}
 }
 
-// key is when stream s's next access reaches its resource in the replay.
-func (w *Weave) key(s *stream) sim.Time {
-	t := w.work[s.next].eff
-	if s.agent >= 0 {
-		t += w.agents[s.agent].skew
+// key is when queue qu's next access reaches its resource in the replay:
+// its time shifted by the delay fed back to its agent since it was made,
+// and by what the replay under way owes the agent.
+func (w *Weave) key(qu *queue) sim.Time {
+	r := &qu.h[0]
+	t := r.at
+	if r.agent >= 0 {
+		a := &w.agents[r.agent]
+		t += a.applied - r.applied + a.skew
 	}
 	return t
 }
@@ -324,7 +355,7 @@ func (w *Weave) reserve(r *rec, t sim.Time) sim.Time {
 }
 
 func (w *Weave) less(i, j int) bool {
-	a, b := w.key(&w.streams[i]), w.key(&w.streams[j])
+	a, b := w.key(&w.queues[i]), w.key(&w.queues[j])
 	return a < b || a == b && i < j
 }
 

@@ -161,7 +161,7 @@ func TestCatalog(t *testing.T) {
 	f, err := Lookup("F3")
 	require.NoError(t, err)
 	require.Equal(t, "f3-bytes-vs-interval", f.Sweep)
-	_, err = Lookup("f11")
+	_, err = Lookup("f12")
 	require.EqualError(t, err, `no figure "f12"; the figures are f0, f1, f2, f3, f3p, f4, f4p, f5, f6, f7, f8, f9, f10, f11`)
 	x, err := programAxis.Value("interp")
 	require.NoError(t, err)

@@ -19,6 +19,9 @@
 //   c2c N            two threads bounce one cache line N round trips, each
 //                    spinning until the other has written its turn: ns per
 //                    one-way transfer (half a round trip)
+//   msg K N          N round trips in which one thread writes a word in each
+//                    of K lines and hands the turn over, and the other reads
+//                    the K lines and hands it back: ns per round trip
 // Under twinsim the output is a checksum (the same on every machine); the
 // timing is the simulator's ROI statistics.
 #include <pthread.h>
@@ -208,6 +211,50 @@ static uint64_t c2c(long n) {
 	return (uint64_t)n;
 }
 
+// msg: the turn word as in c2c, and a message of up to 64 lines.
+static _Alignas(64) long msgBuf[64 * 8];
+static long msgLines, msgSink;
+
+static void *consumer(void *arg) {
+	(void)arg;
+	for (long i = 0; i < trips; i++) {
+		while (atomic_load_explicit(&turnWord, memory_order_acquire) != 1)
+			;
+		long s = 0;
+		for (long k = 0; k < msgLines; k++)
+			s += ((volatile long *)msgBuf)[k * 8];
+		msgSink += s;
+		atomic_store_explicit(&turnWord, 0, memory_order_release);
+	}
+	return 0;
+}
+
+static void send(long v) {
+	for (long k = 0; k < msgLines; k++)
+		((volatile long *)msgBuf)[k * 8] = v + k;
+	atomic_store_explicit(&turnWord, 1, memory_order_release);
+	while (atomic_load_explicit(&turnWord, memory_order_acquire) != 0)
+		;
+}
+
+static uint64_t msg(long lines, long n) {
+	msgLines = lines;
+	trips = n + 100;
+	pthread_t th;
+	pthread_create(&th, 0, consumer, 0);
+	for (long i = 0; i < 100; i++) // warm-up
+		send(i);
+	roi(1);
+	for (long i = 0; i < n; i++)
+		send(i);
+	roi(2);
+	pthread_join(th, 0);
+#ifdef NATIVE
+	printf("msg %ld: %.1f ns per round trip\n", lines, elapsed() / n);
+#endif
+	return (uint64_t)msgSink;
+}
+
 int main(int argc, char **argv) {
 	uint64_t r = 0;
 	if (argc > 2 && !strcmp(argv[1], "clock"))
@@ -223,8 +270,10 @@ int main(int argc, char **argv) {
 		r = bw(1, strtoul(argv[2], 0, 0), atol(argv[3]));
 	else if (argc > 2 && !strcmp(argv[1], "c2c"))
 		r = c2c(atol(argv[2]));
+	else if (argc > 3 && !strcmp(argv[1], "msg") && atol(argv[2]) >= 0 && atol(argv[2]) <= 64)
+		r = msg(atol(argv[2]), atol(argv[3]));
 	else {
-		fprintf(stderr, "usage: memval clock N | lat BYTES N | stride BYTES STRIDE N | copy BYTES N | triad BYTES N | c2c N\n");
+		fprintf(stderr, "usage: memval clock N | lat BYTES N | stride BYTES STRIDE N | copy BYTES N | triad BYTES N | c2c N | msg K N\n");
 		return 2;
 	}
 	printf("%s %llu\n", argv[1], (unsigned long long)r);
