@@ -2,8 +2,9 @@
 # Measures the machine at hand with the memval kernels built natively,
 # scalar like the RV64GC build twinsim runs (no vectorisation),
 # (workloads/src/memval.c with -DNATIVE): its clock, load latency by
-# footprint, STREAM copy and triad bandwidth, and the cache-line transfer
-# latency between two cores. Each point is the median of five runs. Writes
+# footprint, STREAM copy and triad bandwidth, the cache-line transfer
+# latency between two cores, and round trips handing K lines between them.
+# Each point is the median of five runs. Writes
 # figures/reference/native-epyc.csv (or $OUT; kernel,argument,value,unit),
 # the reference figure F10 compares twinsim with, and prints it. Run it on
 # an idle machine.
@@ -28,6 +29,9 @@ tmp=$out.tmp
 		echo "$k,134217728,$(run5 $k 134217728 3),GB/s"
 	done
 	echo "c2c,200000,$(run5 c2c 200000),ns"
+	for k in 1 4 16; do
+		echo "msg,$k,$(run5 msg $k 200000),ns"
+	done
 } > "$tmp"
 mv "$tmp" "$out"
 cat "$out"
