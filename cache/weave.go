@@ -62,10 +62,11 @@ type Weave struct {
 	// stays where it is: a backlog far ahead of the engine (a firmware call
 	// that zeroes megabytes) costs a replay nothing until its time comes.
 	pending []rec
-	queues  []queue
-	waiting int    // records in queues
-	seq     uint64 // call order of the next record
-	heap    []int  // indices of non-empty queues, a min-heap on their first records' keys
+	queues  []minHeap[rec] // each on before
+	waiting int            // records in queues
+	seq     uint64         // call order of the next record
+	heap    minHeap[int]   // indices of non-empty queues, on byKey
+	byKey   func(a, b *int) bool
 	// trace, if set (tests), sees every replayed access: its resource,
 	// when it reached it and when it started there.
 	trace func(res int, arrival, start sim.Time, agent int, owed sim.Time)
@@ -100,43 +101,6 @@ type rec struct {
 	posted  bool // in its agent's timeline, but nobody waits for it: no feedback
 }
 
-// queue is one agent's records waiting for a replay: a binary min-heap
-// on (order, seq).
-type queue struct{ h []rec }
-
-func (qu *queue) push(r rec) {
-	qu.h = append(qu.h, r)
-	for i := len(qu.h) - 1; i > 0; {
-		p := (i - 1) / 2
-		if !before(&qu.h[i], &qu.h[p]) {
-			break
-		}
-		qu.h[i], qu.h[p] = qu.h[p], qu.h[i]
-		i = p
-	}
-}
-
-func (qu *queue) pop() {
-	n := len(qu.h) - 1
-	qu.h[0] = qu.h[n]
-	qu.h = qu.h[:n]
-	for i := 0; ; {
-		l := 2*i + 1
-		if l >= n {
-			return
-		}
-		m := l
-		if r := l + 1; r < n && before(&qu.h[r], &qu.h[l]) {
-			m = r
-		}
-		if !before(&qu.h[m], &qu.h[i]) {
-			return
-		}
-		qu.h[i], qu.h[m] = qu.h[m], qu.h[i]
-		i = m
-	}
-}
-
 // order is r's place among its agent's records: its time in the agent's
 // timeline less the delay fed back before it was made. Every record of an
 // agent shifts by the same delay fed back since, so the order holds
@@ -155,10 +119,14 @@ func NewWeave(scope sim.Scope, interval sim.Time) (*Weave, error) {
 	if interval == 0 {
 		return nil, fmt.Errorf("%s: weave interval must be positive", scope.Name())
 	}
-	w := &Weave{eng: scope.Engine(), interval: interval, queues: make([]queue, 1),
+	w := &Weave{eng: scope.Engine(), interval: interval, queues: make([]minHeap[rec], 1),
 		woven:   scope.Counter("accesses", "accesses to shared levels and DRAM replayed in time order"),
 		delayed: scope.Counter("delayed", "replayed accesses that waited for an earlier one"),
 		fed:     scope.Counter("feedback_ps", "picoseconds of contention fed back to the agents' clocks")}
+	w.byKey = func(i, j *int) bool {
+		a, b := w.key(&w.queues[*i]), w.key(&w.queues[*j])
+		return a < b || a == b && *i < *j
+	}
 	w.id = w.eng.Register(w)
 	scope.Env().AtEnd(w.Finish)
 	return w, nil
@@ -201,7 +169,7 @@ func (w *Weave) NewAgent(sink func(sim.Time)) int {
 	w.agents = append(w.agents, agentState{sink: sink})
 	w.shadow = append(w.shadow, nil)
 	for len(w.queues) < len(w.agents)+1 {
-		w.queues = append(w.queues, queue{})
+		w.queues = append(w.queues, minHeap[rec]{})
 	}
 	return len(w.agents) - 1
 }
@@ -265,23 +233,23 @@ func (w *Weave) replay(horizon sim.Time, feed bool) {
 		return
 	}
 	for _, r := range w.pending {
-		w.queues[r.agent+1].push(r)
+		w.queues[r.agent+1].push(r, before)
 	}
 	w.waiting += len(w.pending)
 	w.pending = w.pending[:0]
-	w.heap = w.heap[:0]
+	w.heap.reset()
 	for i := range w.queues {
-		if len(w.queues[i].h) > 0 {
-			w.push(i)
+		if w.queues[i].len() > 0 {
+			w.heap.push(i, w.byKey)
 		}
 	}
-	for len(w.heap) > 0 {
-		qu := &w.queues[w.heap[0]]
+	for w.heap.len() > 0 {
+		qu := &w.queues[*w.heap.top()]
 		t := w.key(qu)
 		if t >= horizon {
 			break
 		}
-		r := &qu.h[0]
+		r := qu.top()
 		start := w.reserve(r, t)
 		// What the bound phase did not foresee: the start beyond the one
 		// it gave the access, in the same (shifted) timeline — net of any
@@ -309,12 +277,12 @@ func (w *Weave) replay(horizon sim.Time, feed bool) {
 		if start > t {
 			w.delayed.Inc()
 		}
-		qu.pop()
+		qu.pop(before)
 		w.waiting--
-		if len(qu.h) == 0 {
-			w.popTop()
+		if qu.len() == 0 {
+			w.heap.pop(w.byKey)
 		} else {
-			w.down(0)
+			w.heap.down(0, w.byKey)
 		}
 	}
 	for i := range w.agents {
@@ -334,8 +302,8 @@ func (w *Weave) replay(horizon sim.Time, feed bool) {
 // key is when queue qu's next access reaches its resource in the replay:
 // its time shifted by the delay fed back to its agent since it was made,
 // and by what the replay under way owes the agent.
-func (w *Weave) key(qu *queue) sim.Time {
-	r := &qu.h[0]
+func (w *Weave) key(qu *minHeap[rec]) sim.Time {
+	r := qu.top()
 	t := r.at
 	if r.agent >= 0 {
 		a := &w.agents[r.agent]
@@ -352,51 +320,6 @@ func (w *Weave) reserve(r *rec, t sim.Time) sim.Time {
 		return res.cache.reserveBank(res.index, t, r.busy)
 	}
 	return w.dram.Reserve(t, res.index, uint64(r.busy), r.write)
-}
-
-func (w *Weave) less(i, j int) bool {
-	a, b := w.key(&w.queues[i]), w.key(&w.queues[j])
-	return a < b || a == b && i < j
-}
-
-func (w *Weave) push(s int) {
-	w.heap = append(w.heap, s)
-	for i := len(w.heap) - 1; i > 0; {
-		p := (i - 1) / 2
-		if !w.less(w.heap[i], w.heap[p]) {
-			break
-		}
-		w.heap[i], w.heap[p] = w.heap[p], w.heap[i]
-		i = p
-	}
-}
-
-func (w *Weave) popTop() {
-	n := len(w.heap) - 1
-	w.heap[0] = w.heap[n]
-	w.heap = w.heap[:n]
-	if n > 0 {
-		w.down(0)
-	}
-}
-
-func (w *Weave) down(i int) {
-	n := len(w.heap)
-	for {
-		l := 2*i + 1
-		if l >= n {
-			return
-		}
-		m := l
-		if r := l + 1; r < n && w.less(w.heap[r], w.heap[l]) {
-			m = r
-		}
-		if !w.less(w.heap[m], w.heap[i]) {
-			return
-		}
-		w.heap[i], w.heap[m] = w.heap[m], w.heap[i]
-		i = m
-	}
 }
 
 // timeline is one agent's reservations of one resource in the bound phase:

@@ -234,10 +234,8 @@ func f10() *Figure {
 		Sweep: "f10-validation",
 		Cols:  3,
 		Panels: []Panel{
-			{Title: "load latency by footprint", X: XAxis{Key: "exec.command", Label: "footprint (bytes)", Value: xFor("lat"), Log: true,
-				Tick: latTick}, Y: y("ns per load", true), Series: m.series("native")},
-			{Title: "STREAM bandwidth, one core", X: XAxis{Key: "exec.command", Label: "kernel (1 copy, 2 triad)", Value: xFor("copy", "triad"),
-				Tick: kernelTick}, Y: y("GB/s", false), Series: m.series("native")},
+			m.latencyPanel("load latency by footprint", "lat", latTick, "native"),
+			m.streamPanel("STREAM bandwidth, one core", "native"),
 			{Title: "cache-line transfer between cores", X: XAxis{Key: "exec.command", Label: "", Value: xFor("c2c"),
 				Tick: func(string) string { return "c2c" }}, Y: y("ns one way", false), Series: m.series("native")},
 		},
@@ -248,7 +246,6 @@ func f10() *Figure {
 func f11() *Figure {
 	m := newMachine(publishedAM62x, 1.4, 4, map[string]string{"stride": "lat_mem_rd", "copy": "stream-4t-copy", "triad": "stream-4t-triad"},
 		"stream-4t-copy", "stream-4t-triad")
-	y := func(label string, log bool) YAxis { return YAxis{Label: label, Log: log, Value: m.y} }
 	return &Figure{
 		Name:  "f11",
 		Title: "F11  Validation: twinsim against a published machine (TI AM62x, 4x Cortex-A53)",
@@ -256,7 +253,7 @@ func f11() *Figure {
 			"lmbench's STREAM with four processes of 16 MiB each; sources in figures/reference/published-am62x.csv) " +
 			"beside twinsim configured like the board (configs/validate-am62x.toml: four in-order dual-issue cores at " +
 			"1.4 GHz, 32 KiB 4-way L1Ds with 3-cycle loads and write streaming, a shared 512 KiB 16-way L2, one " +
-			"3.2 GB/s DDR4 channel; the L1 prefetcher's degree and distance and the L2's replacement calibrated on the " +
+			"3.2 GB/s DDR4 channel; the L1 and L2 prefetchers' degrees and distances and the L2's replacement calibrated on the " +
 			"latency curve, the L2's latency and DRAM's assumed). Left: ns per dependent load along the stride; right: " +
 			"the four copies' STREAM copy and triad bandwidth together (memval copy and triad over arrays of a third " +
 			"of 16 MiB each, one copy per core). The CSV beside the figure holds both values of every point; the " +
@@ -264,12 +261,24 @@ func f11() *Figure {
 		Sweep: "f11-am62x",
 		Cols:  2,
 		Panels: []Panel{
-			{Title: "lat_mem_rd, stride 128 bytes", X: XAxis{Key: "exec.command", Label: "footprint (bytes)", Value: xFor("stride"), Log: true,
-				Tick: strideTick}, Y: y("ns per load", true), Series: m.series("TI")},
-			{Title: "STREAM bandwidth, four cores", X: XAxis{Key: "exec.command", Label: "kernel (1 copy, 2 triad)", Value: xFor("copy", "triad"),
-				Tick: kernelTick}, Y: y("GB/s", false), Series: m.series("TI")},
+			m.latencyPanel("lat_mem_rd, stride 128 bytes", "stride", strideTick, "TI"),
+			m.streamPanel("STREAM bandwidth, four cores", "TI"),
 		},
 	}
+}
+
+// latencyPanel draws a latency kernel's ns per load against its footprint
+// beside what measured it.
+func (m machine) latencyPanel(title, kernel string, tick func(string) string, what string) Panel {
+	return Panel{Title: title, X: XAxis{Key: "exec.command", Label: "footprint (bytes)", Value: xFor(kernel), Log: true, Tick: tick},
+		Y: YAxis{Label: "ns per load", Log: true, Value: m.y}, Series: m.series(what)}
+}
+
+// streamPanel draws the copy and triad kernels' bandwidth beside what
+// measured them.
+func (m machine) streamPanel(title, what string) Panel {
+	return Panel{Title: title, X: XAxis{Key: "exec.command", Label: "kernel (1 copy, 2 triad)", Value: xFor("copy", "triad"),
+		Tick: kernelTick}, Y: YAxis{Label: "GB/s", Value: m.y}, Series: m.series(what)}
 }
 
 // kernelTick labels a memval command by its kernel.
