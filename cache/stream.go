@@ -59,7 +59,7 @@ func (p *Port) streamStore(i int, at sim.Time, line uint64, a *Access) (sim.Time
 	}
 	if s.valid && s.words != full {
 		// A partial line ends the stream; this store allocates as usual.
-		s.on, s.run, s.valid = false, 0, false
+		p.stopStreaming(i)
 		return 0, false
 	}
 	s.valid, s.line, s.words = true, line, bit
@@ -92,18 +92,17 @@ func (p *Port) streamOut(i int, line uint64, a *Access, t sim.Time) {
 		}
 		c.writeMisses.Inc()
 		if c.cfg.WriteStreaming > 0 {
-			// Lines streamed from above are whole: each continues this
-			// level's run.
+			// Lines streamed from above are whole: once the run has
+			// reached the threshold they pass on; until then each is
+			// allocated and continues the run.
 			s := &p.ws[i]
-			if !s.on {
-				if s.run++; s.run >= c.cfg.WriteStreaming {
-					s.on = true
-					c.streamingEntries.Inc()
-				}
-			}
 			if s.on {
 				c.streamedLines.Inc()
 				continue
+			}
+			if s.run++; s.run >= c.cfg.WriteStreaming {
+				s.on = true
+				c.streamingEntries.Inc()
 			}
 		}
 		excl := false
@@ -149,12 +148,21 @@ func (p *Port) watchStore(i int, line uint64, a *Access, miss bool, at, ready si
 	}
 }
 
-// loadEndsStream ends write streaming at every level gathering line: a
-// load wants the line being written.
+// loadEndsStream ends write streaming at the level gathering line: a load
+// wants the line being written.
 func (p *Port) loadEndsStream(line uint64) {
 	for i := range p.levels {
 		if s := &p.ws[i]; s.on && s.valid && s.line == line {
-			s.on, s.run, s.valid = false, 0, false
+			p.stopStreaming(i)
+			return
 		}
+	}
+}
+
+// stopStreaming ends write streaming at level i and, since what they
+// stream comes from it, at the levels below: each starts counting again.
+func (p *Port) stopStreaming(i int) {
+	for j := i; j < len(p.levels); j++ {
+		p.ws[j] = wstream{}
 	}
 }

@@ -141,3 +141,29 @@ func TestWriteStreamingNeverWithALog(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, p.streams)
 }
+
+// TestWriteStreamingBelowFollowsAbove: a level below streams once it has
+// received threshold whole lines from the streaming level above (the L2
+// here at 2: lines 4 and 5 are allocated in it, lines 6.. pass to DRAM),
+// and stops with it: after a part-written line ends the L1's stream, the
+// L2 counts again from zero. Counted by hand.
+func TestWriteStreamingBelowFollowsAbove(t *testing.T) {
+	env := sim.NewEnv(1)
+	l1, err := New(env.Scope("l1"), Config{Size: 64 * testLine, LineSize: testLine, Ways: 4, Latency: 2, WriteStreaming: 3})
+	require.NoError(t, err)
+	l2, err := New(env.Scope("l2"), Config{Size: 256 * testLine, LineSize: testLine, Ways: 8, Latency: 10, WriteStreaming: 2})
+	require.NoError(t, err)
+	p, err := NewPort(sim.GHz, []*Cache{l1, l2}, newTestDRAM(t, env), nil)
+	require.NoError(t, err)
+	at := fillLines(p, 0, 0, 10)
+	require.Equal(t, uint64(6), stat(t, env, "l1", "streamed_lines"), "lines 4..9")
+	require.GreaterOrEqual(t, l2.find(4*testLine), 0, "the L2 allocated line 4")
+	require.GreaterOrEqual(t, l2.find(5*testLine), 0)
+	require.Less(t, l2.find(6*testLine), 0, "from line 6 the L2 streams")
+	require.Equal(t, uint64(4), stat(t, env, "l2", "streamed_lines"), "lines 6..9 went to DRAM")
+	// Line 10 left part-written: both levels stop; the next streamed lines
+	// (after 3 more whole lines in the L1) are allocated in the L2 again.
+	p.Access(at, Access{Addr: 10 * testLine, Write: true})
+	at = fillLines(p, at+sim.Nanosecond, 11, 16) // 11..14 allocated in the L1 (the miss on 14 restarts the mode), 15 streamed
+	require.GreaterOrEqual(t, l2.find(15*testLine), 0, "the L2 counts from zero again: it allocates line 15")
+}
