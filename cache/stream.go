@@ -10,9 +10,11 @@ import "github.com/twinsim/twinsim/sim"
 // on store misses: the stores gather in a line-sized write-combining
 // buffer and the line goes to the level below, which takes it without
 // reading it (it allocates it, or streams it on if it is streaming too;
-// below the last level it is a DRAM write). The mode ends when a streamed
-// line is left before it was written in full, or a load touches the line
-// being gathered. ARM documents the mode for its Cortex-A cores (for
+// below the last level it is a DRAM write). A level below counts the
+// whole lines streamed into it and streams once it has taken
+// Config.WriteStreaming of them. The mode ends when a streamed line is
+// left before it was written in full, or a load touches the line being
+// gathered, and the levels below stop with it. ARM documents the mode for its Cortex-A cores (for
 // example the Cortex-A53 TRM, "read allocate mode", and the Cortex-A7's
 // thresholds of 3 lines for the L1 and 127 for the L2).
 //
