@@ -218,7 +218,6 @@ func strideTick(label string) string {
 func f10() *Figure {
 	m := newMachine(nativeEpyc, 3.14, 1, map[string]string{"lat": "lat", "copy": "copy", "triad": "triad", "c2c": "c2c"},
 		"copy", "triad", "c2c")
-	y := func(label string, log bool) YAxis { return YAxis{Label: label, Log: log, Value: m.y} }
 	return &Figure{
 		Name:  "f10",
 		Title: "F10  Validation: twinsim against the machine it is configured like",
@@ -237,7 +236,7 @@ func f10() *Figure {
 			m.latencyPanel("load latency by footprint", "lat", latTick, "native"),
 			m.streamPanel("STREAM bandwidth, one core", "native"),
 			{Title: "cache-line transfer between cores", X: XAxis{Key: "exec.command", Label: "", Value: xFor("c2c"),
-				Tick: func(string) string { return "c2c" }}, Y: y("ns one way", false), Series: m.series("native")},
+				Tick: func(string) string { return "c2c" }}, Y: YAxis{Label: "ns one way", Value: m.y}, Series: m.series("native")},
 		},
 	}
 }
